@@ -1,0 +1,130 @@
+import Synchronization
+
+/// The shared per-client state of one rate, as nginx's `limit_req_zone`: a steady rate, and room
+/// for at most `capacity` clients.
+///
+/// Each client's state is one number, the theoretical arrival time (TAT) of its next request at
+/// the steady rate (the generic cell rate algorithm, which is the leaky bucket nginx runs, kept
+/// in nanoseconds). A client whose TAT has passed has fully drained: it is the same as a client
+/// never seen, so such entries are dropped as new clients arrive (up to two per arrival, oldest
+/// first, as nginx does).
+///
+/// **Memory bound and eviction.** The table is allocated up front for `capacity` clients. When
+/// it is full and the least recently used client has not drained, that client is evicted: if it
+/// was an abuser it starts again with a full burst when it returns. That costs at most one burst
+/// per eviction, and only when more than `capacity` clients are active at once; the alternative,
+/// memory that grows with the number of addresses an attacker can send from, would let a flood
+/// of spoofed or rotated IPv6 addresses take the whole edge down. ``evictions`` counts these so
+/// an operator can raise the capacity.
+public final class RateLimitZone: Sendable {
+    /// The zone's name, for messages, metrics and lock ordering.
+    public let name: String
+    /// The steady rate every client's bucket drains at.
+    public let rate: Rate
+    /// How many clients the zone tracks at most.
+    public let capacity: Int
+    /// Whether IPv6 clients are keyed by their /64 network instead of their full address.
+    public let aggregatesIPv6By64: Bool
+
+    struct ShardState: Sendable {
+        var table: BoundedKeyTable<UInt64>
+        var evictions = 0
+    }
+
+    let tables: ShardedTables<ShardState>
+
+    /// - Parameters:
+    ///   - name: the zone's name (`api`, `general`).
+    ///   - rate: the steady rate per client.
+    ///   - capacity: clients tracked at most (1 to 100,000,000); memory is allocated for all of them now.
+    ///   - shardCount: independently locked parts (a power of two, 1 to 1024); more shards, less contention.
+    ///   - aggregateIPv6By64: key IPv6 clients by their /64 network.
+    ///   - hashSeed: seed for the key hash; pass a random one in production so that clients cannot
+    ///     choose addresses that collide.
+    /// - Throws: ``LimitsError`` when capacity or shard count is out of range.
+    public init(
+        name: String, rate: Rate, capacity: Int, shardCount: Int = 16, aggregateIPv6By64: Bool = false,
+        hashSeed: UInt64 = 0
+    ) throws(LimitsError) {
+        try requireRange("zone '\(name)' capacity", capacity, 1...100_000_000)
+        try requireRange("zone '\(name)' shard count", shardCount, 1...1024)
+        guard shardCount & (shardCount - 1) == 0 else {
+            throw .outOfRange(setting: "zone '\(name)' shard count (a power of two)", value: shardCount, allowed: 1...1024)
+        }
+        self.name = name
+        self.rate = rate
+        self.capacity = capacity
+        self.aggregatesIPv6By64 = aggregateIPv6By64
+        let perShard = ShardedTables<ShardState>.perShardCapacity(capacity, shardCount: shardCount)
+        tables = ShardedTables(shardCount: shardCount, seed: hashSeed) { _ in
+            ShardState(table: BoundedKeyTable(capacity: perShard, placeholder: 0, seed: hashSeed))
+        }
+    }
+
+    /// Clients currently tracked (including drained ones not yet dropped).
+    public var trackedClients: Int {
+        tables.shards.reduce(0) { total, shard in total + shard.state.withLock { $0.table.count } }
+    }
+
+    /// Clients evicted before they had drained, because the zone was full.
+    public var evictions: Int {
+        tables.shards.reduce(0) { total, shard in total + shard.state.withLock { $0.evictions } }
+    }
+
+    /// Bytes allocated for the zone's tables.
+    public var allocatedBytes: Int {
+        tables.shards.reduce(0) { total, shard in total + shard.state.withLock { $0.table.allocatedBytes } }
+    }
+}
+
+extension RateLimitZone.ShardState {
+    /// What one rule would do with a request at `now`, without changing anything.
+    enum Evaluation {
+        case pass(slot: BoundedKeyTable<UInt64>.Slot?, newArrival: UInt64, delay: UInt64)
+        case reject(retryAfter: UInt64)
+    }
+
+    @inline(__always)
+    func evaluate(_ key: ClientKey, interval: UInt64, burst: UInt64, delay: DelayPolicy, now: UInt64) -> Evaluation {
+        let slot = table.find(key)
+        let arrival = slot.map { table.value(at: $0) } ?? 0
+        let start = max(arrival, now)
+        // How far ahead of the steady rate this client already is: (queued requests) x interval.
+        let ahead = start - now
+        let tolerance = burst &* interval
+        if ahead > tolerance {
+            return .reject(retryAfter: ahead - tolerance)
+        }
+        let wait: UInt64
+        switch delay {
+        case .nodelay:
+            wait = 0
+        case .delayAll:
+            wait = ahead
+        case .delay(let after):
+            let free = UInt64(after) &* interval
+            wait = ahead > free ? ahead - free : 0
+        }
+        return .pass(slot: slot, newArrival: start &+ interval, delay: wait)
+    }
+
+    /// Records an admitted request.
+    @inline(__always)
+    mutating func commit(_ key: ClientKey, slot: BoundedKeyTable<UInt64>.Slot?, newArrival: UInt64, now: UInt64) {
+        if let slot {
+            table.setValue(newArrival, at: slot)
+            table.touch(slot)
+            return
+        }
+        // Drop up to two drained clients from the old end, then make room if still full.
+        for _ in 0..<2 {
+            guard let oldest = table.oldestSlot, table.value(at: oldest) <= now else { break }
+            table.remove(oldest)
+        }
+        if table.isFull, let oldest = table.oldestSlot {
+            table.remove(oldest)
+            evictions += 1
+        }
+        _ = table.insert(key, value: newArrival)
+    }
+}
