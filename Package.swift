@@ -1,19 +1,47 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+let nio: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+    .product(name: "NIOHTTP1", package: "swift-nio"),
+]
+
 let package = Package(
     name: "homerack-edge",
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Limits", targets: ["Limits"]),
+        .executable(name: "homerack-edge", targets: ["homerack-edge"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // Per-client rate and connection limits: standard library only, no I/O, no clock reads.
         .target(name: "Limits"),
         // A manual clock for driving `Limits` (and anything built on it) in tests.
         .target(name: "LimitsTestUtils", dependencies: ["Limits"]),
+        // The reverse proxy: configuration, listeners, filters, proxying, upstream pools.
+        .target(
+            name: "Edge",
+            dependencies: nio + [
+                "Limits",
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // `homerack-edge`: a thin entry point over `Edge`.
+        .executableTarget(name: "homerack-edge", dependencies: ["Edge"], path: "Sources/EdgeMain"),
         .testTarget(name: "LimitsTests", dependencies: ["Limits", "LimitsTestUtils"]),
-        // Checks that the servers `scripts/test.sh` starts are reachable; fails under CI when they are not.
-        .testTarget(name: "IntegrationTests"),
+        .testTarget(
+            name: "EdgeTests",
+            dependencies: nio + ["Edge", "Limits", "LimitsTestUtils", .product(name: "NIOEmbedded", package: "swift-nio")]
+        ),
+        // Cross-process tests: the test servers `scripts/test.sh` starts, and the built binaries.
+        .testTarget(name: "IntegrationTests", dependencies: nio + ["Edge"]),
     ]
 )

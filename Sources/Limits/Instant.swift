@@ -38,9 +38,8 @@ public struct Instant: Hashable, Comparable, Sendable {
 }
 
 extension Duration {
-    /// This duration in whole nanoseconds, clamped to `Int64`.
-    @usableFromInline
-    var nanosecondsClamped: Int64 {
+    /// This duration in whole nanoseconds, clamped to `Int64` (clocks and timers count in those).
+    public var nanosecondsClamped: Int64 {
         let (seconds, attoseconds) = components
         let (fromSeconds, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
         if overflow { return seconds < 0 ? .min : .max }

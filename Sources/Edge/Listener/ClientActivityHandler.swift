@@ -1,0 +1,28 @@
+import NIOCore
+
+/// Per-connection facts the HTTP layer cannot see: when bytes last arrived, and the first bytes
+/// of a request head. It sits first in the pipeline, before the HTTP decoder, so a client that
+/// trickles a request head one byte at a time is seen doing so (the decoder only reports a head
+/// once it is complete).
+final class ClientActivity {
+    /// When the last bytes arrived.
+    var lastReadAt: NIODeadline = .now()
+    /// When the first bytes arrived since the handler last waited for a head.
+    var firstReadSinceWait: NIODeadline?
+}
+
+final class ClientActivityHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    let activity: ClientActivity
+
+    init(activity: ClientActivity) { self.activity = activity }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let now = NIODeadline.now()
+        activity.lastReadAt = now
+        if activity.firstReadSinceWait == nil { activity.firstReadSinceWait = now }
+        context.fireChannelRead(data)
+    }
+}

@@ -1,0 +1,210 @@
+import Limits
+import NIOCore
+import NIOExtras
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// The running edge: listeners, the admin listener, reload and graceful shutdown.
+///
+/// Listener addresses are fixed for the life of the process (a reload that changes them is
+/// refused with an error saying so): rebinding would drop the accept queue, and nginx, too,
+/// needs its master to rebind. Everything else (routes, upstreams, limits, headers, timeouts)
+/// changes on reload; requests already running finish on the configuration they started with.
+public final class EdgeServer: Sendable {
+    public let group: MultiThreadedEventLoopGroup
+    let state: EdgeState
+    let zones: ZoneRegistry
+    private let listeners: [any Channel]
+    private let adminChannel: (any Channel)?
+    private let quiesce: ServerQuiescingHelper
+    private let generation: Mutex<Int>
+    private let ownsGroup: Bool
+
+    /// The addresses the listeners are bound to (ports resolved when the config said 0).
+    public var listenerAddresses: [SocketAddress] { listeners.compactMap(\.localAddress) }
+    /// The admin listener's address, if there is one.
+    public var adminAddress: SocketAddress? { adminChannel?.localAddress }
+    /// The configuration in force.
+    public var config: EdgeConfig { state.runtime.config }
+
+    /// Binds the listeners and starts serving.
+    /// - Parameters:
+    ///   - config: a validated configuration.
+    ///   - group: event loops to use; `nil` makes one per core (or `event_loops`).
+    /// - Throws: ``EdgeError`` when a listener cannot bind or an upstream does not resolve.
+    public static func start(config: EdgeConfig, group: MultiThreadedEventLoopGroup? = nil) async throws -> EdgeServer {
+        let ownsGroup = group == nil
+        let group = group ?? MultiThreadedEventLoopGroup(numberOfThreads: config.eventLoops ?? System.coreCount)
+        do {
+            return try await EdgeServer(config: config, group: group, ownsGroup: ownsGroup)
+        } catch {
+            if ownsGroup { try? await group.shutdownGracefully() }
+            throw error
+        }
+    }
+
+    private init(config: EdgeConfig, group: MultiThreadedEventLoopGroup, ownsGroup: Bool) async throws {
+        self.group = group
+        self.ownsGroup = ownsGroup
+        var system = SystemRandomNumberGenerator()
+        let loops = Array(group.makeIterator())
+        zones = ZoneRegistry(hashSeed: system.next(), shardCount: 16)
+        let runtime = try EdgeRuntime(config: config, generation: 1, zones: zones)
+        let errorSink = try LogSink(destination: config.logging.errorLog)
+        let accessSink = try LogSink(destination: config.logging.accessLog)
+        let logger = EdgeLogger(sink: errorSink, level: config.logging.level, label: "edge")
+        var limiter: ConnectionLimiter?
+        if let perClient = config.limits.connectionsPerClient {
+            do {
+                limiter = try ConnectionLimiter(
+                    limit: perClient, capacity: config.limits.connectionTableCapacity,
+                    aggregateIPv6By64: config.limits.aggregateIPv6By64, hashSeed: system.next())
+            } catch {
+                throw EdgeError.limits("\(error)")
+            }
+        }
+        var contexts: [ObjectIdentifier: LoopContext] = [:]
+        for (index, loop) in loops.enumerated() {
+            contexts[ObjectIdentifier(loop)] = LoopContext(eventLoop: loop, index: index, seed: system.next())
+        }
+        let metrics = EdgeMetrics(shardCount: loops.count)
+        let state = EdgeState(
+            runtime: runtime, metrics: metrics, logger: logger, accessLog: accessSink, connectionLimiter: limiter,
+            loops: contexts)
+        self.state = state
+        self.generation = Mutex(1)
+        let quiesce = ServerQuiescingHelper(group: group)
+        self.quiesce = quiesce
+
+        var bound: [any Channel] = []
+        do {
+            for listener in config.listeners {
+                let address = try listener.address.resolve(context: "listener '\(listener.name)'")
+                let channel = try await Self.bootstrap(group: group, state: state, quiesce: quiesce, backlog: listener.backlog)
+                    .bind(to: address).get()
+                    .mapError(listener.address)
+                bound.append(channel)
+                logger.info("listening", [("edge.listener", listener.name), ("address", "\(channel.localAddress.map { "\($0)" } ?? "")")])
+            }
+            if let admin = config.admin {
+                let address = try admin.address.resolve(context: "admin listener")
+                adminChannel = try await AdminServer.bootstrap(group: group, state: state).bind(to: address).get()
+                    .mapError(admin.address)
+            } else {
+                adminChannel = nil
+            }
+        } catch {
+            for channel in bound { try? await channel.close() }
+            throw error
+        }
+        listeners = bound
+    }
+
+    private static func bootstrap(group: MultiThreadedEventLoopGroup, state: EdgeState, quiesce: ServerQuiescingHelper, backlog: Int)
+        -> ServerBootstrap
+    {
+        ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: Int32(backlog))
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
+                }
+            }
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try configureClientPipeline(channel: channel, state: state, scheme: "http")
+                }
+            }
+    }
+
+    /// The per-connection pipeline; a TLS handler slots in front of it for HTTPS listeners.
+    static func configureClientPipeline(channel: any Channel, state: EdgeState, scheme: String) throws {
+        let peer = channel.remoteAddress.flatMap(ClientKey.init(socketAddress:)) ?? ClientKey(ipv4: 0)
+        let activity = ClientActivity()
+        let sync = channel.pipeline.syncOperations
+        try sync.addHandler(ClientActivityHandler(activity: activity))
+        try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
+        try sync.addHandler(
+            ClientHandler(state: state, loop: state.loop(for: channel.eventLoop), activity: activity, peer: peer, scheme: scheme))
+    }
+
+    // MARK: Reload
+
+    /// Swaps in a new configuration: new requests use it at once, running ones finish on the old one.
+    /// - Throws: ``EdgeError`` when it cannot be applied (listener changes, unresolvable upstream);
+    ///   the old configuration then stays in force.
+    public func reload(_ config: EdgeConfig) throws {
+        let current = state.runtime.config
+        guard config.listeners == current.listeners, config.admin == current.admin else {
+            state.metrics.reloadsFailed.add(1, ordering: .relaxed)
+            throw EdgeError.limits("listener or admin addresses changed; they take effect only on restart")
+        }
+        let next = generation.withLock { value -> Int in
+            value += 1
+            return value
+        }
+        do {
+            let runtime = try EdgeRuntime(config: config, generation: next, zones: zones)
+            if let limiter = state.connectionLimiter, let perClient = config.limits.connectionsPerClient {
+                try? limiter.setLimit(perClient)
+            }
+            state.swapRuntime(runtime)
+            state.metrics.reloadsSucceeded.add(1, ordering: .relaxed)
+            state.logger.info("configuration reloaded", [("generation", String(next))])
+        } catch {
+            state.metrics.reloadsFailed.add(1, ordering: .relaxed)
+            throw error
+        }
+    }
+
+    /// Logs through the edge's error log.
+    public func log(_ level: LoggingConfig.Level, _ message: String, _ metadata: [(String, String)] = []) {
+        state.logger.log(level, message, metadata)
+    }
+
+    // MARK: Shutdown
+
+    /// Stops accepting, lets open requests finish for up to `grace`, then closes everything.
+    public func shutdown(grace: Duration? = nil) async {
+        let grace = grace ?? state.runtime.config.timeouts.shutdownGrace
+        state.logger.info("shutting down", [("grace_seconds", "\(grace.components.seconds)")])
+        let promise = group.next().makePromise(of: Void.self)
+        quiesce.initiateShutdown(promise: promise)
+        try? await adminChannel?.close()
+        let deadline = group.next().scheduleTask(in: TimeAmount(grace)) {
+            promise.succeed(())  // whatever is still open is closed with the group
+        }
+        try? await promise.futureResult.get()
+        deadline.cancel()
+        for context in state.loops.values {
+            try? await context.eventLoop.submit { context.pool.closeAll() }.get()
+        }
+        state.logger.info("stopped")
+        state.accessLog.close()
+        state.logger.sink.close()
+        if ownsGroup { try? await group.shutdownGracefully() }
+    }
+}
+
+extension Channel {
+    fileprivate func mapError(_ address: EndpointAddress) -> Self { self }
+}
+
+extension ClientKey {
+    /// The key of a socket's peer address; `nil` for Unix sockets.
+    init?(socketAddress: SocketAddress) {
+        switch socketAddress {
+        case .v4(let address):
+            self.init(ipv4: UInt32(bigEndian: address.address.sin_addr.s_addr))
+        case .v6(let address):
+            let bytes = withUnsafeBytes(of: address.address.sin6_addr) { Array($0) }
+            self.init(networkOrderBytes: bytes)
+        case .unixDomainSocket:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,515 @@
+import Limits
+import NIOCore
+import NIOHTTP1
+
+/// The client side of the edge for one HTTP/1.1 connection: filters each request (path guard,
+/// body size, route, rate limit), answers it locally or proxies it to an upstream server with
+/// the body streamed both ways under backpressure, and enforces the client timeouts.
+///
+/// One request at a time: `HTTPServerPipelineHandler` ahead of it holds pipelined requests back
+/// until the response to the previous one has ended. All state lives on the channel's event
+/// loop, the upstream connection's included, so there is no locking here.
+final class ClientHandler: ChannelDuplexHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// Where the handler is in the life of the current request.
+    private enum State {
+        /// Waiting for a request head. Can transition to: `local`, `delayed`, `proxying`, `closing`.
+        case awaitingHead
+        /// The edge answered itself; body parts still arriving are dropped until `.end`.
+        /// Can transition to: `awaitingHead`, `closing`.
+        case local(requestEnded: Bool, responseEnded: Bool, keepAlive: Bool)
+        /// A rate limit holds the request (nginx's delay mode). Can transition to: `proxying`, `local`, `closing`.
+        case delayed(Exchange)
+        /// Proxying. Can transition to: `awaitingHead`, `local` (error before the response started), `closing`.
+        case proxying(Exchange)
+        /// The connection is closing; everything is dropped.
+        case closing
+    }
+
+    private let state: EdgeState
+    private let loop: LoopContext
+    private let activity: ClientActivity
+    private let peer: ClientKey
+    private let peerText: String
+    private let peerTrusted: Bool
+    private let scheme: String
+    private var lease: ConnectionLease?
+    private var overConnectionLimit = false
+
+    private var current: State = .awaitingHead
+    private var context: ChannelHandlerContext!
+    private var waitTimer: Scheduled<Void>?
+    private var bodyTimer: Scheduled<Void>?
+    private var sendTimer: Scheduled<Void>?
+    private var readsPaused = false
+    private var readPending = false
+    private var quiescing = false
+    private var requestsOnConnection = 0
+
+    init(state: EdgeState, loop: LoopContext, activity: ClientActivity, peer: ClientKey, scheme: String) {
+        self.state = state
+        self.loop = loop
+        self.activity = activity
+        self.peer = peer
+        self.peerText = peer.description
+        self.scheme = scheme
+        self.peerTrusted = ClientAddress.isTrusted(peer, state.runtime.config.trustedProxies)
+    }
+
+    // MARK: Connection lifecycle
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        state.metrics.openConnections.add(1, ordering: .relaxed)
+        // A trusted proxy multiplexes many clients on its connections: cap the clients, not it.
+        if let limiter = state.connectionLimiter, !peerTrusted {
+            switch limiter.acquire(peer) {
+            case .acquired(let lease): self.lease = lease
+            case .rejected:
+                overConnectionLimit = true
+                state.metrics.recordConnectionLimited(shard: loop.index)
+            }
+        }
+        startWaitingForHead(first: true)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        state.metrics.openConnections.add(-1, ordering: .relaxed)
+        lease?.release()
+        lease = nil
+        cancelTimers()
+        switch current {
+        case .proxying(let exchange), .delayed(let exchange):
+            exchange.clientClosed()
+        case .awaitingHead, .local, .closing:
+            break
+        }
+        current = .closing
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            // Shutdown: finish the request in progress, then close (the pipeline handler closes idle ones).
+            quiescing = true
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is HTTPParserError {
+            // Malformed or ambiguous requests (both Content-Length and Transfer-Encoding, differing
+            // Content-Lengths, bad chunk sizes, bad header bytes): refuse, never forward, close.
+            state.logger.debug("bad request from client", [("edge.client", peerText), ("error", "\(error)")])
+            switch current {
+            case .awaitingHead, .local(_, true, _):
+                respondAndClose(.badRequest("malformed request"), runtime: state.runtime, requestID: nil)
+            case .proxying(let exchange), .delayed(let exchange):
+                if exchange.responseStarted {
+                    context.close(promise: nil)
+                } else {
+                    exchange.abort()
+                    respondAndClose(.badRequest("malformed request body"), runtime: exchange.runtime, requestID: exchange.requestID)
+                }
+            case .local, .closing:
+                context.close(promise: nil)
+            }
+            return
+        }
+        context.close(promise: nil)
+    }
+
+    // MARK: Reads and backpressure
+
+    func read(context: ChannelHandlerContext) {
+        if readsPaused {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    /// Stops or resumes reading from the client (while an upstream connects, or cannot take more).
+    func setReadsPaused(_ paused: Bool) {
+        readsPaused = paused
+        if !paused, readPending {
+            readPending = false
+            context.read()
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        let writable = context.channel.isWritable
+        if case .proxying(let exchange) = current { exchange.clientWritabilityChanged(isWritable: writable) }
+        if writable {
+            sendTimer?.cancel()
+            sendTimer = nil
+        } else if sendTimer == nil {
+            // The client is not taking what we send: give it `send` to make progress, then drop it.
+            let timeout = TimeAmount(state.runtime.config.timeouts.send)
+            sendTimer = context.eventLoop.scheduleTask(in: timeout) { [weak self] in
+                guard let self, !self.context.channel.isWritable else { return }
+                self.state.logger.debug("closing a client that stopped reading", [("edge.client", self.peerText)])
+                self.close()
+            }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    // MARK: Requests
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        switch (current, part) {
+        case (.awaitingHead, .head(let head)):
+            cancelWaitTimer()
+            activity.firstReadSinceWait = nil
+            requestsOnConnection += 1
+            receivedHead(head)
+        case (.local(let requestEnded, let responseEnded, let keepAlive), .end) where !requestEnded:
+            current = .local(requestEnded: true, responseEnded: responseEnded, keepAlive: keepAlive)
+            if responseEnded { finishLocal(keepAlive: keepAlive) }
+        case (.local, .body):
+            break  // the body of a request answered locally: dropped
+        case (.proxying(let exchange), .body(let body)), (.delayed(let exchange), .body(let body)):
+            exchange.clientBody(body)
+        case (.proxying(let exchange), .end(_)), (.delayed(let exchange), .end(_)):
+            exchange.clientEnd()
+        case (.closing, _):
+            break
+        case (.awaitingHead, _), (.local, _), (.proxying, .head), (.delayed, .head):
+            preconditionFailure("request part \(part) in state \(current)")
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if case .proxying(let exchange) = current { exchange.clientReadComplete() }
+        context.fireChannelReadComplete()
+    }
+
+    private func receivedHead(_ head: HTTPRequestHead) {
+        let runtime = state.runtime
+        let started = NIODeadline.now()
+        currentRequestKeepAlive = head.isKeepAlive
+        let requestID = requestID(for: head)
+        let client = peerTrusted
+            ? ClientAddress.resolve(peer: peer, forwardedFor: head.headers["x-forwarded-for"].map { Substring($0) }, trusted: runtime.config.trustedProxies)
+            : peer
+        let hasBody = head.headers.contains(name: "transfer-encoding")
+            || (head.headers.first(name: "content-length").flatMap { Int($0) } ?? 0) > 0
+        var record = AccessRecord(
+            requestID: requestID, client: client.description, method: head.method.rawValue, target: head.uri,
+            started: started)
+
+        if overConnectionLimit {
+            record.limitOutcome = "connection_limited"
+            answerLocally(.connectionLimited(status: runtime.config.limits.connectionLimitStatus), record: record, runtime: runtime, route: nil, hasBody: hasBody, forceClose: true)
+            return
+        }
+        if PathGuard.isForbidden(Substring(head.uri)) {
+            record.logged = false  // as the old front's `deny all; access_log off;`
+            answerLocally(.forbidden, record: record, runtime: runtime, route: nil, hasBody: hasBody)
+            return
+        }
+        if let length = head.headers.first(name: "content-length").flatMap({ Int($0) }),
+            length > runtime.config.limits.maxBodySize
+        {
+            // Refused before a byte of the body is read; the connection closes rather than drain it.
+            answerLocally(.payloadTooLarge, record: record, runtime: runtime, route: nil, hasBody: hasBody, forceClose: true)
+            return
+        }
+        let path = head.uri.prefix { $0 != "?" }
+        guard let route = runtime.router.route(for: path) else {
+            answerLocally(.notFound, record: record, runtime: runtime, route: nil, hasBody: hasBody)
+            return
+        }
+        record.route = route.label
+        record.logged = route.config.accessLog
+        let now = Instant(nanoseconds: started.uptimeNanoseconds)
+        var delay: Duration = .zero
+        switch route.policy.check(client, now: now) {
+        case .allowed:
+            record.limitOutcome = "passed"
+        case .delayed(let by):
+            record.limitOutcome = "delayed"
+            delay = by
+        case .rejected(let retryAfter, let zone):
+            record.limitOutcome = "rejected:\(zone)"
+            state.metrics.recordRateLimited(shard: loop.index, zone: zone)
+            answerLocally(.rateLimited(status: runtime.config.limits.rateLimitStatus, retryAfter: retryAfter), record: record, runtime: runtime, route: route, hasBody: hasBody)
+            return
+        }
+        if route.policy.rules.isEmpty { record.limitOutcome = "none" }
+
+        switch route.config.action {
+        case .respond(let status, let body, let contentType):
+            var response = LocalResponse(status: HTTPResponseStatus(statusCode: status), body: body)
+            response.headers.add(name: "Content-Type", value: contentType)
+            answerLocally(response, record: record, runtime: runtime, route: route, hasBody: hasBody)
+        case .redirect(let location, let status, let appendPath):
+            var target = location
+            if appendPath { target += String(head.uri.dropFirst(min(route.config.prefix.count, head.uri.count))) }
+            var response = LocalResponse(status: HTTPResponseStatus(statusCode: status), body: "")
+            response.headers.add(name: "Location", value: target)
+            answerLocally(response, record: record, runtime: runtime, route: route, hasBody: hasBody)
+        case .staticFiles:
+            // Static directories are served by a later change (see docs/CONFIG.md); refuse clearly.
+            answerLocally(.error(.notImplemented, "static file routes are not served by this build"), record: record, runtime: runtime, route: route, hasBody: hasBody)
+        case .proxy:
+            guard let cluster = route.cluster else {
+                preconditionFailure("a proxy route without a cluster passed validation")
+            }
+            if head.headers["expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+                // The edge wants the body (it passed every check), so it says so itself.
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+            }
+            let exchange = Exchange(
+                handler: self, runtime: runtime, route: route, cluster: cluster, head: head, client: client,
+                requestID: requestID, record: record, peerText: peerText, peerTrusted: peerTrusted, scheme: scheme)
+            setReadsPaused(true)
+            if delay > .zero {
+                current = .delayed(exchange)
+                context.eventLoop.scheduleTask(in: TimeAmount(delay)) { [weak self] in
+                    guard let self, case .delayed(let waiting) = self.current, waiting === exchange else { return }
+                    self.current = .proxying(exchange)
+                    exchange.start()
+                }
+            } else {
+                current = .proxying(exchange)
+                exchange.start()
+            }
+        }
+    }
+
+    private func requestID(for head: HTTPRequestHead) -> String {
+        if peerTrusted, let incoming = head.headers.first(name: "x-request-id"), RequestID.isWellFormed(Substring(incoming)) {
+            return incoming
+        }
+        return RequestID.generate(using: &loop.random)
+    }
+
+    // MARK: Local answers
+
+    /// Writes a response the edge makes itself, then waits for the rest of the request body (if
+    /// any) before taking the next request, or closes.
+    private func answerLocally(
+        _ response: LocalResponse, record: AccessRecord, runtime: EdgeRuntime, route: CompiledRoute?, hasBody: Bool,
+        forceClose: Bool = false
+    ) {
+        var record = record
+        let keepAlive = !forceClose && !quiescing && (currentRequestKeepAlive ?? true)
+        let decorations = route?.decorations ?? runtime.baseDecorations
+        let (head, body) = response.parts(
+            decorations: decorations, requestID: record.requestID, keepAlive: keepAlive, allocator: context.channel.allocator)
+        record.status = Int(head.status.code)
+        record.bytesOut = body.readableBytes
+        // The decoder delivers `.end` for every request, bodiless ones included.
+        current = .local(requestEnded: false, responseEnded: false, keepAlive: keepAlive)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { [weak self] _ in
+            guard let self else { return }
+            self.finishRecord(record, runtime: runtime)
+            guard case .local(let requestEnded, _, let keepAlive) = self.current else { return }
+            self.current = .local(requestEnded: requestEnded, responseEnded: true, keepAlive: keepAlive)
+            if requestEnded || !keepAlive { self.finishLocal(keepAlive: keepAlive) }
+        }
+        if !keepAlive && hasBody {
+            // Do not read a body we refused; the close after the response ends the exchange.
+            setReadsPaused(true)
+        }
+    }
+
+    private var currentRequestKeepAlive: Bool?
+
+    private func finishLocal(keepAlive: Bool) {
+        if keepAlive && !quiescing {
+            current = .awaitingHead
+            startWaitingForHead(first: false)
+        } else {
+            close()
+        }
+    }
+
+    /// Writes an error response and closes, for failures where the connection cannot be trusted further.
+    private func respondAndClose(_ response: LocalResponse, runtime: EdgeRuntime, requestID: String?) {
+        let id = requestID ?? RequestID.generate(using: &loop.random)
+        let (head, body) = response.parts(
+            decorations: runtime.baseDecorations, requestID: id, keepAlive: false, allocator: context.channel.allocator)
+        current = .closing
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { [weak self] _ in self?.close() }
+    }
+
+    // MARK: Called by the exchange
+
+    /// The exchange wrote the whole response; the connection goes back to waiting, or closes.
+    func exchangeFinished(_ exchange: Exchange, keepAlive: Bool) {
+        guard case .proxying(let running) = current, running === exchange else { return }
+        cancelBodyTimer()
+        finishRecord(exchange.record, runtime: exchange.runtime)
+        if keepAlive && !quiescing {
+            current = .awaitingHead
+            setReadsPaused(false)
+            startWaitingForHead(first: false)
+        } else {
+            current = .closing
+            close()
+        }
+    }
+
+    /// The exchange failed before any response byte went to the client: answer with `response`.
+    func exchangeFailed(_ exchange: Exchange, response: LocalResponse, mustClose: Bool) {
+        guard case .proxying(let running) = current, running === exchange else { return }
+        cancelBodyTimer()
+        var record = exchange.record
+        record.route = exchange.route.label
+        let keepAlive = !mustClose && exchange.requestEnded && !quiescing && exchange.head.isKeepAlive
+        let (head, body) = response.parts(
+            decorations: exchange.runtime.baseDecorations, requestID: exchange.requestID, keepAlive: keepAlive,
+            allocator: context.channel.allocator)
+        record.status = Int(head.status.code)
+        record.bytesOut = body.readableBytes
+        current = .local(requestEnded: exchange.requestEnded, responseEnded: false, keepAlive: keepAlive)
+        setReadsPaused(!keepAlive)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { [weak self] _ in
+            guard let self else { return }
+            self.finishRecord(record, runtime: exchange.runtime)
+            guard case .local(let requestEnded, _, let keepAlive) = self.current else { return }
+            self.current = .local(requestEnded: requestEnded, responseEnded: true, keepAlive: keepAlive)
+            if requestEnded || !keepAlive { self.finishLocal(keepAlive: keepAlive) }
+        }
+    }
+
+    /// The response had started and cannot be completed: the only honest signal left is a close.
+    func exchangeBroken(_ exchange: Exchange) {
+        guard case .proxying(let running) = current, running === exchange else { return }
+        var record = exchange.record
+        record.status = record.status == 0 ? 502 : record.status
+        finishRecord(record, runtime: exchange.runtime)
+        current = .closing
+        close()
+    }
+
+    func writeResponse(_ part: HTTPServerResponsePart, flush: Bool) {
+        if flush {
+            context.writeAndFlush(wrapOutboundOut(part), promise: nil)
+        } else {
+            context.write(wrapOutboundOut(part), promise: nil)
+        }
+    }
+
+    func writeResponseEnd() -> EventLoopFuture<Void> {
+        context.writeAndFlush(wrapOutboundOut(.end(nil)))
+    }
+
+    func flushResponse() { context.flush() }
+
+    var clientIsWritable: Bool { context.channel.isWritable }
+    var isQuiescing: Bool { quiescing }
+    var loopContext: LoopContext { loop }
+    var edgeState: EdgeState { state }
+
+    /// The request body is streaming: (re)arm the `client_body` timeout.
+    func bodyActivity() {
+        guard bodyTimer == nil else { return }
+        armBodyTimer(after: TimeAmount(state.runtime.config.timeouts.body))
+    }
+
+    func cancelBodyTimer() {
+        bodyTimer?.cancel()
+        bodyTimer = nil
+    }
+
+    private func armBodyTimer(after delay: TimeAmount) {
+        let timeout = state.runtime.config.timeouts.body
+        bodyTimer = context.eventLoop.scheduleTask(in: delay) { [weak self] in
+            guard let self else { return }
+            self.bodyTimer = nil
+            guard case .proxying(let exchange) = self.current, !exchange.requestEnded else { return }
+            // Time spent paused by our own backpressure is not the client's stall.
+            let idle = NIODeadline.now() - self.activity.lastReadAt
+            if self.readsPaused || idle < TimeAmount(timeout) {
+                self.armBodyTimer(after: self.readsPaused ? TimeAmount(timeout) : TimeAmount(timeout) - idle)
+                return
+            }
+            self.state.logger.debug("request body stalled", [("edge.client", self.peerText), ("request_id", exchange.requestID)])
+            if exchange.responseStarted {
+                exchange.abort()
+                self.exchangeBroken(exchange)
+            } else {
+                exchange.abort()
+                self.exchangeFailed(exchange, response: .requestTimeout, mustClose: true)
+            }
+        }
+    }
+
+    // MARK: Waiting for a head: keep-alive idle and header timeouts
+
+    private func startWaitingForHead(first: Bool) {
+        let timeouts = state.runtime.config.timeouts
+        let started = NIODeadline.now()
+        activity.firstReadSinceWait = nil
+        cancelWaitTimer()
+        // The first request gets `client_header` to arrive; later ones may idle for `keepalive` first.
+        scheduleWaitCheck(at: started + TimeAmount(first ? timeouts.header : timeouts.keepAlive))
+    }
+
+    private func scheduleWaitCheck(at deadline: NIODeadline) {
+        waitTimer = context.eventLoop.scheduleTask(deadline: deadline) { [weak self] in
+            guard let self else { return }
+            self.waitTimer = nil
+            guard case .awaitingHead = self.current else { return }
+            let timeouts = self.state.runtime.config.timeouts
+            if let first = self.activity.firstReadSinceWait {
+                // Part of a head arrived: it has `client_header` from its first byte.
+                let headerDeadline = first + TimeAmount(timeouts.header)
+                if NIODeadline.now() < headerDeadline {
+                    self.scheduleWaitCheck(at: headerDeadline)
+                } else {
+                    self.respondAndClose(.requestTimeout, runtime: self.state.runtime, requestID: nil)
+                }
+            } else {
+                self.close()  // idle: nothing to answer
+            }
+        }
+    }
+
+    private func cancelWaitTimer() {
+        waitTimer?.cancel()
+        waitTimer = nil
+    }
+
+    private func cancelTimers() {
+        cancelWaitTimer()
+        cancelBodyTimer()
+        sendTimer?.cancel()
+        sendTimer = nil
+    }
+
+    private func close() {
+        current = .closing
+        cancelTimers()
+        context.close(promise: nil)
+    }
+
+    // MARK: Access log and metrics
+
+    private func finishRecord(_ record: AccessRecord, runtime: EdgeRuntime) {
+        let seconds = Double((NIODeadline.now() - record.started).nanoseconds) / 1e9
+        state.metrics.recordRequest(shard: loop.index, route: record.route ?? "none", method: record.method, status: record.status, seconds: seconds)
+        if record.logged, state.accessLog.isEnabled {
+            state.accessLog.write(record.jsonLine(durationSeconds: seconds))
+        }
+    }
+}

@@ -1,0 +1,333 @@
+import Limits
+import NIOCore
+import NIOHTTP1
+
+/// One proxied request: choosing a server, connecting (or reusing a pooled connection),
+/// streaming the request body up and the response down, retrying on another server when that
+/// is safe, and mapping upstream failures to 502/504 in one place.
+///
+/// Retry rule (nginx's `proxy_next_upstream error`, made safe): a connect failure is always
+/// retried on another server, since nothing was sent; a connection that closes before the
+/// response head is retried only for idempotent methods whose whole body the exchange still
+/// holds; nothing is retried once the response has started.
+final class Exchange: UpstreamExchangeDelegate {
+    /// Bodies up to this size are kept until the response starts, so an idempotent request can be replayed.
+    static let replayableBodyLimit = 64 * 1024
+
+    private unowned let handler: ClientHandler
+    let runtime: EdgeRuntime
+    let route: CompiledRoute
+    let cluster: Cluster
+    let head: HTTPRequestHead
+    let requestID: String
+    var record: AccessRecord
+    private let upstreamHead: HTTPRequestHead
+    private let idempotent: Bool
+    private let maxBodySize: Int
+
+    private var tried: [Int] = []
+    private var server: UpstreamServer?
+    private var connection: UpstreamConnection?
+    private var attemptStarted: NIODeadline?
+    private var connected = false
+    /// Body parts kept for a replay (and while connecting); `nil` once the body outgrew the limit.
+    private var heldBody: [ByteBuffer]? = []
+    private var heldBytes = 0
+    private var pendingBody: [ByteBuffer] = []
+    /// Whether the client's `.end` arrived (the decoder sends one for bodiless requests too).
+    private(set) var requestEnded = false
+    private(set) var responseStarted = false
+    private var responseKeepAlive = true
+    private var readTimer: Scheduled<Void>?
+    private var finished = false
+    private var lastFailure: Failure = .noServer
+
+    private enum Failure {
+        case noServer
+        case connect
+        case timeout
+        case reset
+    }
+
+    init(
+        handler: ClientHandler, runtime: EdgeRuntime, route: CompiledRoute, cluster: Cluster, head: HTTPRequestHead,
+        client: ClientKey, requestID: String, record: AccessRecord, peerText: String, peerTrusted: Bool, scheme: String
+    ) {
+        self.handler = handler
+        self.runtime = runtime
+        self.route = route
+        self.cluster = cluster
+        self.head = head
+        self.requestID = requestID
+        self.record = record
+        self.record.userAgent = head.headers.first(name: "user-agent")
+        self.record.referer = head.headers.first(name: "referer")
+        self.maxBodySize = runtime.config.limits.maxBodySize
+        switch head.method {
+        case .GET, .HEAD, .PUT, .DELETE, .OPTIONS, .TRACE: idempotent = true
+        default: idempotent = false
+        }
+        var forwarded = head
+        forwarded.headers.remove(name: "expect")  // the edge answered `100-continue` itself
+        let upgrade = head.headers.first(name: "upgrade").flatMap { value in
+            head.headers["connection"].contains { $0.lowercased().contains("upgrade") } ? value : nil
+        }
+        upstreamHead = HeaderRewriting.upstreamRequestHead(
+            forwarded, clientAddress: client.description, peerAddress: peerText, fromTrustedPeer: peerTrusted,
+            scheme: scheme, requestID: requestID, upgrade: upgrade)
+    }
+
+    // MARK: Attempts
+
+    func start() {
+        attempt()
+    }
+
+    private func attempt() {
+        guard !finished else { return }
+        let loop = handler.loopContext
+        let now = NIODeadline.now().uptimeNanoseconds
+        guard tried.count <= cluster.config.maxRetries, let server = cluster.choose(tried: tried, now: now, random: &loop.random) else {
+            fail(lastFailure == .timeout ? .gatewayTimeout : .badGateway)
+            return
+        }
+        tried.append(server.index)
+        self.server = server
+        server.inFlight.add(1, ordering: .relaxed)
+        attemptStarted = .now()
+        record.upstream = server.config.address.description
+        if let idle = loop.pool.takeIdle(for: server) {
+            use(idle)
+            return
+        }
+        loop.pool.connect(to: server, timeout: route.connectTimeout).whenComplete { [self] result in
+            guard !finished, self.server === server else {
+                if case .success(let connection) = result { connection.close() }
+                return
+            }
+            switch result {
+            case .success(let connection):
+                use(connection)
+            case .failure(let error):
+                if case ChannelError.connectTimeout = error {
+                    attemptFailed(.timeout, error: error)
+                } else {
+                    attemptFailed(.connect, error: error)
+                }
+            }
+        }
+    }
+
+    private func use(_ connection: UpstreamConnection) {
+        self.connection = connection
+        connection.handler.delegate = self
+        connection.requestsServed += 1
+        connected = true
+        connection.write(.head(upstreamHead))
+        // `heldBody`, while kept, is everything received so far (a replay resends it whole);
+        // otherwise `pendingBody` is what arrived before any connection took it.
+        for part in heldBody ?? pendingBody { connection.write(.body(.byteBuffer(part))) }
+        pendingBody.removeAll()
+        if requestEnded { connection.write(.end(nil)) }
+        connection.flush()
+        armReadTimer()
+        if !requestEnded {
+            handler.setReadsPaused(!connection.channel.isWritable)
+            handler.bodyActivity()
+        }
+    }
+
+    private func attemptFailed(_ failure: Failure, error: any Error) {
+        lastFailure = failure
+        if let server {
+            server.inFlight.add(-1, ordering: .relaxed)
+            let now = NIODeadline.now().uptimeNanoseconds
+            server.health.withLock { $0.requestFailed(now: now) }
+            handler.edgeState.metrics.recordUpstreamFailure(shard: handler.loopContext.index, upstream: cluster.name)
+            handler.edgeState.logger.warning(
+                "upstream attempt failed",
+                [("edge.upstream", cluster.name), ("edge.server", server.config.address.description),
+                 ("request_id", requestID), ("error", "\(error)")])
+        }
+        server = nil
+        connected = false
+        readTimer?.cancel()
+        readTimer = nil
+        if let connection {
+            connection.handler.delegate = nil
+            connection.close()
+            self.connection = nil
+        }
+        if responseStarted {
+            finished = true
+            handler.exchangeBroken(self)
+            return
+        }
+        let canRetry: Bool
+        switch failure {
+        case .connect, .noServer: canRetry = true
+        case .reset: canRetry = idempotent && heldBody != nil
+        case .timeout: canRetry = false
+        }
+        if canRetry {
+            attempt()
+        } else {
+            fail(failure == .timeout ? .gatewayTimeout : .badGateway)
+        }
+    }
+
+    private func fail(_ response: LocalResponse) {
+        guard !finished else { return }
+        finished = true
+        readTimer?.cancel()
+        handler.exchangeFailed(self, response: response, mustClose: !requestEnded)
+    }
+
+    /// Stops the exchange: the upstream connection is closed, never reused.
+    func abort() {
+        guard !finished else { return }
+        finished = true
+        readTimer?.cancel()
+        if let server { server.inFlight.add(-1, ordering: .relaxed) }
+        server = nil
+        if let connection {
+            connection.handler.delegate = nil
+            connection.close()
+            self.connection = nil
+        }
+    }
+
+    func clientClosed() {
+        if !finished, record.status == 0 { record.status = 499 }
+        abort()
+    }
+
+    // MARK: Request body from the client
+
+    func clientBody(_ body: ByteBuffer) {
+        guard !finished else { return }
+        record.bytesIn += body.readableBytes
+        if record.bytesIn > maxBodySize {
+            // A chunked body that outgrew the limit while streaming.
+            abort()
+            if responseStarted {
+                handler.exchangeBroken(self)
+            } else {
+                finished = true
+                handler.exchangeFailed(self, response: .payloadTooLarge, mustClose: true)
+            }
+            return
+        }
+        if heldBody != nil {
+            heldBytes += body.readableBytes
+            if heldBytes <= Self.replayableBodyLimit { heldBody!.append(body) } else { heldBody = nil }
+        }
+        handler.bodyActivity()
+        if connected, let connection {
+            connection.write(.body(.byteBuffer(body)))
+            if !connection.channel.isWritable { handler.setReadsPaused(true) }
+        } else {
+            pendingBody.append(body)
+        }
+    }
+
+    func clientEnd() {
+        guard !finished else { return }
+        requestEnded = true
+        handler.cancelBodyTimer()
+        if connected, let connection {
+            connection.write(.end(nil))
+            connection.flush()
+        }
+    }
+
+    func clientReadComplete() {
+        if connected, !finished, let connection { connection.flush() }
+    }
+
+    func clientWritabilityChanged(isWritable: Bool) {
+        connection?.setReadsPaused(!isWritable)
+    }
+
+    // MARK: Response from the upstream
+
+    func upstreamResponseHead(_ upstream: HTTPResponseHead) {
+        guard !finished else { return }
+        responseStarted = true
+        heldBody = nil
+        if let server {
+            server.health.withLock { $0.requestSucceeded() }
+        }
+        if let attemptStarted { record.upstreamSeconds = Double((NIODeadline.now() - attemptStarted).nanoseconds) / 1e9 }
+        responseKeepAlive = upstream.isKeepAlive
+        let keepAlive = head.isKeepAlive && !handler.isQuiescing
+        let clientHead = HeaderRewriting.clientResponseHead(
+            upstream, remove: runtime.removeFromUpstream, decorations: route.decorations, requestID: requestID,
+            keepAlive: keepAlive)
+        record.status = Int(upstream.status.code)
+        handler.writeResponse(.head(clientHead), flush: false)
+        armReadTimer()
+    }
+
+    func upstreamResponseBody(_ body: ByteBuffer) {
+        guard !finished else { return }
+        record.bytesOut += body.readableBytes
+        handler.writeResponse(.body(.byteBuffer(body)), flush: false)
+        if !handler.clientIsWritable {
+            handler.flushResponse()
+            connection?.setReadsPaused(true)
+        }
+        armReadTimer()
+    }
+
+    func upstreamReadComplete() {
+        if !finished { handler.flushResponse() }
+    }
+
+    func upstreamResponseEnd() {
+        guard !finished else { return }
+        finished = true
+        readTimer?.cancel()
+        readTimer = nil
+        if let server { server.inFlight.add(-1, ordering: .relaxed) }
+        if let connection {
+            // Reusable only when both messages completed and the upstream keeps the connection.
+            if requestEnded && responseKeepAlive {
+                handler.loopContext.pool.release(connection, keepAlive: cluster.config.keepAlive)
+            } else {
+                connection.handler.delegate = nil
+                connection.close()
+            }
+            self.connection = nil
+        }
+        let keepAlive = head.isKeepAlive && requestEnded
+        handler.writeResponseEnd().whenComplete { [self] _ in
+            handler.exchangeFinished(self, keepAlive: keepAlive)
+        }
+    }
+
+    func upstreamExchangeFailed(_ error: any Error) {
+        guard !finished else { return }
+        attemptFailed(.reset, error: error)
+    }
+
+    func upstreamWritabilityChanged(isWritable: Bool) {
+        if !requestEnded { handler.setReadsPaused(!isWritable) }
+    }
+
+    private func armReadTimer() {
+        readTimer?.cancel()
+        let timeout = route.readTimeout
+        readTimer = handler.loopContext.eventLoop.scheduleTask(in: timeout) { [weak self] in
+            guard let self, !self.finished else { return }
+            self.readTimer = nil
+            self.attemptFailed(.timeout, error: UpstreamTimeout(after: timeout))
+        }
+    }
+}
+
+/// The upstream did not answer (or went silent mid-response) within the route's read timeout.
+struct UpstreamTimeout: Error, CustomStringConvertible {
+    let after: TimeAmount
+    var description: String { "no data from the upstream for \(Double(after.nanoseconds) / 1e9) s" }
+}

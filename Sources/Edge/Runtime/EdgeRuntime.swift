@@ -1,0 +1,141 @@
+import Limits
+import NIOCore
+
+/// One route, compiled: its rate policy, its cluster, its timeouts and headers resolved.
+final class CompiledRoute: Sendable {
+    let config: RouteConfig
+    /// The metrics label: the configured prefix (bounded, never a raw path).
+    let label: String
+    let policy: RateLimitPolicy
+    let cluster: Cluster?
+    let connectTimeout: TimeAmount
+    let readTimeout: TimeAmount
+    let sendTimeout: TimeAmount
+    let decorations: ResponseDecorations
+
+    init(config: RouteConfig, policy: RateLimitPolicy, cluster: Cluster?, base: [(name: String, value: String)]) {
+        self.config = config
+        self.label = config.prefix
+        self.policy = policy
+        self.cluster = cluster
+        let upstream = cluster?.config
+        connectTimeout = TimeAmount(config.connectTimeout ?? upstream?.connectTimeout ?? .seconds(60))
+        readTimeout = TimeAmount(config.readTimeout ?? upstream?.readTimeout ?? .seconds(60))
+        sendTimeout = TimeAmount(config.sendTimeout ?? upstream?.sendTimeout ?? .seconds(60))
+        decorations = ResponseDecorations(headers: base + config.addHeaders, cacheControl: config.cacheControl)
+    }
+}
+
+/// Everything a request needs from the configuration, compiled once per load and never changed:
+/// a reload builds a new runtime and swaps it in, while requests already running keep the one
+/// they started with.
+final class EdgeRuntime: Sendable {
+    let config: EdgeConfig
+    let generation: Int
+    let router: Router<CompiledRoute>
+    let clusters: [Cluster]
+    /// Security headers for the edge's own responses (no route headers, no cache control).
+    let baseDecorations: ResponseDecorations
+    let removeFromUpstream: [String]
+
+    /// - Parameters:
+    ///   - config: a validated configuration.
+    ///   - generation: counts loads, for logs.
+    ///   - zones: the zone registry, so zones that did not change keep their clients' state.
+    /// - Throws: ``EdgeError`` when an upstream address does not resolve or a limit is refused.
+    init(config: EdgeConfig, generation: Int, zones: ZoneRegistry) throws {
+        self.config = config
+        self.generation = generation
+        var clusters: [String: Cluster] = [:]
+        for (name, upstream) in config.upstreams {
+            let addresses = try upstream.servers.map { server in
+                try server.address.resolve(context: "upstream '\(name)'")
+            }
+            clusters[name] = Cluster(config: upstream, addresses: addresses)
+        }
+        let zoneObjects = try zones.update(config.limits)
+        let base = config.headers.add
+        baseDecorations = ResponseDecorations(headers: base, cacheControl: nil)
+        removeFromUpstream = config.headers.removeFromUpstream
+        var compiled: [(prefix: String, route: CompiledRoute)] = []
+        for route in config.routes {
+            let policy: RateLimitPolicy
+            do {
+                var rules: [RateLimitRule] = []
+                for limit in route.rateLimits {
+                    guard let zone = zoneObjects[limit.zone] else {
+                        throw EdgeError.limits("route \(route.prefix): unknown zone '\(limit.zone)'")
+                    }
+                    rules.append(try RateLimitRule(zone: zone, burst: limit.burst, delay: limit.delay))
+                }
+                policy = try RateLimitPolicy(rules)
+            } catch let error as EdgeError {
+                throw error
+            } catch {
+                throw EdgeError.limits("route \(route.prefix): \(error)")
+            }
+            var cluster: Cluster?
+            if case .proxy(let upstream) = route.action { cluster = clusters[upstream] }
+            compiled.append((route.prefix, CompiledRoute(config: route, policy: policy, cluster: cluster, base: base)))
+        }
+        router = Router(compiled)
+        self.clusters = clusters.values.sorted { $0.name < $1.name }
+    }
+}
+
+/// Rate zones by name, kept across reloads: a zone whose rate and capacity did not change keeps
+/// its clients' state, so a reload is no way to reset an abuser's bucket.
+final class ZoneRegistry: @unchecked Sendable {
+    private var zones: [String: (ZoneConfig, RateLimitZone)] = [:]
+    private let hashSeed: UInt64
+    private let shardCount: Int
+
+    init(hashSeed: UInt64, shardCount: Int) {
+        self.hashSeed = hashSeed
+        self.shardCount = shardCount
+    }
+
+    /// Called only from the thread that loads configurations (start-up, then the reload signal).
+    func update(_ limits: LimitsConfig) throws -> [String: RateLimitZone] {
+        var next: [String: (ZoneConfig, RateLimitZone)] = [:]
+        for (name, zone) in limits.zones {
+            if let existing = zones[name], existing.0 == zone, existing.1.aggregatesIPv6By64 == limits.aggregateIPv6By64 {
+                next[name] = existing
+                continue
+            }
+            do {
+                let object = try RateLimitZone(
+                    name: name, rate: zone.rate, capacity: zone.capacity, shardCount: shardCount,
+                    aggregateIPv6By64: limits.aggregateIPv6By64, hashSeed: hashSeed)
+                next[name] = (zone, object)
+            } catch {
+                throw EdgeError.limits("zone \(name): \(error)")
+            }
+        }
+        zones = next
+        return next.mapValues { $0.1 }
+    }
+}
+
+extension EndpointAddress {
+    /// The socket address, resolving a host name now (once per load, never per request).
+    func resolve(context: String) throws -> SocketAddress {
+        do {
+            switch self {
+            case .tcp(let host, let port):
+                let name = host == "*" ? "0.0.0.0" : host
+                return try SocketAddress.makeAddressResolvingHost(name, port: port)
+            case .unix(let path):
+                return try SocketAddress(unixDomainSocketPath: path)
+            }
+        } catch {
+            throw EdgeError.resolve(self, context: context, reason: "\(error)")
+        }
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        self = .nanoseconds(duration.nanosecondsClamped)
+    }
+}

@@ -1,0 +1,73 @@
+import Limits
+import NIOCore
+import Synchronization
+
+/// What every connection shares: the current runtime (swapped on reload), limits, metrics, logs.
+final class EdgeState: Sendable {
+    private let runtimeBox: Mutex<EdgeRuntime>
+    let metrics: EdgeMetrics
+    let logger: EdgeLogger
+    let accessLog: LogSink
+    /// The per-client connection cap, kept across reloads (only its limit changes).
+    let connectionLimiter: ConnectionLimiter?
+    /// Per event loop state, by the loop's identity.
+    let loops: [ObjectIdentifier: LoopContext]
+
+    init(
+        runtime: EdgeRuntime, metrics: EdgeMetrics, logger: EdgeLogger, accessLog: LogSink,
+        connectionLimiter: ConnectionLimiter?, loops: [ObjectIdentifier: LoopContext]
+    ) {
+        self.runtimeBox = Mutex(runtime)
+        self.metrics = metrics
+        self.logger = logger
+        self.accessLog = accessLog
+        self.connectionLimiter = connectionLimiter
+        self.loops = loops
+    }
+
+    /// The runtime new requests use.
+    var runtime: EdgeRuntime { runtimeBox.withLock { $0 } }
+
+    func swapRuntime(_ runtime: EdgeRuntime) {
+        runtimeBox.withLock { $0 = runtime }
+    }
+
+    func loop(for eventLoop: any EventLoop) -> LoopContext {
+        guard let context = loops[ObjectIdentifier(eventLoop)] else {
+            preconditionFailure("a channel on an event loop the edge did not create")
+        }
+        return context
+    }
+}
+
+/// State confined to one event loop: its upstream connection pool, random source and metrics shard.
+/// Only ever touched on that loop, which is what makes the unchecked `Sendable` sound.
+final class LoopContext: @unchecked Sendable {
+    let eventLoop: any EventLoop
+    let index: Int
+    let pool: UpstreamConnectionPool
+    var random: SplitMix64
+
+    init(eventLoop: any EventLoop, index: Int, seed: UInt64) {
+        self.eventLoop = eventLoop
+        self.index = index
+        self.pool = UpstreamConnectionPool(eventLoop: eventLoop)
+        self.random = SplitMix64(seed: seed)
+    }
+}
+
+/// A fast, seedable random source for choices that need no secrecy (balancing, request IDs):
+/// the system generator costs a system call per number.
+struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

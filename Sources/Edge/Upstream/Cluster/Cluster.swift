@@ -1,0 +1,69 @@
+import NIOCore
+import Synchronization
+
+/// One upstream server as the running edge sees it: where it is, how busy, how healthy.
+/// Shared by every event loop, so its counters are atomic and its health is behind a lock.
+final class UpstreamServer: Sendable {
+    let index: Int
+    let config: UpstreamServerConfig
+    let address: SocketAddress
+    /// Requests in flight to this server from all event loops.
+    let inFlight = Atomic<Int>(0)
+    let health: Mutex<ServerHealth>
+
+    init(index: Int, config: UpstreamServerConfig, address: SocketAddress, healthCheck: HealthCheckConfig?) {
+        self.index = index
+        self.config = config
+        self.address = address
+        self.health = Mutex(
+            ServerHealth(
+                maxFails: config.maxFails, failTimeout: UInt64(config.failTimeout.nanosecondsClamped),
+                rise: healthCheck?.rise ?? 2, fall: healthCheck?.fall ?? 3))
+    }
+
+    func isAvailable(now: UInt64) -> Bool { health.withLock { $0.isAvailable(now: now) } }
+}
+
+/// An upstream pool: its servers and the choice among them. Pure decisions live in ``Balancer``
+/// and ``ServerHealth``; this type gathers their inputs.
+final class Cluster: Sendable {
+    let name: String
+    let config: UpstreamConfig
+    let servers: [UpstreamServer]
+    private let turn = Atomic<UInt64>(0)
+
+    init(config: UpstreamConfig, addresses: [SocketAddress]) {
+        self.name = config.name
+        self.config = config
+        self.servers = zip(config.servers, addresses).enumerated().map { index, pair in
+            UpstreamServer(index: index, config: pair.0, address: pair.1, healthCheck: config.healthCheck)
+        }
+    }
+
+    /// Chooses a server for the next attempt of a request.
+    /// - Parameters:
+    ///   - tried: servers this request already tried.
+    ///   - now: monotonic nanoseconds.
+    ///   - random: the loop's random source.
+    /// - Returns: a server, or `nil` when every server was tried. When every untried server is
+    ///   marked down, one of them is tried anyway on a request's first attempt (as nginx does
+    ///   with a single server): refusing everything until a timer expires would turn one blip
+    ///   into an outage.
+    func choose<R: RandomNumberGenerator>(tried: [Int], now: UInt64, random: inout R) -> UpstreamServer? {
+        var candidates: [BalancerCandidate] = []
+        candidates.reserveCapacity(servers.count)
+        var untried: [BalancerCandidate] = []
+        for server in servers where !tried.contains(server.index) {
+            let candidate = BalancerCandidate(
+                index: server.index, weight: server.config.weight, inFlight: server.inFlight.load(ordering: .relaxed))
+            untried.append(candidate)
+            if server.isAvailable(now: now) { candidates.append(candidate) }
+        }
+        if candidates.isEmpty {
+            guard tried.isEmpty, !untried.isEmpty else { return nil }
+            candidates = untried
+        }
+        let turn = self.turn.wrappingAdd(1, ordering: .relaxed).oldValue
+        return servers[Balancer.choose(config.balance, from: candidates, turn: turn, random: &random)]
+    }
+}
