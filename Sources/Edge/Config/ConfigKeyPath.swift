@@ -27,14 +27,6 @@ struct ConfigKeyPath: Hashable, Sendable, CustomStringConvertible {
         return path
     }
 
-    /// The last key, for messages that name it (`backlog`).
-    var lastKey: String? {
-        for component in components.reversed() {
-            if case .key(let key) = component { return key }
-        }
-        return nil
-    }
-
     var description: String {
         var text = ""
         for component in components {

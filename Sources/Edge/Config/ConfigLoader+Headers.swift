@@ -12,12 +12,16 @@ extension ConfigLoader {
     /// `headers:`, the headers added to every response and removed from upstream responses.
     static func readHeaders(_ node: Node, at path: ConfigKeyPath, reader: ConfigReader) -> HeadersConfig {
         var headers = HeadersConfig.homerack
-        guard let mapping = reader.mapping(node, at: path, keys: ["add", "remove_from_upstream"]) else { return headers }
+        guard let mapping = reader.mapping(node, at: path, keys: ["add", "remove_from_upstream"]) else {
+            return headers
+        }
         // `add: {}` is an empty mapping, not null, so it clears the defaults; omitted keeps them.
         if let node = mapping["add"] {
             headers.add = readHeaderFields(node, at: path.appending("add"), reader: reader)
         }
-        if let node = mapping["remove_from_upstream"], let items = reader.sequence(node, at: path.appending("remove_from_upstream")) {
+        if let node = mapping["remove_from_upstream"],
+            let items = reader.sequence(node, at: path.appending("remove_from_upstream"))
+        {
             headers.removeFromUpstream = items.enumerated().compactMap { index, item in
                 reader.value(item, at: path.appending("remove_from_upstream").appending(index: index), headerName)
             }
@@ -44,12 +48,14 @@ extension ConfigLoader {
             if let first = seen[name.lowercased()] {
                 reader.report(
                     fieldPath, entry.keyNode,
-                    "'\(name)' is already set as '\(first)' (header names ignore case); keep one, or join the values with ', '")
+                    "'\(name)' is already set as '\(first)' (header names ignore case); keep one, or join the values with ', '"
+                )
                 continue
             }
             seen[name.lowercased()] = name
             guard !ConfigMapping.isNull(entry.value) else {
-                reader.report(fieldPath, entry.value, "has no value; give one, or remove the line to not send the header")
+                reader.report(
+                    fieldPath, entry.keyNode, "has no value; give one, or remove the line to not send the header")
                 continue
             }
             if let value = reader.value(entry.value, at: fieldPath, headerValue) {
@@ -66,7 +72,8 @@ extension ConfigLoader {
             text.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || tokenSymbols.contains($0)) })
         else {
             throw ConfigValueError(
-                "'\(text)' is not a valid header name; use letters, digits and - (e.g. X-Frame-Options), no spaces or ':'")
+                "'\(text)' is not a valid header name; use letters, digits and - (e.g. X-Frame-Options), no spaces or ':'"
+            )
         }
         guard !managedHeaders.contains(text.lowercased()) else {
             throw ConfigValueError("\(text) is managed by the edge for each response and cannot be configured")

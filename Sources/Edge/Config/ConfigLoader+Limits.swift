@@ -32,19 +32,25 @@ extension ConfigLoader {
                 section.config.connectionsPerClient = value
             }
         }
-        if let value = reader.optional(mapping, "connection_table_capacity", { text throws(ConfigValueError) in
-            try ConfigValues.integer(text, in: 1...100_000_000)
-        }) {
+        if let value = reader.optional(
+            mapping, "connection_table_capacity",
+            { text throws(ConfigValueError) in
+                try ConfigValues.integer(text, in: 1...100_000_000)
+            })
+        {
             section.config.connectionTableCapacity = value
         }
         let limitStatus = { (text: String) throws(ConfigValueError) -> Int in
             let status = try ConfigValues.integer(text, in: 100...599)
             guard status == 429 || status == 503 else {
-                throw ConfigValueError("\(status) is not allowed; use 429 (Too Many Requests) or 503 (Service Unavailable, as nginx)")
+                throw ConfigValueError(
+                    "\(status) is not allowed; use 429 (Too Many Requests) or 503 (Service Unavailable, as nginx)")
             }
             return status
         }
-        if let value = reader.optional(mapping, "rate_limit_status", limitStatus) { section.config.rateLimitStatus = value }
+        if let value = reader.optional(mapping, "rate_limit_status", limitStatus) {
+            section.config.rateLimitStatus = value
+        }
         if let value = reader.optional(mapping, "connection_limit_status", limitStatus) {
             section.config.connectionLimitStatus = value
         }
@@ -62,7 +68,8 @@ extension ConfigLoader {
     private static func maxBodySize(_ text: String) throws(ConfigValueError) -> Int {
         if text == "0" || text == "off" {
             throw ConfigValueError(
-                "'\(text)' would be no limit in nginx; the edge needs one: give the largest body to accept, e.g. 10m (up to 1024g)")
+                "'\(text)' would be no limit in nginx; the edge needs one: give the largest body to accept, e.g. 10m (up to 1024g)"
+            )
         }
         return try ConfigValues.size(text, in: 1...(1 << 40))
     }

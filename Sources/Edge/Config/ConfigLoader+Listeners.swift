@@ -37,7 +37,8 @@ extension ConfigLoader {
             } else {
                 names[name] = index
             }
-            let address = reader.required(mapping, "address", hint: "write the address to listen on, e.g. 0.0.0.0:8080") {
+            let address = reader.required(mapping, "address", hint: "write the address to listen on, e.g. 0.0.0.0:8080")
+            {
                 text throws(ConfigValueError) in try EndpointAddress(parsing: text, for: .listen)
             }
             let backlog = reader.optional(mapping, "backlog") { text throws(ConfigValueError) in
@@ -61,7 +62,8 @@ extension ConfigLoader {
             mapping, "address", hint: "write a local address such as 127.0.0.1:9901, or remove admin: to disable it"
         ) { text throws(ConfigValueError) in try EndpointAddress(parsing: text, for: .listen) }
         return address.map {
-            ListenAddress(owner: "admin", address: $0, path: path.appending("address"), line: mapping.line(of: "address"))
+            ListenAddress(
+                owner: "admin", address: $0, path: path.appending("address"), line: mapping.line(of: "address"))
         }
     }
 
@@ -75,7 +77,8 @@ extension ConfigLoader {
             if let first = seen[candidate.address.comparisonKey] {
                 reader.report(
                     candidate.path, line: candidate.line,
-                    "\(candidate.address) is already used by \(first.owner); give each listener its own address or port")
+                    "\(candidate.address) is already used by \(first.owner); give each listener its own address or port"
+                )
             } else {
                 seen[candidate.address.comparisonKey] = candidate
             }

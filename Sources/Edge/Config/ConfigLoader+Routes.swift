@@ -26,7 +26,8 @@ extension ConfigLoader {
         for (index, item) in items.enumerated() {
             let routePath = path.appending(index: index)
             guard let mapping = reader.mapping(item, at: routePath, keys: routeKeys) else { continue }
-            let prefix = reader.required(mapping, "prefix", hint: "write the path prefix the route serves, e.g. prefix: /api/", routePrefix)
+            let prefix = reader.required(
+                mapping, "prefix", hint: "write the path prefix the route serves, e.g. prefix: /api/", routePrefix)
             if let prefix {
                 if let first = prefixes[prefix] {
                     reader.report(
@@ -38,8 +39,12 @@ extension ConfigLoader {
                 }
             }
             let action = readAction(mapping, at: routePath, reader: reader, targets: targets)
-            var route = RouteConfig(prefix: prefix ?? "/", action: action ?? .respond(status: 404, body: "", contentType: ""))
-            readRouteOptions(mapping, into: &route, isProxy: action.map(isProxy), at: routePath, reader: reader, targets: targets)
+            // The options are read (and checked) even when the prefix or action has problems;
+            // such a route only carries placeholders and is not kept.
+            var route = RouteConfig(
+                prefix: prefix ?? "/", action: action ?? .respond(status: 404, body: "", contentType: ""))
+            readRouteOptions(
+                mapping, into: &route, isProxy: action.map(isProxy), at: routePath, reader: reader, targets: targets)
             if prefix != nil, action != nil { routes.append(route) }
         }
         return routes
@@ -56,7 +61,8 @@ extension ConfigLoader {
             throw ConfigValueError("'\(text)' must start with '/', e.g. /\(text)")
         }
         guard !text.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) else {
-            throw ConfigValueError("'\(text)' contains a space or control character; percent-encode it as the request would")
+            throw ConfigValueError(
+                "'\(text)' contains a space or control character; percent-encode it as the request would")
         }
         guard !text.contains("?"), !text.contains("#") else {
             throw ConfigValueError("'\(text)' has a query or fragment; routes match the path only")
@@ -126,12 +132,16 @@ extension ConfigLoader {
         }
         guard let root else { return nil }
         var config = StaticConfig(root: root)
-        if let value = reader.optional(mapping, "index", { text throws(ConfigValueError) in
-            guard !text.isEmpty, !text.contains("/"), text != ".", text != ".." else {
-                throw ConfigValueError("'\(text)' is not a file name; write the index file inside each directory, e.g. index.html")
-            }
-            return text
-        }) {
+        if let value = reader.optional(
+            mapping, "index",
+            { text throws(ConfigValueError) in
+                guard !text.isEmpty, !text.contains("/"), text != ".", text != ".." else {
+                    throw ConfigValueError(
+                        "'\(text)' is not a file name; write the index file inside each directory, e.g. index.html")
+                }
+                return text
+            })
+        {
             config.index = value
         }
         if let value = reader.optional(mapping, "spa_fallback", ConfigValues.bool) { config.spaFallback = value }
@@ -139,12 +149,17 @@ extension ConfigLoader {
     }
 
     private static func readRedirect(_ node: Node, at path: ConfigKeyPath, reader: ConfigReader) -> RouteAction? {
-        guard let mapping = reader.mapping(node, at: path, keys: ["location", "status", "append_path"]) else { return nil }
-        let location = reader.required(mapping, "location", hint: "write where to send clients, e.g. https://example.org/new/") {
+        guard let mapping = reader.mapping(node, at: path, keys: ["location", "status", "append_path"]) else {
+            return nil
+        }
+        let location = reader.required(
+            mapping, "location", hint: "write where to send clients, e.g. https://example.org/new/"
+        ) {
             text throws(ConfigValueError) in
             let value = try headerValue(text)
             guard value.hasPrefix("/") || value.hasPrefix("https://") || value.hasPrefix("http://") else {
-                throw ConfigValueError("'\(text)' must be an absolute URL (https://host/path) or a path starting with '/'")
+                throw ConfigValueError(
+                    "'\(text)' must be an absolute URL (https://host/path) or a path starting with '/'")
             }
             return value
         }
@@ -190,7 +205,8 @@ extension ConfigLoader {
         reader: ConfigReader, targets: RouteTargets
     ) {
         if let node = mapping["rate_limit"] {
-            route.rateLimits = readRateLimits(node, at: path.appending("rate_limit"), reader: reader, zones: targets.zones)
+            route.rateLimits = readRateLimits(
+                node, at: path.appending("rate_limit"), reader: reader, zones: targets.zones)
         }
         for key in ["connect_timeout", "read_timeout", "send_timeout"] where mapping[key] != nil && isProxy == false {
             reader.report(
@@ -203,7 +219,9 @@ extension ConfigLoader {
         route.cacheControl = reader.optional(mapping, "cache_control", headerValue)
         if let node = mapping["headers"] {
             route.addHeaders = readHeaderFields(node, at: path.appending("headers"), reader: reader)
-            if route.cacheControl != nil, let field = route.addHeaders.first(where: { $0.name.lowercased() == "cache-control" }) {
+            if route.cacheControl != nil,
+                let field = route.addHeaders.first(where: { $0.name.lowercased() == "cache-control" })
+            {
                 reader.report(
                     path.appending("headers").appending(field.name), line: mapping.line(of: "headers"),
                     "Cache-Control is already set by cache_control; keep one of the two")
@@ -226,9 +244,12 @@ extension ConfigLoader {
         var limits: [RouteRateLimit] = []
         var seen: Set<String> = []
         for (item, itemPath) in items {
-            guard let mapping = reader.mapping(item, at: itemPath, keys: ["zone", "burst", "nodelay", "delay"]) else { continue }
+            guard let mapping = reader.mapping(item, at: itemPath, keys: ["zone", "burst", "nodelay", "delay"]) else {
+                continue
+            }
             let zone = reader.required(mapping, "zone", hint: "name a zone from limits.zones, e.g. zone: api") {
-                text throws(ConfigValueError) in try reference(text, kind: "zone", defined: zones, section: "limits.zones")
+                text throws(ConfigValueError) in
+                try reference(text, kind: "zone", defined: zones, section: "limits.zones")
             }
             let burst = reader.optional(mapping, "burst") { text throws(ConfigValueError) in
                 try ConfigValues.integer(text, in: 0...1_000_000)
@@ -252,7 +273,9 @@ extension ConfigLoader {
             guard let zone else { continue }
             if !seen.insert(zone).inserted {
                 // The rule `RateLimitPolicy` enforces, caught here with the key and line.
-                reader.report(itemPath.appending("zone"), line: mapping.line(of: "zone"), LimitsError.duplicateZone(zone).description)
+                reader.report(
+                    itemPath.appending("zone"), line: mapping.line(of: "zone"),
+                    LimitsError.duplicateZone(zone).description)
                 continue
             }
             let policy: DelayPolicy =

@@ -54,22 +54,31 @@ extension ConfigLoader {
             }
         } else {
             reader.reportMissing(
-                mapping, "servers", hint: "upstream '\(name)' needs at least one server, e.g. servers: [127.0.0.1:8000]")
+                mapping, "servers", hint: "upstream '\(name)' needs at least one server, e.g. servers: [127.0.0.1:8000]"
+            )
         }
         var upstream = UpstreamConfig(name: name, servers: servers)
         let algorithms = BalanceAlgorithm.allCases.map { ($0.rawValue, $0) }
         if let value = reader.choice(mapping, "balance", algorithms) { upstream.balance = value }
-        if let value = reader.optional(mapping, "keepalive", { text throws(ConfigValueError) in
-            try ConfigValues.integer(text, in: 0...10_000)
-        }) {
+        if let value = reader.optional(
+            mapping, "keepalive",
+            { text throws(ConfigValueError) in
+                try ConfigValues.integer(text, in: 0...10_000)
+            })
+        {
             upstream.keepAlive = value
         }
-        if let value = reader.optional(mapping, "connect_timeout", ConfigValues.duration) { upstream.connectTimeout = value }
+        if let value = reader.optional(mapping, "connect_timeout", ConfigValues.duration) {
+            upstream.connectTimeout = value
+        }
         if let value = reader.optional(mapping, "read_timeout", ConfigValues.duration) { upstream.readTimeout = value }
         if let value = reader.optional(mapping, "send_timeout", ConfigValues.duration) { upstream.sendTimeout = value }
-        if let value = reader.optional(mapping, "max_retries", { text throws(ConfigValueError) in
-            try ConfigValues.integer(text, in: 0...100)
-        }) {
+        if let value = reader.optional(
+            mapping, "max_retries",
+            { text throws(ConfigValueError) in
+                try ConfigValues.integer(text, in: 0...100)
+            })
+        {
             upstream.maxRetries = value
         }
         if let node = mapping["health_check"] {
@@ -79,23 +88,34 @@ extension ConfigLoader {
     }
 
     /// One server: `{address, weight, max_fails, fail_timeout}`, or just its address.
-    private static func readServer(_ node: Node, at path: ConfigKeyPath, reader: ConfigReader) -> UpstreamServerConfig? {
-        let parseAddress = { (text: String) throws(ConfigValueError) in try EndpointAddress(parsing: text, for: .connect) }
+    private static func readServer(_ node: Node, at path: ConfigKeyPath, reader: ConfigReader) -> UpstreamServerConfig?
+    {
+        let parseAddress = { (text: String) throws(ConfigValueError) in
+            try EndpointAddress(parsing: text, for: .connect)
+        }
         if case .scalar = node {
             return reader.value(node, at: path, parseAddress).map(UpstreamServerConfig.init(address:))
         }
         guard let mapping = reader.mapping(node, at: path, keys: serverKeys) else { return nil }
-        guard let address = reader.required(mapping, "address", hint: "write the server's host:port, e.g. 127.0.0.1:8000", parseAddress)
+        guard
+            let address = reader.required(
+                mapping, "address", hint: "write the server's host:port, e.g. 127.0.0.1:8000", parseAddress)
         else { return nil }
         var server = UpstreamServerConfig(address: address)
-        if let value = reader.optional(mapping, "weight", { text throws(ConfigValueError) in
-            try ConfigValues.integer(text, in: 1...1000)
-        }) {
+        if let value = reader.optional(
+            mapping, "weight",
+            { text throws(ConfigValueError) in
+                try ConfigValues.integer(text, in: 1...1000)
+            })
+        {
             server.weight = value
         }
-        if let value = reader.optional(mapping, "max_fails", { text throws(ConfigValueError) in
-            try ConfigValues.integer(text, in: 0...1000)
-        }) {
+        if let value = reader.optional(
+            mapping, "max_fails",
+            { text throws(ConfigValueError) in
+                try ConfigValues.integer(text, in: 0...1000)
+            })
+        {
             server.maxFails = value
         }
         if let value = reader.optional(mapping, "fail_timeout", ConfigValues.duration) { server.failTimeout = value }
@@ -103,18 +123,23 @@ extension ConfigLoader {
     }
 
     /// `health_check:`; `{}` enables it with the defaults.
-    private static func readHealthCheck(_ node: Node, at path: ConfigKeyPath, reader: ConfigReader) -> HealthCheckConfig? {
+    private static func readHealthCheck(_ node: Node, at path: ConfigKeyPath, reader: ConfigReader)
+        -> HealthCheckConfig?
+    {
         guard let mapping = reader.mapping(node, at: path, keys: healthCheckKeys) else { return nil }
         var check = HealthCheckConfig()
-        if let value = reader.optional(mapping, "path", { text throws(ConfigValueError) in
-            guard text.hasPrefix("/") else {
-                throw ConfigValueError("'\(text)' must start with '/', e.g. /health")
-            }
-            guard !text.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) else {
-                throw ConfigValueError("'\(text)' contains a space or control character; percent-encode it")
-            }
-            return text
-        }) {
+        if let value = reader.optional(
+            mapping, "path",
+            { text throws(ConfigValueError) in
+                guard text.hasPrefix("/") else {
+                    throw ConfigValueError("'\(text)' must start with '/', e.g. /health")
+                }
+                guard !text.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) else {
+                    throw ConfigValueError("'\(text)' contains a space or control character; percent-encode it")
+                }
+                return text
+            })
+        {
             check.path = value
         }
         let interval = reader.optional(mapping, "interval", ConfigValues.duration)

@@ -28,7 +28,8 @@ public enum ConfigLoader {
             let reason =
                 !exists
                 ? "no such file; pass the path of the configuration with --config"
-                : isDirectory.boolValue ? "is a directory; pass the configuration file itself" : "cannot be read; check its permissions"
+                : isDirectory.boolValue
+                    ? "is a directory; pass the configuration file itself" : "cannot be read; check its permissions"
             throw .unreadableFile(path, reason: reason)
         }
         guard let yaml = String(data: data, encoding: .utf8) else {
@@ -89,9 +90,10 @@ public enum ConfigLoader {
         let admin = top["admin"].flatMap { readAdmin($0, at: .root.appending("admin"), reader: reader) }
         checkDistinctAddresses(addresses + (admin.map { [$0] } ?? []), reader: reader)
 
-        let eventLoops = reader.optional(top, "event_loops") { text throws(ConfigValueError) -> Int? in
-            text == "auto" ? nil : try ConfigValues.integer(text, in: 1...256)
-        } ?? nil
+        let eventLoops =
+            reader.optional(top, "event_loops") { text throws(ConfigValueError) -> Int? in
+                text == "auto" ? nil : try ConfigValues.integer(text, in: 1...256)
+            } ?? nil
         let timeouts = top["timeouts"].map { readTimeouts($0, at: .root.appending("timeouts"), reader: reader) }
         let limits = top["limits"].map { readLimits($0, at: .root.appending("limits"), reader: reader) }
         let headers = top["headers"].map { readHeaders($0, at: .root.appending("headers"), reader: reader) }
@@ -103,12 +105,15 @@ public enum ConfigLoader {
         // upstream is not reported twice; `nil` (a section too broken to read) skips the check.
         let targets = RouteTargets(
             upstreams: upstreams.map { $0.names } ?? [], zones: limits.map { $0.zoneNames } ?? [])
-        let routes = top["routes"].map { readRoutes($0, at: .root.appending("routes"), reader: reader, targets: targets) }
+        let routes = top["routes"].map {
+            readRoutes($0, at: .root.appending("routes"), reader: reader, targets: targets)
+        }
         let logging = top["logging"].map { readLogging($0, at: .root.appending("logging"), reader: reader) }
 
         guard !listeners.isEmpty else { return nil }
         return EdgeConfig(
-            listeners: listeners, admin: admin.map { AdminConfig(address: $0.address) }, eventLoops: eventLoops, timeouts: timeouts ?? ClientTimeouts(),
+            listeners: listeners, admin: admin.map { AdminConfig(address: $0.address) }, eventLoops: eventLoops,
+            timeouts: timeouts ?? ClientTimeouts(),
             limits: limits?.config ?? LimitsConfig(), headers: headers ?? .homerack,
             trustedProxies: trustedProxies ?? [], upstreams: upstreams?.config ?? [:], routes: routes ?? [],
             logging: logging ?? LoggingConfig())

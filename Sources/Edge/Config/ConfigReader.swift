@@ -196,9 +196,6 @@ struct ConfigMapping {
         return entry.value
     }
 
-    /// Whether `key` has a non-null value.
-    func contains(_ key: String) -> Bool { self[key] != nil }
-
     /// Whether `key` is written with no value (`key:`).
     func isPresentButNull(_ key: String) -> Bool {
         entries.contains { $0.key == key && Self.isNull($0.value) }

@@ -55,7 +55,8 @@ enum ConfigSuggestion {
         if normalizedWord.count >= 4 {
             let containing = candidates.filter {
                 let candidate = normalize($0)
-                return candidate.count >= 4 && (candidate.contains(normalizedWord) || normalizedWord.contains(candidate))
+                return candidate.count >= 4
+                    && (candidate.contains(normalizedWord) || normalizedWord.contains(candidate))
             }
             if containing.count == 1 { return containing[0] }
         }

@@ -20,14 +20,16 @@ enum ConfigValues {
         guard let first = digits.first, first.isASCIIDigit, let last = digits.last, last.isASCIIDigit,
             digits.allSatisfy({ $0.isASCIIDigit || $0 == "_" }), !digits.contains("__")
         else {
-            throw ConfigValueError("expected a whole number from \(range.lowerBound) to \(range.upperBound), found '\(text)'")
+            throw ConfigValueError(
+                "expected a whole number from \(range.lowerBound) to \(range.upperBound), found '\(text)'")
         }
         guard let magnitude = Int(digits.filter { $0 != "_" }) else {
             throw ConfigValueError("\(text) is too large; use a number from \(range.lowerBound) to \(range.upperBound)")
         }
         let value = negative ? -magnitude : magnitude
         guard range.contains(value) else {
-            throw ConfigValueError("\(text) is out of range; use a number from \(range.lowerBound) to \(range.upperBound)")
+            throw ConfigValueError(
+                "\(text) is out of range; use a number from \(range.lowerBound) to \(range.upperBound)")
         }
         return value
     }
@@ -49,7 +51,8 @@ enum ConfigValues {
     /// effectively unlimited give a large value instead.
     static func duration(_ text: String) throws(ConfigValueError) -> Duration {
         let expected = "expected a duration such as 500ms, 12s, 2m or 1h (a bare number is seconds)"
-        if let first = text.first, first == "-" {
+        guard let first = text.first else { throw ConfigValueError("empty value; \(expected)") }
+        if first == "-" {
             throw ConfigValueError("'\(text)' is negative; a duration must be more than 0")
         }
         var milliseconds: Int64 = 0
@@ -68,7 +71,8 @@ enum ConfigValues {
                 rest = rest.dropFirst(unitText.count)
                 guard !digits.isEmpty else { throw ConfigValueError("'\(text)': \(expected)") }
                 if rest.first == "." {
-                    throw ConfigValueError("'\(text)': fractions are not allowed; use a smaller unit (1500ms, not 1.5s)")
+                    throw ConfigValueError(
+                        "'\(text)': fractions are not allowed; use a smaller unit (1500ms, not 1.5s)")
                 }
                 guard let index = units.firstIndex(where: { $0.0 == unitText }) else {
                     let hint = unitText.isEmpty ? "" : " ('\(unitText)' is not a unit: use ms, s, m, h or d)"
@@ -108,7 +112,8 @@ enum ConfigValues {
         case "m", "M": multiplier = 1 << 20
         case "g", "G": multiplier = 1 << 30
         case "kb", "KB", "Kb", "mb", "MB", "Mb", "gb", "GB", "Gb":
-            throw ConfigValueError("'\(text)': write \(digits)\(suffix.prefix(1).lowercased()) (nginx size notation, no 'b')")
+            throw ConfigValueError(
+                "'\(text)': write \(digits)\(suffix.prefix(1).lowercased()) (nginx size notation, no 'b')")
         default:
             if suffix.first == "." {
                 throw ConfigValueError("'\(text)': fractions are not allowed; use a smaller unit (1536k, not 1.5m)")
@@ -120,7 +125,8 @@ enum ConfigValues {
         let (bytes, overflow) = count.multipliedReportingOverflow(by: multiplier)
         guard !overflow, range.contains(bytes) else {
             throw ConfigValueError(
-                "'\(text)' is out of range; use a size from \(formatSize(range.lowerBound)) to \(formatSize(range.upperBound))")
+                "'\(text)' is out of range; use a size from \(formatSize(range.lowerBound)) to \(formatSize(range.upperBound))"
+            )
         }
         return bytes
     }

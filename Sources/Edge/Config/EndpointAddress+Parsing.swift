@@ -18,15 +18,19 @@ extension EndpointAddress {
     /// IPv6. Port 0 lets the kernel choose, which only tests want, so only listeners take it.
     /// - Throws: ``ConfigValueError`` saying which part is wrong and what to write.
     init(parsing text: String, for use: Use) throws(ConfigValueError) {
-        let forms = use == .listen
+        let forms =
+            use == .listen
             ? "host:port, [ipv6]:port, *:port or unix:/path (e.g. 0.0.0.0:8080)"
             : "host:port, [ipv6]:port or unix:/path (e.g. 127.0.0.1:8000)"
         if text.hasPrefix("unix:") {
             let path = String(text.dropFirst(5))
-            guard !path.isEmpty else { throw ConfigValueError("'\(text)' has no socket path; write unix:/run/app.sock") }
+            guard !path.isEmpty else {
+                throw ConfigValueError("'\(text)' has no socket path; write unix:/run/app.sock")
+            }
             guard path.utf8.count <= Self.maximumUnixPathLength else {
                 throw ConfigValueError(
-                    "socket path is \(path.utf8.count) bytes; Unix sockets allow at most \(Self.maximumUnixPathLength), use a shorter path")
+                    "socket path is \(path.utf8.count) bytes; Unix sockets allow at most \(Self.maximumUnixPathLength), use a shorter path"
+                )
             }
             guard !path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
                 throw ConfigValueError("socket path contains a control character")
@@ -81,9 +85,12 @@ extension EndpointAddress {
             self = .tcp(host: host == "*" ? "0.0.0.0" : String(host), port: port)
         case .connect:
             guard host != "*" else {
-                throw ConfigValueError("'*' only makes sense for listening; give the server's address, as 127.0.0.1:\(port)")
+                throw ConfigValueError(
+                    "'*' only makes sense for listening; give the server's address, as 127.0.0.1:\(port)")
             }
-            guard port != 0 else { throw ConfigValueError("port 0 only makes sense for listening; give the server's port") }
+            guard port != 0 else {
+                throw ConfigValueError("port 0 only makes sense for listening; give the server's port")
+            }
             if let key = ClientKey(parsing: host), key == ClientKey(ipv4: 0) || key == ClientKey(ipv6High: 0, low: 0) {
                 throw ConfigValueError(
                     "'\(host)' means every address when listening and cannot be connected to; for this machine use \(key.isIPv4 ? "127.0.0.1" : "[::1]")"
@@ -103,7 +110,8 @@ extension EndpointAddress {
             return
         }
         let labels = host.split(separator: ".", omittingEmptySubsequences: false)
-        let valid = host.utf8.count <= 253
+        let valid =
+            host.utf8.count <= 253
             && labels.allSatisfy { label in
                 !label.isEmpty && label.utf8.count <= 63 && label.first != "-" && label.last != "-"
                     && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }

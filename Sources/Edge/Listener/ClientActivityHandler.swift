@@ -9,6 +9,8 @@ final class ClientActivity {
     var lastReadAt: NIODeadline = .now()
     /// When the first bytes arrived since the handler last waited for a head.
     var firstReadSinceWait: NIODeadline?
+    /// Writes bytes straight to the socket, below the HTTP encoder (for `100 Continue`).
+    fileprivate(set) var writeRaw: ((ByteBuffer) -> Void)?
 }
 
 final class ClientActivityHandler: ChannelInboundHandler, RemovableChannelHandler {
@@ -18,6 +20,17 @@ final class ClientActivityHandler: ChannelInboundHandler, RemovableChannelHandle
     let activity: ClientActivity
 
     init(activity: ClientActivity) { self.activity = activity }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        activity.writeRaw = { [weak activity] buffer in
+            guard activity != nil else { return }
+            context.writeAndFlush(NIOAny(buffer), promise: nil)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        activity.writeRaw = nil
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let now = NIODeadline.now()

@@ -20,6 +20,8 @@ public final class EdgeServer: Sendable {
     private let quiesce: ServerQuiescingHelper
     private let generation: Mutex<Int>
     private let ownsGroup: Bool
+    /// Active health checkers of the runtime in force.
+    private let checkers = Mutex<[HealthChecker]>([])
 
     /// The addresses the listeners are bound to (ports resolved when the config said 0).
     public var listenerAddresses: [SocketAddress] { listeners.compactMap(\.localAddress) }
@@ -69,9 +71,11 @@ public final class EdgeServer: Sendable {
             contexts[ObjectIdentifier(loop)] = LoopContext(eventLoop: loop, index: index, seed: system.next())
         }
         let metrics = EdgeMetrics(shardCount: loops.count)
+        let fileIO = NIOThreadPool(numberOfThreads: 2)
+        fileIO.start()
         let state = EdgeState(
             runtime: runtime, metrics: metrics, logger: logger, accessLog: accessSink, connectionLimiter: limiter,
-            loops: contexts)
+            loops: contexts, fileIO: fileIO)
         self.state = state
         self.generation = Mutex(1)
         let quiesce = ServerQuiescingHelper(group: group)
@@ -99,6 +103,21 @@ public final class EdgeServer: Sendable {
             throw error
         }
         listeners = bound
+        startHealthChecks(for: runtime)
+    }
+
+    /// Replaces the running health checkers by those of `runtime`'s pools.
+    private func startHealthChecks(for runtime: EdgeRuntime) {
+        let next = runtime.clusters.compactMap { cluster -> HealthChecker? in
+            guard let check = cluster.config.healthCheck else { return nil }
+            return HealthChecker(cluster: cluster, config: check, eventLoop: group.next(), logger: state.logger.with(label: "edge.health"))
+        }
+        let previous = checkers.withLock { current in
+            defer { current = next }
+            return current
+        }
+        previous.forEach { $0.stop() }
+        next.forEach { $0.start() }
     }
 
     private static func bootstrap(group: MultiThreadedEventLoopGroup, state: EdgeState, quiesce: ServerQuiescingHelper, backlog: Int)
@@ -128,6 +147,7 @@ public final class EdgeServer: Sendable {
         let sync = channel.pipeline.syncOperations
         try sync.addHandler(ClientActivityHandler(activity: activity))
         try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
+        try sync.addHandler(CompressionMarker.makeCompressor())
         try sync.addHandler(
             ClientHandler(state: state, loop: state.loop(for: channel.eventLoop), activity: activity, peer: peer, scheme: scheme))
     }
@@ -153,6 +173,7 @@ public final class EdgeServer: Sendable {
                 try? limiter.setLimit(perClient)
             }
             state.swapRuntime(runtime)
+            startHealthChecks(for: runtime)
             state.metrics.reloadsSucceeded.add(1, ordering: .relaxed)
             state.logger.info("configuration reloaded", [("generation", String(next))])
         } catch {
@@ -172,6 +193,7 @@ public final class EdgeServer: Sendable {
     public func shutdown(grace: Duration? = nil) async {
         let grace = grace ?? state.runtime.config.timeouts.shutdownGrace
         state.logger.info("shutting down", [("grace_seconds", "\(grace.components.seconds)")])
+        checkers.withLock { $0 }.forEach { $0.stop() }
         let promise = group.next().makePromise(of: Void.self)
         quiesce.initiateShutdown(promise: promise)
         try? await adminChannel?.close()
@@ -184,6 +206,7 @@ public final class EdgeServer: Sendable {
             try? await context.eventLoop.submit { context.pool.closeAll() }.get()
         }
         state.logger.info("stopped")
+        try? await state.fileIO.shutdownGracefully()
         state.accessLog.close()
         state.logger.sink.close()
         if ownsGroup { try? await group.shutdownGracefully() }

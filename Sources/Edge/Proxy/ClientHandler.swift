@@ -1,6 +1,7 @@
 import Limits
 import NIOCore
 import NIOHTTP1
+import NIOHTTPCompression
 
 /// The client side of the edge for one HTTP/1.1 connection: filters each request (path guard,
 /// body size, route, rate limit), answers it locally or proxies it to an upstream server with
@@ -9,7 +10,7 @@ import NIOHTTP1
 /// One request at a time: `HTTPServerPipelineHandler` ahead of it holds pipelined requests back
 /// until the response to the previous one has ended. All state lives on the channel's event
 /// loop, the upstream connection's included, so there is no locking here.
-final class ClientHandler: ChannelDuplexHandler {
+final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
@@ -76,14 +77,19 @@ final class ClientHandler: ChannelDuplexHandler {
                 state.metrics.recordConnectionLimited(shard: loop.index)
             }
         }
+        // Released when the channel closes, whatever closes it, even after this handler has left
+        // the pipeline (a WebSocket tunnel).
+        let lease = self.lease
+        let metrics = state.metrics
+        context.channel.closeFuture.whenComplete { _ in
+            lease?.release()
+            metrics.openConnections.add(-1, ordering: .relaxed)
+        }
         startWaitingForHead(first: true)
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        state.metrics.openConnections.add(-1, ordering: .relaxed)
-        lease?.release()
-        lease = nil
         cancelTimers()
         switch current {
         case .proxying(let exchange), .delayed(let exchange):
@@ -154,7 +160,7 @@ final class ClientHandler: ChannelDuplexHandler {
         } else if sendTimer == nil {
             // The client is not taking what we send: give it `send` to make progress, then drop it.
             let timeout = TimeAmount(state.runtime.config.timeouts.send)
-            sendTimer = context.eventLoop.scheduleTask(in: timeout) { [weak self] in
+            sendTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
                 guard let self, !self.context.channel.isWritable else { return }
                 self.state.logger.debug("closing a client that stopped reading", [("edge.client", self.peerText)])
                 self.close()
@@ -259,16 +265,16 @@ final class ClientHandler: ChannelDuplexHandler {
             var response = LocalResponse(status: HTTPResponseStatus(statusCode: status), body: "")
             response.headers.add(name: "Location", value: target)
             answerLocally(response, record: record, runtime: runtime, route: route, hasBody: hasBody)
-        case .staticFiles:
-            // Static directories are served by a later change (see docs/CONFIG.md); refuse clearly.
-            answerLocally(.error(.notImplemented, "static file routes are not served by this build"), record: record, runtime: runtime, route: route, hasBody: hasBody)
+        case .staticFiles(let config):
+            serveStatic(head, config: config, record: record, runtime: runtime, route: route, hasBody: hasBody)
         case .proxy:
             guard let cluster = route.cluster else {
                 preconditionFailure("a proxy route without a cluster passed validation")
             }
             if head.headers["expect"].contains(where: { $0.lowercased() == "100-continue" }) {
-                // The edge wants the body (it passed every check), so it says so itself.
-                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+                // The edge wants the body (it passed every check), so it says so itself. Written
+                // below the HTTP layer: an interim head would confuse the compressor's request queue.
+                activity.writeRaw?(context.channel.allocator.buffer(string: "HTTP/1.1 100 Continue\r\n\r\n"))
             }
             let exchange = Exchange(
                 handler: self, runtime: runtime, route: route, cluster: cluster, head: head, client: client,
@@ -276,7 +282,7 @@ final class ClientHandler: ChannelDuplexHandler {
             setReadsPaused(true)
             if delay > .zero {
                 current = .delayed(exchange)
-                context.eventLoop.scheduleTask(in: TimeAmount(delay)) { [weak self] in
+                context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(delay)) { [weak self] in
                     guard let self, case .delayed(let waiting) = self.current, waiting === exchange else { return }
                     self.current = .proxying(exchange)
                     exchange.start()
@@ -303,31 +309,137 @@ final class ClientHandler: ChannelDuplexHandler {
         _ response: LocalResponse, record: AccessRecord, runtime: EdgeRuntime, route: CompiledRoute?, hasBody: Bool,
         forceClose: Bool = false
     ) {
-        var record = record
-        let keepAlive = !forceClose && !quiescing && (currentRequestKeepAlive ?? true)
+        let keepAlive = beginLocal(forceClose: forceClose, hasBody: hasBody)
         let decorations = route?.decorations ?? runtime.baseDecorations
         let (head, body) = response.parts(
             decorations: decorations, requestID: record.requestID, keepAlive: keepAlive, allocator: context.channel.allocator)
-        record.status = Int(head.status.code)
-        record.bytesOut = body.readableBytes
+        writeLocal(head: head, body: .buffer(body), record: record, runtime: runtime)
+    }
+
+    /// A body the edge sends itself.
+    enum LocalBody {
+        case buffer(ByteBuffer)
+        /// A file sent with `sendfile`; the handle is closed once written.
+        case file(FileRegion, NIOFileHandle)
+        case none
+    }
+
+    /// Enters the local-answer state.
+    /// - Returns: whether the connection stays open after the answer.
+    private func beginLocal(forceClose: Bool, hasBody: Bool) -> Bool {
+        let keepAlive = !forceClose && !quiescing && (currentRequestKeepAlive ?? true)
         // The decoder delivers `.end` for every request, bodiless ones included.
         current = .local(requestEnded: false, responseEnded: false, keepAlive: keepAlive)
+        if !keepAlive && hasBody {
+            // Do not read a body we refused; the close after the response ends the exchange.
+            setReadsPaused(true)
+        }
+        return keepAlive
+    }
+
+    private func writeLocal(head: HTTPResponseHead, body: LocalBody, record: AccessRecord, runtime: EdgeRuntime) {
+        var record = record
+        record.status = Int(head.status.code)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { [weak self] _ in
+        var handle: NIOFileHandle?
+        switch body {
+        case .buffer(let buffer):
+            record.bytesOut = buffer.readableBytes
+            if buffer.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil) }
+        case .file(let region, let fileHandle):
+            record.bytesOut = region.readableBytes
+            handle = fileHandle
+            context.write(wrapOutboundOut(.body(.fileRegion(region))), promise: nil)
+        case .none:
+            break
+        }
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { [weak self] _ in
+            try? handle?.close()
             guard let self else { return }
             self.finishRecord(record, runtime: runtime)
             guard case .local(let requestEnded, _, let keepAlive) = self.current else { return }
             self.current = .local(requestEnded: requestEnded, responseEnded: true, keepAlive: keepAlive)
             if requestEnded || !keepAlive { self.finishLocal(keepAlive: keepAlive) }
         }
-        if !keepAlive && hasBody {
-            // Do not read a body we refused; the close after the response ends the exchange.
-            setReadsPaused(true)
-        }
     }
 
     private var currentRequestKeepAlive: Bool?
+
+    // MARK: Static files
+
+    private func serveStatic(
+        _ head: HTTPRequestHead, config: StaticConfig, record: AccessRecord, runtime: EdgeRuntime, route: CompiledRoute,
+        hasBody: Bool
+    ) {
+        guard head.method == .GET || head.method == .HEAD else {
+            var response = LocalResponse.error(.methodNotAllowed, "only GET and HEAD are served here")
+            response.headers.add(name: "Allow", value: "GET, HEAD")
+            answerLocally(response, record: record, runtime: runtime, route: route, hasBody: hasBody)
+            return
+        }
+        guard let relative = StaticPath.relative(target: head.uri, prefix: route.config.prefix) else {
+            answerLocally(.forbidden, record: record, runtime: runtime, route: route, hasBody: hasBody)
+            return
+        }
+        let keepAlive = beginLocal(forceClose: false, hasBody: hasBody)
+        let readBody = head.method == .GET
+        let eventLoop = context.eventLoop
+        state.fileIO.runIfActive(eventLoop: eventLoop) {
+            StaticFiles.lookup(relative: relative, config: config, readBody: readBody)
+        }.assumeIsolated().whenComplete { [weak self] result in
+            guard let self, case .local = self.current else {
+                if case .success(.file(_, _, _, .handle(let handle))) = result { try? handle.close() }
+                return
+            }
+            let lookup = (try? result.get()) ?? .notFound
+            self.writeStatic(lookup, head: head, record: record, runtime: runtime, route: route, keepAlive: keepAlive)
+        }
+    }
+
+    private func writeStatic(
+        _ lookup: StaticFiles.Lookup, head request: HTTPRequestHead, record: AccessRecord, runtime: EdgeRuntime,
+        route: CompiledRoute, keepAlive: Bool
+    ) {
+        let allocator = context.channel.allocator
+        switch lookup {
+        case .notFound, .forbidden:
+            let response: LocalResponse = if case .forbidden = lookup { .forbidden } else { .error(.notFound, "file not found") }
+            let (head, body) = response.parts(
+                decorations: runtime.baseDecorations, requestID: record.requestID, keepAlive: keepAlive, allocator: allocator)
+            writeLocal(head: head, body: .buffer(body), record: record, runtime: runtime)
+        case .file(let path, let size, let modified, let content):
+            let entityTag = StaticPath.entityTag(size: size, modifiedSeconds: modified)
+            let lastModified = HTTPDate.format(epochSeconds: modified)
+            var headers = HTTPHeaders()
+            let contentType = MediaTypes.type(of: path)
+            headers.add(name: "Content-Type", value: contentType)
+            headers.add(name: "ETag", value: entityTag)
+            headers.add(name: "Last-Modified", value: lastModified)
+            route.decorations.apply(to: &headers, requestID: record.requestID)
+            headers.setKeepAlive(keepAlive)
+            if StaticPath.isNotModified(
+                ifNoneMatch: request.headers.first(name: "if-none-match"),
+                ifModifiedSince: request.headers.first(name: "if-modified-since"), entityTag: entityTag,
+                lastModified: lastModified)
+            {
+                if case .handle(let handle) = content { try? handle.close() }
+                writeLocal(head: HTTPResponseHead(version: .http1_1, status: .notModified, headers: headers), body: .none, record: record, runtime: runtime)
+                return
+            }
+            headers.add(name: "Content-Length", value: String(size))
+            switch content {
+            case .bytes(let bytes):
+                if route.config.compress, MediaTypes.isCompressible(contentType), request.method == .GET {
+                    headers.add(name: CompressionMarker.header, value: "1")
+                }
+                let body: LocalBody = request.method == .HEAD ? .none : .buffer(allocator.buffer(bytes: bytes))
+                writeLocal(head: HTTPResponseHead(version: .http1_1, status: .ok, headers: headers), body: body, record: record, runtime: runtime)
+            case .handle(let handle):
+                let region = FileRegion(fileHandle: handle, readerIndex: 0, endIndex: size)
+                writeLocal(head: HTTPResponseHead(version: .http1_1, status: .ok, headers: headers), body: .file(region, handle), record: record, runtime: runtime)
+            }
+        }
+    }
 
     private func finishLocal(keepAlive: Bool) {
         if keepAlive && !quiescing {
@@ -346,7 +458,7 @@ final class ClientHandler: ChannelDuplexHandler {
         current = .closing
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { [weak self] _ in self?.close() }
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { [weak self] _ in self?.close() }
     }
 
     // MARK: Called by the exchange
@@ -382,13 +494,49 @@ final class ClientHandler: ChannelDuplexHandler {
         setReadsPaused(!keepAlive)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { [weak self] _ in
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { [weak self] _ in
             guard let self else { return }
             self.finishRecord(record, runtime: exchange.runtime)
             guard case .local(let requestEnded, _, let keepAlive) = self.current else { return }
             self.current = .local(requestEnded: requestEnded, responseEnded: true, keepAlive: keepAlive)
             if requestEnded || !keepAlive { self.finishLocal(keepAlive: keepAlive) }
         }
+    }
+
+    /// The upstream switched protocols: from here on both connections carry raw bytes, joined by
+    /// a ``TunnelHandler`` pair, and the HTTP handlers leave both pipelines.
+    func switchToTunnel(_ exchange: Exchange, upstream: UpstreamConnection) {
+        guard case .proxying(let running) = current, running === exchange else { return }
+        cancelTimers()
+        finishRecord(exchange.record, runtime: exchange.runtime)
+        current = .closing
+        let (clientSide, upstreamSide) = TunnelHandler.pair()
+        let client = context.pipeline.syncOperations
+        let server = upstream.channel.pipeline.syncOperations
+        do {
+            // The upstream's handler goes first so that bytes the decoder forwards on removal
+            // (frames sent right behind the 101) reach the tunnel, not an HTTP handler.
+            upstream.handler.delegate = nil
+            upstream.handler.onClose = nil
+            _ = server.removeHandler(upstream.handler)
+            try server.addHandler(upstreamSide)
+            try client.addHandler(clientSide)
+            _ = server.removeHandler(try server.handler(type: NIOHTTPRequestHeadersValidator.self))
+            _ = server.removeHandler(try server.handler(type: HTTPRequestEncoder.self))
+            _ = server.removeHandler(try server.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self))
+            _ = client.removeHandler(try client.handler(type: HTTPResponseCompressor.self))
+            _ = client.removeHandler(try client.handler(type: HTTPServerPipelineHandler.self))
+            _ = client.removeHandler(try client.handler(type: HTTPResponseEncoder.self))
+            _ = client.removeHandler(try client.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self))
+            _ = client.removeHandler(context: context)
+        } catch {
+            state.logger.warning("could not switch a connection to a tunnel", [("error", "\(error)")])
+            upstream.close()
+            context.close(promise: nil)
+            return
+        }
+        upstream.channel.read()
+        context.channel.read()
     }
 
     /// The response had started and cannot be completed: the only honest signal left is a close.
@@ -433,7 +581,7 @@ final class ClientHandler: ChannelDuplexHandler {
 
     private func armBodyTimer(after delay: TimeAmount) {
         let timeout = state.runtime.config.timeouts.body
-        bodyTimer = context.eventLoop.scheduleTask(in: delay) { [weak self] in
+        bodyTimer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [weak self] in
             guard let self else { return }
             self.bodyTimer = nil
             guard case .proxying(let exchange) = self.current, !exchange.requestEnded else { return }
@@ -466,7 +614,7 @@ final class ClientHandler: ChannelDuplexHandler {
     }
 
     private func scheduleWaitCheck(at deadline: NIODeadline) {
-        waitTimer = context.eventLoop.scheduleTask(deadline: deadline) { [weak self] in
+        waitTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
             guard let self else { return }
             self.waitTimer = nil
             guard case .awaitingHead = self.current else { return }

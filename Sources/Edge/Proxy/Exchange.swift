@@ -40,6 +40,9 @@ final class Exchange: UpstreamExchangeDelegate {
     private var responseKeepAlive = true
     private var readTimer: Scheduled<Void>?
     private var finished = false
+    /// The client asked to switch protocols (WebSocket); the upstream's `101` turns the exchange into a tunnel.
+    private let upgradeRequested: Bool
+    private var switchingProtocols = false
     private var lastFailure: Failure = .noServer
 
     private enum Failure {
@@ -72,6 +75,7 @@ final class Exchange: UpstreamExchangeDelegate {
         let upgrade = head.headers.first(name: "upgrade").flatMap { value in
             head.headers["connection"].contains { $0.lowercased().contains("upgrade") } ? value : nil
         }
+        upgradeRequested = upgrade != nil
         upstreamHead = HeaderRewriting.upstreamRequestHead(
             forwarded, clientAddress: client.description, peerAddress: peerText, fromTrustedPeer: peerTrusted,
             scheme: scheme, requestID: requestID, upgrade: upgrade)
@@ -100,7 +104,7 @@ final class Exchange: UpstreamExchangeDelegate {
             use(idle)
             return
         }
-        loop.pool.connect(to: server, timeout: route.connectTimeout).whenComplete { [self] result in
+        loop.pool.connect(to: server, timeout: route.connectTimeout).assumeIsolated().whenComplete { [self] result in
             guard !finished, self.server === server else {
                 if case .success(let connection) = result { connection.close() }
                 return
@@ -260,12 +264,17 @@ final class Exchange: UpstreamExchangeDelegate {
         }
         if let attemptStarted { record.upstreamSeconds = Double((NIODeadline.now() - attemptStarted).nanoseconds) / 1e9 }
         responseKeepAlive = upstream.isKeepAlive
-        let keepAlive = head.isKeepAlive && !handler.isQuiescing
+        switchingProtocols = upgradeRequested && upstream.status == .switchingProtocols
+        // After an upgrade request the decoder parses no more requests on this connection, so a
+        // refused upgrade closes it once answered.
+        let keepAlive = head.isKeepAlive && !handler.isQuiescing && !upgradeRequested
         let clientHead = HeaderRewriting.clientResponseHead(
             upstream, remove: runtime.removeFromUpstream, decorations: route.decorations, requestID: requestID,
             keepAlive: keepAlive)
+        var markedHead = clientHead
+        CompressionMarker.mark(&markedHead.headers, status: upstream.status, routeCompresses: route.config.compress)
         record.status = Int(upstream.status.code)
-        handler.writeResponse(.head(clientHead), flush: false)
+        handler.writeResponse(.head(markedHead), flush: false)
         armReadTimer()
     }
 
@@ -290,6 +299,12 @@ final class Exchange: UpstreamExchangeDelegate {
         readTimer?.cancel()
         readTimer = nil
         if let server { server.inFlight.add(-1, ordering: .relaxed) }
+        if switchingProtocols, let connection {
+            self.connection = nil
+            handler.flushResponse()
+            handler.switchToTunnel(self, upstream: connection)
+            return
+        }
         if let connection {
             // Reusable only when both messages completed and the upstream keeps the connection.
             if requestEnded && responseKeepAlive {
@@ -300,8 +315,8 @@ final class Exchange: UpstreamExchangeDelegate {
             }
             self.connection = nil
         }
-        let keepAlive = head.isKeepAlive && requestEnded
-        handler.writeResponseEnd().whenComplete { [self] _ in
+        let keepAlive = head.isKeepAlive && requestEnded && !upgradeRequested
+        handler.writeResponseEnd().assumeIsolated().whenComplete { [self] _ in
             handler.exchangeFinished(self, keepAlive: keepAlive)
         }
     }
@@ -318,7 +333,7 @@ final class Exchange: UpstreamExchangeDelegate {
     private func armReadTimer() {
         readTimer?.cancel()
         let timeout = route.readTimeout
-        readTimer = handler.loopContext.eventLoop.scheduleTask(in: timeout) { [weak self] in
+        readTimer = handler.loopContext.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
             guard let self, !self.finished else { return }
             self.readTimer = nil
             self.attemptFailed(.timeout, error: UpstreamTimeout(after: timeout))

@@ -1,5 +1,6 @@
 import Limits
 import NIOCore
+import NIOPosix
 import Synchronization
 
 /// What every connection shares: the current runtime (swapped on reload), limits, metrics, logs.
@@ -12,11 +13,14 @@ final class EdgeState: Sendable {
     let connectionLimiter: ConnectionLimiter?
     /// Per event loop state, by the loop's identity.
     let loops: [ObjectIdentifier: LoopContext]
+    /// Threads for blocking file-system calls (static files), never run on an event loop.
+    let fileIO: NIOThreadPool
 
     init(
         runtime: EdgeRuntime, metrics: EdgeMetrics, logger: EdgeLogger, accessLog: LogSink,
-        connectionLimiter: ConnectionLimiter?, loops: [ObjectIdentifier: LoopContext]
+        connectionLimiter: ConnectionLimiter?, loops: [ObjectIdentifier: LoopContext], fileIO: NIOThreadPool
     ) {
+        self.fileIO = fileIO
         self.runtimeBox = Mutex(runtime)
         self.metrics = metrics
         self.logger = logger

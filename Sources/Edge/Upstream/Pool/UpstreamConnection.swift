@@ -17,7 +17,7 @@ protocol UpstreamExchangeDelegate: AnyObject {
 
 /// The last handler of an upstream connection's pipeline: routes response parts to the request
 /// currently using the connection, and holds reads back while the client cannot keep up.
-final class UpstreamConnectionHandler: ChannelDuplexHandler {
+final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = HTTPClientRequestPart

@@ -80,7 +80,7 @@ final class UpstreamConnectionPool {
 
     private func scheduleSweep() {
         guard sweep == nil else { return }
-        sweep = eventLoop.scheduleTask(in: idleTimeout) { [weak self] in
+        sweep = eventLoop.assumeIsolated().scheduleTask(in: idleTimeout) { [weak self] in
             guard let self else { return }
             self.sweep = nil
             let cutoff = NIODeadline.now() - self.idleTimeout
