@@ -115,7 +115,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // Content-Lengths, bad chunk sizes, bad header bytes): refuse, never forward, close.
             state.logger.debug("bad request from client", [("edge.client", peerText), ("error", "\(error)")])
             switch current {
-            case .awaitingHead, .local(_, true, _):
+            case .awaitingHead:
                 respondAndClose(.badRequest("malformed request"), runtime: state.runtime, requestID: nil)
             case .proxying(let exchange), .delayed(let exchange):
                 if exchange.responseStarted {
@@ -625,7 +625,14 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 if NIODeadline.now() < headerDeadline {
                     self.scheduleWaitCheck(at: headerDeadline)
                 } else {
-                    self.respondAndClose(.requestTimeout, runtime: self.state.runtime, requestID: nil)
+                    // No request exists at the HTTP layer yet, so the 408 goes out as raw bytes.
+                    let runtime = self.state.runtime
+                    let bytes = LocalResponse.requestTimeout.serialized(
+                        decorations: runtime.baseDecorations, requestID: RequestID.generate(using: &self.loop.random),
+                        allocator: self.context.channel.allocator)
+                    self.current = .closing
+                    self.activity.writeRaw?(bytes)
+                    self.close()
                 }
             } else {
                 self.close()  // idle: nothing to answer

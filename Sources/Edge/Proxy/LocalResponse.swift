@@ -36,6 +36,18 @@ struct LocalResponse {
         .error(HTTPResponseStatus(statusCode: status), "too many connections from this address")
     }
 
+    /// The whole response as HTTP/1.1 bytes, closing the connection: for answers written below the
+    /// HTTP layer, when no request is in progress there (a request head that never completed).
+    func serialized(decorations: ResponseDecorations, requestID: String, allocator: ByteBufferAllocator) -> ByteBuffer {
+        let (head, body) = parts(decorations: decorations, requestID: requestID, keepAlive: false, allocator: allocator)
+        var buffer = allocator.buffer(capacity: 512 + body.readableBytes)
+        buffer.writeString("HTTP/1.1 \(head.status.code) \(head.status.reasonPhrase)\r\n")
+        for (name, value) in head.headers { buffer.writeString("\(name): \(value)\r\n") }
+        buffer.writeString("\r\n")
+        buffer.writeImmutableBuffer(body)
+        return buffer
+    }
+
     /// The response head and body, decorated, with `Content-Length`, and `Connection: close` when closing.
     func parts(decorations: ResponseDecorations, requestID: String, keepAlive: Bool, allocator: ByteBufferAllocator)
         -> (HTTPResponseHead, ByteBuffer)
