@@ -1,6 +1,6 @@
 /// Errors the edge reports to an operator at start-up or reload; each says what to do.
 public struct EdgeError: Error, CustomStringConvertible, Sendable {
-    private enum Code: Sendable { case logFile, resolve, bind, limits }
+    private enum Code: Sendable { case logFile, resolve, bind, limits, tls, reload }
     private let code: Code
     public let description: String
 
@@ -16,6 +16,14 @@ public struct EdgeError: Error, CustomStringConvertible, Sendable {
         EdgeError(
             code: .bind,
             description: "cannot listen on \(address): \(reason); is another process using it, or does binding need privileges?")
+    }
+
+    static func tls(_ reason: String) -> EdgeError {
+        EdgeError(code: .tls, description: reason)
+    }
+
+    static func reload(_ reason: String) -> EdgeError {
+        EdgeError(code: .reload, description: reason)
     }
 
     static func limits(_ reason: String) -> EdgeError {

@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 extension ConfigLoader {
@@ -9,10 +10,23 @@ extension ConfigLoader {
         "upgrade",
     ]
 
-    /// `headers:`, the headers added to every response and removed from upstream responses.
+    static let headersKeys = ["add", "remove_from_upstream", "hsts"]
+
+    /// The directives of `Strict-Transport-Security` (RFC 6797, plus `preload`), as usually written.
+    static let hstsDirectives = ["max-age", "includeSubDomains", "preload"]
+
+    /// The `max-age` the HSTS preload list (hstspreload.org) requires with `preload`: one year.
+    static let hstsPreloadMinimumMaxAge = 31_536_000
+
+    /// `headers:`, the headers added to every response and removed from upstream responses,
+    /// and `Strict-Transport-Security` for HTTPS responses.
     static func readHeaders(_ node: Node, at path: ConfigKeyPath, reader: ConfigReader) -> HeadersConfig {
         var headers = HeadersConfig.homerack
-        guard let mapping = reader.mapping(node, at: path, keys: ["add", "remove_from_upstream"]) else {
+        guard
+            let mapping = reader.mapping(
+                node, at: path, keys: headersKeys,
+                aliases: ["strict_transport_security": "hsts", "add_header": "add", "proxy_hide_header": "remove_from_upstream"])
+        else {
             return headers
         }
         // `add: {}` is an empty mapping, not null, so it clears the defaults; omitted keeps them.
@@ -26,7 +40,68 @@ extension ConfigLoader {
                 reader.value(item, at: path.appending("remove_from_upstream").appending(index: index), headerName)
             }
         }
+        // `hsts:` with no value keeps the default, like every other key; `off` sends none.
+        if let node = mapping["hsts"] {
+            if let value = reader.value(node, at: path.appending("hsts"), hsts) { headers.hsts = value }
+        }
+        if let field = headers.add.first(where: { $0.name.lowercased() == "strict-transport-security" }) {
+            reader.report(
+                path.appending("add").appending(field.name), line: mapping.line(of: "add"),
+                "Strict-Transport-Security is set by headers.hsts, on HTTPS responses only (over plain HTTP browsers ignore it); move the value there"
+            )
+        }
         return headers
+    }
+
+    /// `headers.hsts`: a `Strict-Transport-Security` value, or `off` (`nil`) for none.
+    ///
+    /// The directives are checked, not just the characters: a misspelt `includeSubdomain` would
+    /// be ignored by browsers and silently leave subdomains unprotected, and `preload` without
+    /// what the preload list requires is refused by hstspreload.org.
+    /// - Returns: the value as written, or `nil` for `off`.
+    static func hsts(_ text: String) throws(ConfigValueError) -> String? {
+        if ["off", "false", "no"].contains(text.lowercased()) { return nil }
+        let value = try headerValue(text)
+        let example = "e.g. max-age=31536000; includeSubDomains"
+        guard !value.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw ConfigValueError("is empty; write a policy (\(example)), or off to send no Strict-Transport-Security")
+        }
+        var maxAge: Int?
+        var seen: Set<String> = []
+        for part in value.split(separator: ";", omittingEmptySubsequences: false) {
+            let directive = part.trimmingCharacters(in: .whitespaces)
+            if directive.isEmpty { continue }
+            let name = directive.prefix(while: { $0 != "=" }).trimmingCharacters(in: .whitespaces)
+            let argument = directive.contains("=")
+                ? directive.drop(while: { $0 != "=" }).dropFirst().trimmingCharacters(in: .whitespaces) : nil
+            guard let canonical = hstsDirectives.first(where: { $0.lowercased() == name.lowercased() }) else {
+                throw ConfigValueError(
+                    "unknown directive '\(name)'\(ConfigSuggestion.hint(for: name, in: hstsDirectives)) (browsers ignore unknown ones; the directives are max-age, includeSubDomains and preload)"
+                )
+            }
+            guard seen.insert(canonical).inserted else {
+                throw ConfigValueError("'\(canonical)' is given twice; keep one")
+            }
+            if canonical == "max-age" {
+                var digits = argument ?? ""
+                if digits.count >= 2, digits.hasPrefix("\""), digits.hasSuffix("\"") { digits = String(digits.dropFirst().dropLast()) }
+                guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let seconds = Int(digits) else {
+                    throw ConfigValueError("max-age must be a number of seconds, as max-age=31536000 (one year)")
+                }
+                maxAge = seconds
+            } else if argument != nil {
+                throw ConfigValueError("\(canonical) takes no value; write it alone")
+            }
+        }
+        guard let maxAge else {
+            throw ConfigValueError("has no max-age, which browsers require; \(example), or off to send none")
+        }
+        if seen.contains("preload"), maxAge < hstsPreloadMinimumMaxAge || !seen.contains("includeSubDomains") {
+            throw ConfigValueError(
+                "preload needs max-age of at least \(hstsPreloadMinimumMaxAge) (one year) and includeSubDomains, or the preload list (hstspreload.org) refuses the site; add them, or drop preload"
+            )
+        }
+        return value
     }
 
     /// An ordered mapping of header names to values (`headers.add`, a route's `headers`).

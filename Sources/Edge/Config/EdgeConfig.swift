@@ -60,18 +60,89 @@ public enum EndpointAddress: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// One client-facing listener.
+/// One client-facing listener: plain HTTP, HTTPS (``tls``), or a port that only redirects to
+/// HTTPS and answers ACME challenges (``httpsRedirect``).
 public struct ListenerConfig: Sendable, Equatable {
     /// A name for logs and metrics (`public`).
     public var name: String
     public var address: EndpointAddress
     /// Connections waiting to be accepted (the listen backlog).
     public var backlog: Int
+    /// TLS termination for this listener; `nil` for plain HTTP.
+    public var tls: TLSListenerConfig?
+    /// When set, the listener serves nothing but ACME challenges and redirects to HTTPS.
+    public var httpsRedirect: HTTPSRedirectConfig?
 
-    public init(name: String, address: EndpointAddress, backlog: Int = 511) {
+    public init(
+        name: String, address: EndpointAddress, backlog: Int = 511, tls: TLSListenerConfig? = nil,
+        httpsRedirect: HTTPSRedirectConfig? = nil
+    ) {
         self.name = name
         self.address = address
         self.backlog = backlog
+        self.tls = tls
+        self.httpsRedirect = httpsRedirect
+    }
+}
+
+/// TLS on a listener: certificates chosen by SNI, HTTP/2 by ALPN.
+public struct TLSListenerConfig: Sendable, Equatable {
+    /// Certificates; the first is the default for clients that send no (or an unknown) server name.
+    public var certificates: [TLSCertificateConfig]
+    /// Offer HTTP/2 (`h2`) in ALPN as well as `http/1.1`.
+    public var http2: Bool = true
+    /// Limits against HTTP/2 abuse.
+    public var http2Limits = HTTP2Limits()
+
+    public init(certificates: [TLSCertificateConfig]) { self.certificates = certificates }
+}
+
+/// One certificate and its key, from PEM files.
+public struct TLSCertificateConfig: Sendable, Equatable {
+    /// The certificate chain (leaf first), PEM.
+    public var certificateChain: String
+    /// The private key (ECDSA or RSA), PEM.
+    public var privateKey: String
+    /// Server names (SNI) this certificate answers for; `*.example.org` matches one label.
+    public var serverNames: [String]
+
+    public init(certificateChain: String, privateKey: String, serverNames: [String] = []) {
+        self.certificateChain = certificateChain
+        self.privateKey = privateKey
+        self.serverNames = serverNames
+    }
+}
+
+/// HTTP/2 limits, per connection.
+public struct HTTP2Limits: Sendable, Equatable {
+    /// Streams a client may have open at once (`SETTINGS_MAX_CONCURRENT_STREAMS`).
+    public var maxConcurrentStreams: Int = 128
+    /// Largest header list accepted, in bytes (`SETTINGS_MAX_HEADER_LIST_SIZE`).
+    public var maxHeaderListSize: Int = 16 * 1024
+    /// Stream resets a client may cause within ``resetWindow`` before the connection is closed
+    /// (the "rapid reset" attack, CVE-2023-44487).
+    public var maxResets: Int = 200
+    public var resetWindow: Duration = .seconds(30)
+    public init() {}
+}
+
+/// A plain-HTTP listener that only redirects to HTTPS, as the old front's port 80.
+public struct HTTPSRedirectConfig: Sendable, Equatable {
+    /// The name to redirect to when the request's `Host` is not one of ``serverNames``
+    /// (an arbitrary Host is never reflected into a redirect).
+    public var primaryName: String
+    /// Names accepted from `Host` as the redirect target.
+    public var serverNames: [String]
+    /// The HTTPS port in the redirect; `nil` for the default 443.
+    public var httpsPort: Int?
+    /// Directory served under `/.well-known/acme-challenge/` (Let's Encrypt HTTP-01), if any.
+    public var acmeWebroot: String?
+
+    public init(primaryName: String, serverNames: [String] = [], httpsPort: Int? = nil, acmeWebroot: String? = nil) {
+        self.primaryName = primaryName
+        self.serverNames = serverNames
+        self.httpsPort = httpsPort
+        self.acmeWebroot = acmeWebroot
     }
 }
 
@@ -133,6 +204,8 @@ public struct HeadersConfig: Sendable, Equatable {
     public var add: [(name: String, value: String)]
     /// Removed from upstream responses.
     public var removeFromUpstream: [String]
+    /// `Strict-Transport-Security` on every HTTPS response (never over plain HTTP); `nil` for none.
+    public var hsts: String? = "max-age=31536000; includeSubDomains"
 
     public init(add: [(name: String, value: String)], removeFromUpstream: [String]) {
         self.add = add
@@ -154,7 +227,7 @@ public struct HeadersConfig: Sendable, Equatable {
 
     public static func == (lhs: HeadersConfig, rhs: HeadersConfig) -> Bool {
         lhs.add.map { [$0.name, $0.value] } == rhs.add.map { [$0.name, $0.value] }
-            && lhs.removeFromUpstream == rhs.removeFromUpstream
+            && lhs.removeFromUpstream == rhs.removeFromUpstream && lhs.hsts == rhs.hsts
     }
 }
 

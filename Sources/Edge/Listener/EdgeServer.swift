@@ -2,7 +2,10 @@ import Limits
 import NIOCore
 import NIOExtras
 import NIOHTTP1
+import NIOHTTP2
 import NIOPosix
+import NIOSSL
+import NIOTLS
 import Synchronization
 
 /// The running edge: listeners, the admin listener, reload and graceful shutdown.
@@ -22,6 +25,8 @@ public final class EdgeServer: Sendable {
     private let ownsGroup: Bool
     /// Active health checkers of the runtime in force.
     private let checkers = Mutex<[HealthChecker]>([])
+    /// TLS state of each HTTPS listener, by listener name (certificates reload in place).
+    private let tlsContexts: [String: TLSListenerContext]
 
     /// The addresses the listeners are bound to (ports resolved when the config said 0).
     public var listenerAddresses: [SocketAddress] { listeners.compactMap(\.localAddress) }
@@ -82,19 +87,29 @@ public final class EdgeServer: Sendable {
         self.quiesce = quiesce
 
         var bound: [any Channel] = []
+        var tlsContexts: [String: TLSListenerContext] = [:]
         do {
             for listener in config.listeners {
                 let address = try listener.address.resolve(context: "listener '\(listener.name)'")
-                let channel = try await Self.bootstrap(group: group, state: state, quiesce: quiesce, backlog: listener.backlog)
-                    .bind(to: address).get()
-                    .mapError(listener.address)
+                let tls = try listener.tls.map { try TLSListenerContext(config: $0) }
+                if let tls { tlsContexts[listener.name] = tls }
+                let channel: any Channel
+                do {
+                    channel = try await Self.bootstrap(group: group, state: state, quiesce: quiesce, listener: listener, tls: tls)
+                        .bind(to: address).get()
+                } catch {
+                    throw EdgeError.bind(listener.address, reason: "\(error)")
+                }
                 bound.append(channel)
                 logger.info("listening", [("edge.listener", listener.name), ("address", "\(channel.localAddress.map { "\($0)" } ?? "")")])
             }
             if let admin = config.admin {
                 let address = try admin.address.resolve(context: "admin listener")
-                adminChannel = try await AdminServer.bootstrap(group: group, state: state).bind(to: address).get()
-                    .mapError(admin.address)
+                do {
+                    adminChannel = try await AdminServer.bootstrap(group: group, state: state).bind(to: address).get()
+                } catch {
+                    throw EdgeError.bind(admin.address, reason: "\(error)")
+                }
             } else {
                 adminChannel = nil
             }
@@ -103,6 +118,7 @@ public final class EdgeServer: Sendable {
             throw error
         }
         listeners = bound
+        self.tlsContexts = tlsContexts
         startHealthChecks(for: runtime)
     }
 
@@ -120,11 +136,15 @@ public final class EdgeServer: Sendable {
         next.forEach { $0.start() }
     }
 
-    private static func bootstrap(group: MultiThreadedEventLoopGroup, state: EdgeState, quiesce: ServerQuiescingHelper, backlog: Int)
-        -> ServerBootstrap
-    {
-        ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: Int32(backlog))
+    private static func bootstrap(
+        group: MultiThreadedEventLoopGroup, state: EdgeState, quiesce: ServerQuiescingHelper, listener: ListenerConfig,
+        tls: TLSListenerContext?
+    ) -> ServerBootstrap {
+        let redirect = listener.httpsRedirect.map {
+            HTTPSRedirect(config: $0, hsts: nil, headers: state.runtime.config.headers.add)
+        }
+        return ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: Int32(listener.backlog))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -135,13 +155,36 @@ public final class EdgeServer: Sendable {
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try configureClientPipeline(channel: channel, state: state, scheme: "http")
+                    if let tls {
+                        try configureTLSPipeline(channel: channel, state: state, tls: tls)
+                    } else {
+                        try configureHTTP1Pipeline(channel: channel, state: state, scheme: "http", httpsRedirect: redirect)
+                    }
                 }
             }
     }
 
-    /// The per-connection pipeline; a TLS handler slots in front of it for HTTPS listeners.
-    static func configureClientPipeline(channel: any Channel, state: EdgeState, scheme: String) throws {
+    /// TLS first, then HTTP/1.1 or HTTP/2 as ALPN decides; both end in the same ``ClientHandler``.
+    static func configureTLSPipeline(channel: any Channel, state: EdgeState, tls: TLSListenerContext) throws {
+        let sync = channel.pipeline.syncOperations
+        let loop = state.loop(for: channel.eventLoop)
+        let timeouts = state.runtime.config.timeouts
+        try sync.addHandler(NIOSSLServerHandler(context: tls.sslContext))
+        try sync.addHandler(TLSHandshakeObserver(metrics: state.metrics, shard: loop.index, timeout: TimeAmount(timeouts.header)))
+        try sync.addHandler(
+            ApplicationProtocolNegotiationHandler { result, channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if case .negotiated("h2") = result, tls.http2 {
+                        try configureHTTP2Pipeline(channel: channel, state: state, limits: tls.limits)
+                    } else {
+                        try configureHTTP1Pipeline(channel: channel, state: state, scheme: "https", httpsRedirect: nil)
+                    }
+                }
+            })
+    }
+
+    /// The HTTP/1.1 pipeline of a connection (after TLS, when there is TLS).
+    static func configureHTTP1Pipeline(channel: any Channel, state: EdgeState, scheme: String, httpsRedirect: HTTPSRedirect?) throws {
         let peer = channel.remoteAddress.flatMap(ClientKey.init(socketAddress:)) ?? ClientKey(ipv4: 0)
         let activity = ClientActivity()
         let sync = channel.pipeline.syncOperations
@@ -149,7 +192,41 @@ public final class EdgeServer: Sendable {
         try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
         try sync.addHandler(CompressionMarker.makeCompressor())
         try sync.addHandler(
-            ClientHandler(state: state, loop: state.loop(for: channel.eventLoop), activity: activity, peer: peer, scheme: scheme))
+            ClientHandler(
+                state: state, loop: state.loop(for: channel.eventLoop), activity: activity, peer: peer, scheme: scheme,
+                httpsRedirect: httpsRedirect))
+    }
+
+    /// HTTP/2: each stream gets the HTTP/1-shaped codec and its own ``ClientHandler``, so every
+    /// stream is limited, logged and proxied exactly like an HTTP/1.1 request.
+    static func configureHTTP2Pipeline(channel: any Channel, state: EdgeState, limits: HTTP2Limits) throws {
+        let peer = channel.remoteAddress.flatMap(ClientKey.init(socketAddress:)) ?? ClientKey(ipv4: 0)
+        let keepAlive = TimeAmount(state.runtime.config.timeouts.keepAlive)
+        var connection = NIOHTTP2Handler.ConnectionConfiguration()
+        connection.initialSettings = [
+            HTTP2Setting(parameter: .maxConcurrentStreams, value: limits.maxConcurrentStreams),
+            HTTP2Setting(parameter: .maxHeaderListSize, value: limits.maxHeaderListSize),
+            HTTP2Setting(parameter: .maxFrameSize, value: 1 << 14),
+        ]
+        var stream = NIOHTTP2Handler.StreamConfiguration()
+        stream.streamResetFrameRateLimit.maximumCount = limits.maxResets
+        stream.streamResetFrameRateLimit.windowLength = TimeAmount(limits.resetWindow)
+        let sync = channel.pipeline.syncOperations
+        try sync.addHandler(IdleStateHandler(allTimeout: keepAlive))
+        try sync.addHandler(IdleCloser())
+        _ = try sync.configureHTTP2Pipeline(
+            mode: .server, connectionConfiguration: connection, streamConfiguration: stream
+        ) { streamChannel in
+            streamChannel.eventLoop.makeCompletedFuture {
+                let streamSync = streamChannel.pipeline.syncOperations
+                try streamSync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
+                try streamSync.addHandler(CompressionMarker.makeCompressor())
+                try streamSync.addHandler(
+                    ClientHandler(
+                        state: state, loop: state.loop(for: streamChannel.eventLoop), activity: ClientActivity(), peer: peer,
+                        scheme: "https", mode: .http2Stream))
+            }
+        }
     }
 
     // MARK: Reload
@@ -159,16 +236,26 @@ public final class EdgeServer: Sendable {
     ///   the old configuration then stays in force.
     public func reload(_ config: EdgeConfig) throws {
         let current = state.runtime.config
-        guard config.listeners == current.listeners, config.admin == current.admin else {
+        guard Self.listenersMatch(config.listeners, current.listeners), config.admin == current.admin else {
             state.metrics.reloadsFailed.add(1, ordering: .relaxed)
-            throw EdgeError.limits("listener or admin addresses changed; they take effect only on restart")
+            throw EdgeError.reload(
+                "listeners (names, addresses, TLS or redirect settings) or the admin address changed; those take effect only on restart. Nothing was changed.")
         }
         let next = generation.withLock { value -> Int in
             value += 1
             return value
         }
         do {
+            // Everything is loaded before anything is applied: certificates and the runtime
+            // either all take effect, or none does.
+            var certificates: [(TLSListenerContext, CertificateSet)] = []
+            for listener in config.listeners {
+                if let tls = listener.tls, let context = tlsContexts[listener.name] {
+                    certificates.append((context, try CertificateSet(config: tls)))
+                }
+            }
             let runtime = try EdgeRuntime(config: config, generation: next, zones: zones)
+            for (context, set) in certificates { context.install(set) }
             if let limiter = state.connectionLimiter, let perClient = config.limits.connectionsPerClient {
                 try? limiter.setLimit(perClient)
             }
@@ -180,6 +267,18 @@ public final class EdgeServer: Sendable {
             state.metrics.reloadsFailed.add(1, ordering: .relaxed)
             throw error
         }
+    }
+
+    /// Whether two listener lists are the same but for their certificates (which reload in place).
+    static func listenersMatch(_ lhs: [ListenerConfig], _ rhs: [ListenerConfig]) -> Bool {
+        func withoutCertificates(_ listeners: [ListenerConfig]) -> [ListenerConfig] {
+            listeners.map { listener in
+                var copy = listener
+                copy.tls?.certificates = []
+                return copy
+            }
+        }
+        return withoutCertificates(lhs) == withoutCertificates(rhs)
     }
 
     /// Logs through the edge's error log.
@@ -211,10 +310,6 @@ public final class EdgeServer: Sendable {
         state.logger.sink.close()
         if ownsGroup { try? await group.shutdownGracefully() }
     }
-}
-
-extension Channel {
-    fileprivate func mapError(_ address: EndpointAddress) -> Self { self }
 }
 
 extension ClientKey {

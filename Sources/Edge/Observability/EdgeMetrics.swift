@@ -41,6 +41,8 @@ public final class EdgeMetrics: Sendable {
         var rateLimited: [String: Int] = [:]
         var connectionLimited = 0
         var upstreamFailures: [String: Int] = [:]
+        var handshakes: [String: Int] = [:]
+        var handshakeFailures: [String: Int] = [:]
     }
 
     final class LockedShard: Sendable {
@@ -82,6 +84,14 @@ public final class EdgeMetrics: Sendable {
         withShard(shard) { $0.upstreamFailures[upstream, default: 0] += 1 }
     }
 
+    func recordHandshake(shard: Int, protocol name: String) {
+        withShard(shard) { $0.handshakes[name, default: 0] += 1 }
+    }
+
+    func recordHandshakeFailure(shard: Int, reason: String) {
+        withShard(shard) { $0.handshakeFailures[reason, default: 0] += 1 }
+    }
+
     /// The Prometheus text exposition of everything, plus the upstream gauges of `clusters`.
     func render(clusters: [Cluster], now: UInt64) -> String {
         var total = Shard()
@@ -92,6 +102,8 @@ public final class EdgeMetrics: Sendable {
                 total.rateLimited.merge(part.rateLimited, uniquingKeysWith: +)
                 total.connectionLimited += part.connectionLimited
                 total.upstreamFailures.merge(part.upstreamFailures, uniquingKeysWith: +)
+                total.handshakes.merge(part.handshakes, uniquingKeysWith: +)
+                total.handshakeFailures.merge(part.handshakeFailures, uniquingKeysWith: +)
             }
         }
         var out = ""
@@ -141,6 +153,16 @@ public final class EdgeMetrics: Sendable {
             for server in cluster.servers {
                 out += "edge_upstream_up{upstream=\"\(escape(cluster.name))\",server=\"\(escape(server.config.address.description))\"} \(server.isAvailable(now: now) ? 1 : 0)\n"
             }
+        }
+        out += "# HELP edge_tls_handshakes_total Completed TLS handshakes, by negotiated protocol.\n"
+        out += "# TYPE edge_tls_handshakes_total counter\n"
+        for (name, value) in total.handshakes.sorted(by: { $0.key < $1.key }) {
+            out += "edge_tls_handshakes_total{protocol=\"\(name)\"} \(value)\n"
+        }
+        out += "# HELP edge_tls_handshake_failures_total Failed TLS handshakes, by reason.\n"
+        out += "# TYPE edge_tls_handshake_failures_total counter\n"
+        for (reason, value) in total.handshakeFailures.sorted(by: { $0.key < $1.key }) {
+            out += "edge_tls_handshake_failures_total{reason=\"\(reason)\"} \(value)\n"
         }
         out += "# HELP edge_config_reloads_total Configuration reloads, by result.\n"
         out += "# TYPE edge_config_reloads_total counter\n"

@@ -2,6 +2,7 @@ import Limits
 import NIOCore
 import NIOHTTP1
 import NIOHTTPCompression
+import NIOPosix
 
 /// The client side of the edge for one HTTP/1.1 connection: filters each request (path guard,
 /// body size, route, rate limit), answers it locally or proxies it to an upstream server with
@@ -37,6 +38,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let peerText: String
     private let peerTrusted: Bool
     private let scheme: String
+    private var secure: Bool { scheme == "https" }
     private var lease: ConnectionLease?
     private var overConnectionLimit = false
 
@@ -50,7 +52,24 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var quiescing = false
     private var requestsOnConnection = 0
 
-    init(state: EdgeState, loop: LoopContext, activity: ClientActivity, peer: ClientKey, scheme: String) {
+    /// What kind of channel this handler serves.
+    enum Mode {
+        /// A whole HTTP/1.1 connection: keep-alive, idle and header timeouts are this handler's.
+        case http1
+        /// One HTTP/2 stream: one request, and the connection's timeouts live on its parent.
+        case http2Stream
+    }
+
+    private let mode: Mode
+    /// Set on a listener that only redirects to HTTPS (and serves ACME challenges).
+    private let httpsRedirect: HTTPSRedirect?
+
+    init(
+        state: EdgeState, loop: LoopContext, activity: ClientActivity, peer: ClientKey, scheme: String, mode: Mode = .http1,
+        httpsRedirect: HTTPSRedirect? = nil
+    ) {
+        self.mode = mode
+        self.httpsRedirect = httpsRedirect
         self.state = state
         self.loop = loop
         self.activity = activity
@@ -67,7 +86,9 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        state.metrics.openConnections.add(1, ordering: .relaxed)
+        // Each HTTP/2 stream counts against the client's connection cap, as nginx counts them.
+        let countsAsConnection = mode == .http1
+        if countsAsConnection { state.metrics.openConnections.add(1, ordering: .relaxed) }
         // A trusted proxy multiplexes many clients on its connections: cap the clients, not it.
         if let limiter = state.connectionLimiter, !peerTrusted {
             switch limiter.acquire(peer) {
@@ -83,7 +104,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let metrics = state.metrics
         context.channel.closeFuture.whenComplete { _ in
             lease?.release()
-            metrics.openConnections.add(-1, ordering: .relaxed)
+            if countsAsConnection { metrics.openConnections.add(-1, ordering: .relaxed) }
         }
         startWaitingForHead(first: true)
         context.fireChannelActive()
@@ -232,6 +253,16 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         let path = head.uri.prefix { $0 != "?" }
+        if let httpsRedirect {
+            if let acme = httpsRedirect.acmeRoute, path.hasPrefix(acme.config.prefix) {
+                record.route = acme.label
+                serveStatic(head, config: httpsRedirect.acmeStatic!, record: record, runtime: runtime, route: acme, hasBody: hasBody)
+            } else {
+                record.route = "https-redirect"
+                answerLocally(httpsRedirect.redirect(head), record: record, runtime: runtime, route: nil, hasBody: hasBody)
+            }
+            return
+        }
         guard let route = runtime.router.route(for: path) else {
             answerLocally(.notFound, record: record, runtime: runtime, route: nil, hasBody: hasBody)
             return
@@ -310,7 +341,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         forceClose: Bool = false
     ) {
         let keepAlive = beginLocal(forceClose: forceClose, hasBody: hasBody)
-        let decorations = route?.decorations ?? runtime.baseDecorations
+        let decorations = decorations(for: route, runtime)
         let (head, body) = response.parts(
             decorations: decorations, requestID: record.requestID, keepAlive: keepAlive, allocator: context.channel.allocator)
         writeLocal(head: head, body: .buffer(body), record: record, runtime: runtime)
@@ -321,6 +352,9 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case buffer(ByteBuffer)
         /// A file sent with `sendfile`; the handle is closed once written.
         case file(FileRegion, NIOFileHandle)
+        /// A file read in chunks off the event loop (TLS and HTTP/2 cannot use `sendfile`), each
+        /// chunk read only once the previous one was written; the handle is closed at the end.
+        case fileChunks(NIOFileHandle, size: Int)
         case none
     }
 
@@ -350,9 +384,37 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             record.bytesOut = region.readableBytes
             handle = fileHandle
             context.write(wrapOutboundOut(.body(.fileRegion(region))), promise: nil)
+        case .fileChunks(let fileHandle, let size):
+            record.bytesOut = size
+            let eventLoop = context.eventLoop
+            let bound = NIOLoopBound(self, eventLoop: eventLoop)
+            let io = NonBlockingFileIO(threadPool: state.fileIO)
+            io.readChunked(
+                fileHandle: fileHandle, byteCount: size, chunkSize: 64 * 1024, allocator: context.channel.allocator,
+                eventLoop: eventLoop
+            ) { chunk in
+                let handler = bound.value
+                guard handler.context.channel.isActive else {
+                    return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
+                }
+                return handler.context.writeAndFlush(handler.wrapOutboundOut(.body(.byteBuffer(chunk))))
+            }.assumeIsolated().whenComplete { [weak self] result in
+                try? fileHandle.close()
+                guard let self else { return }
+                if case .failure = result {
+                    self.close()
+                    return
+                }
+                self.endLocal(record: record, runtime: runtime, handle: nil)
+            }
+            return
         case .none:
             break
         }
+        endLocal(record: record, runtime: runtime, handle: handle)
+    }
+
+    private func endLocal(record: AccessRecord, runtime: EdgeRuntime, handle: NIOFileHandle?) {
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { [weak self] _ in
             try? handle?.close()
             guard let self else { return }
@@ -405,7 +467,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .notFound, .forbidden:
             let response: LocalResponse = if case .forbidden = lookup { .forbidden } else { .error(.notFound, "file not found") }
             let (head, body) = response.parts(
-                decorations: runtime.baseDecorations, requestID: record.requestID, keepAlive: keepAlive, allocator: allocator)
+                decorations: decorations(for: nil, runtime), requestID: record.requestID, keepAlive: keepAlive, allocator: allocator)
             writeLocal(head: head, body: .buffer(body), record: record, runtime: runtime)
         case .file(let path, let size, let modified, let content):
             let entityTag = StaticPath.entityTag(size: size, modifiedSeconds: modified)
@@ -415,7 +477,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             headers.add(name: "Content-Type", value: contentType)
             headers.add(name: "ETag", value: entityTag)
             headers.add(name: "Last-Modified", value: lastModified)
-            route.decorations.apply(to: &headers, requestID: record.requestID)
+            decorations(for: route, runtime).apply(to: &headers, requestID: record.requestID)
             headers.setKeepAlive(keepAlive)
             if StaticPath.isNotModified(
                 ifNoneMatch: request.headers.first(name: "if-none-match"),
@@ -435,8 +497,16 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 let body: LocalBody = request.method == .HEAD ? .none : .buffer(allocator.buffer(bytes: bytes))
                 writeLocal(head: HTTPResponseHead(version: .http1_1, status: .ok, headers: headers), body: body, record: record, runtime: runtime)
             case .handle(let handle):
-                let region = FileRegion(fileHandle: handle, readerIndex: 0, endIndex: size)
-                writeLocal(head: HTTPResponseHead(version: .http1_1, status: .ok, headers: headers), body: .file(region, handle), record: record, runtime: runtime)
+                let responseHead = HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)
+                if request.method == .HEAD {
+                    try? handle.close()
+                    writeLocal(head: responseHead, body: .none, record: record, runtime: runtime)
+                } else if mode == .http1 && !secure {
+                    let region = FileRegion(fileHandle: handle, readerIndex: 0, endIndex: size)
+                    writeLocal(head: responseHead, body: .file(region, handle), record: record, runtime: runtime)
+                } else {
+                    writeLocal(head: responseHead, body: .fileChunks(handle, size: size), record: record, runtime: runtime)
+                }
             }
         }
     }
@@ -454,7 +524,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func respondAndClose(_ response: LocalResponse, runtime: EdgeRuntime, requestID: String?) {
         let id = requestID ?? RequestID.generate(using: &loop.random)
         let (head, body) = response.parts(
-            decorations: runtime.baseDecorations, requestID: id, keepAlive: false, allocator: context.channel.allocator)
+            decorations: decorations(for: nil, runtime), requestID: id, keepAlive: false, allocator: context.channel.allocator)
         current = .closing
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
@@ -462,6 +532,13 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     // MARK: Called by the exchange
+
+    /// The headers every response of `route` (or the edge's own, for `nil`) carries on this
+    /// connection: with HSTS on HTTPS, never on plain HTTP.
+    func decorations(for route: CompiledRoute?, _ runtime: EdgeRuntime) -> ResponseDecorations {
+        if secure { return route?.secureDecorations ?? runtime.secureBaseDecorations }
+        return route?.decorations ?? runtime.baseDecorations
+    }
 
     /// The exchange wrote the whole response; the connection goes back to waiting, or closes.
     func exchangeFinished(_ exchange: Exchange, keepAlive: Bool) {
@@ -486,7 +563,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         record.route = exchange.route.label
         let keepAlive = !mustClose && exchange.requestEnded && !quiescing && exchange.head.isKeepAlive
         let (head, body) = response.parts(
-            decorations: exchange.runtime.baseDecorations, requestID: exchange.requestID, keepAlive: keepAlive,
+            decorations: decorations(for: nil, exchange.runtime), requestID: exchange.requestID, keepAlive: keepAlive,
             allocator: context.channel.allocator)
         record.status = Int(head.status.code)
         record.bytesOut = body.readableBytes
@@ -605,6 +682,11 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Waiting for a head: keep-alive idle and header timeouts
 
     private func startWaitingForHead(first: Bool) {
+        guard mode == .http1 else {
+            // A stream carries one request; the HTTP/2 layer closes it once both sides ended.
+            if !first { current = .closing }
+            return
+        }
         let timeouts = state.runtime.config.timeouts
         let started = NIODeadline.now()
         activity.firstReadSinceWait = nil
@@ -628,7 +710,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     // No request exists at the HTTP layer yet, so the 408 goes out as raw bytes.
                     let runtime = self.state.runtime
                     let bytes = LocalResponse.requestTimeout.serialized(
-                        decorations: runtime.baseDecorations, requestID: RequestID.generate(using: &self.loop.random),
+                        decorations: self.decorations(for: nil, runtime), requestID: RequestID.generate(using: &self.loop.random),
                         allocator: self.context.channel.allocator)
                     self.current = .closing
                     self.activity.writeRaw?(bytes)

@@ -269,7 +269,7 @@ final class Exchange: UpstreamExchangeDelegate {
         // refused upgrade closes it once answered.
         let keepAlive = head.isKeepAlive && !handler.isQuiescing && !upgradeRequested
         let clientHead = HeaderRewriting.clientResponseHead(
-            upstream, remove: runtime.removeFromUpstream, decorations: route.decorations, requestID: requestID,
+            upstream, remove: runtime.removeFromUpstream, decorations: handler.decorations(for: route, runtime), requestID: requestID,
             keepAlive: keepAlive)
         var markedHead = clientHead
         CompressionMarker.mark(&markedHead.headers, status: upstream.status, routeCompresses: route.config.compress)

@@ -86,9 +86,19 @@ struct ResponseDecorations: Sendable {
     var headers: [(name: String, value: String)]
     /// `Cache-Control` to force, if the route sets one.
     var cacheControl: String?
+    /// `Strict-Transport-Security`, set only in the variant used on HTTPS connections.
+    var hsts: String? = nil
+
+    /// The variant for HTTPS connections.
+    func secure(hsts: String?) -> ResponseDecorations {
+        var copy = self
+        copy.hsts = hsts
+        return copy
+    }
 
     func apply(to headers: inout HTTPHeaders, requestID: String) {
         for (name, value) in self.headers { headers.replaceOrAdd(name: name, value: value) }
+        if let hsts { headers.replaceOrAdd(name: "Strict-Transport-Security", value: hsts) }
         if let cacheControl { headers.replaceOrAdd(name: "Cache-Control", value: cacheControl) }
         headers.replaceOrAdd(name: "X-Request-ID", value: requestID)
     }

@@ -12,8 +12,10 @@ final class CompiledRoute: Sendable {
     let readTimeout: TimeAmount
     let sendTimeout: TimeAmount
     let decorations: ResponseDecorations
+    /// The same with HSTS, for HTTPS connections.
+    let secureDecorations: ResponseDecorations
 
-    init(config: RouteConfig, policy: RateLimitPolicy, cluster: Cluster?, base: [(name: String, value: String)]) {
+    init(config: RouteConfig, policy: RateLimitPolicy, cluster: Cluster?, base: [(name: String, value: String)], hsts: String?) {
         self.config = config
         self.label = config.prefix
         self.policy = policy
@@ -23,6 +25,7 @@ final class CompiledRoute: Sendable {
         readTimeout = TimeAmount(config.readTimeout ?? upstream?.readTimeout ?? .seconds(60))
         sendTimeout = TimeAmount(config.sendTimeout ?? upstream?.sendTimeout ?? .seconds(60))
         decorations = ResponseDecorations(headers: base + config.addHeaders, cacheControl: config.cacheControl)
+        secureDecorations = decorations.secure(hsts: hsts)
     }
 }
 
@@ -36,6 +39,7 @@ final class EdgeRuntime: Sendable {
     let clusters: [Cluster]
     /// Security headers for the edge's own responses (no route headers, no cache control).
     let baseDecorations: ResponseDecorations
+    let secureBaseDecorations: ResponseDecorations
     let removeFromUpstream: [String]
 
     /// - Parameters:
@@ -56,6 +60,7 @@ final class EdgeRuntime: Sendable {
         let zoneObjects = try zones.update(config.limits)
         let base = config.headers.add
         baseDecorations = ResponseDecorations(headers: base, cacheControl: nil)
+        secureBaseDecorations = baseDecorations.secure(hsts: config.headers.hsts)
         removeFromUpstream = config.headers.removeFromUpstream
         var compiled: [(prefix: String, route: CompiledRoute)] = []
         for route in config.routes {
@@ -76,7 +81,7 @@ final class EdgeRuntime: Sendable {
             }
             var cluster: Cluster?
             if case .proxy(let upstream) = route.action { cluster = clusters[upstream] }
-            compiled.append((route.prefix, CompiledRoute(config: route, policy: policy, cluster: cluster, base: base)))
+            compiled.append((route.prefix, CompiledRoute(config: route, policy: policy, cluster: cluster, base: base, hsts: config.headers.hsts)))
         }
         router = Router(compiled)
         self.clusters = clusters.values.sorted { $0.name < $1.name }
