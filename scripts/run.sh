@@ -5,6 +5,10 @@
 # HOMERACK_BACKEND (default 127.0.0.1:8000); the Swift backend workers join it when their issue
 # lands. Ctrl-C stops everything this script started.
 #
+# The edge serves HTTPS on https://localhost:8443/ with a self-signed development certificate,
+# made by deploy/generate_ssl_cert.sh into certs/dev/ when certs/dev/cert.pem is missing;
+# http://localhost:8080/ redirects there. curl needs -k or --cacert certs/dev/cert.pem.
+#
 #   HOMERACK_BACKEND=127.0.0.1:8000   the upstream the edge proxies /api/, /uploads/, /docs, /health to
 #   EDGE_CONFIG=config/edge.dev.yaml   the edge's configuration
 #   BUILD=release                      or debug (faster to build, slower to run)
@@ -18,6 +22,13 @@ case "$build" in release|debug) ;; *) echo "run.sh: BUILD must be release or deb
 echo "run.sh: building homerack-edge ($build; the first build takes several minutes)"
 swift build -c "$build" --product homerack-edge
 bin="$(swift build -c "$build" --show-bin-path)/homerack-edge"
+
+# The development configuration names certs/dev/cert.pem and key.pem, which must exist for it
+# to be valid. HOMERACK_TLS_CERT points elsewhere when set (see config/edge.dev.yaml).
+if [[ -z ${HOMERACK_TLS_CERT:-} ]] && [[ ! -f certs/dev/cert.pem || ! -f certs/dev/key.pem ]]; then
+    echo "run.sh: no development certificate in certs/dev/; making one"
+    deploy/generate_ssl_cert.sh
+fi
 
 "$bin" --config "$config" --check
 
@@ -34,7 +45,8 @@ stop() {
 }
 trap stop EXIT INT TERM
 
-echo "run.sh: edge     http://127.0.0.1:8080/   (proxies /api/ to ${HOMERACK_BACKEND:-127.0.0.1:8000})"
+echo "run.sh: edge     https://localhost:8443/   (proxies /api/ to ${HOMERACK_BACKEND:-127.0.0.1:8000}; self-signed: curl -k, or --cacert certs/dev/cert.pem)"
+echo "run.sh: redirect http://localhost:8080/    (redirects to https://localhost:8443/)"
 echo "run.sh: metrics  http://127.0.0.1:9901/metrics"
 echo "run.sh: reload   kill -HUP $edge   (after editing $config)"
 wait "$edge"

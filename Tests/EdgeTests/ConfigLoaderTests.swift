@@ -51,22 +51,88 @@ import Testing
     // MARK: The example files
 
     @Test func devExampleParsesWithBackendFromEnvironment() throws {
+        // The development certificate is made by deploy/generate_ssl_cert.sh; stand-ins here.
+        let tls = try TLSFiles()
+        let certificates = ["HOMERACK_TLS_CERT": tls.certificate, "HOMERACK_TLS_KEY": tls.key]
         let path = Self.configDirectory.appendingPathComponent("edge.dev.yaml").path
-        let config = try ConfigLoader.load(path: path, environment: ["HOMERACK_BACKEND": "10.1.2.3:9000"])
-        #expect(config.listeners == [ListenerConfig(name: "public", address: .tcp(host: "127.0.0.1", port: 8080))])
+        let config = try ConfigLoader.load(
+            path: path, environment: certificates.merging(["HOMERACK_BACKEND": "10.1.2.3:9000"]) { $1 })
+        var https = TLSListenerConfig(certificates: [
+            TLSCertificateConfig(certificateChain: tls.certificate, privateKey: tls.key, serverNames: ["localhost"])
+        ])
+        https.http2 = true
+        #expect(
+            config.listeners == [
+                ListenerConfig(name: "https", address: .tcp(host: "127.0.0.1", port: 8443), tls: https),
+                ListenerConfig(
+                    name: "http", address: .tcp(host: "127.0.0.1", port: 8080),
+                    httpsRedirect: HTTPSRedirectConfig(
+                        primaryName: "localhost", serverNames: ["localhost", "127.0.0.1"], httpsPort: 8443)),
+            ])
+        #expect(config.headers.hsts == nil, "no HSTS for localhost")
+        #expect(config.headers.add.map(\.name) == HeadersConfig.homerack.add.map(\.name))
         #expect(config.admin == AdminConfig(address: .tcp(host: "127.0.0.1", port: 9901)))
         #expect(config.upstreams["backend"]?.servers.map(\.address) == [.tcp(host: "10.1.2.3", port: 9000)])
         #expect(config.routes.map(\.prefix) == ["/", "/api/", "/uploads/", "/docs", "/health", "/metrics"])
 
-        let defaulted = try ConfigLoader.load(path: path, environment: [:])
+        let defaulted = try ConfigLoader.load(path: path, environment: certificates)
         #expect(defaulted.upstreams["backend"]?.servers.map(\.address) == [.tcp(host: "127.0.0.1", port: 8000)])
     }
 
-    @Test func productionExampleReproducesTheNginxFront() throws {
-        let path = Self.configDirectory.appendingPathComponent("edge.production.yaml").path
-        let config = try ConfigLoader.load(path: path, environment: [:])
+    @Test func devExampleNamesTheScriptWhenTheCertificateIsMissing() throws {
+        let files = try ConfigTestFiles()
+        let path = Self.configDirectory.appendingPathComponent("edge.dev.yaml").path
+        let error = #expect(throws: ConfigError.invalidConfiguration) {
+            try ConfigLoader.load(
+                path: path,
+                environment: [
+                    "HOMERACK_TLS_CERT": files.missing("cert.pem"), "HOMERACK_TLS_KEY": files.missing("key.pem"),
+                ])
+        }
+        #expect(
+            error?.problems.map(\.keyPath) == [
+                "listeners[0].tls.certificates[0].certificate", "listeners[0].tls.certificates[0].key",
+            ])
+        #expect(error?.description.contains("run deploy/generate_ssl_cert.sh") == true)
+    }
 
-        #expect(config.listeners.map(\.address) == [.tcp(host: "0.0.0.0", port: 8080)])
+    /// The files the production example names, as temporary stand-ins.
+    struct ProductionFiles {
+        let tls: TLSFiles
+        let webroot: String
+        var environment: [String: String] {
+            ["HOMERACK_TLS_CERT": tls.certificate, "HOMERACK_TLS_KEY": tls.key, "HOMERACK_ACME_WEBROOT": webroot]
+        }
+
+        init() throws {
+            tls = try TLSFiles()
+            webroot = try tls.files.directory("www/letsencrypt")
+        }
+    }
+
+    @Test func productionExampleReproducesTheNginxFront() throws {
+        let files = try ProductionFiles()
+        let path = Self.configDirectory.appendingPathComponent("edge.production.yaml").path
+        let config = try ConfigLoader.load(path: path, environment: files.environment)
+
+        // :443 TLS + HTTP/2 and :80 redirect + ACME, each on [::], which is dual-stack on Linux.
+        var https = TLSListenerConfig(certificates: [
+            TLSCertificateConfig(
+                certificateChain: files.tls.certificate, privateKey: files.tls.key,
+                serverNames: ["homerack.example", "www.homerack.example"])
+        ])
+        https.http2 = true
+        #expect(
+            config.listeners == [
+                ListenerConfig(name: "https", address: .tcp(host: "::", port: 443), tls: https),
+                ListenerConfig(
+                    name: "http", address: .tcp(host: "::", port: 80),
+                    httpsRedirect: HTTPSRedirectConfig(
+                        primaryName: "homerack.example", serverNames: ["homerack.example", "www.homerack.example"],
+                        httpsPort: nil, acmeWebroot: files.webroot)),
+            ])
+        #expect(config.listeners[0].tls?.http2Limits == HTTP2Limits())
+        #expect(config.headers.hsts == "max-age=31536000; includeSubDomains; preload")
         #expect(config.timeouts == ClientTimeouts())
         #expect(config.timeouts.header == .seconds(12) && config.timeouts.body == .seconds(12))
         #expect(config.timeouts.keepAlive == .seconds(15) && config.timeouts.send == .seconds(10))
@@ -74,7 +140,9 @@ import Testing
         #expect(config.limits.connectionsPerClient == 10)
         #expect(config.limits.zones["api"] == ZoneConfig(rate: .perSecond(10), capacity: 160_000))
         #expect(config.limits.zones["general"] == ZoneConfig(rate: .perSecond(30), capacity: 160_000))
-        #expect(config.headers == .homerack)
+        #expect(
+            config.headers.add.map { [$0.name, $0.value] } == HeadersConfig.homerack.add.map { [$0.name, $0.value] })
+        #expect(config.headers.removeFromUpstream == HeadersConfig.homerack.removeFromUpstream)
         #expect(config.trustedProxies.isEmpty)
 
         let routes = Dictionary(uniqueKeysWithValues: config.routes.map { ($0.prefix, $0) })
@@ -96,20 +164,42 @@ import Testing
                 == .respond(status: 404, body: "not found\n", contentType: "text/plain; charset=utf-8"))
     }
 
-    @Test func productionExampleTakesAddressesAndRootFromEnvironment() throws {
+    @Test func productionExampleTakesAddressesNamesAndRootFromEnvironment() throws {
+        let files = try ProductionFiles()
         let path = Self.configDirectory.appendingPathComponent("edge.production.yaml").path
         let config = try ConfigLoader.load(
             path: path,
-            environment: [
-                "HOMERACK_LISTEN": "[::]:80", "HOMERACK_BACKEND": "unix:/run/homerack/backend.sock",
-                "HOMERACK_FRONTEND_ROOT": "/opt/frontend", "HOMERACK_ACCESS_LOG": "/var/log/homerack/access.log",
-            ])
-        #expect(config.listeners.map(\.address) == [.tcp(host: "::", port: 80)])
+            environment: files.environment.merging(
+                [
+                    "HOMERACK_HTTPS_LISTEN": "0.0.0.0:443", "HOMERACK_HTTP_LISTEN": "0.0.0.0:80",
+                    "HOMERACK_SERVER_NAME": "rack.example.org", "HOMERACK_BACKEND": "unix:/run/homerack/backend.sock",
+                    "HOMERACK_FRONTEND_ROOT": "/opt/frontend", "HOMERACK_ACCESS_LOG": "/var/log/homerack/access.log",
+                ]
+            ) { $1 })
+        #expect(config.listeners.map(\.address) == [.tcp(host: "0.0.0.0", port: 443), .tcp(host: "0.0.0.0", port: 80)])
+        #expect(config.listeners[0].tls?.certificates[0].serverNames == ["rack.example.org", "www.rack.example.org"])
+        #expect(config.listeners[1].httpsRedirect?.primaryName == "rack.example.org")
+        #expect(config.listeners[1].httpsRedirect?.serverNames == ["rack.example.org", "www.rack.example.org"])
         #expect(config.upstreams["backend"]?.servers.map(\.address) == [.unix(path: "/run/homerack/backend.sock")])
         var root = StaticConfig(root: "/opt/frontend")
         root.spaFallback = true
         #expect(config.routes.first?.action == .staticFiles(root))
         #expect(config.logging.accessLog == .file("/var/log/homerack/access.log"))
+    }
+
+    @Test func productionExampleRefusesMissingLetsEncryptFilesAndWebroot() throws {
+        let files = try ConfigTestFiles()
+        let path = Self.configDirectory.appendingPathComponent("edge.production.yaml").path
+        let error = #expect(throws: ConfigError.invalidConfiguration) {
+            try ConfigLoader.load(path: path, environment: ["HOMERACK_ACME_WEBROOT": files.missing("webroot")])
+        }
+        let problems = error?.problems ?? []
+        // Unless this machine happens to hold the example's Let's Encrypt files.
+        if !FileManager.default.fileExists(atPath: "/etc/letsencrypt/live/homerack.example/fullchain.pem") {
+            #expect(problems.contains { $0.message.contains("/etc/letsencrypt/live/homerack.example/fullchain.pem") })
+            #expect(problems.contains { $0.message.contains("/etc/letsencrypt/live/homerack.example/privkey.pem") })
+        }
+        #expect(problems.contains { $0.keyPath == "listeners[1].https_redirect.acme_webroot" })
     }
 
     // MARK: Defaults and shapes

@@ -46,7 +46,8 @@ enum ConfigFiles {
         }
         if info.st_mode & S_IFMT == S_IFDIR {
             throw ConfigValueError(
-                "'\(text)' is a directory; name the \(role.noun) file in it, e.g. \(joined(text, role.letsEncryptFile))")
+                "'\(text)' is a directory; name the \(role.noun) file in it, e.g. \(joined(text, role.letsEncryptFile))"
+            )
         }
         guard access(text, R_OK) == 0 else {
             let privateKeyHint =
@@ -105,7 +106,8 @@ enum ConfigFiles {
             if lstat(text, &linkInfo) == 0, linkInfo.st_mode & S_IFMT == S_IFLNK {
                 let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: text)) ?? "?"
                 return ConfigValueError(
-                    "'\(text)'\(location) is a symbolic link to '\(target)', which does not exist; reissue the certificate or fix the link")
+                    "'\(text)'\(location) is a symbolic link to '\(target)', which does not exist; reissue the certificate or fix the link"
+                )
             }
             return ConfigValueError("'\(text)' does not exist\(location); \(advice)")
         case EACCES:

@@ -25,7 +25,10 @@ extension ConfigLoader {
         guard
             let mapping = reader.mapping(
                 node, at: path, keys: headersKeys,
-                aliases: ["strict_transport_security": "hsts", "add_header": "add", "proxy_hide_header": "remove_from_upstream"])
+                aliases: [
+                    "strict_transport_security": "hsts", "add_header": "add",
+                    "proxy_hide_header": "remove_from_upstream",
+                ])
         else {
             return headers
         }
@@ -46,11 +49,21 @@ extension ConfigLoader {
         }
         if let field = headers.add.first(where: { $0.name.lowercased() == "strict-transport-security" }) {
             reader.report(
-                path.appending("add").appending(field.name), line: mapping.line(of: "add"),
+                path.appending("add").appending(field.name),
+                line: keyLine(field.name, in: mapping["add"]) ?? mapping.line(of: "add"),
                 "Strict-Transport-Security is set by headers.hsts, on HTTPS responses only (over plain HTTP browsers ignore it); move the value there"
             )
         }
         return headers
+    }
+
+    /// The line of `key` in `node`, when `node` is a mapping that has it.
+    private static func keyLine(_ key: String, in node: Node?) -> Int? {
+        guard case .mapping(let mapping)? = node else { return nil }
+        for (keyNode, _) in mapping {
+            if case .scalar(let scalar) = keyNode, scalar.string == key { return keyNode.mark?.line }
+        }
+        return nil
     }
 
     /// `headers.hsts`: a `Strict-Transport-Security` value, or `off` (`nil`) for none.
@@ -72,7 +85,8 @@ extension ConfigLoader {
             let directive = part.trimmingCharacters(in: .whitespaces)
             if directive.isEmpty { continue }
             let name = directive.prefix(while: { $0 != "=" }).trimmingCharacters(in: .whitespaces)
-            let argument = directive.contains("=")
+            let argument =
+                directive.contains("=")
                 ? directive.drop(while: { $0 != "=" }).dropFirst().trimmingCharacters(in: .whitespaces) : nil
             guard let canonical = hstsDirectives.first(where: { $0.lowercased() == name.lowercased() }) else {
                 throw ConfigValueError(
@@ -84,8 +98,11 @@ extension ConfigLoader {
             }
             if canonical == "max-age" {
                 var digits = argument ?? ""
-                if digits.count >= 2, digits.hasPrefix("\""), digits.hasSuffix("\"") { digits = String(digits.dropFirst().dropLast()) }
-                guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let seconds = Int(digits) else {
+                if digits.count >= 2, digits.hasPrefix("\""), digits.hasSuffix("\"") {
+                    digits = String(digits.dropFirst().dropLast())
+                }
+                guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let seconds = Int(digits)
+                else {
                     throw ConfigValueError("max-age must be a number of seconds, as max-age=31536000 (one year)")
                 }
                 maxAge = seconds

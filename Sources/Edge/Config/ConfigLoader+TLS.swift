@@ -78,9 +78,7 @@ extension ConfigLoader {
             if let node = mapping["server_names"], let list = reader.sequence(node, at: namesPath) {
                 for (nameIndex, nameNode) in list.enumerated() {
                     let namePath = namesPath.appending(index: nameIndex)
-                    guard let name = reader.value(nameNode, at: namePath, { text throws(ConfigValueError) in
-                        try serverName(text)
-                    }) else { continue }
+                    guard let name = reader.value(nameNode, at: namePath, serverName) else { continue }
                     if let first = claimed[name] {
                         reader.report(
                             namePath, nameNode,
@@ -157,7 +155,8 @@ extension ConfigLoader {
         else { return nil }
         let primaryName = reader.required(
             mapping, "primary_name",
-            hint: "give the name to redirect to when the request's Host is not one of server_names, e.g. primary_name: homerack.example"
+            hint:
+                "give the name to redirect to when the request's Host is not one of server_names, e.g. primary_name: homerack.example"
         ) { text throws(ConfigValueError) in try redirectHost(text) }
 
         var names: [String] = []
@@ -240,7 +239,8 @@ extension ConfigLoader {
         }
         if text.contains("*") {
             throw ConfigValueError(
-                "'\(text)': wildcards are not allowed here, since the redirect reflects the request's Host; list each name")
+                "'\(text)': wildcards are not allowed here, since the redirect reflects the request's Host; list each name"
+            )
         }
         if isIPAddress(text) { return text }
         return try dnsName(text, original: text)
@@ -251,7 +251,8 @@ extension ConfigLoader {
     private static func dnsName(_ name: String, original: String) throws(ConfigValueError) -> String {
         if name.hasSuffix("."), name.count > 1 {
             throw ConfigValueError(
-                "'\(original)': write the name without the trailing dot (\(original.dropLast())); clients send it without")
+                "'\(original)': write the name without the trailing dot (\(original.dropLast())); clients send it without"
+            )
         }
         guard name.allSatisfy(\.isASCII) else {
             throw ConfigValueError(
@@ -269,7 +270,8 @@ extension ConfigLoader {
             guard label.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
                 let bad = label.first(where: { !($0.isLetter || $0.isNumber || $0 == "-") }).map { "'\($0)'" } ?? "it"
                 throw ConfigValueError(
-                    "'\(original)' is not a valid host name: \(bad) is not allowed (letters, digits, '-' and dots only)")
+                    "'\(original)' is not a valid host name: \(bad) is not allowed (letters, digits, '-' and dots only)"
+                )
             }
             guard label.first != "-", label.last != "-" else {
                 throw ConfigValueError("'\(original)': a label cannot start or end with '-'")
@@ -279,7 +281,8 @@ extension ConfigLoader {
             throw ConfigValueError("'\(original)' is longer than 253 characters, the most a DNS name may have")
         }
         if let last = labels.last, last.allSatisfy(\.isNumber) {
-            throw ConfigValueError("'\(original)' is neither a host name (the last label is all digits) nor an IP address")
+            throw ConfigValueError(
+                "'\(original)' is neither a host name (the last label is all digits) nor an IP address")
         }
         return name.lowercased()
     }
