@@ -59,8 +59,12 @@ public enum EdgeCommand {
         }
         if check {
             do {
-                // Resolve what start-up would resolve (upstream host names, zones), without binding.
+                // Load what start-up and reload load (upstream host names, zones, every certificate
+                // and key with their match), without binding: a deploy hook can trust this answer.
                 _ = try EdgeRuntime(config: config, generation: 0, zones: ZoneRegistry(hashSeed: 0, shardCount: 1))
+                for listener in config.listeners {
+                    if let tls = listener.tls { _ = try CertificateSet(config: tls) }
+                }
             } catch {
                 FileHandle.standardError.write(Data("\(configPath): \(error)\nconfiguration \(configPath) is invalid\n".utf8))
                 return 1
