@@ -44,9 +44,16 @@ let package = Package(
         .testTarget(name: "LimitsTests", dependencies: ["Limits", "LimitsTestUtils"]),
         .testTarget(
             name: "EdgeTests",
-            dependencies: nio + ["Edge", "Limits", "LimitsTestUtils", .product(name: "NIOEmbedded", package: "swift-nio")]
+            dependencies: nio + [
+                "Edge", "Limits", "LimitsTestUtils", .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+            ]
         ),
         // Cross-process tests: the test servers `scripts/test.sh` starts, and the built binaries.
         .testTarget(name: "IntegrationTests", dependencies: nio + ["Edge"]),
+        // The rack-planning domain (placement, thermal model, optimizer, cables): pure, no I/O.
+        .target(name: "RackPlanning"),
+        .testTarget(name: "RackPlanningTests", dependencies: ["RackPlanning"]),
     ]
 )
