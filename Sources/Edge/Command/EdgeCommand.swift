@@ -3,7 +3,6 @@ import Glibc
 #endif
 import Dispatch
 import Foundation
-import Synchronization
 
 /// `homerack-edge`: parses the command line, checks or runs a configuration, and turns signals
 /// into reloads and shutdowns.
@@ -22,8 +21,6 @@ public enum EdgeCommand {
     /// Signals the edge handles, ignored by default from the first instruction on, so that a
     /// `SIGHUP` during start-up can never kill the process; their handlers are attached later.
     static let handledSignals: [Int32] = [SIGHUP, SIGTERM, SIGINT]
-
-    private static let retainedUntilExit = Mutex<EdgeServer?>(nil)
 
     /// Call first thing in `main`.
     public static func ignoreSignalsUntilReady() {
@@ -96,9 +93,6 @@ public enum EdgeCommand {
                 }
             default:
                 await server.shutdown()
-                // Released at exit, not here: NIO's quiescing helper completes a promise on its
-                // (now stopped) event loop when it is freed, which NIO reports as an error.
-                retainedUntilExit.withLock { $0 = server }
                 return 0
             }
         }

@@ -20,7 +20,10 @@ public final class EdgeServer: Sendable {
     let zones: ZoneRegistry
     private let listeners: [any Channel]
     private let adminChannel: (any Channel)?
-    private let quiesce: ServerQuiescingHelper
+    /// One quiescing helper per listener (a helper tracks a single server channel). They live on
+    /// NIO's singleton group: a helper completes a promise on its group when it is freed, which
+    /// may be after this server's own loops have stopped.
+    private let quiescers: [ServerQuiescingHelper]
     private let generation: Mutex<Int>
     private let ownsGroup: Bool
     /// Active health checkers of the runtime in force.
@@ -83,8 +86,7 @@ public final class EdgeServer: Sendable {
             loops: contexts, fileIO: fileIO)
         self.state = state
         self.generation = Mutex(1)
-        let quiesce = ServerQuiescingHelper(group: group)
-        self.quiesce = quiesce
+        var quiescers: [ServerQuiescingHelper] = []
 
         var bound: [any Channel] = []
         var tlsContexts: [String: TLSListenerContext] = [:]
@@ -95,6 +97,8 @@ public final class EdgeServer: Sendable {
                 if let tls { tlsContexts[listener.name] = tls }
                 let channel: any Channel
                 do {
+                    let quiesce = ServerQuiescingHelper(group: MultiThreadedEventLoopGroup.singleton)
+                    quiescers.append(quiesce)
                     channel = try await Self.bootstrap(group: group, state: state, quiesce: quiesce, listener: listener, tls: tls)
                         .bind(to: address).get()
                 } catch {
@@ -118,6 +122,7 @@ public final class EdgeServer: Sendable {
             throw error
         }
         listeners = bound
+        self.quiescers = quiescers
         self.tlsContexts = tlsContexts
         startHealthChecks(for: runtime)
     }
@@ -212,10 +217,14 @@ public final class EdgeServer: Sendable {
         stream.streamResetFrameRateLimit.maximumCount = limits.maxResets
         stream.streamResetFrameRateLimit.windowLength = TimeAmount(limits.resetWindow)
         let sync = channel.pipeline.syncOperations
-        try sync.addHandler(IdleStateHandler(allTimeout: keepAlive))
-        try sync.addHandler(IdleCloser())
+        // NIO's connection manager closes idle connections (the keep-alive timeout) and shuts down
+        // gracefully on quiesce: GOAWAY, then a close once the open streams have finished.
+        let manager = NIOHTTP2ServerConnectionManagementHandler(
+            eventLoop: channel.eventLoop,
+            configuration: .init(maxIdleTime: keepAlive, maxAge: nil, maxGraceTime: nil, keepalive: nil))
         _ = try sync.configureHTTP2Pipeline(
-            mode: .server, connectionConfiguration: connection, streamConfiguration: stream
+            mode: .server, connectionConfiguration: connection, streamConfiguration: stream,
+            streamDelegate: manager.http2StreamDelegate, position: .last
         ) { streamChannel in
             streamChannel.eventLoop.makeCompletedFuture {
                 let streamSync = streamChannel.pipeline.syncOperations
@@ -227,6 +236,8 @@ public final class EdgeServer: Sendable {
                         scheme: "https", mode: .http2Stream))
             }
         }
+        try sync.addHandler(manager)
+        try sync.addHandler(HTTP2ErrorCloser())
     }
 
     // MARK: Reload
@@ -293,13 +304,20 @@ public final class EdgeServer: Sendable {
         let grace = grace ?? state.runtime.config.timeouts.shutdownGrace
         state.logger.info("shutting down", [("grace_seconds", "\(grace.components.seconds)")])
         checkers.withLock { $0 }.forEach { $0.stop() }
-        let promise = group.next().makePromise(of: Void.self)
-        quiesce.initiateShutdown(promise: promise)
-        try? await adminChannel?.close()
-        let deadline = group.next().scheduleTask(in: TimeAmount(grace)) {
-            promise.succeed(())  // whatever is still open is closed with the group
+        // Every listener stops accepting; open connections finish their request and close.
+        let drained = quiescers.map { helper in
+            let promise = group.next().makePromise(of: Void.self)
+            helper.initiateShutdown(promise: promise)
+            return promise.futureResult
         }
-        try? await promise.futureResult.get()
+        try? await adminChannel?.close()
+        let all = EventLoopFuture.andAllComplete(drained, on: group.next())
+        let timedOut = group.next().makePromise(of: Void.self)
+        let deadline = group.next().scheduleTask(in: TimeAmount(grace)) {
+            timedOut.succeed(())  // whatever is still open is closed with the group
+        }
+        all.cascade(to: timedOut)
+        try? await timedOut.futureResult.get()
         deadline.cancel()
         for context in state.loops.values {
             try? await context.eventLoop.submit { context.pool.closeAll() }.get()

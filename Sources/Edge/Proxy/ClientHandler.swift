@@ -83,9 +83,22 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        // Behind TLS the handler joins a channel that is already active (after the handshake and
+        // ALPN), so `channelActive` will not come: activate now.
+        if context.channel.isActive { activate(context: context) }
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        activate(context: context)
+        context.fireChannelActive()
+    }
+
+    private var activated = false
+
+    /// Counts the connection (or stream) against the client's cap and starts its timers, once.
+    private func activate(context: ChannelHandlerContext) {
+        guard !activated else { return }
+        activated = true
         // Each HTTP/2 stream counts against the client's connection cap, as nginx counts them.
         let countsAsConnection = mode == .http1
         if countsAsConnection { state.metrics.openConnections.add(1, ordering: .relaxed) }
@@ -107,7 +120,6 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if countsAsConnection { metrics.openConnections.add(-1, ordering: .relaxed) }
         }
         startWaitingForHead(first: true)
-        context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -137,7 +149,9 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             state.logger.debug("bad request from client", [("edge.client", peerText), ("error", "\(error)")])
             switch current {
             case .awaitingHead:
-                respondAndClose(.badRequest("malformed request"), runtime: state.runtime, requestID: nil)
+                // No request head reached the HTTP layer, so the 400 goes out as raw bytes: a
+                // response there would have no request to answer (the compressor would trap).
+                writeRawAndClose(.badRequest("malformed request"))
             case .proxying(let exchange), .delayed(let exchange):
                 if exchange.responseStarted {
                     context.close(promise: nil)
@@ -520,6 +534,18 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// Writes a response below the HTTP layer and closes: for answers when no request head exists
+    /// (a head that never completed, or bytes that are not HTTP).
+    private func writeRawAndClose(_ response: LocalResponse) {
+        let runtime = state.runtime
+        let bytes = response.serialized(
+            decorations: decorations(for: nil, runtime), requestID: RequestID.generate(using: &loop.random),
+            allocator: context.channel.allocator)
+        current = .closing
+        activity.writeRaw?(bytes)
+        close()
+    }
+
     /// Writes an error response and closes, for failures where the connection cannot be trusted further.
     private func respondAndClose(_ response: LocalResponse, runtime: EdgeRuntime, requestID: String?) {
         let id = requestID ?? RequestID.generate(using: &loop.random)
@@ -708,13 +734,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     self.scheduleWaitCheck(at: headerDeadline)
                 } else {
                     // No request exists at the HTTP layer yet, so the 408 goes out as raw bytes.
-                    let runtime = self.state.runtime
-                    let bytes = LocalResponse.requestTimeout.serialized(
-                        decorations: self.decorations(for: nil, runtime), requestID: RequestID.generate(using: &self.loop.random),
-                        allocator: self.context.channel.allocator)
-                    self.current = .closing
-                    self.activity.writeRaw?(bytes)
-                    self.close()
+                    self.writeRawAndClose(.requestTimeout)
                 }
             } else {
                 self.close()  // idle: nothing to answer

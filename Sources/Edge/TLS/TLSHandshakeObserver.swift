@@ -68,27 +68,14 @@ final class TLSHandshakeObserver: ChannelInboundHandler, RemovableChannelHandler
     /// A bounded label for a handshake error (BoringSSL's reason, simplified).
     static func reason(_ error: any Error) -> String {
         let text = "\(error)".uppercased()
+        if text.contains("HTTP_REQUEST") || text.contains("WRONG_VERSION_NUMBER") { return "not_tls" }
         if text.contains("UNSUPPORTED_PROTOCOL") || text.contains("WRONG_VERSION") || text.contains("PROTOCOL_VERSION") {
             return "protocol_version"
         }
         if text.contains("NO_SHARED_CIPHER") || text.contains("NO_CIPHERS") { return "no_shared_cipher" }
         if text.contains("NO_APPLICATION_PROTOCOL") || text.contains("ALPN") { return "alpn" }
         if text.contains("ALERT") { return "client_alert" }
-        if text.contains("HTTP_REQUEST") || text.contains("WRONG_VERSION_NUMBER") { return "not_tls" }
         if text.contains("EOF") || text.contains("UNCLEANSHUTDOWN") { return "eof" }
         return "other"
-    }
-}
-
-/// Closes a connection whose idle-state handler reported it idle (HTTP/2 keep-alive timeout).
-final class IdleCloser: ChannelInboundHandler {
-    typealias InboundIn = NIOAny
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
-            context.close(promise: nil)
-            return
-        }
-        context.fireUserInboundEventTriggered(event)
     }
 }

@@ -1,0 +1,112 @@
+import NIOCore
+import NIOHTTP2
+import Testing
+
+@testable import Edge
+
+/// ALPN and HTTP/2 on the edge's TLS listener: protocol selection, requests over HTTP/2
+/// streams, the advertised SETTINGS, and the "rapid reset" limit (CVE-2023-44487).
+@Suite("TLS ALPN and HTTP/2 on loopback")
+struct TLSHTTP2Tests {
+    @Test func alpnNegotiatesH2OrHttp11AndBothAreProxiedWithForwardedProtoHttps() async throws {
+        try await withTLSEdge({ directory, upstream in
+            let a = try directory.makeCertificate("a.test")
+            return try TLSTestConfig.make(
+                upstream: upstream,
+                listeners: [
+                    TLSTestConfig.https("h2", certificates: [a.config(serverNames: ["a.test"])]),
+                    TLSTestConfig.https("h1-only", certificates: [a.config(serverNames: ["a.test"])], http2: false),
+                ])
+        }) { edge, _, _ in
+            let port = try edge.port(0)
+            let hsts = try #require(edge.config.headers.hsts)
+
+            var h2 = TLSClientOptions()
+            h2.alpn = ["h2", "http/1.1"]
+            try await withTLSConnection(port: port, h2) { connection in
+                #expect(connection.negotiatedProtocol == "h2")
+                #expect(connection.http2 != nil)
+                // Two requests, each on its own stream of the one connection.
+                for path in ["/app/over-h2?n=1", "/app/over-h2?n=2"] {
+                    let response = try await connection.request(.GET, path)
+                    #expect(response.status == 200, "\(path)")
+                    #expect(response.body == TLSTestUpstream.body(name: "app", forwardedProto: "https", uri: path))
+                    #expect(response.values("Strict-Transport-Security") == [hsts], "HSTS over HTTP/2")
+                }
+            }
+
+            for alpn in [["http/1.1"], []] {
+                var options = TLSClientOptions()
+                options.alpn = alpn
+                try await withTLSConnection(port: port, options) { connection in
+                    #expect(connection.negotiatedProtocol == alpn.first, "offered \(alpn)")
+                    #expect(connection.http2 == nil)
+                    let response = try await connection.request(.GET, "/app/over-h1")
+                    #expect(response.status == 200, "offered \(alpn)")
+                    #expect(response.body == TLSTestUpstream.body(name: "app", forwardedProto: "https", uri: "/app/over-h1"))
+                }
+            }
+
+            // With http2 off, the listener does not offer h2 even to a client that prefers it.
+            try await withTLSConnection(port: try edge.port(1), h2) { connection in
+                #expect(connection.negotiatedProtocol == "http/1.1")
+                let response = try await connection.request(.GET, "/app/h1-only")
+                #expect(response.status == 200)
+            }
+        }
+    }
+
+    @Test func rapidResetClosesTheConnectionAndSettingsAdvertiseTheStreamLimit() async throws {
+        try await withTLSEdge({ directory, upstream in
+            let a = try directory.makeCertificate("a.test")
+            var listener = TLSTestConfig.https(certificates: [a.config(serverNames: ["a.test"])])
+            listener.tls?.http2Limits.maxConcurrentStreams = 7
+            listener.tls?.http2Limits.maxResets = 20
+            listener.tls?.http2Limits.resetWindow = .seconds(30)
+            return try TLSTestConfig.make(upstream: upstream, listeners: [listener])
+        }) { edge, _, _ in
+            let port = try edge.port()
+            var h2 = TLSClientOptions()
+            h2.alpn = ["h2"]
+            let connection = try await TLSTestConnection.connect(port: port, tls: h2)
+            do {
+                #expect(connection.negotiatedProtocol == "h2")
+                try await tlsEventually("the server's SETTINGS frame") { connection.log.settings != nil }
+                let settings = connection.log.settings ?? []
+                #expect(settings.first { $0.parameter == .maxConcurrentStreams }?.value == 7, "SETTINGS \(settings)")
+                #expect(settings.first { $0.parameter == .maxHeaderListSize }?.value == 16 * 1024, "SETTINGS \(settings)")
+
+                // Resets are normal client behaviour (a user navigating away) up to the limit: a
+                // request answered after them proves the edge processed them all and kept going
+                // (frames on a connection are handled in order).
+                for _ in 0..<5 { try await connection.openAndResetStream("/app/reset") }
+                let afterFive = try await connection.request(.GET, "/app/after-5-resets")
+                #expect(afterFive.status == 200)
+                for _ in 5..<20 { try await connection.openAndResetStream("/app/reset") }
+                let afterTwenty = try await connection.request(.GET, "/app/after-20-resets")
+                #expect(afterTwenty.status == 200, "max_resets (20) resets are allowed")
+                #expect(connection.log.goAway == nil)
+
+                // The 21st reset within the window is one too many: GOAWAY (ENHANCE_YOUR_CALM) and a close.
+                try await connection.openAndResetStream("/app/reset")
+                try await tlsEventually("a GOAWAY after the 21st reset") { connection.log.goAway != nil || connection.isClosed }
+                #expect(connection.log.goAway == .enhanceYourCalm, "GOAWAY \(connection.log.goAway.map { "\($0)" } ?? "(none)")")
+                do {
+                    try await tlsEventually("the edge to close the connection after its GOAWAY") { connection.isClosed }
+                } catch {
+                    Issue.record("\(error): the edge sent GOAWAY but left the TCP connection open")
+                }
+            } catch {
+                await connection.close()
+                throw error
+            }
+            await connection.close()
+
+            // The limit is per connection: a new one is served.
+            try await withTLSConnection(port: port, h2) { fresh in
+                let response = try await fresh.request(.GET, "/app/fresh")
+                #expect(response.status == 200)
+            }
+        }
+    }
+}
