@@ -43,6 +43,7 @@ public struct RateLimitPolicy: Sendable {
         let zone = rule.zone
         let key = client.aggregated(ipv6PrefixLength64: zone.aggregatesIPv6By64)
         return zone.tables.shard(for: key).state.withLock { state -> RateLimitDecision in
+            let now = state.monotonic(now)
             switch state.evaluate(
                 key, interval: zone.rate.interval, burst: UInt64(rule.burst), delay: rule.delay, now: now)
             {

@@ -29,6 +29,18 @@ public final class RateLimitZone: Sendable {
     struct ShardState: Sendable {
         var table: BoundedKeyTable<UInt64>
         var evictions = 0
+        /// The latest `now` this shard has seen. Callers read their clock before taking the
+        /// lock, so a thread preempted in between arrives with a time older than one already
+        /// counted; such a request is taken to arrive at this latest time (nginx likewise treats
+        /// a negative elapsed time as zero) instead of looking like a burst.
+        var latest: UInt64 = 0
+
+        /// `now`, never earlier than a time this shard already counted.
+        @inline(__always)
+        mutating func monotonic(_ now: UInt64) -> UInt64 {
+            if now > latest { latest = now }
+            return latest
+        }
     }
 
     let tables: ShardedTables<ShardState>

@@ -184,3 +184,19 @@ struct RateLimitPolicyTests {
         #expect(address.check(second, now: clock.now) == .allowed)
     }
 }
+
+@Suite("Rate limit clock")
+struct RateLimitClockTests {
+    @Test func aRequestWithAnOlderClockReadingCountsAsArrivingNow() throws {
+        // A thread that read the clock, then waited for the lock, must not look like a burst.
+        let zone = try RateLimitZone(name: "fast", rate: .perSecond(1_000_000), capacity: 16, shardCount: 1)
+        let policy = try RateLimitPolicy([RateLimitRule(zone: zone, burst: 0)])
+        let client = ClientKey(ipv4: 1)
+        let start = Instant(nanoseconds: 10_000_000)
+        #expect(policy.check(client, now: start.advanced(by: .microseconds(500))) == .allowed)
+        // Read 500 µs earlier but counted later: it arrives at the latest time seen, 1 µs early.
+        #expect(
+            policy.check(client, now: start) == .rejected(retryAfter: .microseconds(1), zone: "fast"))
+        #expect(policy.check(client, now: start.advanced(by: .microseconds(501))) == .allowed)
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+
+@testable import Edge
+
+@Suite("Local responses")
+struct LocalResponseTests {
+    static let decorations = ResponseDecorations(headers: HeadersConfig.homerack.add, cacheControl: nil)
+
+    @Test(arguments: [
+        (Duration.zero, "1"), (.milliseconds(1), "1"), (.milliseconds(999), "1"), (.seconds(1), "1"),
+        (.seconds(1) + .nanoseconds(1), "2"), (.milliseconds(2500), "3"), (.seconds(59) + .milliseconds(1), "60"),
+        (.seconds(60), "60"),
+    ])
+    func rateLimitedRetryAfterRoundsUpToWholeSeconds(wait: Duration, expected: String) {
+        let response = LocalResponse.rateLimited(status: 429, retryAfter: wait)
+        #expect(response.headers["Retry-After"] == [expected], "\(wait)")
+    }
+
+    @Test func rateLimitedUsesTheConfiguredStatus() {
+        #expect(LocalResponse.rateLimited(status: 429, retryAfter: .seconds(1)).status == .tooManyRequests)
+        #expect(LocalResponse.rateLimited(status: 503, retryAfter: .seconds(1)).status == .serviceUnavailable)
+    }
+
+    @Test func partsCarryLengthSecurityHeadersAndRequestID() {
+        let (head, body) = LocalResponse.notFound.parts(
+            decorations: Self.decorations, requestID: "abc", keepAlive: true, allocator: ByteBufferAllocator())
+        #expect(head.status == .notFound)
+        #expect(head.headers["Content-Length"] == [String(body.readableBytes)])
+        #expect(head.headers["Content-Type"] == ["application/json"])
+        #expect(head.headers["X-Request-ID"] == ["abc"])
+        #expect(!head.headers.contains(name: "Connection"))
+        #expect(!head.headers.contains(name: "Server"))
+        for (name, value) in HeadersConfig.homerack.add { #expect(head.headers[name] == [value], "\(name)") }
+        #expect(String(buffer: body).contains("\"error\":\"404\""))
+    }
+
+    @Test func closingPartsSayConnectionClose() {
+        let (head, _) = LocalResponse.payloadTooLarge.parts(
+            decorations: Self.decorations, requestID: "abc", keepAlive: false, allocator: ByteBufferAllocator())
+        #expect(head.headers["Connection"] == ["close"])
+    }
+
+    @Test func serializedResponseIsACompleteHTTPMessage() {
+        let buffer = LocalResponse.requestTimeout.serialized(decorations: Self.decorations, requestID: "abc", allocator: ByteBufferAllocator())
+        let text = String(buffer: buffer)
+        #expect(text.hasPrefix("HTTP/1.1 408 Request Timeout\r\n"))
+        let parts = text.components(separatedBy: "\r\n\r\n")
+        #expect(parts.count == 2)
+        let lengthLine = parts[0].split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+        #expect(lengthLine.map { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } == parts[1].utf8.count)
+        #expect(parts[0].lowercased().contains("connection: close"))
+    }
+}

@@ -1,0 +1,307 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// What `/echo` answers: the request as the upstream received it.
+struct EchoReport: Codable, Sendable {
+    var upstream: String
+    var method: String
+    var uri: String
+    var headers: [[String]]
+    var bodyLength: Int
+
+    /// Every value of header `name` (case-insensitive), in order.
+    func values(_ name: String) -> [String] {
+        headers.filter { $0[0].lowercased() == name.lowercased() }.map { $0[1] }
+    }
+
+    /// The first value of header `name`, if any.
+    func header(_ name: String) -> String? { values(name).first }
+}
+
+/// One request as a ``TestUpstream`` saw its head.
+struct RecordedRequest: Sendable {
+    var method: String
+    var uri: String
+    var path: String { String(uri.prefix { $0 != "?" }) }
+}
+
+/// A small HTTP/1.1 server on `127.0.0.1:0` for the edge to proxy to. The path picks the behaviour:
+///
+/// - `/echo`: the request head and body length as JSON (``EchoReport``), with hop-by-hop and
+///   identifying headers (`Keep-Alive`, `Connection: X-Upstream-Hop`, `X-Upstream-Hop`) the edge must strip;
+/// - `/slow?ms=N`: answers after N milliseconds;
+/// - `/chunked?bytes=N`: N bytes without `Content-Length` (so chunked);
+/// - `/big?bytes=N`: streams N bytes (with `Content-Length`) in 64 KiB chunks, only while the
+///   connection is writable, so the edge's backpressure is what paces it;
+/// - `/close`: closes the connection without answering (unless `dropsOnClose` is false, when it
+///   answers 200 like any other path);
+/// - `/status/N`: answers status N;
+/// - anything else: 200 with a short body naming the upstream.
+///
+/// Every response carries `Server: upstream/1.0`, `X-Powered-By: test`, `X-Frame-Options: ALLOWALL`
+/// (which the edge must replace) and `X-Upstream: <name>`. The whole request body is read
+/// before answering. Requests are recorded (at their head) so tests can count them.
+final class TestUpstream: Sendable {
+    let name: String
+    let port: Int
+    private let recorder: UpstreamRecorder
+    private let channel: any Channel
+
+    private init(name: String, port: Int, recorder: UpstreamRecorder, channel: any Channel) {
+        self.name = name
+        self.port = port
+        self.recorder = recorder
+        self.channel = channel
+    }
+
+    /// Starts an upstream on the shared event loop group.
+    static func start(name: String, dropsOnClose: Bool = true) async throws -> TestUpstream {
+        let recorder = UpstreamRecorder(name: name, dropsOnClose: dropsOnClose)
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(TestUpstreamHandler(recorder: recorder))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        guard let port = channel.localAddress?.port else {
+            try? await channel.close()
+            throw TestFailure("the test upstream has no port")
+        }
+        return TestUpstream(name: name, port: port, recorder: recorder, channel: channel)
+    }
+
+    /// `127.0.0.1:PORT`, for a configuration.
+    var address: String { "127.0.0.1:\(port)" }
+
+    /// Stops accepting and closes open connections.
+    func stop() async {
+        try? await channel.close()
+        recorder.closeAll()
+    }
+
+    /// Every request head received so far.
+    var requests: [RecordedRequest] { recorder.requests }
+    var requestCount: Int { recorder.requests.count }
+    func requestCount(path: String) -> Int { recorder.requests.filter { $0.path == path }.count }
+    /// TCP connections accepted so far.
+    var connectionsAccepted: Int { recorder.connectionsAccepted.load(ordering: .relaxed) }
+}
+
+/// Runs `body` with upstreams named `names`, stopping them afterwards.
+func withUpstreams<T>(
+    _ names: [String], dropsOnClose: Bool = true, _ body: ([TestUpstream]) async throws -> T
+) async throws -> T {
+    var upstreams: [TestUpstream] = []
+    do {
+        for name in names { upstreams.append(try await TestUpstream.start(name: name, dropsOnClose: dropsOnClose)) }
+        let result = try await body(upstreams)
+        for upstream in upstreams { await upstream.stop() }
+        return result
+    } catch {
+        for upstream in upstreams { await upstream.stop() }
+        throw error
+    }
+}
+
+/// The shared, lock-protected record of what an upstream saw.
+final class UpstreamRecorder: Sendable {
+    let name: String
+    let dropsOnClose: Bool
+    let connectionsAccepted = Atomic<Int>(0)
+    private let state = Mutex<(requests: [RecordedRequest], channels: [ObjectIdentifier: any Channel])>(([], [:]))
+
+    init(name: String, dropsOnClose: Bool) {
+        self.name = name
+        self.dropsOnClose = dropsOnClose
+    }
+
+    var requests: [RecordedRequest] { state.withLock { $0.requests } }
+
+    func record(_ head: HTTPRequestHead) {
+        state.withLock { $0.requests.append(RecordedRequest(method: head.method.rawValue, uri: head.uri)) }
+    }
+
+    func opened(_ channel: any Channel) {
+        connectionsAccepted.add(1, ordering: .relaxed)
+        state.withLock { $0.channels[ObjectIdentifier(channel)] = channel }
+    }
+
+    func closed(_ channel: any Channel) {
+        _ = state.withLock { $0.channels.removeValue(forKey: ObjectIdentifier(channel)) }
+    }
+
+    func closeAll() {
+        let channels = state.withLock { $0.channels.values }
+        for channel in channels { channel.close(promise: nil) }
+    }
+}
+
+final class TestUpstreamHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private static let chunk = ByteBuffer(repeating: UInt8(ascii: "x"), count: 64 * 1024)
+
+    private let recorder: UpstreamRecorder
+    private var head: HTTPRequestHead?
+    private var bodyBytes = 0
+    /// Bytes of a `/big` response still to write, while one is streaming.
+    private var streamRemaining: Int?
+    private var streamKeepAlive = true
+
+    init(recorder: UpstreamRecorder) { self.recorder = recorder }
+
+    func channelActive(context: ChannelHandlerContext) {
+        recorder.opened(context.channel)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        recorder.closed(context.channel)
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            bodyBytes = 0
+            recorder.record(head)
+        case .body(let body):
+            bodyBytes += body.readableBytes
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            respond(to: head, context: context)
+        }
+    }
+
+    private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
+        let path = String(head.uri.prefix { $0 != "?" })
+        let query = Self.query(head.uri)
+        let keepAlive = head.isKeepAlive
+        switch path {
+        case "/echo":
+            let report = EchoReport(
+                upstream: recorder.name, method: head.method.rawValue, uri: head.uri,
+                headers: head.headers.map { [$0.name, $0.value] }, bodyLength: bodyBytes)
+            let body = (try? JSONEncoder().encode(report)) ?? Data()
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Type", value: "application/json")
+            headers.add(name: "Keep-Alive", value: "timeout=5")
+            headers.add(name: "Connection", value: "X-Upstream-Hop")
+            headers.add(name: "X-Upstream-Hop", value: "must not reach the client")
+            send(status: .ok, body: String(decoding: body, as: UTF8.self), extra: headers, keepAlive: keepAlive, context: context)
+        case "/slow":
+            let milliseconds = Int64(query["ms"] ?? "") ?? 1000
+            let loop = context.eventLoop.assumeIsolated()
+            loop.scheduleTask(in: .milliseconds(milliseconds)) { [self] in
+                guard context.channel.isActive else { return }
+                send(status: .ok, body: "slow from \(recorder.name)\n", keepAlive: keepAlive, context: context)
+            }
+        case "/big":
+            let bytes = Int(query["bytes"] ?? "") ?? 0
+            var headers = standardHeaders()
+            headers.add(name: "Content-Type", value: "application/octet-stream")
+            headers.add(name: "Content-Length", value: String(bytes))
+            if !keepAlive { headers.add(name: "Connection", value: "close") }
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+            streamRemaining = bytes
+            streamKeepAlive = keepAlive
+            writeMore(context: context)
+        case "/chunked":
+            // No Content-Length: NIO frames the body with chunked encoding.
+            let bytes = Int(query["bytes"] ?? "") ?? 0
+            var headers = standardHeaders()
+            headers.add(name: "Content-Type", value: "text/plain")
+            if !keepAlive { headers.add(name: "Connection", value: "close") }
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(repeating: UInt8(ascii: "c"), count: bytes)))), promise: nil)
+            finish(keepAlive: keepAlive, context: context)
+        case "/close" where recorder.dropsOnClose:
+            context.close(promise: nil)
+        default:
+            if path.hasPrefix("/status/"), let code = Int(path.dropFirst("/status/".count)) {
+                send(status: HTTPResponseStatus(statusCode: code), body: "status \(code) from \(recorder.name)\n", keepAlive: keepAlive, context: context)
+            } else {
+                send(status: .ok, body: "hello from \(recorder.name)\n", keepAlive: keepAlive, context: context)
+            }
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if streamRemaining != nil, context.channel.isWritable { writeMore(context: context) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Writes `/big` chunks while the channel takes them; resumes on writability.
+    private func writeMore(context: ChannelHandlerContext) {
+        guard var remaining = streamRemaining else { return }
+        while remaining > 0, context.channel.isWritable {
+            let size = min(remaining, Self.chunk.readableBytes)
+            context.write(wrapOutboundOut(.body(.byteBuffer(Self.chunk.getSlice(at: 0, length: size)!))), promise: nil)
+            remaining -= size
+        }
+        if remaining == 0 {
+            streamRemaining = nil
+            finish(keepAlive: streamKeepAlive, context: context)
+        } else {
+            streamRemaining = remaining
+            context.flush()
+        }
+    }
+
+    private func standardHeaders() -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        headers.add(name: "Server", value: "upstream/1.0")
+        headers.add(name: "X-Powered-By", value: "test")
+        headers.add(name: "X-Frame-Options", value: "ALLOWALL")
+        headers.add(name: "X-Upstream", value: recorder.name)
+        return headers
+    }
+
+    private func send(
+        status: HTTPResponseStatus, body: String, extra: HTTPHeaders = HTTPHeaders(), keepAlive: Bool,
+        context: ChannelHandlerContext
+    ) {
+        var headers = standardHeaders()
+        headers.add(contentsOf: extra)
+        if !headers.contains(name: "Content-Type") { headers.add(name: "Content-Type", value: "text/plain") }
+        let buffer = context.channel.allocator.buffer(string: body)
+        headers.add(name: "Content-Length", value: String(buffer.readableBytes))
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        finish(keepAlive: keepAlive, context: context)
+    }
+
+    private func finish(keepAlive: Bool, context: ChannelHandlerContext) {
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let loopBound = context.loopBound
+            done.whenComplete { _ in loopBound.value.close(promise: nil) }
+        }
+    }
+
+    private static func query(_ uri: String) -> [String: String] {
+        guard let mark = uri.firstIndex(of: "?") else { return [:] }
+        var result: [String: String] = [:]
+        for pair in uri[uri.index(after: mark)...].split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            result[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
+        return result
+    }
+}
+
+/// A test precondition that did not hold, with a message saying which.
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
