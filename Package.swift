@@ -21,6 +21,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio-http2.git", from: "1.46.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // Per-client rate and connection limits: standard library only, no I/O, no clock reads.
@@ -55,5 +59,26 @@ let package = Package(
         // The rack-planning domain (placement, thermal model, optimizer, cables): pure, no I/O.
         .target(name: "RackPlanning"),
         .testTarget(name: "RackPlanningTests", dependencies: ["RackPlanning"]),
+        // hiredis (Debian's libhiredis-dev) for Redis command encoding and reply parsing.
+        .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
+        // The rack API service: routes, services, persistence (SQLite default, PostgreSQL), Redis cache.
+        .target(
+            name: "Backend",
+            dependencies: nio + [
+                "RackPlanning", "CHiredis",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "BackendTests",
+            dependencies: nio + [
+                "Backend", "RackPlanning",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
     ]
 )

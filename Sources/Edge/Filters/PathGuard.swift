@@ -9,19 +9,26 @@ enum PathGuard {
     /// - Parameter target: the request URI (path and query).
     static func isForbidden(_ target: Substring) -> Bool {
         let path = target.prefix { $0 != "?" && $0 != "#" }
-        return isForbiddenPath(path) || (path.contains("%") && isForbiddenPath(Substring(percentDecoded(path))))
+        return isForbiddenPath(path) || (path.utf8.contains(UInt8(ascii: "%")) && isForbiddenPath(Substring(percentDecoded(path))))
     }
 
+    /// One pass over the bytes: a segment starting with `.` (but `.well-known`), a trailing `~`,
+    /// a backslash or a NUL.
     private static func isForbiddenPath(_ path: Substring) -> Bool {
-        if path.hasSuffix("~") { return true }
-        var remaining = path[...]
-        while let slash = remaining.firstIndex(of: "/") {
-            remaining = remaining[remaining.index(after: slash)...]
-            if remaining.first == "." && !remaining.hasPrefix(".well-known/") && remaining != ".well-known" {
-                return true
+        let bytes = path.utf8
+        if bytes.last == UInt8(ascii: "~") { return true }
+        var index = bytes.startIndex
+        while index != bytes.endIndex {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\\") || byte == 0 { return true }
+            let next = bytes.index(after: index)
+            if byte == UInt8(ascii: "/"), next != bytes.endIndex, bytes[next] == UInt8(ascii: ".") {
+                let segment = path[next...]
+                if !segment.hasPrefix(".well-known/") && segment != ".well-known" { return true }
             }
+            index = next
         }
-        return path.contains("\\") || path.contains("\0")
+        return false
     }
 
     /// Percent-decodes bytes; malformed escapes are kept as they are.

@@ -11,6 +11,8 @@ final class ClientActivity {
     var firstReadSinceWait: NIODeadline?
     /// Writes bytes straight to the socket, below the HTTP encoder (for `100 Continue`).
     fileprivate(set) var writeRaw: ((ByteBuffer) -> Void)?
+    /// Called after a read that left a request head incomplete (rare: most heads arrive whole).
+    var onPartialHead: (() -> Void)?
 }
 
 final class ClientActivityHandler: ChannelInboundHandler, RemovableChannelHandler {
@@ -37,5 +39,7 @@ final class ClientActivityHandler: ChannelInboundHandler, RemovableChannelHandle
         activity.lastReadAt = now
         if activity.firstReadSinceWait == nil { activity.firstReadSinceWait = now }
         context.fireChannelRead(data)
+        // The handler clears the mark when a head completes; still set means a partial head.
+        if activity.firstReadSinceWait != nil { activity.onPartialHead?() }
     }
 }

@@ -195,7 +195,7 @@ public final class EdgeServer: Sendable {
         let sync = channel.pipeline.syncOperations
         try sync.addHandler(ClientActivityHandler(activity: activity))
         try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
-        try sync.addHandler(CompressionMarker.makeCompressor())
+        if state.runtime.compresses { try sync.addHandler(CompressionMarker.makeCompressor()) }
         try sync.addHandler(
             ClientHandler(
                 state: state, loop: state.loop(for: channel.eventLoop), activity: activity, peer: peer, scheme: scheme,
@@ -229,7 +229,7 @@ public final class EdgeServer: Sendable {
             streamChannel.eventLoop.makeCompletedFuture {
                 let streamSync = streamChannel.pipeline.syncOperations
                 try streamSync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
-                try streamSync.addHandler(CompressionMarker.makeCompressor())
+                if state.runtime.compresses { try streamSync.addHandler(CompressionMarker.makeCompressor()) }
                 try streamSync.addHandler(
                     ClientHandler(
                         state: state, loop: state.loop(for: streamChannel.eventLoop), activity: ClientActivity(), peer: peer,

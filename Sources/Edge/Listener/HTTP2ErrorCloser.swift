@@ -7,6 +7,12 @@ final class HTTP2ErrorCloser: ChannelInboundHandler {
     typealias InboundIn = NIOAny
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        context.close(promise: nil)
+        // The HTTP/2 handler reports the error before it has written and flushed its GOAWAY (it
+        // does so as it finishes the read): close once the current read is fully handled, so the
+        // client learns why.
+        context.eventLoop.assumeIsolated().execute {
+            context.flush()
+            context.close(promise: nil)
+        }
     }
 }

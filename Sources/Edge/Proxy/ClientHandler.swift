@@ -44,7 +44,10 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private var current: State = .awaitingHead
     private var context: ChannelHandlerContext!
-    private var waitTimer: Scheduled<Void>?
+    /// Keep-alive idle and request-head deadlines while no request is in progress.
+    private var waitTimer: LazyTimer!
+    /// The upstream read timeout of the exchange in progress (one timer for the connection's life).
+    private var upstreamReadTimer: LazyTimer!
     private var bodyTimer: Scheduled<Void>?
     private var sendTimer: Scheduled<Void>?
     private var readsPaused = false
@@ -83,9 +86,22 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        waitTimer = LazyTimer(eventLoop: context.eventLoop) { [weak self] in self?.waitExpired() }
+        upstreamReadTimer = LazyTimer(eventLoop: context.eventLoop) { [weak self] in
+            guard let self, case .proxying(let exchange) = self.current else { return }
+            exchange.readTimedOut()
+        }
+        activity.onPartialHead = { [weak self] in self?.partialHeadArrived() }
         // Behind TLS the handler joins a channel that is already active (after the handshake and
         // ALPN), so `channelActive` will not come: activate now.
         if context.channel.isActive { activate(context: context) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        // The context holds this handler: drop it, or every closed connection leaks both.
+        cancelTimers()
+        activity.onPartialHead = nil
+        self.context = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -210,7 +226,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let part = unwrapInboundIn(data)
         switch (current, part) {
         case (.awaitingHead, .head(let head)):
-            cancelWaitTimer()
+            waitTimer.disarm()
             activity.firstReadSinceWait = nil
             requestsOnConnection += 1
             receivedHead(head)
@@ -246,8 +262,8 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let hasBody = head.headers.contains(name: "transfer-encoding")
             || (head.headers.first(name: "content-length").flatMap { Int($0) } ?? 0) > 0
         var record = AccessRecord(
-            requestID: requestID, client: client.description, method: head.method.rawValue, target: head.uri,
-            started: started)
+            requestID: requestID, client: client == peer ? peerText : client.description, method: head.method.rawValue,
+            target: head.uri, started: started)
 
         if overConnectionLimit {
             record.limitOutcome = "connection_limited"
@@ -324,7 +340,9 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let exchange = Exchange(
                 handler: self, runtime: runtime, route: route, cluster: cluster, head: head, client: client,
                 requestID: requestID, record: record, peerText: peerText, peerTrusted: peerTrusted, scheme: scheme)
-            setReadsPaused(true)
+            // Reads pause only for a body, which must wait for the upstream connection; a
+            // bodiless request is already complete (and the pipeline handler holds the next one).
+            if hasBody { setReadsPaused(true) }
             if delay > .zero {
                 current = .delayed(exchange)
                 context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(delay)) { [weak self] in
@@ -428,14 +446,29 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         endLocal(record: record, runtime: runtime, handle: handle)
     }
 
+    /// Ends a local answer. As for proxied responses, the state moves on before the end is
+    /// written, since that write can deliver the next pipelined request.
     private func endLocal(record: AccessRecord, runtime: EdgeRuntime, handle: NIOFileHandle?) {
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { [weak self] _ in
-            try? handle?.close()
-            guard let self else { return }
-            self.finishRecord(record, runtime: runtime)
-            guard case .local(let requestEnded, _, let keepAlive) = self.current else { return }
-            self.current = .local(requestEnded: requestEnded, responseEnded: true, keepAlive: keepAlive)
-            if requestEnded || !keepAlive { self.finishLocal(keepAlive: keepAlive) }
+        finishRecord(record, runtime: runtime)
+        guard case .local(let requestEnded, _, let keepAlive) = current else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in try? handle?.close() }
+            return
+        }
+        if !keepAlive || (requestEnded && quiescing) {
+            current = .closing
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { [weak self] _ in
+                try? handle?.close()
+                self?.close()
+            }
+        } else if requestEnded {
+            current = .awaitingHead
+            setReadsPaused(false)
+            startWaitingForHead(first: false)
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in try? handle?.close() }
+        } else {
+            // The request body is still arriving (and dropped); its `.end` moves the connection on.
+            current = .local(requestEnded: false, responseEnded: true, keepAlive: keepAlive)
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in try? handle?.close() }
         }
     }
 
@@ -528,6 +561,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func finishLocal(keepAlive: Bool) {
         if keepAlive && !quiescing {
             current = .awaitingHead
+            setReadsPaused(false)
             startWaitingForHead(first: false)
         } else {
             close()
@@ -566,7 +600,9 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         return route?.decorations ?? runtime.baseDecorations
     }
 
-    /// The exchange wrote the whole response; the connection goes back to waiting, or closes.
+    /// The upstream response ended: writes its end and moves the connection on. The state
+    /// changes before the write, because writing the end lets the pipeline handler deliver a
+    /// pipelined next request at once, inside that call.
     func exchangeFinished(_ exchange: Exchange, keepAlive: Bool) {
         guard case .proxying(let running) = current, running === exchange else { return }
         cancelBodyTimer()
@@ -575,9 +611,12 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             current = .awaitingHead
             setReadsPaused(false)
             startWaitingForHead(first: false)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         } else {
             current = .closing
-            close()
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { [weak self] _ in
+                self?.close()
+            }
         }
     }
 
@@ -591,19 +630,9 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let (head, body) = response.parts(
             decorations: decorations(for: nil, exchange.runtime), requestID: exchange.requestID, keepAlive: keepAlive,
             allocator: context.channel.allocator)
-        record.status = Int(head.status.code)
-        record.bytesOut = body.readableBytes
         current = .local(requestEnded: exchange.requestEnded, responseEnded: false, keepAlive: keepAlive)
         setReadsPaused(!keepAlive)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { [weak self] _ in
-            guard let self else { return }
-            self.finishRecord(record, runtime: exchange.runtime)
-            guard case .local(let requestEnded, _, let keepAlive) = self.current else { return }
-            self.current = .local(requestEnded: requestEnded, responseEnded: true, keepAlive: keepAlive)
-            if requestEnded || !keepAlive { self.finishLocal(keepAlive: keepAlive) }
-        }
+        writeLocal(head: head, body: .buffer(body), record: record, runtime: exchange.runtime)
     }
 
     /// The upstream switched protocols: from here on both connections carry raw bytes, joined by
@@ -627,7 +656,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             _ = server.removeHandler(try server.handler(type: NIOHTTPRequestHeadersValidator.self))
             _ = server.removeHandler(try server.handler(type: HTTPRequestEncoder.self))
             _ = server.removeHandler(try server.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self))
-            _ = client.removeHandler(try client.handler(type: HTTPResponseCompressor.self))
+            if let compressor = try? client.handler(type: HTTPResponseCompressor.self) { _ = client.removeHandler(compressor) }
             _ = client.removeHandler(try client.handler(type: HTTPServerPipelineHandler.self))
             _ = client.removeHandler(try client.handler(type: HTTPResponseEncoder.self))
             _ = client.removeHandler(try client.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self))
@@ -658,10 +687,6 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         } else {
             context.write(wrapOutboundOut(part), promise: nil)
         }
-    }
-
-    func writeResponseEnd() -> EventLoopFuture<Void> {
-        context.writeAndFlush(wrapOutboundOut(.end(nil)))
     }
 
     func flushResponse() { context.flush() }
@@ -714,50 +739,48 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         let timeouts = state.runtime.config.timeouts
-        let started = NIODeadline.now()
         activity.firstReadSinceWait = nil
-        cancelWaitTimer()
         // The first request gets `client_header` to arrive; later ones may idle for `keepalive` first.
-        scheduleWaitCheck(at: started + TimeAmount(first ? timeouts.header : timeouts.keepAlive))
+        waitTimer.arm(at: .now() + TimeAmount(first ? timeouts.header : timeouts.keepAlive))
     }
 
-    private func scheduleWaitCheck(at deadline: NIODeadline) {
-        waitTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in
-            guard let self else { return }
-            self.waitTimer = nil
-            guard case .awaitingHead = self.current else { return }
-            let timeouts = self.state.runtime.config.timeouts
-            if let first = self.activity.firstReadSinceWait {
-                // Part of a head arrived: it has `client_header` from its first byte.
-                let headerDeadline = first + TimeAmount(timeouts.header)
-                if NIODeadline.now() < headerDeadline {
-                    self.scheduleWaitCheck(at: headerDeadline)
-                } else {
-                    // No request exists at the HTTP layer yet, so the 408 goes out as raw bytes.
-                    self.writeRawAndClose(.requestTimeout)
-                }
-            } else {
-                self.close()  // idle: nothing to answer
-            }
+    /// Part of a request head arrived: from its first byte it has `client_header` to complete.
+    private func partialHeadArrived() {
+        guard case .awaitingHead = current, let first = activity.firstReadSinceWait else { return }
+        waitTimer.arm(at: first + TimeAmount(state.runtime.config.timeouts.header))
+    }
+
+    private func waitExpired() {
+        guard case .awaitingHead = current else { return }
+        if activity.firstReadSinceWait != nil {
+            // No request exists at the HTTP layer yet, so the 408 goes out as raw bytes.
+            writeRawAndClose(.requestTimeout)
+        } else {
+            close()  // idle: nothing to answer
         }
     }
 
-    private func cancelWaitTimer() {
-        waitTimer?.cancel()
-        waitTimer = nil
-    }
+    func armUpstreamRead(after timeout: TimeAmount) { upstreamReadTimer.arm(at: .now() + timeout) }
+
+    func disarmUpstreamRead() { upstreamReadTimer.disarm() }
 
     private func cancelTimers() {
-        cancelWaitTimer()
+        waitTimer?.cancel()
+        upstreamReadTimer?.cancel()
         cancelBodyTimer()
         sendTimer?.cancel()
         sendTimer = nil
     }
 
     private func close() {
+        // A request still in progress gives its upstream connection back (closed, never reused).
+        switch current {
+        case .proxying(let exchange), .delayed(let exchange): exchange.clientClosed()
+        case .awaitingHead, .local, .closing: break
+        }
         current = .closing
         cancelTimers()
-        context.close(promise: nil)
+        context?.close(promise: nil)
     }
 
     // MARK: Access log and metrics

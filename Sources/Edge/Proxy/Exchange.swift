@@ -38,7 +38,8 @@ final class Exchange: UpstreamExchangeDelegate {
     private(set) var requestEnded = false
     private(set) var responseStarted = false
     private var responseKeepAlive = true
-    private var readTimer: Scheduled<Void>?
+    /// Whether the client connection stays open after this response (decided with its head).
+    private var clientKeepAlive = true
     private var finished = false
     /// The client asked to switch protocols (WebSocket); the upstream's `101` turns the exchange into a tunnel.
     private let upgradeRequested: Bool
@@ -155,8 +156,7 @@ final class Exchange: UpstreamExchangeDelegate {
         }
         server = nil
         connected = false
-        readTimer?.cancel()
-        readTimer = nil
+        handler.disarmUpstreamRead()
         if let connection {
             connection.handler.delegate = nil
             connection.close()
@@ -183,7 +183,7 @@ final class Exchange: UpstreamExchangeDelegate {
     private func fail(_ response: LocalResponse) {
         guard !finished else { return }
         finished = true
-        readTimer?.cancel()
+        handler.disarmUpstreamRead()
         handler.exchangeFailed(self, response: response, mustClose: !requestEnded)
     }
 
@@ -191,7 +191,7 @@ final class Exchange: UpstreamExchangeDelegate {
     func abort() {
         guard !finished else { return }
         finished = true
-        readTimer?.cancel()
+        handler.disarmUpstreamRead()
         if let server { server.inFlight.add(-1, ordering: .relaxed) }
         server = nil
         if let connection {
@@ -266,11 +266,14 @@ final class Exchange: UpstreamExchangeDelegate {
         responseKeepAlive = upstream.isKeepAlive
         switchingProtocols = upgradeRequested && upstream.status == .switchingProtocols
         // After an upgrade request the decoder parses no more requests on this connection, so a
-        // refused upgrade closes it once answered.
-        let keepAlive = head.isKeepAlive && !handler.isQuiescing && !upgradeRequested
+        // refused upgrade closes it once answered. An HTTP/1.0 client cannot take a chunked body:
+        // a body of unknown length is sent as is and ended by closing.
+        let unframedForHTTP10 = head.version == .http1_0 && !upstream.headers.contains(name: "content-length")
+            && upstream.status.mayHaveResponseBody && head.method != .HEAD
+        clientKeepAlive = head.isKeepAlive && !handler.isQuiescing && !upgradeRequested && !unframedForHTTP10
         let clientHead = HeaderRewriting.clientResponseHead(
             upstream, remove: runtime.removeFromUpstream, decorations: handler.decorations(for: route, runtime), requestID: requestID,
-            keepAlive: keepAlive)
+            keepAlive: clientKeepAlive, version: head.version == .http1_0 ? .http1_0 : .http1_1)
         var markedHead = clientHead
         CompressionMarker.mark(&markedHead.headers, status: upstream.status, routeCompresses: route.config.compress)
         record.status = Int(upstream.status.code)
@@ -283,8 +286,11 @@ final class Exchange: UpstreamExchangeDelegate {
         record.bytesOut += body.readableBytes
         handler.writeResponse(.body(.byteBuffer(body)), flush: false)
         if !handler.clientIsWritable {
-            handler.flushResponse()
+            // Pause first: the flush may drain the buffer and report writability at once, and
+            // that resume must find the pause already in place, or it is lost.
             connection?.setReadsPaused(true)
+            handler.flushResponse()
+            if handler.clientIsWritable { connection?.setReadsPaused(false) }
         }
         armReadTimer()
     }
@@ -296,8 +302,7 @@ final class Exchange: UpstreamExchangeDelegate {
     func upstreamResponseEnd() {
         guard !finished else { return }
         finished = true
-        readTimer?.cancel()
-        readTimer = nil
+        handler.disarmUpstreamRead()
         if let server { server.inFlight.add(-1, ordering: .relaxed) }
         if switchingProtocols, let connection {
             self.connection = nil
@@ -315,10 +320,7 @@ final class Exchange: UpstreamExchangeDelegate {
             }
             self.connection = nil
         }
-        let keepAlive = head.isKeepAlive && requestEnded && !upgradeRequested
-        handler.writeResponseEnd().assumeIsolated().whenComplete { [self] _ in
-            handler.exchangeFinished(self, keepAlive: keepAlive)
-        }
+        handler.exchangeFinished(self, keepAlive: clientKeepAlive && requestEnded)
     }
 
     func upstreamExchangeFailed(_ error: any Error) {
@@ -330,14 +332,16 @@ final class Exchange: UpstreamExchangeDelegate {
         if !requestEnded { handler.setReadsPaused(!isWritable) }
     }
 
+    /// The route's read timeout runs for the response head, then between two reads of the body;
+    /// the timer is the connection's, re-armed by a store per read.
     private func armReadTimer() {
-        readTimer?.cancel()
-        let timeout = route.readTimeout
-        readTimer = handler.loopContext.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
-            guard let self, !self.finished else { return }
-            self.readTimer = nil
-            self.attemptFailed(.timeout, error: UpstreamTimeout(after: timeout))
-        }
+        handler.armUpstreamRead(after: route.readTimeout)
+    }
+
+    /// The upstream was silent for the route's read timeout.
+    func readTimedOut() {
+        guard !finished else { return }
+        attemptFailed(.timeout, error: UpstreamTimeout(after: route.readTimeout))
     }
 }
 

@@ -1,6 +1,9 @@
 import NIOHTTP1
 
 /// The header changes the edge makes on the way up and on the way down, in one place.
+///
+/// Each direction is one pass over the incoming headers that copies what may be forwarded, then
+/// appends the edge's own; no header is searched for or removed twice.
 enum HeaderRewriting {
     /// Hop-by-hop headers (RFC 9110 §7.6.1) that describe one connection and must not be forwarded.
     static let hopByHop: Set<String> = [
@@ -8,21 +11,51 @@ enum HeaderRewriting {
         "proxy-authenticate", "proxy-authorization",
     ]
 
-    /// Removes hop-by-hop headers, and any header the `Connection` header names.
-    static func removeHopByHop(_ headers: inout HTTPHeaders) {
+    /// Headers a `Connection` token may never remove: the message's framing and its target.
+    /// (`Connection: Content-Length` must not turn a body into a second, smuggled request.)
+    static let protectedFromConnectionTokens: Set<String> = ["content-length", "transfer-encoding", "host"]
+
+    /// The lowercased names a message's `Connection` header lists (hop-by-hop by declaration).
+    static func connectionTokens(_ headers: HTTPHeaders) -> [String] {
         var named: [String] = []
         for value in headers["connection"] {
             for token in value.split(separator: ",") {
                 let name = Substring(token).trimmingSpaces.lowercased()
-                if !name.isEmpty { named.append(name) }
+                if !name.isEmpty, !protectedFromConnectionTokens.contains(name) { named.append(name) }
             }
         }
-        for name in hopByHop where headers.contains(name: name) { headers.remove(name: name) }
-        for name in named { headers.remove(name: name) }
+        return named
     }
 
-    /// The request head sent upstream: hop-by-hop headers removed, `Host` kept, the client's
-    /// address in `X-Real-IP` and appended to `X-Forwarded-For`, `X-Forwarded-Proto`, the request ID.
+    /// Copies `headers` without hop-by-hop ones, those the `Connection` header names, and those
+    /// `dropping` refuses (given the lowercased name).
+    static func forwardable(_ headers: HTTPHeaders, extra: Int, dropping: (String) -> Bool) -> HTTPHeaders {
+        let named = headers.contains(name: "connection") ? connectionTokens(headers) : []
+        var result = HTTPHeaders()
+        result.reserveCapacity(headers.count + extra)
+        for (name, value) in headers {
+            let lowercased = name.lowercased()
+            if hopByHop.contains(lowercased) || dropping(lowercased) || (!named.isEmpty && named.contains(lowercased)) {
+                continue
+            }
+            result.add(name: name, value: value)
+        }
+        return result
+    }
+
+    /// Removes hop-by-hop headers, and any header the `Connection` header names.
+    static func removeHopByHop(_ headers: inout HTTPHeaders) {
+        headers = forwardable(headers, extra: 0) { _ in false }
+    }
+
+    /// Request headers the edge sets itself, so incoming copies are dropped.
+    static let setUpstream: Set<String> = ["x-real-ip", "x-forwarded-for", "x-request-id"]
+    /// Forwarding claims kept only from a trusted proxy.
+    static let trustedOnly: Set<String> = ["x-forwarded-proto", "x-forwarded-host", "forwarded"]
+
+    /// The request head sent upstream: hop-by-hop headers removed (the body's framing kept),
+    /// `Host` kept, the client's address in `X-Real-IP` and appended to `X-Forwarded-For`,
+    /// `X-Forwarded-Proto`, the request ID.
     /// - Parameters:
     ///   - head: the client's request head.
     ///   - clientAddress: the real client (after trusted-proxy resolution).
@@ -35,23 +68,23 @@ enum HeaderRewriting {
         _ head: HTTPRequestHead, clientAddress: String, peerAddress: String, fromTrustedPeer: Bool, scheme: String,
         requestID: String, upgrade: String?
     ) -> HTTPRequestHead {
-        var headers = head.headers
-        removeHopByHop(&headers)
-        let incomingForwardedFor = fromTrustedPeer ? headers["x-forwarded-for"].joined(separator: ", ") : ""
-        if !fromTrustedPeer {
-            // An untrusted client's own claims are dropped, so the upstream can believe these headers.
-            headers.remove(name: "x-forwarded-proto")
-            headers.remove(name: "x-forwarded-host")
-            headers.remove(name: "forwarded")
+        let incoming = head.headers
+        let incomingForwardedFor = fromTrustedPeer ? incoming["x-forwarded-for"].joined(separator: ", ") : ""
+        let keepProto = fromTrustedPeer && incoming.contains(name: "x-forwarded-proto")
+        var headers = forwardable(incoming, extra: 7) { name in
+            setUpstream.contains(name) || (!fromTrustedPeer && trustedOnly.contains(name))
         }
-        headers.replaceOrAdd(name: "X-Real-IP", value: clientAddress)
-        headers.replaceOrAdd(
+        // The body's framing survives the hop-by-hop removal: a chunked body stays chunked
+        // (llhttp accepted the request only if chunked was its final coding).
+        if incoming.contains(name: "transfer-encoding") {
+            headers.add(name: "Transfer-Encoding", value: "chunked")
+        }
+        headers.add(name: "X-Real-IP", value: clientAddress)
+        headers.add(
             name: "X-Forwarded-For",
             value: incomingForwardedFor.isEmpty ? peerAddress : "\(incomingForwardedFor), \(peerAddress)")
-        if !(fromTrustedPeer && headers.contains(name: "x-forwarded-proto")) {
-            headers.replaceOrAdd(name: "X-Forwarded-Proto", value: scheme)
-        }
-        headers.replaceOrAdd(name: "X-Request-ID", value: requestID)
+        if !keepProto { headers.add(name: "X-Forwarded-Proto", value: scheme) }
+        headers.add(name: "X-Request-ID", value: requestID)
         if let upgrade {
             headers.add(name: "Connection", value: "upgrade")
             headers.add(name: "Upgrade", value: upgrade)
@@ -61,22 +94,24 @@ enum HeaderRewriting {
 
     /// The response head sent to the client for an upstream response: hop-by-hop headers and the
     /// configured ones (`Server`, `X-Powered-By`) removed, then the edge's headers applied.
+    /// - Parameter version: the client's HTTP version (an HTTP/1.0 client must not get chunked bodies).
     static func clientResponseHead(
         _ upstream: HTTPResponseHead, remove: [String], decorations: ResponseDecorations, requestID: String,
-        keepAlive: Bool
+        keepAlive: Bool, version: HTTPVersion = .http1_1
     ) -> HTTPResponseHead {
-        var headers = upstream.headers
-        let upgrade = upstream.status == .switchingProtocols ? headers["upgrade"].first : nil
-        removeHopByHop(&headers)
-        for name in remove where headers.contains(name: name) { headers.remove(name: name) }
-        decorations.apply(to: &headers, requestID: requestID)
+        let upgrade = upstream.status == .switchingProtocols ? upstream.headers["upgrade"].first : nil
+        let removed = remove.isEmpty ? [] : remove.map { $0.lowercased() }
+        var headers = forwardable(upstream.headers, extra: decorations.headers.count + 4) { name in
+            decorations.replaces(name) || (!removed.isEmpty && removed.contains(name))
+        }
+        decorations.append(to: &headers, requestID: requestID)
         if let upgrade {
             headers.add(name: "Connection", value: "upgrade")
             headers.add(name: "Upgrade", value: upgrade)
         } else {
-            headers.setKeepAlive(keepAlive)
+            headers.setKeepAlive(keepAlive, version: version)
         }
-        return HTTPResponseHead(version: .http1_1, status: upstream.status, headers: headers)
+        return HTTPResponseHead(version: version, status: upstream.status, headers: headers)
     }
 }
 
@@ -88,6 +123,15 @@ struct ResponseDecorations: Sendable {
     var cacheControl: String?
     /// `Strict-Transport-Security`, set only in the variant used on HTTPS connections.
     var hsts: String? = nil
+    /// The lowercased names of ``headers``.
+    let names: Set<String>
+
+    init(headers: [(name: String, value: String)], cacheControl: String?, hsts: String? = nil) {
+        self.headers = headers
+        self.cacheControl = cacheControl
+        self.hsts = hsts
+        self.names = Set(headers.map { $0.name.lowercased() })
+    }
 
     /// The variant for HTTPS connections.
     func secure(hsts: String?) -> ResponseDecorations {
@@ -96,19 +140,43 @@ struct ResponseDecorations: Sendable {
         return copy
     }
 
+    /// Sets the decorations on `headers`, replacing any of the same names.
     func apply(to headers: inout HTTPHeaders, requestID: String) {
-        for (name, value) in self.headers { headers.replaceOrAdd(name: name, value: value) }
-        if let hsts { headers.replaceOrAdd(name: "Strict-Transport-Security", value: hsts) }
-        if let cacheControl { headers.replaceOrAdd(name: "Cache-Control", value: cacheControl) }
-        headers.replaceOrAdd(name: "X-Request-ID", value: requestID)
+        if headers.contains(where: { replaces($0.name.lowercased()) }) {
+            headers = HTTPHeaders(headers.filter { !replaces($0.name.lowercased()) })
+        }
+        append(to: &headers, requestID: requestID)
+    }
+
+    /// Whether a header of this (lowercased) name is one the decorations set.
+    func replaces(_ lowercasedName: String) -> Bool {
+        switch lowercasedName {
+        case "x-request-id": return true
+        case "strict-transport-security": return hsts != nil
+        case "cache-control": return cacheControl != nil
+        default: return names.contains(lowercasedName)
+        }
+    }
+
+    /// Appends the decorations to headers that hold none of them.
+    func append(to headers: inout HTTPHeaders, requestID: String) {
+        for (name, value) in self.headers { headers.add(name: name, value: value) }
+        if let hsts { headers.add(name: "Strict-Transport-Security", value: hsts) }
+        if let cacheControl { headers.add(name: "Cache-Control", value: cacheControl) }
+        headers.add(name: "X-Request-ID", value: requestID)
     }
 }
 
 extension HTTPHeaders {
-    /// Marks an HTTP/1.1 message as keeping the connection open (no header) or closing it
-    /// (`Connection: close`), which is what NIO's pipeline reads `isKeepAlive` from.
-    mutating func setKeepAlive(_ keepAlive: Bool) {
-        remove(name: "connection")
-        if !keepAlive { add(name: "Connection", value: "close") }
+    /// Marks a message as keeping the connection open or closing it, in the terms of its HTTP
+    /// version (1.1 keeps it open unless `close`; 1.0 closes it unless `keep-alive`), which is
+    /// what NIO's pipeline reads `isKeepAlive` from.
+    mutating func setKeepAlive(_ keepAlive: Bool, version: HTTPVersion = .http1_1) {
+        if contains(name: "connection") { remove(name: "connection") }
+        if version.major == 1 && version.minor == 0 {
+            if keepAlive { add(name: "Connection", value: "keep-alive") }
+        } else if !keepAlive {
+            add(name: "Connection", value: "close")
+        }
     }
 }

@@ -41,6 +41,9 @@ final class EdgeRuntime: Sendable {
     let baseDecorations: ResponseDecorations
     let secureBaseDecorations: ResponseDecorations
     let removeFromUpstream: [String]
+    /// Whether any route compresses: connections get the compressor only then (it costs a queue
+    /// entry per request), so turning `compress` on by reload applies to new connections.
+    let compresses: Bool
 
     /// - Parameters:
     ///   - config: a validated configuration.
@@ -84,6 +87,7 @@ final class EdgeRuntime: Sendable {
             compiled.append((route.prefix, CompiledRoute(config: route, policy: policy, cluster: cluster, base: base, hsts: config.headers.hsts)))
         }
         router = Router(compiled)
+        compresses = config.routes.contains { $0.compress }
         self.clusters = clusters.values.sorted { $0.name < $1.name }
     }
 }

@@ -1,0 +1,112 @@
+import Backend
+import NIOCore
+import NIOPosix
+import Testing
+
+/// Redis killed mid-run, on a server of the test's own: the breaker opens, lookups are fast
+/// misses, the "API" (``ResultCache/cached(_:as:compute:)``) keeps answering, and once Redis is
+/// back on the same port the breaker closes by itself.
+@Suite("Result cache when Redis dies", .enabled(if: RedisTestServer.required))
+struct CacheOutageTests {
+    @Test func cachingTurnsOffWhileRedisIsDownAndBackOnWhenItReturns() async throws {
+        let server = try await RedisServerProcess()
+        defer { server.kill() }
+        var configuration = try RedisConfiguration(url: server.url)
+        configuration.commandTimeout = .milliseconds(500)
+        configuration.connectTimeout = .milliseconds(500)
+        let pool = RedisConnectionPool(
+            configuration: configuration, eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        let breaker = CircuitBreaker(configuration: .init(failureThreshold: 5, coolDown: .milliseconds(300)))
+        let cache = RedisResultCache(pool: pool, breaker: breaker, namespace: "outage:")
+        defer { Task { await cache.shutdown() } }
+
+        // Up: a stored result is served.
+        let key = CacheKey.thermal(rack: 1)
+        #expect(try await cache.cached(key) { "from database" } == "from database")
+        #expect(await cache.lookup(key, as: String.self).value == "from database")
+        #expect(breaker.mode == .closed)
+
+        // Killed (SIGKILL, by PID): every lookup is a miss; five failures open the breaker.
+        server.kill()
+        var lookupsUntilOpen = 0
+        let opened = await RedisTestServer.eventually(timeout: .seconds(10), every: .milliseconds(1)) {
+            lookupsUntilOpen += 1
+            #expect(await cache.lookup(key, as: String.self).value == nil)
+            return breaker.mode == .open
+        }
+        #expect(opened)
+        #expect(lookupsUntilOpen <= 6, "five consecutive failures open it (took \(lookupsUntilOpen) lookups)")
+        #expect(breaker.timesOpened == 1)
+
+        // Open: misses come back at once, without I/O, and the API still answers from the database.
+        let started = ContinuousClock.now
+        for _ in 0..<1000 {
+            #expect(await cache.lookup(key, as: String.self).value == nil)
+        }
+        #expect(
+            ContinuousClock.now - started < .milliseconds(250),
+            "1000 bypassed lookups took \(ContinuousClock.now - started)")
+        #expect(try await cache.cached(key) { "recomputed" } == "recomputed")
+        await cache.invalidate(.rack(1))
+        #expect(await cache.statistics().pendingInvalidations == 1)
+        #expect(await cache.statistics().bypassed >= 1000)
+        #expect(await cache.serverInfo() == nil)
+
+        // Still down after the cool-down: the probe fails and the breaker opens again, by itself.
+        try await Task.sleep(for: .milliseconds(350))
+        #expect(await cache.lookup(key, as: String.self).value == nil)
+        #expect(breaker.mode == .open)
+        #expect(breaker.timesOpened == 2)
+
+        // Back on the same port: the next probe succeeds and caching resumes with no one's help.
+        try await server.start()
+        let closed = await RedisTestServer.eventually(timeout: .seconds(10), every: .milliseconds(50)) {
+            _ = await cache.lookup(key, as: String.self)
+            return breaker.mode == .closed
+        }
+        #expect(closed)
+        #expect(await cache.statistics().pendingInvalidations == 0)
+        #expect(try await cache.cached(key) { "after restart" } == "after restart")
+        #expect(await cache.lookup(key, as: String.self).value == "after restart")
+        #expect(await cache.serverInfo()?.uptimeSeconds != nil)
+    }
+
+    @Test func aSlowRedisOpensTheBreakerOnTheFirstTimeout() async throws {
+        let server = try await RedisServerProcess()
+        defer { server.kill() }
+        var configuration = try RedisConfiguration(url: server.url)
+        configuration.commandTimeout = .milliseconds(200)
+        let pool = RedisConnectionPool(
+            configuration: configuration, eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
+        let breaker = CircuitBreaker(configuration: .init(coolDown: .milliseconds(300)))
+        let cache = RedisResultCache(pool: pool, breaker: breaker, namespace: "slow:")
+        defer { Task { await cache.shutdown() } }
+        _ = try await cache.cached(.layout(rack: 1)) { 1 }
+
+        // Redis stops answering (every client paused) for a second.
+        let admin = try await RedisConnection.connect(
+            to: configuration, on: MultiThreadedEventLoopGroup.singleton.next())
+        _ = try await admin.send(RedisCommand("CLIENT", "PAUSE", 1000, "ALL")).checked()
+        await admin.close()
+
+        let started = ContinuousClock.now
+        #expect(await cache.lookup(.layout(rack: 1), as: Int.self).value == nil)
+        #expect(ContinuousClock.now - started < .milliseconds(900), "the lookup gave up at the command timeout")
+        #expect(breaker.mode == .open)
+
+        // Open: no more waiting (100 lookups in far less than one timeout).
+        let fast = ContinuousClock.now
+        for _ in 0..<100 {
+            #expect(await cache.lookup(.layout(rack: 1), as: Int.self).value == nil)
+        }
+        #expect(ContinuousClock.now - fast < .milliseconds(150))
+
+        // After the pause, it closes by itself.
+        let closed = await RedisTestServer.eventually(timeout: .seconds(10), every: .milliseconds(50)) {
+            _ = await cache.lookup(.layout(rack: 1), as: Int.self)
+            return breaker.mode == .closed
+        }
+        #expect(closed)
+        #expect(await cache.lookup(.layout(rack: 1), as: Int.self).value == 1)
+    }
+}
