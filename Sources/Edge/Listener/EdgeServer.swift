@@ -194,7 +194,10 @@ public final class EdgeServer: Sendable {
         let activity = ClientActivity()
         let sync = channel.pipeline.syncOperations
         try sync.addHandler(ClientActivityHandler(activity: activity))
-        try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false)
+        // Outbound header validation is off: every header written was parsed by llhttp (which
+        // refuses CR, LF and NUL) or comes from the validated configuration and the edge itself.
+        try sync.configureHTTPServerPipeline(
+            withPipeliningAssistance: true, withErrorHandling: false, withOutboundHeaderValidation: false)
         if state.runtime.compresses { try sync.addHandler(CompressionMarker.makeCompressor()) }
         try sync.addHandler(
             ClientHandler(

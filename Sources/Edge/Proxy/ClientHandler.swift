@@ -653,7 +653,6 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             _ = server.removeHandler(upstream.handler)
             try server.addHandler(upstreamSide)
             try client.addHandler(clientSide)
-            _ = server.removeHandler(try server.handler(type: NIOHTTPRequestHeadersValidator.self))
             _ = server.removeHandler(try server.handler(type: HTTPRequestEncoder.self))
             _ = server.removeHandler(try server.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self))
             if let compressor = try? client.handler(type: HTTPResponseCompressor.self) { _ = client.removeHandler(compressor) }

@@ -6,10 +6,10 @@ import NIOHTTP1
 /// appends the edge's own; no header is searched for or removed twice.
 enum HeaderRewriting {
     /// Hop-by-hop headers (RFC 9110 §7.6.1) that describe one connection and must not be forwarded.
-    static let hopByHop: Set<String> = [
+    static let hopByHop = HeaderNameSet([
         "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
         "proxy-authenticate", "proxy-authorization",
-    ]
+    ])
 
     /// Headers a `Connection` token may never remove: the message's framing and its target.
     /// (`Connection: Content-Length` must not turn a body into a second, smuggled request.)
@@ -28,16 +28,13 @@ enum HeaderRewriting {
     }
 
     /// Copies `headers` without hop-by-hop ones, those the `Connection` header names, and those
-    /// `dropping` refuses (given the lowercased name).
+    /// `dropping` refuses (given the name as sent; match it case-insensitively).
     static func forwardable(_ headers: HTTPHeaders, extra: Int, dropping: (String) -> Bool) -> HTTPHeaders {
-        let named = headers.contains(name: "connection") ? connectionTokens(headers) : []
+        let named = headers.contains(name: "connection") ? HeaderNameSet(connectionTokens(headers)) : nil
         var result = HTTPHeaders()
         result.reserveCapacity(headers.count + extra)
         for (name, value) in headers {
-            let lowercased = name.lowercased()
-            if hopByHop.contains(lowercased) || dropping(lowercased) || (!named.isEmpty && named.contains(lowercased)) {
-                continue
-            }
+            if hopByHop.contains(name) || dropping(name) || (named?.contains(name) ?? false) { continue }
             result.add(name: name, value: value)
         }
         return result
@@ -49,9 +46,9 @@ enum HeaderRewriting {
     }
 
     /// Request headers the edge sets itself, so incoming copies are dropped.
-    static let setUpstream: Set<String> = ["x-real-ip", "x-forwarded-for", "x-request-id"]
+    static let setUpstream = HeaderNameSet(["x-real-ip", "x-forwarded-for", "x-request-id"])
     /// Forwarding claims kept only from a trusted proxy.
-    static let trustedOnly: Set<String> = ["x-forwarded-proto", "x-forwarded-host", "forwarded"]
+    static let trustedOnly = HeaderNameSet(["x-forwarded-proto", "x-forwarded-host", "forwarded"])
 
     /// The request head sent upstream: hop-by-hop headers removed (the body's framing kept),
     /// `Host` kept, the client's address in `X-Real-IP` and appended to `X-Forwarded-For`,
@@ -96,13 +93,12 @@ enum HeaderRewriting {
     /// configured ones (`Server`, `X-Powered-By`) removed, then the edge's headers applied.
     /// - Parameter version: the client's HTTP version (an HTTP/1.0 client must not get chunked bodies).
     static func clientResponseHead(
-        _ upstream: HTTPResponseHead, remove: [String], decorations: ResponseDecorations, requestID: String,
+        _ upstream: HTTPResponseHead, remove: HeaderNameSet, decorations: ResponseDecorations, requestID: String,
         keepAlive: Bool, version: HTTPVersion = .http1_1
     ) -> HTTPResponseHead {
         let upgrade = upstream.status == .switchingProtocols ? upstream.headers["upgrade"].first : nil
-        let removed = remove.isEmpty ? [] : remove.map { $0.lowercased() }
         var headers = forwardable(upstream.headers, extra: decorations.headers.count + 4) { name in
-            decorations.replaces(name) || (!removed.isEmpty && removed.contains(name))
+            decorations.replaces(name) || remove.contains(name)
         }
         decorations.append(to: &headers, requestID: requestID)
         if let upgrade {
@@ -123,39 +119,43 @@ struct ResponseDecorations: Sendable {
     var cacheControl: String?
     /// `Strict-Transport-Security`, set only in the variant used on HTTPS connections.
     var hsts: String? = nil
-    /// The lowercased names of ``headers``.
-    let names: Set<String>
+    /// The names this value sets: its headers, the request ID, and HSTS and `Cache-Control`
+    /// when set.
+    private(set) var names: HeaderNameSet
 
     init(headers: [(name: String, value: String)], cacheControl: String?, hsts: String? = nil) {
         self.headers = headers
         self.cacheControl = cacheControl
         self.hsts = hsts
-        self.names = Set(headers.map { $0.name.lowercased() })
+        self.names = Self.names(headers, cacheControl: cacheControl, hsts: hsts)
+    }
+
+    private static func names(_ headers: [(name: String, value: String)], cacheControl: String?, hsts: String?) -> HeaderNameSet {
+        var names = headers.map(\.name) + ["x-request-id"]
+        if cacheControl != nil { names.append("cache-control") }
+        if hsts != nil { names.append("strict-transport-security") }
+        return HeaderNameSet(names)
     }
 
     /// The variant for HTTPS connections.
     func secure(hsts: String?) -> ResponseDecorations {
         var copy = self
         copy.hsts = hsts
+        copy.names = Self.names(headers, cacheControl: cacheControl, hsts: hsts)
         return copy
     }
 
     /// Sets the decorations on `headers`, replacing any of the same names.
     func apply(to headers: inout HTTPHeaders, requestID: String) {
-        if headers.contains(where: { replaces($0.name.lowercased()) }) {
-            headers = HTTPHeaders(headers.filter { !replaces($0.name.lowercased()) })
+        if headers.contains(where: { replaces($0.name) }) {
+            headers = HTTPHeaders(headers.filter { !replaces($0.name) })
         }
         append(to: &headers, requestID: requestID)
     }
 
-    /// Whether a header of this (lowercased) name is one the decorations set.
-    func replaces(_ lowercasedName: String) -> Bool {
-        switch lowercasedName {
-        case "x-request-id": return true
-        case "strict-transport-security": return hsts != nil
-        case "cache-control": return cacheControl != nil
-        default: return names.contains(lowercasedName)
-        }
+    /// Whether a header of this name (any case) is one the decorations set.
+    func replaces(_ name: String) -> Bool {
+        names.contains(name)
     }
 
     /// Appends the decorations to headers that hold none of them.

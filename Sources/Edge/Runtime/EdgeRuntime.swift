@@ -40,7 +40,7 @@ final class EdgeRuntime: Sendable {
     /// Security headers for the edge's own responses (no route headers, no cache control).
     let baseDecorations: ResponseDecorations
     let secureBaseDecorations: ResponseDecorations
-    let removeFromUpstream: [String]
+    let removeFromUpstream: HeaderNameSet
     /// Whether any route compresses: connections get the compressor only then (it costs a queue
     /// entry per request), so turning `compress` on by reload applies to new connections.
     let compresses: Bool
@@ -64,7 +64,7 @@ final class EdgeRuntime: Sendable {
         let base = config.headers.add
         baseDecorations = ResponseDecorations(headers: base, cacheControl: nil)
         secureBaseDecorations = baseDecorations.secure(hsts: config.headers.hsts)
-        removeFromUpstream = config.headers.removeFromUpstream
+        removeFromUpstream = HeaderNameSet(config.headers.removeFromUpstream)
         var compiled: [(prefix: String, route: CompiledRoute)] = []
         for route in config.routes {
             let policy: RateLimitPolicy
