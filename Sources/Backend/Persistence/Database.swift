@@ -26,6 +26,11 @@ public struct DatabaseRow: Sendable {
 
 /// The one interface the store's queries run through. Two drivers implement it (the embedded
 /// SQLite default and PostgreSQL); the queries and business rules above it exist once.
+///
+/// Drivers report their own failures as ``StoreError`` (constraint violations as
+/// ``StoreError/conflict``, ``StoreError/invalidReference`` or ``StoreError/invalidValue``; an
+/// unreachable, busy or closed database as ``StoreError/unavailable``), never with SQL text in
+/// the detail. Errors a transaction's body throws pass through unchanged.
 public protocol Database: Sendable {
     var dialect: SQLDialect { get }
 
@@ -38,5 +43,9 @@ public protocol Database: Sendable {
     func execute(_ sql: String, _ binds: [DatabaseValue]) async throws -> Int
 
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    ///
+    /// Inside `body`, use only the database it receives (the SQLite driver's own handle waits
+    /// for the transaction to end, so using it there deadlocks). A transaction opened on that
+    /// handle is a savepoint: its failure rolls back only its own work.
     func transaction<T: Sendable>(_ body: @Sendable (any Database) async throws -> T) async throws -> T
 }

@@ -1,0 +1,66 @@
+import RackPlanning
+
+extension SQLRackStore {
+    public func racks(page: Page) async throws -> [Rack] {
+        let rows = try await database.query("SELECT * FROM racks ORDER BY id" + page.sql, page.binds)
+        return try decode(rows, StoreRows.rack)
+    }
+
+    public func rack(id: Int) async throws -> Rack {
+        let rows = try await database.query("SELECT * FROM racks WHERE id = ?", [DatabaseValue(id)])
+        return try decodeOne(rows, notFound: "Rack \(id) not found", StoreRows.rack)
+    }
+
+    public func lockRack(id: Int) async throws -> Rack {
+        let rows = try await database.query(
+            "SELECT * FROM racks WHERE id = ?" + dialect.forUpdateSuffix, [DatabaseValue(id)])
+        return try decodeOne(rows, notFound: "Rack \(id) not found", StoreRows.rack)
+    }
+
+    public func createRack(_ rack: Rack) async throws -> Rack {
+        let now = now()
+        let binds = Self.rackBinds(rack) + [now, now]
+        let rows = try await database.query(
+            "INSERT INTO racks (\(Self.rackColumns), created_at, updated_at) VALUES "
+                + Self.placeholders(binds.count) + " RETURNING *",
+            binds)
+        return try decodeOne(rows, notFound: "Rack not created", StoreRows.rack)
+    }
+
+    public func updateRack(_ rack: Rack) async throws -> Rack {
+        let assignments = Self.assignments(Self.rackColumns)
+        let rows = try await database.query(
+            "UPDATE racks SET \(assignments), updated_at = ? WHERE id = ? RETURNING *",
+            Self.rackBinds(rack) + [now(), DatabaseValue(rack.id)])
+        return try decodeOne(rows, notFound: "Rack \(rack.id) not found", StoreRows.rack)
+    }
+
+    public func deleteRack(id: Int) async throws {
+        let deleted = try await database.execute("DELETE FROM racks WHERE id = ?", [DatabaseValue(id)])
+        if deleted == 0 { throw StoreError.notFound("Rack \(id) not found") }
+    }
+
+    /// The rack is read before its positions, never after: a cache keyed by the rack's
+    /// `updated_at` may then hold a layout newer than its key (harmless), never an older one.
+    public func layout(rackID: Int) async throws -> RackLayout {
+        let rack = try await rack(id: rackID)
+        let rows = try await database.query(
+            "SELECT * FROM rack_positions WHERE rack_id = ? ORDER BY start_u, id", [DatabaseValue(rackID)])
+        let positions = try await embedDevices(in: try decode(rows, StoreRows.position))
+        return RackLayout(rack: rack, positions: positions)
+    }
+
+    private static let rackColumns = """
+        name, location, total_height_u, width_inches, depth_mm, max_weight_kg, max_power_watts, \
+        cooling_type, cooling_capacity_btu, ambient_temp_c, max_inlet_temp_c, airflow_cfm
+        """
+
+    private static func rackBinds(_ rack: Rack) -> [DatabaseValue] {
+        [
+            .text(rack.name), DatabaseValue(rack.location), DatabaseValue(rack.totalHeightU),
+            .text(rack.widthInches.rawValue), .real(rack.depthMM), .real(rack.maxWeightKG), .real(rack.maxPowerWatts),
+            .text(rack.coolingType), DatabaseValue(rack.coolingCapacityBTU), .real(rack.ambientTempC),
+            .real(rack.maxInletTempC), DatabaseValue(rack.airflowCFM),
+        ]
+    }
+}
