@@ -44,7 +44,7 @@ struct CacheOutageTests {
             #expect(await cache.lookup(key, as: String.self).value == nil)
         }
         #expect(
-            ContinuousClock.now - started < .milliseconds(250),
+            ContinuousClock.now - started < .seconds(3),  // vs. 1000 x the 500 ms command timeout without the breaker
             "1000 bypassed lookups took \(ContinuousClock.now - started)")
         #expect(try await cache.cached(key) { "recomputed" } == "recomputed")
         await cache.invalidate(.rack(1))
@@ -99,7 +99,7 @@ struct CacheOutageTests {
         for _ in 0..<100 {
             #expect(await cache.lookup(.layout(rack: 1), as: Int.self).value == nil)
         }
-        #expect(ContinuousClock.now - fast < .milliseconds(150))
+        #expect(ContinuousClock.now - fast < .seconds(2))  // vs. 100 x 200 ms if each waited
 
         // After the pause, it closes by itself.
         let closed = await RedisTestServer.eventually(timeout: .seconds(10), every: .milliseconds(50)) {

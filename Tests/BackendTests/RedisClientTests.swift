@@ -152,7 +152,7 @@ struct RedisClientTests {
         }
         let elapsed = ContinuousClock.now - started
         #expect(error?.isTimeout == true)
-        #expect(elapsed < .seconds(2))
+        #expect(elapsed < .seconds(4), "gave up at the command timeout, not BLPOP's 5 s")
         #expect(await RedisTestServer.eventually { !connection.isActive })
         await #expect(throws: RedisError.self) { _ = try await connection.send(RedisCommand("PING")) }
     }
@@ -165,7 +165,7 @@ struct RedisClientTests {
         let started = ContinuousClock.now
         let error = await #expect(throws: RedisError.self) { _ = try await pool.send(RedisCommand("PING")) }
         #expect(error?.isCannotConnect == true)
-        #expect(ContinuousClock.now - started < .seconds(1))
+        #expect(ContinuousClock.now - started < .seconds(5), "failed instead of hanging")
         #expect(pool.connectionsOpened == 0)
     }
 
