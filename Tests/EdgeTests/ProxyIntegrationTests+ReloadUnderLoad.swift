@@ -53,7 +53,7 @@ extension ProxyIntegrationTests {
             let configs = try upstreams.map { try EdgeYAML.proxying(to: [EdgeYAML.server($0.address)]).config() }
             try await withEdge(yaml: .proxying(to: [EdgeYAML.server(upstreams[0].address)])) { edge in
                 let clients = 8
-                let reloads = 6
+                let reloads = 5  // odd: the last reload is to b
                 let tally = LoadTally()
                 let hardDeadline = ContinuousClock.now + .seconds(15)
                 let port = edge.port
@@ -77,9 +77,9 @@ extension ProxyIntegrationTests {
 
                 do {
                     try await eventually("the load to get going") { tally.ok.load(ordering: .relaxed) >= clients * 5 }
-                    // ~2 s of load, a reload every 300 ms, alternating b, a, b, …; the last is to b.
+                    // ~2 s of load, a reload every 300 ms, alternating b, a, b, a, b.
                     for reload in 1...reloads {
-                        try await Task.sleep(for: .milliseconds(300))
+                        try await Task.sleep(for: .milliseconds(350))
                         let target = reload % 2  // 1 → b, 0 → a
                         let before = tally.ok.load(ordering: .relaxed)
                         try edge.server.reload(configs[target])
@@ -92,7 +92,7 @@ extension ProxyIntegrationTests {
                             tally.ok.load(ordering: .relaxed) >= before + clients
                         }
                     }
-                    try await Task.sleep(for: .milliseconds(300))
+                    try await Task.sleep(for: .milliseconds(350))
                 } catch {
                     tally.stop.store(true, ordering: .relaxed)
                     _ = await finished()

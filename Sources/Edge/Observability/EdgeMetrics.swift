@@ -106,72 +106,74 @@ public final class EdgeMetrics: Sendable {
                 total.handshakeFailures.merge(part.handshakeFailures, uniquingKeysWith: +)
             }
         }
-        var out = ""
-        out += "# HELP http_requests_total Requests answered, by route, method and status.\n"
-        out += "# TYPE http_requests_total counter\n"
-        for (key, value) in total.requests.sorted(by: { ($0.key.route, $0.key.method, $0.key.status) < ($1.key.route, $1.key.method, $1.key.status) }) {
-            out += "http_requests_total{route=\"\(escape(key.route))\",method=\"\(key.method)\",status=\"\(key.status)\"} \(value)\n"
-        }
-        out += "# HELP http_request_duration_seconds Time from the request head to the last byte of the response.\n"
-        out += "# TYPE http_request_duration_seconds histogram\n"
+        var out = PrometheusText()
+        out.family("http_requests_total", "counter", "Requests answered, by route, method and status.",
+            total.requests.sorted { ($0.key.route, $0.key.method, $0.key.status) < ($1.key.route, $1.key.method, $1.key.status) }
+                .map { ([("route", $0.key.route), ("method", $0.key.method), ("status", String($0.key.status))], Double($0.value)) })
+        out.header("http_request_duration_seconds", "histogram", "Time from the request head to the last byte of the response.")
         for (route, histogram) in total.durations.sorted(by: { $0.key < $1.key }) {
             var cumulative = 0
             for (index, bound) in Self.buckets.enumerated() {
                 cumulative += histogram.counts[index]
-                out += "http_request_duration_seconds_bucket{route=\"\(escape(route))\",le=\"\(bound)\"} \(cumulative)\n"
+                out.sample("http_request_duration_seconds_bucket", [("route", route), ("le", "\(bound)")], Double(cumulative))
             }
-            out += "http_request_duration_seconds_bucket{route=\"\(escape(route))\",le=\"+Inf\"} \(histogram.count)\n"
-            out += "http_request_duration_seconds_sum{route=\"\(escape(route))\"} \(histogram.sum)\n"
-            out += "http_request_duration_seconds_count{route=\"\(escape(route))\"} \(histogram.count)\n"
+            out.sample("http_request_duration_seconds_bucket", [("route", route), ("le", "+Inf")], Double(histogram.count))
+            out.sample("http_request_duration_seconds_sum", [("route", route)], histogram.sum)
+            out.sample("http_request_duration_seconds_count", [("route", route)], Double(histogram.count))
         }
-        out += "# HELP edge_rate_limit_rejections_total Requests refused by a rate limit zone.\n"
-        out += "# TYPE edge_rate_limit_rejections_total counter\n"
-        for (zone, value) in total.rateLimited.sorted(by: { $0.key < $1.key }) {
-            out += "edge_rate_limit_rejections_total{zone=\"\(escape(zone))\"} \(value)\n"
-        }
-        out += "# HELP edge_connection_limit_rejections_total Connections refused by the per-client connection cap.\n"
-        out += "# TYPE edge_connection_limit_rejections_total counter\n"
-        out += "edge_connection_limit_rejections_total \(total.connectionLimited)\n"
-        out += "# HELP edge_open_connections Client connections open now.\n"
-        out += "# TYPE edge_open_connections gauge\n"
-        out += "edge_open_connections \(openConnections.load(ordering: .relaxed))\n"
-        out += "# HELP edge_upstream_failures_total Failed attempts to reach an upstream server (connect errors, resets, timeouts).\n"
-        out += "# TYPE edge_upstream_failures_total counter\n"
-        for (upstream, value) in total.upstreamFailures.sorted(by: { $0.key < $1.key }) {
-            out += "edge_upstream_failures_total{upstream=\"\(escape(upstream))\"} \(value)\n"
-        }
-        out += "# HELP edge_upstream_in_flight Requests in flight to each upstream server.\n"
-        out += "# TYPE edge_upstream_in_flight gauge\n"
-        for cluster in clusters {
-            for server in cluster.servers {
-                out += "edge_upstream_in_flight{upstream=\"\(escape(cluster.name))\",server=\"\(escape(server.config.address.description))\"} \(server.inFlight.load(ordering: .relaxed))\n"
-            }
-        }
-        out += "# HELP edge_upstream_up Whether each upstream server takes requests (1) or is marked down (0).\n"
-        out += "# TYPE edge_upstream_up gauge\n"
-        for cluster in clusters {
-            for server in cluster.servers {
-                out += "edge_upstream_up{upstream=\"\(escape(cluster.name))\",server=\"\(escape(server.config.address.description))\"} \(server.isAvailable(now: now) ? 1 : 0)\n"
-            }
-        }
-        out += "# HELP edge_tls_handshakes_total Completed TLS handshakes, by negotiated protocol.\n"
-        out += "# TYPE edge_tls_handshakes_total counter\n"
-        for (name, value) in total.handshakes.sorted(by: { $0.key < $1.key }) {
-            out += "edge_tls_handshakes_total{protocol=\"\(name)\"} \(value)\n"
-        }
-        out += "# HELP edge_tls_handshake_failures_total Failed TLS handshakes, by reason.\n"
-        out += "# TYPE edge_tls_handshake_failures_total counter\n"
-        for (reason, value) in total.handshakeFailures.sorted(by: { $0.key < $1.key }) {
-            out += "edge_tls_handshake_failures_total{reason=\"\(reason)\"} \(value)\n"
-        }
-        out += "# HELP edge_config_reloads_total Configuration reloads, by result.\n"
-        out += "# TYPE edge_config_reloads_total counter\n"
-        out += "edge_config_reloads_total{result=\"success\"} \(reloadsSucceeded.load(ordering: .relaxed))\n"
-        out += "edge_config_reloads_total{result=\"failure\"} \(reloadsFailed.load(ordering: .relaxed))\n"
-        return out
+        out.family("edge_rate_limit_rejections_total", "counter", "Requests refused by a rate limit zone.",
+            Self.byLabel("zone", total.rateLimited))
+        out.family("edge_connection_limit_rejections_total", "counter", "Connections refused by the per-client connection cap.",
+            [([], Double(total.connectionLimited))])
+        out.family("edge_open_connections", "gauge", "Client connections open now.",
+            [([], Double(openConnections.load(ordering: .relaxed)))])
+        out.family("edge_upstream_failures_total", "counter",
+            "Failed attempts to reach an upstream server (connect errors, resets, timeouts).",
+            Self.byLabel("upstream", total.upstreamFailures))
+        let servers = clusters.flatMap { cluster in cluster.servers.map { (cluster.name, $0) } }
+        out.family("edge_upstream_in_flight", "gauge", "Requests in flight to each upstream server.",
+            servers.map { ([("upstream", $0.0), ("server", $0.1.config.address.description)], Double($0.1.inFlight.load(ordering: .relaxed))) })
+        out.family("edge_upstream_up", "gauge", "Whether each upstream server takes requests (1) or is marked down (0).",
+            servers.map { ([("upstream", $0.0), ("server", $0.1.config.address.description)], $0.1.isAvailable(now: now) ? 1 : 0) })
+        out.family("edge_tls_handshakes_total", "counter", "Completed TLS handshakes, by negotiated protocol.",
+            Self.byLabel("protocol", total.handshakes))
+        out.family("edge_tls_handshake_failures_total", "counter", "Failed TLS handshakes, by reason.",
+            Self.byLabel("reason", total.handshakeFailures))
+        out.family("edge_config_reloads_total", "counter", "Configuration reloads, by result.", [
+            ([("result", "success")], Double(reloadsSucceeded.load(ordering: .relaxed))),
+            ([("result", "failure")], Double(reloadsFailed.load(ordering: .relaxed))),
+        ])
+        return out.text
     }
 
-    private func escape(_ value: String) -> String {
+    private static func byLabel(_ label: String, _ values: [String: Int]) -> [([(String, String)], Double)] {
+        values.sorted { $0.key < $1.key }.map { ([(label, $0.key)], Double($0.value)) }
+    }
+}
+
+/// The Prometheus text exposition format: `# HELP` / `# TYPE` lines and samples with escaped labels.
+struct PrometheusText {
+    private(set) var text = ""
+
+    mutating func header(_ name: String, _ type: String, _ help: String) {
+        text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+    }
+
+    mutating func family(_ name: String, _ type: String, _ help: String, _ samples: [([(String, String)], Double)]) {
+        header(name, type, help)
+        for (labels, value) in samples { sample(name, labels, value) }
+    }
+
+    mutating func sample(_ name: String, _ labels: [(String, String)], _ value: Double) {
+        text += name
+        if !labels.isEmpty {
+            text += "{" + labels.map { "\($0.0)=\"\(Self.escape($0.1))\"" }.joined(separator: ",") + "}"
+        }
+        // Counts print as integers, so dashboards and tests read `42`, not `42.0`.
+        text += value == value.rounded() && abs(value) < 1e15 ? " \(Int(value))\n" : " \(value)\n"
+    }
+
+    private static func escape(_ value: String) -> String {
         value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
             .replacingOccurrences(of: "\n", with: "\\n")
     }

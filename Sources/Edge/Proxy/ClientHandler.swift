@@ -643,31 +643,37 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         finishRecord(exchange.record, runtime: exchange.runtime)
         current = .closing
         let (clientSide, upstreamSide) = TunnelHandler.pair()
-        let client = context.pipeline.syncOperations
+        let clientChannel = context.channel
+        let client = clientChannel.pipeline.syncOperations
         let server = upstream.channel.pipeline.syncOperations
         do {
-            // The upstream's handler goes first so that bytes the decoder forwards on removal
-            // (frames sent right behind the 101) reach the tunnel, not an HTTP handler.
-            upstream.handler.delegate = nil
-            upstream.handler.onClose = nil
-            _ = server.removeHandler(upstream.handler)
-            try server.addHandler(upstreamSide)
+            // Order matters. The client's HTTP handlers leave first, so that nothing the tunnel
+            // writes meets an HTTP encoder; this handler leaves last on that side (its context is
+            // gone afterwards). On the upstream side the decoder leaves last: it forwards the
+            // bytes that came right behind the 101, and the tunnel must be there to take them.
             try client.addHandler(clientSide)
-            _ = server.removeHandler(try server.handler(type: HTTPRequestEncoder.self))
-            _ = server.removeHandler(try server.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self))
             if let compressor = try? client.handler(type: HTTPResponseCompressor.self) { _ = client.removeHandler(compressor) }
             _ = client.removeHandler(try client.handler(type: HTTPServerPipelineHandler.self))
             _ = client.removeHandler(try client.handler(type: HTTPResponseEncoder.self))
             _ = client.removeHandler(try client.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self))
+            upstream.handler.delegate = nil
+            upstream.handler.onClose = nil
+            _ = server.removeHandler(upstream.handler)
+            try server.addHandler(upstreamSide)
+            _ = server.removeHandler(try server.handler(type: HTTPRequestEncoder.self))
+            _ = server.removeHandler(try server.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self))
             _ = client.removeHandler(context: context)
         } catch {
             state.logger.warning("could not switch a connection to a tunnel", [("error", "\(error)")])
             upstream.close()
-            context.close(promise: nil)
+            clientChannel.close(promise: nil)
             return
         }
+        // Bytes the upstream decoder forwarded on removal were written without a read-complete
+        // to flush them.
+        clientChannel.flush()
         upstream.channel.read()
-        context.channel.read()
+        clientChannel.read()
     }
 
     /// The response had started and cannot be completed: the only honest signal left is a close.

@@ -307,7 +307,12 @@ final class Exchange: UpstreamExchangeDelegate {
         if switchingProtocols, let connection {
             self.connection = nil
             handler.flushResponse()
-            handler.switchToTunnel(self, upstream: connection)
+            // The `.end` of a 101 arrives from inside the upstream decoder's parse; the switch
+            // removes that decoder, so it runs once the parse has returned, when the decoder can
+            // hand over the bytes that came right behind the 101.
+            handler.loopContext.eventLoop.assumeIsolated().execute { [self] in
+                handler.switchToTunnel(self, upstream: connection)
+            }
             return
         }
         if let connection {
