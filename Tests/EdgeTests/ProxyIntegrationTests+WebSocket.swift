@@ -69,10 +69,9 @@ extension ProxyIntegrationTests {
         }
     }
 
-    /// Known issue, open in issue 3's note: bytes an upstream sends in the same segment as its
-    /// 101 are not yet handed over by the response decoder when the edge switches to the tunnel
-    /// (ordinary WebSocket servers wait for the client's first frame, so this is rare).
-    @Test(.disabled("known issue: bytes in the same segment as the 101 are lost (issue 3 note)"))
+    /// The response decoder hands over the bytes behind the 101 only when it is removed, outside
+    /// any read cycle: the tunnel must flush them itself (they used to wait for the next read).
+    @Test
     func bytesTheUpstreamSendsRightBehindItsSwitchingProtocolsReachTheClient() async throws {
         try await withWebSocketUpstream { upstream in
             try await withEdge(yaml: .proxying(to: [EdgeYAML.server(upstream.address)])) { edge in

@@ -30,9 +30,9 @@ final class TunnelHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         partner?.partnerWrite(data)
-    }
-
-    func channelReadComplete(context: ChannelHandlerContext) {
+        // Flushed per read, not per read burst: the first bytes can arrive outside any read
+        // cycle (the HTTP decoder hands over what came right behind the 101 when it is removed),
+        // and tunnels carry interactive traffic where a flush per read costs little.
         partner?.partnerFlush()
     }
 
