@@ -146,7 +146,7 @@ public final class EdgeServer: Sendable {
         tls: TLSListenerContext?
     ) -> ServerBootstrap {
         let redirect = listener.httpsRedirect.map {
-            HTTPSRedirect(config: $0, hsts: nil, headers: state.runtime.config.headers.add)
+            HTTPSRedirect(config: $0, headers: state.runtime.config.headers.add)
         }
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: Int32(listener.backlog))

@@ -15,7 +15,7 @@ struct HTTPSRedirect: Sendable {
 
     static let acmePrefix = "/.well-known/acme-challenge/"
 
-    init(config: HTTPSRedirectConfig, hsts: String?, headers: [(name: String, value: String)]) {
+    init(config: HTTPSRedirectConfig, headers: [(name: String, value: String)]) {
         self.config = config
         names = Set(([config.primaryName] + config.serverNames).map { $0.lowercased() })
         if let webroot = config.acmeWebroot {

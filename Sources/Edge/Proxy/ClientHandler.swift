@@ -53,7 +53,6 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var readsPaused = false
     private var readPending = false
     private var quiescing = false
-    private var requestsOnConnection = 0
 
     /// What kind of channel this handler serves.
     enum Mode {
@@ -228,7 +227,6 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case (.awaitingHead, .head(let head)):
             waitTimer.disarm()
             activity.firstReadSinceWait = nil
-            requestsOnConnection += 1
             receivedHead(head)
         case (.local(let requestEnded, let responseEnded, let keepAlive), .end) where !requestEnded:
             current = .local(requestEnded: true, responseEnded: responseEnded, keepAlive: keepAlive)

@@ -40,11 +40,6 @@ enum HeaderRewriting {
         return result
     }
 
-    /// Removes hop-by-hop headers, and any header the `Connection` header names.
-    static func removeHopByHop(_ headers: inout HTTPHeaders) {
-        headers = forwardable(headers, extra: 0) { _ in false }
-    }
-
     /// Request headers the edge sets itself, so incoming copies are dropped.
     static let setUpstream = HeaderNameSet(["x-real-ip", "x-forwarded-for", "x-request-id"])
     /// Forwarding claims kept only from a trusted proxy.
