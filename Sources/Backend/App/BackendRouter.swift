@@ -1,0 +1,29 @@
+import Hummingbird
+
+/// The backend's router: middleware in the order each needs the others, then every route group
+/// under `/api`, and uploaded files under `/uploads`.
+///
+/// Order: the request id first (every later step logs and answers with it), then the error
+/// envelope (so auth failures and unknown routes get it too), then authentication.
+public enum BackendRouter {
+    public static func build(_ services: BackendServices) -> Router<BackendRequestContext> {
+        let router = Router(context: BackendRequestContext.self)
+        router.middlewares.add(RequestIDMiddleware())
+        router.middlewares.add(ErrorEnvelopeMiddleware())
+        router.middlewares.add(AuthenticationMiddleware(tokens: services.tokens))
+
+        let api = router.group("api")
+        RackRoutes(services: services).register(on: api)
+        PositionRoutes(services: services).register(on: api)
+        AnalysisRoutes(services: services).register(on: api)
+        DeviceRoutes(services: services).register(on: api)
+        SpecificationRoutes(services: services).register(on: api)
+        DeviceTypeRoutes(services: services).register(on: api)
+        BrandRoutes(services: services).register(on: api)
+        ModelRoutes(services: services).register(on: api)
+        SearchRoutes(services: services).register(on: api)
+        ConnectionRoutes(services: services).register(on: api)
+        HealthRoutes(services: services).register(on: api)
+        return router
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+
+/// Everything the routes work with, built once per worker by ``BackendBootstrap`` (or by a
+/// test) and shared by every request.
+public struct BackendServices: Sendable {
+    /// The rack store (SQLite by default, PostgreSQL with `DATABASE_URL`).
+    public var store: any RackRepository
+    /// The cross-worker result cache (Redis with `REDIS_URL`, else no cache).
+    public var cache: any ResultCache
+    /// Where uploaded files live; served at `/uploads/...`. Brand logos go under `brand_logos/`.
+    public var uploadsDirectory: String
+    /// The clock every timestamp the routes produce comes from (tests pass a fixed one).
+    public var now: @Sendable () -> Date
+    /// Bearer tokens that may write; `nil` leaves writes open (the embedded default).
+    public var tokens: APITokens?
+    /// Start-up progress for `/api/health/startup` and readiness.
+    public var startup: StartupState
+
+    public init(
+        store: any RackRepository,
+        cache: any ResultCache = NoResultCache(),
+        uploadsDirectory: String,
+        now: @escaping @Sendable () -> Date = Date.init,
+        tokens: APITokens? = nil,
+        startup: StartupState = StartupState(migrationsDone: true)
+    ) {
+        self.store = store
+        self.cache = cache
+        self.uploadsDirectory = uploadsDirectory
+        self.now = now
+        self.tokens = tokens
+        self.startup = startup
+    }
+}

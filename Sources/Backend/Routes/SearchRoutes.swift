@@ -1,0 +1,8 @@
+import Hummingbird
+
+/// (being written)
+struct SearchRoutes {
+    let services: BackendServices
+
+    func register(on api: RouterGroup<BackendRequestContext>) {}
+}
