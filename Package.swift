@@ -18,6 +18,7 @@ let package = Package(
     products: [
         .library(name: "Limits", targets: ["Limits"]),
         .executable(name: "homerack-edge", targets: ["homerack-edge"]),
+        .executable(name: "homerack-backend", targets: ["homerack-backend"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -31,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         // Per-client rate and connection limits: standard library only, no I/O, no clock reads.
@@ -80,7 +83,16 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ]
+        ),
+        // `homerack-backend`: serve, supervise workers, migrate, copy SQLite into PostgreSQL.
+        .executableTarget(
+            name: "homerack-backend",
+            dependencies: [
+                "Backend", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/BackendMain"
         ),
         .testTarget(
             name: "BackendTests",

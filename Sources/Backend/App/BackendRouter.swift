@@ -24,6 +24,8 @@ public enum BackendRouter {
         SearchRoutes(services: services).register(on: api)
         ConnectionRoutes(services: services).register(on: api)
         HealthRoutes(services: services).register(on: api)
+        OpenAPIRoutes(services: services).register(on: router)
+        UploadRoutes(services: services).register(on: router)
         return router
     }
 }
