@@ -2,6 +2,9 @@
 # The project's one test command.
 #
 #   scripts/test.sh [swift test args...]      e.g. scripts/test.sh --filter CacheTests
+#   scripts/test.sh --with-servers CMD [ARGS...]
+#                                             runs CMD instead of `swift test`, with the
+#                                             same servers and variables (benchmarks use it)
 #
 # 1. Installs the Debian packages the tests need (only the missing ones).
 # 2. Starts a throw-away PostgreSQL 15 and Redis on 127.0.0.1, on free ports,
@@ -309,16 +312,22 @@ else
 fi
 
 # ----------------------------------------------------------------- tests -----
-log "running swift test${*:+ $*}"
+COMMAND=(swift test "$@")
+if [[ ${1:-} == --with-servers ]]; then
+  shift
+  [[ $# -gt 0 ]] || die "--with-servers needs a command to run"
+  COMMAND=("$@")
+fi
+log "running ${COMMAND[*]}"
 # Run in the background, in its own process group (set -m), so that a SIGTERM
 # or SIGINT to this script is handled immediately (bash defers traps while a
 # foreground child runs) and the whole test process tree can be stopped.
 set -m
-swift test "$@" </dev/null &
+"${COMMAND[@]}" </dev/null &
 TEST_PID=$!
 set +m
 rc=0
 wait "$TEST_PID" || rc=$?
 TEST_PID=""
-log "swift test exited with status $rc"
+log "${COMMAND[0]} exited with status $rc"
 exit "$rc"

@@ -1,14 +1,17 @@
 import Hummingbird
 
 /// The backend's router: middleware in the order each needs the others, then every route group
-/// under `/api`, and uploaded files under `/uploads`.
+/// under `/api`, uploaded files under `/uploads`, and the metrics at `/metrics`.
 ///
-/// Order: the request id first (every later step logs and answers with it), then the error
-/// envelope (so auth failures and unknown routes get it too), then authentication.
+/// Order: the request id first (every later step logs and answers with it), then observability
+/// (metrics and the access log, which must see the status the client gets, so it sits outside
+/// the error envelope), then the error envelope (so auth failures and unknown routes get it too),
+/// then authentication.
 public enum BackendRouter {
     public static func build(_ services: BackendServices) -> Router<BackendRequestContext> {
         let router = Router(context: BackendRequestContext.self)
         router.middlewares.add(RequestIDMiddleware())
+        router.middlewares.add(ObservabilityMiddleware(metrics: services.metrics))
         router.middlewares.add(ErrorEnvelopeMiddleware())
         router.middlewares.add(AuthenticationMiddleware(tokens: services.tokens))
 
@@ -26,6 +29,7 @@ public enum BackendRouter {
         HealthRoutes(services: services).register(on: api)
         OpenAPIRoutes(services: services).register(on: router)
         UploadRoutes(services: services).register(on: router)
+        MetricsRoutes(services: services).register(on: router)
         return router
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
-/// Everything the routes work with, built once per worker by ``BackendBootstrap`` (or by a
-/// test) and shared by every request.
+/// Everything the routes work with, built once per worker by ``BackendRuntime`` (or by a test)
+/// and shared by every request.
 public struct BackendServices: Sendable {
     /// The rack store (SQLite by default, PostgreSQL with `DATABASE_URL`).
     public var store: any RackRepository
@@ -15,14 +15,22 @@ public struct BackendServices: Sendable {
     public var tokens: APITokens?
     /// Start-up progress for `/api/health/startup` and readiness.
     public var startup: StartupState
+    /// The worker's Prometheus metrics: recorded per request, served at `/metrics`.
+    public var metrics: BackendMetrics
+    /// Version, uptime, configuration summary and resource readings for the health endpoints.
+    public var diagnostics: ServiceDiagnostics
 
+    /// - Parameters:
+    ///   - diagnostics: `nil` reports the file system of `uploadsDirectory` and no configuration.
     public init(
         store: any RackRepository,
         cache: any ResultCache = NoResultCache(),
         uploadsDirectory: String,
         now: @escaping @Sendable () -> Date = Date.init,
         tokens: APITokens? = nil,
-        startup: StartupState = StartupState(migrationsDone: true)
+        startup: StartupState = StartupState(migrationsDone: true),
+        metrics: BackendMetrics = BackendMetrics(),
+        diagnostics: ServiceDiagnostics? = nil
     ) {
         self.store = store
         self.cache = cache
@@ -30,5 +38,7 @@ public struct BackendServices: Sendable {
         self.now = now
         self.tokens = tokens
         self.startup = startup
+        self.metrics = metrics
+        self.diagnostics = diagnostics ?? ServiceDiagnostics(startedAt: now(), dataDirectory: uploadsDirectory)
     }
 }

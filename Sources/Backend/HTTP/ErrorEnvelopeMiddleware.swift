@@ -17,8 +17,11 @@ public struct ErrorEnvelopeMiddleware: RouterMiddleware {
         } catch {
             let apiError = APIError(error)
             if apiError.isServerError {
-                context.logger.error(
-                    "request failed",
+                // A deliberate answer (a readiness probe's 503) is worth a warning; anything
+                // unexpected is an error, with the underlying error for the operator.
+                let level: Logger.Level = error is APIError ? .warning : .error
+                context.logger.log(
+                    level: level, "request failed",
                     metadata: ["error": .string(Redaction.redact(String(reflecting: error)))])
             }
             return apiError.response(requestID: context.requestID)

@@ -1,6 +1,7 @@
 import Backend
 import Foundation
 import Hummingbird
+import Logging
 import HummingbirdTesting
 import NIOCore
 import RackPlanning
@@ -9,6 +10,13 @@ import Testing
 /// The backend's router over a fresh, migrated store, driven in-process (HummingbirdTesting's
 /// router framework: real routing, middleware and bodies, no sockets).
 enum APITest {
+    /// Access lines and expected 4xx/5xx warnings stay out of the test output.
+    static let quietLogger: Logger = {
+        var logger = Logger(label: "backend.tests.api")
+        logger.logLevel = .error
+        return logger
+    }()
+
     /// Runs `body` with a client for the API over a fresh database of `kind`.
     /// - Parameters:
     ///   - kind: which driver (SQLite by default; PostgreSQL under `scripts/test.sh`).
@@ -29,7 +37,7 @@ enum APITest {
                     tokens: try tokens.map { try APITokens(entries: $0) })
                 configure(&services)
                 let finalServices = services
-                let app = Application(router: BackendRouter.build(finalServices))
+                let app = Application(router: BackendRouter.build(finalServices), logger: quietLogger)
                 return try await app.test(.router) { client in
                     try await body(APIClient(client: client), finalServices)
                 }

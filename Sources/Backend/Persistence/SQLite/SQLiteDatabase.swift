@@ -131,20 +131,27 @@ public final class SQLiteDatabase: Database {
     }
 
     /// Closes the connection; later calls fail with ``StoreError/unavailable``. Idempotent.
+    ///
+    /// Safe to call from a cancelled task (a service group cancels its services after the
+    /// graceful-shutdown timeout): the closing runs in a task of its own, because SQLiteNIO's
+    /// close gives up when its task is cancelled, and a connection released open traps.
     public func close() async {
         let wasClosed = isClosed.withLock { closed in
             defer { closed = true }
             return closed
         }
         guard !wasClosed else { return }
-        await lock.withLock {
-            do {
-                try await connection.close()
-            } catch {
-                logger.warning("closing the SQLite database failed", metadata: ["backend.db.error": "\(error)"])
+        let (lock, connection, threadPool, logger) = (self.lock, self.connection, self.threadPool, self.logger)
+        await Task {
+            await lock.withLock {
+                do {
+                    try await connection.close()
+                } catch {
+                    logger.warning("closing the SQLite database failed", metadata: ["backend.db.error": "\(error)"])
+                }
             }
-        }
-        try? await threadPool.shutdownGracefully()
+            try? await threadPool.shutdownGracefully()
+        }.value
     }
 
     public func query(_ sql: String, _ binds: [DatabaseValue]) async throws -> [DatabaseRow] {

@@ -1,0 +1,78 @@
+import Logging
+
+/// The store's database as a configuration names it, open and reachable, with whatever keeps it
+/// running: the embedded SQLite file, or a PostgreSQL pool whose background work runs until
+/// ``close()``.
+///
+/// Used by ``BackendRuntime`` and by the `migrate` and `copy-database` commands, which need the
+/// database without the rest of the service.
+public final class BackendDatabase: Sendable {
+    private enum Driver: Sendable {
+        case sqlite(SQLiteDatabase)
+        case postgres(PostgresDatabase, pool: Task<Void, any Error>)
+    }
+
+    private let driver: Driver
+
+    private init(driver: Driver) {
+        self.driver = driver
+    }
+
+    /// The database to build a store on or migrate.
+    public var database: any Database {
+        switch driver {
+        case .sqlite(let database): database
+        case .postgres(let database, _): database
+        }
+    }
+
+    /// The PostgreSQL database, when that is the driver (for its metrics).
+    public var postgres: PostgresDatabase? {
+        if case .postgres(let database, _) = driver { return database }
+        return nil
+    }
+
+    /// Opens the database; for PostgreSQL, starts the pool and waits until the server answers,
+    /// retrying with backoff while it starts (`DB_STARTUP_ATTEMPTS`).
+    ///
+    /// - Parameters:
+    ///   - configuration: `.sqlite` or `.postgres`.
+    ///   - logger: the driver's logger.
+    /// - Returns: the open database; call ``close()`` when done.
+    /// - Throws: ``StoreError/unavailable`` when the file cannot be opened or the server never
+    ///   answered.
+    public static func open(_ configuration: BackendConfiguration.Database, logger: Logger) async throws
+        -> BackendDatabase
+    {
+        switch configuration {
+        case .sqlite(let sqlite):
+            var driverLogger = logger
+            driverLogger[metadataKey: "backend.db"] = "sqlite"
+            return BackendDatabase(driver: .sqlite(try await SQLiteDatabase.open(sqlite, logger: driverLogger)))
+        case .postgres(let postgresConfiguration):
+            let database = PostgresDatabase(configuration: postgresConfiguration, logger: logger)
+            // The pool works in the background for as long as the database is open; close() ends it.
+            let pool = Task { try await database.run() }
+            do {
+                try await database.waitUntilReachable()
+            } catch {
+                pool.cancel()
+                _ = await pool.result
+                throw error
+            }
+            return BackendDatabase(driver: .postgres(database, pool: pool))
+        }
+    }
+
+    /// Closes the SQLite file, or stops the PostgreSQL pool and closes its connections. Safe to
+    /// call from a cancelled task (see ``SQLiteDatabase/close()``).
+    public func close() async {
+        switch driver {
+        case .sqlite(let database):
+            await database.close()
+        case .postgres(_, let pool):
+            pool.cancel()
+            _ = await pool.result
+        }
+    }
+}
