@@ -75,5 +75,7 @@ PYTHON
 echo "check-openapi.sh: running schemathesis against $base"
 auth=()
 [[ -n ${API_TOKEN:-} ]] && auth=(--header "Authorization: Bearer $API_TOKEN")
-"$venv/bin/schemathesis" run "$base/api/openapi.json" --url "$base" --checks all "${auth[@]}" \
+# Run from the virtualenv's folder, so Schemathesis's and Hypothesis's caches stay out of the tree.
+cd "$venv"
+bin/schemathesis run "$base/api/openapi.json" --url "$base" --checks all "${auth[@]}" \
     --max-examples "${MAX_EXAMPLES:-25}" --request-timeout 10 --no-color "$@"

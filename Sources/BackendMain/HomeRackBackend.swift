@@ -10,6 +10,6 @@ struct HomeRackBackend: AsyncParsableCommand {
             ServeCommand.self, SuperviseCommand.self, WorkerCommand.self, MigrateCommand.self,
             CopyDatabaseCommand.self, HashTokenCommand.self,
         ],
-        defaultSubcommand: ServeCommand.self
+        defaultSubcommand: SuperviseCommand.self
     )
 }

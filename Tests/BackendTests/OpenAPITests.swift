@@ -113,11 +113,13 @@ struct OpenAPITests {
         try await Self.withDocument { document, _, _ in
             var checked = 0
             for (name, operation) in Self.operations(document) {
-                for (status, response) in operation["responses"]?.members ?? [:] where Int(status).map({ $0 >= 400 }) ?? true {
+                for (status, response) in operation["responses"]?.members ?? [:]
+                where Int(status).map({ $0 >= 400 }) ?? true {
                     let content = response["content"]?.members ?? [:]
                     #expect(Array(content.keys) == ["application/json"], "\(name) \(status): \(content.keys)")
                     #expect(
-                        content["application/json"]?["schema"]?["$ref"] == .string("#/components/schemas/ErrorEnvelope"),
+                        content["application/json"]?["schema"]?["$ref"]
+                            == .string("#/components/schemas/ErrorEnvelope"),
                         "\(name) \(status) does not reference ErrorEnvelope")
                     checked += 1
                 }

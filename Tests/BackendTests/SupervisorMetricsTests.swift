@@ -32,7 +32,10 @@ struct SupervisorMetricsTests {
 
     @Test func parsesFamiliesWithTheirTypesAndSamples() {
         let parsed = MetricsExposition(parsing: Self.exposition(requests: 10, inFlight: 2, slowBucket: 1))
-        #expect(parsed.families.map(\.name) == ["http_requests_total", "http_requests_in_flight", "http_request_duration_seconds"])
+        #expect(
+            parsed.families.map(\.name) == [
+                "http_requests_total", "http_requests_in_flight", "http_request_duration_seconds",
+            ])
         #expect(parsed.families.map(\.type) == [.counter, .gauge, .histogram])
         #expect(parsed.families[2].samples.count == 4, "buckets, sum and count belong to the histogram")
         #expect(Self.value(parsed, Self.slowBucket) == 10)

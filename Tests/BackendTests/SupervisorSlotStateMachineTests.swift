@@ -139,7 +139,8 @@ struct SupervisorSlotStateMachineTests {
         _ = slot.spawned(pid: 100, now: clock.now)
         clock.advance(by: .seconds(11))
         let actions = slot.tick(now: clock.now)
-        #expect(actions.prefix(2) == [.signal(pid: 100, .kill), .log(.workerKilled(slot: 2, pid: 100, reason: .timeout))])
+        #expect(
+            actions.prefix(2) == [.signal(pid: 100, .kill), .log(.workerKilled(slot: 2, pid: 100, reason: .timeout))])
         #expect(actions.contains(.spawn))
     }
 
@@ -261,9 +262,10 @@ struct SupervisorSlotStateMachineTests {
         _ = slot.recycling(pid: 100, requests: 5, now: clock.now)
         _ = slot.spawned(pid: 101, now: clock.now)
         let actions = slot.stop(graceful: false, reason: .shutdown, now: clock.now)
-        #expect(Set(actions.filter { if case .signal = $0 { true } else { false } }) == [
-            .signal(pid: 100, .kill), .signal(pid: 101, .kill),
-        ])
+        #expect(
+            Set(actions.filter { if case .signal = $0 { true } else { false } }) == [
+                .signal(pid: 100, .kill), .signal(pid: 101, .kill),
+            ])
     }
 
     @Test mutating func aSlotWaitingOutABackoffStopsAtOnce() {
@@ -295,9 +297,10 @@ struct SupervisorSlotStateMachineTests {
         _ = slot.spawned(pid: 101, now: clock.now)
         let actions = slot.stop(graceful: true, reason: .shutdown, now: clock.now)
         #expect(actions.contains(.replaced))
-        #expect(Set(actions.filter { if case .signal = $0 { true } else { false } }) == [
-            .signal(pid: 100, .terminate), .signal(pid: 101, .terminate),
-        ])
+        #expect(
+            Set(actions.filter { if case .signal = $0 { true } else { false } }) == [
+                .signal(pid: 100, .terminate), .signal(pid: 101, .terminate),
+            ])
     }
 
     @Test mutating func eventsFromUnknownProcessesChangeNothing() {
@@ -313,9 +316,10 @@ struct SupervisorSlotStateMachineTests {
 struct SupervisorPolicyTests {
     @Test func theFirstRestartIsImmediateAndLaterOnesDoubleUpToTheMaximum() {
         let policy = SupervisionPolicy(initialRestartDelay: .milliseconds(500), maximumRestartDelay: .seconds(3))
-        #expect((1...6).map(policy.restartDelay(afterFailures:)) == [
-            .zero, .milliseconds(500), .seconds(1), .seconds(2), .seconds(3), .seconds(3),
-        ])
+        #expect(
+            (1...6).map(policy.restartDelay(afterFailures:)) == [
+                .zero, .milliseconds(500), .seconds(1), .seconds(2), .seconds(3), .seconds(3),
+            ])
         #expect(policy.restartDelay(afterFailures: 1000) == .seconds(3))
     }
 

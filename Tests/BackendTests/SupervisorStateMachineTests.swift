@@ -142,7 +142,8 @@ struct SupervisorStateMachineTests {
         let pids = started(2)
         let actions = perform(machine.shutdown(graceful: true, now: clock.now))
         #expect(actions.first == .log(.shutdownStarted(graceful: true)))
-        #expect(Set(Self.signals(in: actions)) == [.signal(pid: pids[0], .terminate), .signal(pid: pids[1], .terminate)])
+        #expect(
+            Set(Self.signals(in: actions)) == [.signal(pid: pids[0], .terminate), .signal(pid: pids[1], .terminate)])
         #expect(machine.isShuttingDown)
         #expect(!perform(machine.exited(pid: pids[0], status: .exited(code: 0), now: clock.now)).contains(.exit))
         let last = perform(machine.exited(pid: pids[1], status: .exited(code: 0), now: clock.now))
@@ -152,7 +153,8 @@ struct SupervisorStateMachineTests {
     @Test mutating func anImmediateShutdownAfterAGracefulOneKillsWhatIsLeft() {
         let pids = started(2)
         perform(machine.shutdown(graceful: true, now: clock.now))
-        #expect(machine.shutdown(graceful: true, now: clock.now).isEmpty, "a repeated graceful shutdown changes nothing")
+        #expect(
+            machine.shutdown(graceful: true, now: clock.now).isEmpty, "a repeated graceful shutdown changes nothing")
         let actions = perform(machine.shutdown(graceful: false, now: clock.now))
         #expect(Set(Self.signals(in: actions)) == [.signal(pid: pids[0], .kill), .signal(pid: pids[1], .kill)])
     }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The built `homerack-backend supervise` with real worker processes on loopback, the edge in
@@ -83,45 +83,47 @@ extension SupervisorProcessTests {
 
         @Test func sigtermLetsAnInFlightSlowRequestFinishThenExitsCleanly() async throws {
             try await withSupervisor(workers: 1) { supervisor in
-            let port = try #require(supervisor.slotPorts[0])
-            async let slow = onThread {
-                try SupervisorHTTPConnection(port: port).request("GET", "/__test__/slow?ms=1500", close: true)
-            }
-            try await waitUntil("the slow request to be in flight", timeout: .seconds(10)) {
-                try SupervisorHTTPConnection(port: port).request("GET", "/__test__/sleeping", close: true).body == "1"
-            }
-            supervisor.signal(SIGTERM)
-            let response = try await slow
-            #expect(response.status == 200)
-            #expect(response.body.hasPrefix("slept 1500 ms"))
-            let status = try await supervisor.stop()
-            #expect(status == 0)
-            let exits = supervisor.events("worker_exited")
-            #expect(exits.count == 1)
-            #expect(exits.first?.reason == "shutdown" && exits.first?.status == "exit 0")
-            #expect(supervisor.events("shutdown_finished").count == 1)
+                let port = try #require(supervisor.slotPorts[0])
+                async let slow = onThread {
+                    try SupervisorHTTPConnection(port: port).request("GET", "/__test__/slow?ms=1500", close: true)
+                }
+                try await waitUntil("the slow request to be in flight", timeout: .seconds(10)) {
+                    try SupervisorHTTPConnection(port: port).request("GET", "/__test__/sleeping", close: true).body
+                        == "1"
+                }
+                supervisor.signal(SIGTERM)
+                let response = try await slow
+                #expect(response.status == 200)
+                #expect(response.body.hasPrefix("slept 1500 ms"))
+                let status = try await supervisor.stop()
+                #expect(status == 0)
+                let exits = supervisor.events("worker_exited")
+                #expect(exits.count == 1)
+                #expect(exits.first?.reason == "shutdown" && exits.first?.status == "exit 0")
+                #expect(supervisor.events("shutdown_finished").count == 1)
             }
         }
 
         @Test func sigquitStopsAtOnceWithoutWaitingForRequests() async throws {
             try await withSupervisor(workers: 1, options: ["--graceful-timeout", "60s"]) { supervisor in
-            let port = try #require(supervisor.slotPorts[0])
-            async let slow = onThread {
-                try SupervisorHTTPConnection(port: port).request("GET", "/__test__/slow?ms=60000", close: true)
-            }
-            try await waitUntil("the slow request to be in flight", timeout: .seconds(10)) {
-                try SupervisorHTTPConnection(port: port).request("GET", "/__test__/sleeping", close: true).body == "1"
-            }
-            supervisor.signal(SIGQUIT)
-            do {
-                let response = try await slow
-                Issue.record("the slow request was answered (\(response.status)) though its worker was killed")
-            } catch {
-                #expect(error is SupervisorClientError)
-            }
-            #expect(try await supervisor.stop() == 0)
-            #expect(supervisor.events("worker_exited").first?.status == "signal 9 (SIGKILL)")
-            #expect(supervisor.events("shutdown_started").first?.fields["mode"] == "immediate")
+                let port = try #require(supervisor.slotPorts[0])
+                async let slow = onThread {
+                    try SupervisorHTTPConnection(port: port).request("GET", "/__test__/slow?ms=60000", close: true)
+                }
+                try await waitUntil("the slow request to be in flight", timeout: .seconds(10)) {
+                    try SupervisorHTTPConnection(port: port).request("GET", "/__test__/sleeping", close: true).body
+                        == "1"
+                }
+                supervisor.signal(SIGQUIT)
+                do {
+                    let response = try await slow
+                    Issue.record("the slow request was answered (\(response.status)) though its worker was killed")
+                } catch {
+                    #expect(error is SupervisorClientError)
+                }
+                #expect(try await supervisor.stop() == 0)
+                #expect(supervisor.events("worker_exited").first?.status == "signal 9 (SIGKILL)")
+                #expect(supervisor.events("shutdown_started").first?.fields["mode"] == "immediate")
             }
         }
 
@@ -156,7 +158,9 @@ extension SupervisorProcessTests {
         }
 
         static func pid(in body: String) -> Int32? {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] else { return nil }
+            guard let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any] else {
+                return nil
+            }
             return (object["pid"] as? Int).map(Int32.init)
         }
     }

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Why a request to a supervised worker (or the edge) did not get a response.
@@ -60,7 +60,8 @@ final class SupervisorHTTPConnection {
         guard result == 0 else {
             let code = errno
             Glibc.close(fd)
-            throw code == ECONNREFUSED ? SupervisorClientError.refused : SupervisorClientError.connectFailed(errno: code)
+            throw code == ECONNREFUSED
+                ? SupervisorClientError.refused : SupervisorClientError.connectFailed(errno: code)
         }
     }
 
@@ -84,7 +85,9 @@ final class SupervisorHTTPConnection {
         var offset = 0
         while offset < bytes.count {
             let written = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard written > 0 else { throw errno == ECONNRESET || errno == EPIPE ? SupervisorClientError.reset : .timedOut }
+            guard written > 0 else {
+                throw errno == ECONNRESET || errno == EPIPE ? SupervisorClientError.reset : .timedOut
+            }
             offset += written
         }
     }
@@ -101,7 +104,8 @@ final class SupervisorHTTPConnection {
         var headers: [String: String] = [:]
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                in: .whitespaces)
         }
         var body: [UInt8] = []
         if headers["transfer-encoding"]?.lowercased() == "chunked" {
@@ -193,7 +197,8 @@ final class SupervisorLoad: Sendable {
         request: @escaping @Sendable (_ thread: Int, _ sequence: Int) -> (String, String, String?, Int) = { _, _ in
             ("GET", "/api/racks", nil, 200)
         },
-        onSuccess: @escaping @Sendable (_ thread: Int, _ sequence: Int, SupervisorClientResponse) -> Void = { _, _, _ in }
+        onSuccess: @escaping @Sendable (_ thread: Int, _ sequence: Int, SupervisorClientResponse) -> Void = { _, _, _ in
+        }
     ) {
         for thread in 0..<threads {
             running.add(1, ordering: .relaxed)
@@ -269,7 +274,9 @@ final class SupervisorLoad: Sendable {
 func waitUntil(_ what: String, timeout: Duration, _ condition: () throws -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while try !condition() {
-        guard ContinuousClock.now < deadline else { throw SupervisorTestFailure("timed out after \(timeout) waiting for \(what)") }
+        guard ContinuousClock.now < deadline else {
+            throw SupervisorTestFailure("timed out after \(timeout) waiting for \(what)")
+        }
         try await Task.sleep(for: .milliseconds(20))
     }
 }
@@ -293,7 +300,8 @@ func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thr
 func metricSum(_ text: String, _ name: String, labels: [String] = []) -> Double {
     var total = 0.0
     for line in text.split(separator: "\n") where line.hasPrefix(name + "{") || line.hasPrefix(name + " ") {
-        guard labels.allSatisfy({ line.contains($0) }), let value = line.split(separator: " ").last.flatMap({ Double($0) })
+        guard labels.allSatisfy({ line.contains($0) }),
+            let value = line.split(separator: " ").last.flatMap({ Double($0) })
         else { continue }
         total += value
     }

@@ -3,7 +3,7 @@ import Synchronization
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A `homerack-backend supervise` process started for one test: the built binary
@@ -20,7 +20,9 @@ final class SupervisorUnderTest: Sendable {
         var pid: Int32? { fields["pid"].flatMap(Int32.init) }
         var reason: String? { fields["reason"] }
         var status: String? { fields["status"] }
-        var description: String { "\(name) \(fields.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: " "))" }
+        var description: String {
+            "\(name) \(fields.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: " "))"
+        }
     }
 
     let pid: Int32
@@ -44,12 +46,16 @@ final class SupervisorUnderTest: Sendable {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw SupervisorTestFailure("\(binary.path) is missing: run `swift build --product homerack-backend`")
         }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("supervisor-test-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "supervisor-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
 
         var processEnvironment = ProcessInfo.processInfo.environment.filter { key, _ in
-            !["DATABASE_URL", "REDIS_URL", "HOMERACK_CONFIG", "LISTEN_FDS", "LISTEN_PID", "HOST", "PORT", "UNIX_SOCKET"]
-                .contains(key) && !key.hasPrefix("WORKER") && !key.hasPrefix("MAX_REQUESTS")
+            ![
+                "DATABASE_URL", "REDIS_URL", "HOMERACK_CONFIG", "LISTEN_FDS", "LISTEN_PID", "HOST", "PORT",
+                "UNIX_SOCKET",
+            ]
+            .contains(key) && !key.hasPrefix("WORKER") && !key.hasPrefix("MAX_REQUESTS")
         }
         processEnvironment["DATA_DIR"] = directory.appendingPathComponent("data").path
         processEnvironment["HOMERACK_TEST_HOOKS"] = "1"
@@ -65,11 +71,11 @@ final class SupervisorUnderTest: Sendable {
         process.environment = processEnvironment
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = try FileHandle(forWritingTo: {
-            let url = directory.appendingPathComponent("stderr.log")
-            FileManager.default.createFile(atPath: url.path, contents: nil)
-            return url
-        }())
+        let standardError = directory.appendingPathComponent("stderr.log")
+        guard FileManager.default.createFile(atPath: standardError.path, contents: nil) else {
+            throw SupervisorTestFailure("cannot create \(standardError.path)")
+        }
+        process.standardError = try FileHandle(forWritingTo: standardError)
         process.standardInput = FileHandle.nullDevice
         try process.run()
 
@@ -144,7 +150,9 @@ final class SupervisorUnderTest: Sendable {
     var slotPorts: [Int: Int] {
         var ports: [Int: Int] = [:]
         for event in events("slot_opened") {
-            if let slot = event.slot, let port = event.fields["address"]?.split(separator: ":").last.flatMap({ Int($0) }) {
+            if let slot = event.slot,
+                let port = event.fields["address"]?.split(separator: ":").last.flatMap({ Int($0) })
+            {
                 ports[slot] = port
             }
         }
@@ -201,7 +209,7 @@ final class SupervisorUnderTest: Sendable {
     func diagnostics() -> String {
         let log = (try? String(contentsOf: directory.appendingPathComponent("stderr.log"), encoding: .utf8)) ?? ""
         return "events:\n" + allEvents.suffix(40).map(\.description).joined(separator: "\n")
-            + "\nstderr (last lines):\n" + log.split(separator: "\n").suffix(200).joined(separator: "\n")
+            + "\nstderr (last lines):\n" + log.split(separator: "\n").suffix(60).joined(separator: "\n")
     }
 }
 
@@ -217,7 +225,7 @@ func withSupervisor<T>(
         return result
     } catch {
         let diagnostics = supervisor.diagnostics()
-        try? await supervisor.stop()
+        _ = try? await supervisor.stop()
         throw SupervisorTestFailure("\(error)\n\(diagnostics)")
     }
 }

@@ -3,7 +3,7 @@ import Synchronization
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension SupervisorProcessTests {
@@ -38,7 +38,8 @@ extension SupervisorProcessTests {
                 let recycled = supervisor.events("worker_exited").filter { $0.reason == "recycled" }
                 #expect(recycled.allSatisfy { $0.status == "exit 0" })
                 #expect(supervisor.events("worker_recycling").count >= recycled.count)
-                #expect(zip(samples, samples.dropFirst()).allSatisfy { $0 <= $1 }, "the total never went back: \(samples)")
+                #expect(
+                    zip(samples, samples.dropFirst()).allSatisfy { $0 <= $1 }, "the total never went back: \(samples)")
                 let answered = result.map(\.succeeded).reduce(0, +)
                 try await waitUntil("the merged total to count all \(answered) requests", timeout: .seconds(15)) {
                     metricSum(try supervisor.metrics(), "http_requests_total", labels: [Self.racks]) == Double(answered)

@@ -143,4 +143,21 @@ struct FieldValidationTests {
         try ConnectionEnds.check(fromDeviceID: 1, toDeviceID: 2)
         #expect(throws: RackPlanningError.selfConnection) { try ConnectionEnds.check(fromDeviceID: 3, toDeviceID: 3) }
     }
+
+    /// Values with no bound in the API reference still get one, so sums stay finite and
+    /// encodable (schemathesis found a 500 from two devices at 1e308 BTU/hr).
+    @Test func heatPortsAndCableLengthsAreBounded() {
+        var spec = DeviceSpecification(id: 1, brand: "Dell", model: "R740", heightU: 2)
+        spec.heatOutputBTU = 1e308
+        spec.typicalPorts = ["eth": 4, "sfp": -1]
+        #expect(spec.fieldErrors().map(\.field) == ["heat_output_btu", "typical_ports.sfp"])
+        spec.heatOutputBTU = DeviceSpecification.maximumHeatOutputBTU
+        spec.typicalPorts = ["eth": 4]
+        #expect(spec.isValid)
+
+        var connection = Connection(id: 1, fromDeviceID: 1, toDeviceID: 2, cableLengthM: 1e308)
+        #expect(connection.fieldErrors().map(\.field) == ["cable_length_m"])
+        connection.cableLengthM = Connection.maximumCableLengthM
+        #expect(connection.isValid)
+    }
 }

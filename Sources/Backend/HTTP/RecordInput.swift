@@ -44,7 +44,31 @@ public enum RecordInput {
         guard let object = parsed as? [String: Any] else {
             throw APIError.invalidField("body", "The body must be a JSON object", type: "type_error")
         }
+        if let field = firstFieldWithNUL(object, path: "") {
+            throw APIError.invalidField(field, "Text may not contain the NUL character", type: "string_pattern_mismatch")
+        }
         return JSONObject(fields: object)
+    }
+
+    /// The dotted path of the first string holding U+0000, which neither database stores
+    /// faithfully (SQLite cuts the text there, PostgreSQL refuses it): refused up front instead.
+    static func firstFieldWithNUL(_ value: Any, path: String) -> String? {
+        switch value {
+        case let text as String:
+            return text.unicodeScalars.contains("\u{0}") ? (path.isEmpty ? "body" : path) : nil
+        case let object as [String: Any]:
+            for (key, inner) in object.sorted(by: { $0.key < $1.key }) {
+                if let found = firstFieldWithNUL(inner, path: path.isEmpty ? key : "\(path).\(key)") { return found }
+            }
+            return nil
+        case let array as [Any]:
+            for (index, inner) in array.enumerated() {
+                if let found = firstFieldWithNUL(inner, path: path.isEmpty ? "\(index)" : "\(path).\(index)") { return found }
+            }
+            return nil
+        default:
+            return nil
+        }
     }
 
     /// Decodes a plain request body (not a stored record), e.g. `{device_id, start_u}`.

@@ -45,7 +45,8 @@ extension OpenAPIComponents {
                         "remaining_capacity_btu_hr": S.number(minimum: 0),
                         "remaining_capacity_tons": S.number(minimum: 0),
                         "status": S.enumeration(
-                            CoolingEfficiency.Status.self, "<70 % optimal, <85 % acceptable, <100 % warning, else critical."),
+                            CoolingEfficiency.Status.self,
+                            "<70 % optimal, <85 % acceptable, <100 % warning, else critical."),
                     ],
                     required: [
                         "cooling_capacity_btu_hr", "cooling_capacity_tons", "heat_load_btu_hr", "utilization_percent",

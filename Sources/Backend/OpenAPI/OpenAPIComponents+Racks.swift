@@ -33,48 +33,48 @@ extension OpenAPIComponents {
     static let racks = union(
         rack.schemas,
         [
-        "RackPosition": S.object(
-            [
-                "id": S.integer(
-                    minimum: 1, "The position's id; null in an optimization's proposed positions, never saved."
-                ).nullable,
-                "rack_id": S.id,
-                "device_id": S.id,
-                "start_u": S.integer(1...100, "The bottom U the device occupies (U1 is the bottom)."),
-                "locked": S.boolean("Only guides the optimizer, which keeps locked devices in place."),
-                "device": S.ref("Device"),
-            ],
-            required: ["id", "rack_id", "device_id", "start_u", "locked"],
-            "A device mounted in a rack, occupying `start_u` … `start_u + height_u - 1`."),
-        "RackPositionCreate": S.object(
-            [
-                "device_id": S.integer(),
-                "start_u": S.integer(1...100),
-                "locked": S.boolean(default: false),
-            ],
-            required: ["device_id", "start_u"],
-            "Places a device. Checked in order: rack 404, device 404, bounds 400 "
-                + "(`start_u + height_u - 1 ≤ total_height_u`), width 400, overlap 409, device already placed 409."),
-        "RackPositionUpdate": S.object(
-            ["start_u": S.integer(1...100), "locked": S.boolean()],
-            "A partial update of a position; a new `start_u` goes through the placement rules again."),
-        "DeviceMove": S.object(
-            [
-                "rack_id": S.integer("The rack to move the device to (may be its current one)."),
-                "start_unit": S.integer(1...100, "The new `start_u`."),
-            ],
-            required: ["rack_id", "start_unit"],
-            "Moves a placed or unplaced device to a rack and U; the placement rules apply, "
-                + "ignoring the device's own current position."),
-        "RackLayout": S.object(
-            [
-                "rack": S.ref("Rack"),
-                "positions": S.array(S.ref("RackPosition")),
-                "utilization_percent": S.number(minimum: 0, "Σ height_u ÷ total_height_u × 100, 2 dp."),
-                "total_weight_kg": S.number(minimum: 0, "2 dp; unknown weights count as 0."),
-                "total_power_watts": S.number(minimum: 0, "2 dp; unknown power draws count as 0."),
-            ],
-            required: ["rack", "positions", "utilization_percent", "total_weight_kg", "total_power_watts"],
-            "A rack with its positions (devices embedded) and totals."),
+            "RackPosition": S.object(
+                [
+                    "id": S.integer(
+                        minimum: 1, "The position's id; null in an optimization's proposed positions, never saved."
+                    ).nullable,
+                    "rack_id": S.id,
+                    "device_id": S.id,
+                    "start_u": S.integer(1...100, "The bottom U the device occupies (U1 is the bottom)."),
+                    "locked": S.boolean("Only guides the optimizer, which keeps locked devices in place."),
+                    "device": S.ref("Device"),
+                ],
+                required: ["id", "rack_id", "device_id", "start_u", "locked"],
+                "A device mounted in a rack, occupying `start_u` … `start_u + height_u - 1`."),
+            "RackPositionCreate": S.object(
+                [
+                    "device_id": S.integer(),
+                    "start_u": S.integer(1...100),
+                    "locked": S.boolean(default: false),
+                ],
+                required: ["device_id", "start_u"],
+                "Places a device. Checked in order: rack 404, device 404, bounds 400 "
+                    + "(`start_u + height_u - 1 ≤ total_height_u`), width 400, overlap 409, device already placed 409."),
+            "RackPositionUpdate": S.object(
+                ["start_u": S.integer(1...100), "locked": S.boolean()],
+                "A partial update of a position; a new `start_u` goes through the placement rules again."),
+            "DeviceMove": S.object(
+                [
+                    "rack_id": S.integer("The rack to move the device to (may be its current one)."),
+                    "start_unit": S.integer(1...100, "The new `start_u`."),
+                ],
+                required: ["rack_id", "start_unit"],
+                "Moves a placed or unplaced device to a rack and U; the placement rules apply, "
+                    + "ignoring the device's own current position."),
+            "RackLayout": S.object(
+                [
+                    "rack": S.ref("Rack"),
+                    "positions": S.array(S.ref("RackPosition")),
+                    "utilization_percent": S.number(minimum: 0, "Σ height_u ÷ total_height_u × 100, 2 dp."),
+                    "total_weight_kg": S.number(minimum: 0, "2 dp; unknown weights count as 0."),
+                    "total_power_watts": S.number(minimum: 0, "2 dp; unknown power draws count as 0."),
+                ],
+                required: ["rack", "positions", "utilization_percent", "total_weight_kg", "total_power_watts"],
+                "A rack with its positions (devices embedded) and totals."),
         ])
 }

@@ -14,6 +14,6 @@ extension OpenAPIComponents {
                 "height_u": S.number(minimum: 0),
             ],
             required: ["type", "id", "name"],
-            "One hit: a specification, a catalog model or a brand."),
+            "One hit: a specification, a catalog model or a brand.")
     ]
 }

@@ -23,7 +23,7 @@ enum OpenAPIComponents {
                     "scheme": "bearer",
                     "description": .string(
                         "Guards writes (POST, PUT, DELETE). Enforced only when the server is configured with "
-                        + "write tokens; without them (the embedded default) writes are open. Reads never need it."),
+                            + "write tokens; without them (the embedded default) writes are open. Reads never need it."),
                 ]
             ],
         ]
@@ -51,7 +51,8 @@ enum OpenAPIComponents {
             "The error envelope of every failed request."),
         "FieldError": S.object(
             [
-                "field": S.string("The field's JSON name; nested ones dotted (`weights.cable`), `body` for the whole body."),
+                "field": S.string(
+                    "The field's JSON name; nested ones dotted (`weights.cable`), `body` for the whole body."),
                 "message": S.string(),
                 "type": S.string("A stable kind: `missing`, `greater_than_equal`, `string_too_long`, `int_parsing`..."),
             ],

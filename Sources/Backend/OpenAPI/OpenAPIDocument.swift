@@ -38,9 +38,11 @@ public enum OpenAPIDocument {
 
     private static let description = """
         JSON over HTTP; ids are integers, times ISO-8601 UTC. Lists are plain arrays paged by `skip` \
-        (≥ 0, default 0) and `limit` (1-1000, default 100). A create answers 201 with the record, a \
-        delete 204, and `PUT` is a partial update: fields left out keep their values, `null` clears \
-        an optional one.
+        (≥ 0, default 0) and `limit` (1-1000, default 100); an empty query parameter counts as \
+        absent. A create answers 201 with the record, a delete 204, and `PUT` is a partial update: \
+        fields left out keep their values, `null` clears an optional one, and server-set fields \
+        (`id`, timestamps, embedded records, counts) are ignored. Optional fields without a value \
+        are left out of responses.
 
         Every response carries `X-Request-ID`. Every error, whatever its status, has one body: \
         `ErrorEnvelope`, whose `error.request_id` repeats that header and whose 422s list each \

@@ -10,7 +10,7 @@
 /// - writes (`POST`, `PUT`, `DELETE`) carry the bearer scheme and may answer 401;
 /// - any route may answer 500, and a route that reads the store 503 (`DATABASE_ERROR`).
 struct OpenAPIOperation: Sendable {
-    enum Method: String, Sendable, CaseIterable {
+    enum Method: String, Sendable {
         case get, post, put, delete
 
         /// Whether ``AuthenticationMiddleware`` guards it.
@@ -31,8 +31,6 @@ struct OpenAPIOperation: Sendable {
         case json(OpenAPIJSON, status: Int = 200, String)
         /// 204, no body.
         case noContent(String)
-        /// A body of another media type (the document itself, Prometheus text...).
-        case media(String, OpenAPIJSON, String)
     }
 
     var method: Method
@@ -132,8 +130,6 @@ struct OpenAPIOperation: Sendable {
             )
         case .noContent(let description):
             ("204", ["description": .string(description), "headers": headers])
-        case .media(let type, let schema, let description):
-            ("200", ["description": .string(description), "headers": headers, "content": [type: ["schema": schema]]])
         }
     }
 }

@@ -47,25 +47,30 @@ extension OpenAPIPaths {
             errors: [.notFound("no brand has this id"), .conflict("the name or slug is taken")]),
         .init(
             .delete, "/api/brands/{id}", id: "deleteBrand", "Delete a brand and its logo file", tag: "Brands",
-            success: .noContent("Deleted."), errors: [.notFound("no brand has this id"), .conflict("catalog models still use it")]),
+            success: .noContent("Deleted."),
+            errors: [.notFound("no brand has this id"), .conflict("catalog models still use it")]),
         .init(
             .get, "/api/brands/{id}/models", id: "listBrandModels", "List a brand's catalog models", tag: "Brands",
-            query: OpenAPIParameter.paging, success: .json(S.array(S.ref("CatalogModel")), "The brand's models in id order."),
+            query: OpenAPIParameter.paging,
+            success: .json(S.array(S.ref("CatalogModel")), "The brand's models in id order."),
             errors: [.notFound("no brand has this id")]),
         .init(
             .post, "/api/brands/{id}/logo", id: "uploadBrandLogo", "Upload a brand's logo", tag: "Brands",
             description: "Saved as `{slug}_{8 hex}{ext}` under `/uploads/brand_logos/`; the previous file is removed.",
-            body: .multipart(S.ref("BrandLogoUpload")), success: .json(S.ref("Brand"), "The brand with its new `logo_url`."),
+            body: .multipart(S.ref("BrandLogoUpload")),
+            success: .json(S.ref("Brand"), "The brand with its new `logo_url`."),
             errors: [
                 .badRequest(
-                    "the body is not a multipart form, or the file is not a .png, .jpg, .jpeg, .svg or .webp of that type"),
+                    "the body is not a multipart form, or the file is not a .png, .jpg, .jpeg, .svg or .webp of that type"
+                ),
                 .notFound("no brand has this id"),
                 .validation("the form has no `file` field"),
                 .init(status: 413, description: "Payload too large: the file exceeds 5 MB."),
             ]),
         .init(
             .delete, "/api/brands/{id}/logo", id: "deleteBrandLogo", "Remove a brand's logo", tag: "Brands",
-            success: .json(S.ref("Brand"), "The brand without `logo_url`."), errors: [.notFound("no brand has this id")]),
+            success: .json(S.ref("Brand"), "The brand without `logo_url`."), errors: [.notFound("no brand has this id")]
+        ),
     ]
 
     static let models: [OpenAPIOperation] = [
@@ -92,7 +97,8 @@ extension OpenAPIPaths {
             errors: [.notFound("nothing matches")]),
         .init(
             .post, "/api/models/fetch", id: "fetchModel", "Look up a stored catalog model", tag: "Models",
-            description: "The stored model of this brand and name, ignoring case. This server never fetches from the web.",
+            description:
+                "The stored model of this brand and name, ignoring case. This server never fetches from the web.",
             body: .json(S.ref("ModelLookup")), success: .json(S.ref("CatalogModel"), "The stored model."),
             errors: [.notFound("the brand or the model is not in the catalog")]),
         .init(
@@ -107,6 +113,7 @@ extension OpenAPIPaths {
             ]),
         .init(
             .delete, "/api/models/{id}", id: "deleteModel", "Delete a catalog model", tag: "Models",
-            success: .noContent("Deleted."), errors: [.notFound("no model has this id"), .conflict("devices still use it")]),
+            success: .noContent("Deleted."),
+            errors: [.notFound("no model has this id"), .conflict("devices still use it")]),
     ]
 }

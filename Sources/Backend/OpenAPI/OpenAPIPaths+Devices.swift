@@ -118,6 +118,6 @@ extension OpenAPIPaths {
                 .searchTerm("The search term."),
                 .query("limit", S.integer(1...100, default: 20), "The most hits of each kind."),
             ],
-            success: .json(S.array(S.ref("SearchResult")), "Specifications, then models, then brands.")),
+            success: .json(S.array(S.ref("SearchResult")), "Specifications, then models, then brands."))
     ]
 }

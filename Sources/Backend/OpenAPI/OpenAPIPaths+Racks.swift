@@ -34,13 +34,15 @@ extension OpenAPIPaths {
             success: .json(S.ref("RackPosition"), status: 201, "The new position, embedding the device."),
             errors: [
                 .badRequest(
-                    "the device has no physical data, does not fit the rack's height (bounds) or is wider than the rack"),
+                    "the device has no physical data, does not fit the rack's height (bounds) or is wider than the rack"
+                ),
                 .notFound("no such rack, or no such device"),
                 .conflict("the device is already placed, or overlaps another device (the message lists the Us)"),
             ]),
         .init(
             .put, "/api/racks/{id}/positions/{pid}", id: "updateRackPosition", "Move or (un)lock a position",
-            tag: "Positions", description: "A new `start_u` goes through the placement rules, ignoring the position itself.",
+            tag: "Positions",
+            description: "A new `start_u` goes through the placement rules, ignoring the position itself.",
             body: .json(S.ref("RackPositionUpdate")), success: .json(S.ref("RackPosition"), "The updated position."),
             errors: [
                 .badRequest("the new `start_u` is out of the rack's bounds"),

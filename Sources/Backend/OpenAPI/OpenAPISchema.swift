@@ -32,7 +32,8 @@ enum OpenAPISchema {
     }
 
     /// A string that is one of `values`.
-    static func constant(_ values: [String], default value: String? = nil, _ description: String? = nil) -> OpenAPIJSON {
+    static func constant(_ values: [String], default value: String? = nil, _ description: String? = nil) -> OpenAPIJSON
+    {
         var schema: [String: OpenAPIJSON] = ["type": "string", "enum": .array(values.map(OpenAPIJSON.string))]
         if let value { schema["default"] = .string(value) }
         if let description { schema["description"] = .string(description) }

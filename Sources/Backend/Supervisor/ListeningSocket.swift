@@ -1,9 +1,9 @@
 import NIOCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A listening socket the supervisor owns for one worker slot, for the slot's whole life.
@@ -95,9 +95,9 @@ public struct ListeningSocket: Sendable {
 
     private static func open(family: CInt, what: String) throws -> CInt {
         #if canImport(Glibc)
-        let type = CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue)
+            let type = CInt(SOCK_STREAM.rawValue) | CInt(SOCK_CLOEXEC.rawValue)
         #else
-        let type = SOCK_STREAM
+            let type = SOCK_STREAM
         #endif
         let raw = socket(family, type, 0)
         guard raw >= 0 else { throw SupervisorError("socket() for \(what): \(errnoText())") }
@@ -143,7 +143,9 @@ public struct ListeningSocket: Sendable {
             }
         case AF_INET6:
             return withUnsafePointer(to: &storage) {
-                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin6_port)) }
+                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                    Int(UInt16(bigEndian: $0.pointee.sin6_port))
+                }
             }
         default:
             return nil
@@ -186,9 +188,9 @@ public struct ListeningSocket: Sendable {
 @discardableResult
 func systemClose(_ descriptor: CInt) -> CInt {
     #if canImport(Glibc)
-    Glibc.close(descriptor)
+        Glibc.close(descriptor)
     #else
-    Darwin.close(descriptor)
+        Darwin.close(descriptor)
     #endif
 }
 

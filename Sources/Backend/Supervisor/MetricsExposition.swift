@@ -110,7 +110,8 @@ public struct MetricsExposition: Sendable, Hashable {
                 familyIndex[family.name] = position
             }
             var sampleIndex = Dictionary(
-                families[position].samples.enumerated().map { ($1.series, $0) }, uniquingKeysWith: { first, _ in first })
+                families[position].samples.enumerated().map { ($1.series, $0) }, uniquingKeysWith: { first, _ in first }
+            )
             for sample in family.samples where !Self.isQuantile(sample, of: family) {
                 if let existing = sampleIndex[sample.series] {
                     families[position].samples[existing].value += sample.value

@@ -70,7 +70,9 @@ public final class SupervisorEventLog: Sendable {
 
     /// The event's name, level and fields.
     static func describe(_ event: SupervisorEvent) -> (String, String, [(String, JSONField)]) {
-        func worker(_ slot: Int, _ pid: Int32) -> [(String, JSONField)] { [("slot", .int(slot)), ("pid", .int(Int(pid)))] }
+        func worker(_ slot: Int, _ pid: Int32) -> [(String, JSONField)] {
+            [("slot", .int(slot)), ("pid", .int(Int(pid)))]
+        }
         switch event {
         case .slotOpened(let slot, let address):
             return ("slot_opened", "info", [("slot", .int(slot)), ("address", .string(address))])

@@ -55,7 +55,9 @@ public enum WorkerMessage: Sendable, Hashable {
         guard let rawKind: UInt8 = buffer.getInteger(at: buffer.readerIndex),
             let length: UInt32 = buffer.getInteger(at: buffer.readerIndex + 1)
         else { return nil }
-        guard let kind = Kind(rawValue: rawKind) else { throw WorkerMessageError(description: "unknown kind \(rawKind)") }
+        guard let kind = Kind(rawValue: rawKind) else {
+            throw WorkerMessageError(description: "unknown kind \(rawKind)")
+        }
         guard length <= maximumPayload else { throw WorkerMessageError(description: "a \(length)-byte payload") }
         guard buffer.readableBytes >= 5 + Int(length) else { return nil }
         buffer.moveReaderIndex(forwardBy: 5)

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Starts worker processes: `homerack-backend worker --fd 3 --supervisor-fd 4 --slot N`, with

@@ -1,11 +1,12 @@
 import Logging
 import NIOCore
 import NIOPosix
+import ServiceLifecycle
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// `homerack-backend supervise`: keeps N worker processes serving, gunicorn's arbiter.
@@ -94,6 +95,9 @@ public final class WorkerSupervisor {
             throw error
         }
 
+        // A closed standard output (a log pipe gone) must fail the write, not kill the supervisor
+        // and orphan its workers. Workers get default dispositions back (``WorkerSpawner``).
+        signal(SIGPIPE, SIG_IGN)
         let (inputs, continuation) = AsyncStream.makeStream(of: SupervisorInput.self)
         let forward: @Sendable (SupervisorInput) -> Void = { continuation.yield($0) }
         let signals = SupervisorSignals(forward: forward)
@@ -102,17 +106,26 @@ public final class WorkerSupervisor {
             sockets.closeAll()
         }
 
-        await withTaskGroup(of: Void.self) { tasks in
-            let interval = configuration.tickInterval
-            tasks.addTask {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: interval)
-                    forward(.tick)
-                }
+        // The metrics server stops by graceful shutdown (cancelling it would log an error).
+        let metricsServer = configuration.metricsAddress.map { metricsService(on: $0) }
+        let interval = configuration.tickInterval
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                forward(.tick)
             }
-            if let address = configuration.metricsAddress {
-                let (metrics, log, logger) = (self.metrics, self.log, self.logger)
-                tasks.addTask { await Self.serveMetrics(metrics, on: address, log: log, logger: logger) }
+        }
+        defer { ticker.cancel() }
+        await withTaskGroup(of: Void.self) { tasks in
+            if let metricsServer {
+                let log = self.log
+                tasks.addTask {
+                    do {
+                        try await metricsServer.run()
+                    } catch {
+                        log.write(event: "metrics_failed", level: "error", fields: [("error", .string("\(error)"))])
+                    }
+                }
             }
 
             perform(machine.start(slots: initial, now: clock.now), forward: forward)
@@ -121,7 +134,7 @@ public final class WorkerSupervisor {
                 if finished { break }
             }
             continuation.finish()
-            tasks.cancelAll()
+            await metricsServer?.triggerGracefulShutdown()
         }
     }
 
@@ -152,7 +165,9 @@ public final class WorkerSupervisor {
         }
     }
 
-    private func signalled(_ number: CInt, now: ContinuousClock.Instant) -> [SupervisorStateMachine<ContinuousClock.Instant>.Action] {
+    private func signalled(_ number: CInt, now: ContinuousClock.Instant) -> [SupervisorStateMachine<
+        ContinuousClock.Instant
+    >.Action] {
         switch number {
         case SIGTERM:
             return machine.shutdown(graceful: true, now: now)
@@ -204,7 +219,8 @@ public final class WorkerSupervisor {
             switch action {
             case .spawn(let slot):
                 guard let socket = sockets.socket(slot: slot) else {
-                    pending.append(contentsOf: machine.spawnFailed(slot: slot, error: "the slot has no socket", now: now))
+                    pending.append(
+                        contentsOf: machine.spawnFailed(slot: slot, error: "the slot has no socket", now: now))
                     continue
                 }
                 do {
@@ -240,20 +256,14 @@ public final class WorkerSupervisor {
 
     // MARK: Metrics
 
-    private static func serveMetrics(
-        _ metrics: SupervisorMetricsStore, on address: BackendConfiguration.HostAndPort, log: SupervisorEventLog,
-        logger: Logger
-    ) async {
+    /// The metrics server (``SupervisorMetricsServer``) in a service group of its own.
+    private func metricsService(on address: BackendConfiguration.HostAndPort) -> ServiceGroup {
+        let log = self.log
         let application = SupervisorMetricsServer.make(
             address: address, logger: logger, render: metrics.render,
             onListening: { bound in
                 log.write(event: "metrics_listening", fields: [("address", .string(bound))])
             })
-        do {
-            try await application.run()
-        } catch is CancellationError {
-        } catch {
-            log.write(event: "metrics_failed", level: "error", fields: [("error", .string("\(error)"))])
-        }
+        return ServiceGroup(configuration: .init(services: [application], logger: logger))
     }
 }

@@ -68,7 +68,9 @@ public final class WorkerServer: Service {
                         do {
                             connection = try await ClientBootstrap(group: group)
                                 .channelOption(ChannelOptions.allowRemoteHalfClosure, value: true)
-                                .withConnectedSocket(descriptor) { channel in http.setup(channel: channel, logger: logger) }
+                                .withConnectedSocket(descriptor) { channel in
+                                    http.setup(channel: channel, logger: logger)
+                                }
                         } catch {
                             acceptor.connectionClosed()
                             logger.debug("could not set up a connection: \(error)")

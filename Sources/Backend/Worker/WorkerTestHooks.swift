@@ -3,9 +3,9 @@ import NIOCore
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Routes the supervisor's integration tests use to make a worker misbehave or identify itself.

@@ -44,6 +44,14 @@ public struct FieldValidator: Sendable {
         number(field, Double(value), in: Double(range.lowerBound)...Double(range.upperBound))
     }
 
+    /// Checks every count of a `{name: count}` map (a device's ports) against `range`.
+    public mutating func counts(_ field: String, _ value: [String: Int]?, in range: ClosedRange<Int>) {
+        guard let value else { return }
+        for (name, count) in value.sorted(by: { $0.key < $1.key }) {
+            integer("\(field).\(name)", count, in: range)
+        }
+    }
+
     /// Checks a string's length in characters.
     public mutating func length(_ field: String, _ value: String?, in range: ClosedRange<Int>) {
         guard let value else { return }

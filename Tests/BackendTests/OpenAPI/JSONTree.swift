@@ -83,7 +83,8 @@ indirect enum JSONTree: Decodable, Equatable, CustomStringConvertible {
 
     var description: String {
         switch self {
-        case .object(let members): "{" + members.keys.sorted().map { "\($0): \(members[$0]!)" }.joined(separator: ", ") + "}"
+        case .object(let members):
+            "{" + members.keys.sorted().map { "\($0): \(members[$0]!)" }.joined(separator: ", ") + "}"
         case .array(let elements): "[" + elements.map(\.description).joined(separator: ", ") + "]"
         case .string(let string): "\"\(string)\""
         case .integer(let integer): String(integer)

@@ -29,7 +29,9 @@ struct OpenAPIConformanceTests {
         let schema = try schema(in: document, method, template, status: Int(response.status.code))
         let body = try JSONTree.parse(Data(response.body.readableBytesView))
         let problems = SchemaChecker(document: document).problems(body, against: schema)
-        #expect(problems.isEmpty, "\(method) \(template) \(response.status.code): \(problems)", sourceLocation: sourceLocation)
+        #expect(
+            problems.isEmpty, "\(method) \(template) \(response.status.code): \(problems)",
+            sourceLocation: sourceLocation)
         return body
     }
 
@@ -103,6 +105,18 @@ struct OpenAPIConformanceTests {
             try Self.expectConforms(badID, "get", "/api/racks/{id}", in: document)
             let badPage = try await api.get("/api/racks?limit=0")
             try Self.expectConforms(badPage, "get", "/api/racks", in: document)
+        }
+    }
+
+    @Test func unauthorizedWritesAnswerTheDocumented401() async throws {
+        try await APITest.withAPI(tokens: ["secret"]) { api, _ in
+            let document = try JSONTree.parse(Data(try await api.get("/api/openapi.json").body.readableBytesView))
+            let refused = try await api.post("/api/racks", ["name": "Lab"])
+            #expect(refused.status == .unauthorized)
+            let body = try Self.expectConforms(refused, "post", "/api/racks", in: document)
+            #expect(body["error"]?["code"] == .string("UNAUTHORIZED"))
+            let accepted = try await api.authorized("secret").post("/api/racks", ["name": "Lab"])
+            try Self.expectConforms(accepted, "post", "/api/racks", in: document)
         }
     }
 
