@@ -40,11 +40,15 @@ let package = Package(
         .target(name: "Limits", swiftSettings: hotPath),
         // A manual clock for driving `Limits` (and anything built on it) in tests.
         .target(name: "LimitsTestUtils", dependencies: ["Limits"]),
+        // Small mechanisms the edge and the backend share (JSON string escaping, edit distance):
+        // standard library only, so the edge's hot path pays no Foundation.
+        .target(name: "ServerSupport", swiftSettings: hotPath),
+        .testTarget(name: "ServerSupportTests", dependencies: ["ServerSupport"]),
         // The reverse proxy: configuration, listeners, filters, proxying, upstream pools.
         .target(
             name: "Edge",
             dependencies: nio + [
-                "Limits",
+                "Limits", "ServerSupport",
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -75,7 +79,7 @@ let package = Package(
         .target(
             name: "Backend",
             dependencies: nio + [
-                "RackPlanning", "CHiredis",
+                "RackPlanning", "CHiredis", "ServerSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),

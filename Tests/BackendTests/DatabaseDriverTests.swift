@@ -184,7 +184,8 @@ struct DatabaseDriverTests {
             }
             #expect(database.counters.leaseTimeouts >= 5)
         }
-        #expect(ContinuousClock.now - started < .seconds(10))
+        // Bounded, not hanging: about 3 s alone; the wide bound absorbs a fully loaded machine.
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
 
     @Test func connectionFailuresAreBrokenConnectionsAndConstraintsMapToStoreErrors() {

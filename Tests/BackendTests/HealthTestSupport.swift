@@ -1,5 +1,6 @@
 import Backend
 import Foundation
+import NIOCore
 import Synchronization
 
 /// A cache that caches nothing and reports whatever statistics and server info a test sets:
@@ -21,11 +22,11 @@ final class FixedStatisticsCache: ResultCache {
     /// Every `invalidate` call's scopes, in order.
     var invalidated: [[CacheScope]] { invalidations.withLock { $0 } }
 
-    func lookup<Value: Decodable>(_ key: CacheKey, as type: Value.Type) async -> CacheLookup<Value> {
-        await NoResultCache().lookup(key, as: type)
+    func lookupJSON(_ key: CacheKey) async -> CacheLookup<StoredJSON> {
+        await NoResultCache().lookupJSON(key)
     }
 
-    func store<Value: Encodable>(_ value: Value, for ticket: CacheTicket) async {}
+    func storeJSON(_ json: ByteBuffer, for ticket: CacheTicket) async {}
 
     func invalidate(_ scopes: [CacheScope]) async {
         invalidations.withLock { $0.append(scopes) }

@@ -172,7 +172,7 @@ import Testing
             environment: files.environment.merging(
                 [
                     "HOMERACK_HTTPS_LISTEN": "0.0.0.0:443", "HOMERACK_HTTP_LISTEN": "0.0.0.0:80",
-                    "HOMERACK_SERVER_NAME": "rack.example.org", "HOMERACK_BACKEND": "unix:/run/homerack/backend.sock",
+                    "HOMERACK_SERVER_NAME": "rack.example.org",
                     "HOMERACK_FRONTEND_ROOT": "/opt/frontend", "HOMERACK_ACCESS_LOG": "/var/log/homerack/access.log",
                 ]
             ) { $1 })
@@ -180,7 +180,9 @@ import Testing
         #expect(config.listeners[0].tls?.certificates[0].serverNames == ["rack.example.org", "www.rack.example.org"])
         #expect(config.listeners[1].httpsRedirect?.primaryName == "rack.example.org")
         #expect(config.listeners[1].httpsRedirect?.serverNames == ["rack.example.org", "www.rack.example.org"])
-        #expect(config.upstreams["backend"]?.servers.map(\.address) == [.unix(path: "/run/homerack/backend.sock")])
+        // One server per backend worker (deploy/homerack-backend.socket: 127.0.0.1:8001-8004).
+        #expect(
+            config.upstreams["backend"]?.servers.map(\.address) == (1...4).map { .tcp(host: "127.0.0.1", port: 8000 + $0) })
         var root = StaticConfig(root: "/opt/frontend")
         root.spaFallback = true
         #expect(config.routes.first?.action == .staticFiles(root))

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// The cache of the embedded default (no Redis URL): every lookup misses and nothing is stored,
 /// so every result is computed from the database and always current.
 public struct NoResultCache: ResultCache {
@@ -5,12 +7,12 @@ public struct NoResultCache: ResultCache {
 
     public init() {}
 
-    public func lookup<Value: Decodable>(_ key: CacheKey, as type: Value.Type) async -> CacheLookup<Value> {
+    public func lookupJSON(_ key: CacheKey) async -> CacheLookup<StoredJSON> {
         counters.count(.miss)
         return .miss(CacheTicket(key: key, storageKey: nil))
     }
 
-    public func store<Value: Encodable>(_ value: Value, for ticket: CacheTicket) async {}
+    public func storeJSON(_ json: ByteBuffer, for ticket: CacheTicket) async {}
 
     public func invalidate(_ scopes: [CacheScope]) async {}
 

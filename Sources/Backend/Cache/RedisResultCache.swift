@@ -95,7 +95,7 @@ public final class RedisResultCache: ResultCache {
 
     // MARK: ResultCache
 
-    public func lookup<Value: Decodable>(_ key: CacheKey, as type: Value.Type) async -> CacheLookup<Value> {
+    public func lookupJSON(_ key: CacheKey) async -> CacheLookup<StoredJSON> {
         let unstorable = CacheTicket(key: key, storageKey: nil)
         guard await sendPendingInvalidations(), let ticket = breaker.permit() else {
             counters.count(.bypass)
@@ -118,9 +118,9 @@ public final class RedisResultCache: ResultCache {
         let storable = CacheTicket(key: key, storageKey: storageKey)
         switch reply {
         case .string(let buffer):
-            if let value = decode(Value.self, from: buffer, key: key) {
+            if let json = Self.unwrap(buffer, parameters: key.parameters) {
                 counters.count(.hit)
-                return .hit(value)
+                return .hit(StoredJSON(json: json, ticket: storable))
             }
             // Unreadable or another key's (a hash collision): the recomputed value replaces it.
             counters.count(.miss)
@@ -135,18 +135,11 @@ public final class RedisResultCache: ResultCache {
         }
     }
 
-    public func store<Value: Encodable>(_ value: Value, for ticket: CacheTicket) async {
+    public func storeJSON(_ json: ByteBuffer, for ticket: CacheTicket) async {
         guard let storageKey = ticket.storageKey else { return }
         // An invalidation this worker owes Redis may make the ticket's generations stale.
         guard pendingScopes.withLock({ $0.isEmpty }) else { return }
-        let payload: Data
-        do {
-            payload = try JSONEncoder().encode(Envelope(parameters: ticket.key.parameters, value: value))
-        } catch {
-            counters.count(.error)
-            logger.debug("cache value not encodable", metadata: ["backend.cache.kind": "\(ticket.key.kind)"])
-            return
-        }
+        let payload = Self.wrap(json, parameters: ticket.key.parameters)
         guard let permit = breaker.permit() else { return }
         let ttl = ticket.key.ttl.components
         let milliseconds = max(1, ttl.seconds * 1000 + ttl.attoseconds / 1_000_000_000_000_000)
@@ -289,27 +282,27 @@ public final class RedisResultCache: ResultCache {
         namespace + key.name + ":" + generations.map(String.init).joined(separator: ".") + ":" + key.parametersHash
     }
 
-    fileprivate struct Envelope<Value> {
-        /// The key's full parameters, compared on read.
-        let parameters: String
-        let value: Value
-
-        enum CodingKeys: String, CodingKey {
-            case parameters = "p"
-            case value = "v"
-        }
+    /// A stored entry: `<length of the parameters>:<parameters><the result's JSON>`. The full
+    /// parameters are compared on read (a hash collision is a miss, never another request's
+    /// result), and the JSON after them is handed out as it is.
+    static func wrap(_ json: ByteBuffer, parameters: String) -> [UInt8] {
+        var payload = Array("\(parameters.utf8.count):\(parameters)".utf8)
+        payload.append(contentsOf: json.readableBytesView)
+        return payload
     }
 
-    private func decode<Value: Decodable>(_ type: Value.Type, from buffer: ByteBuffer, key: CacheKey) -> Value? {
-        do {
-            let envelope = try JSONDecoder().decode(Envelope<Value>.self, from: Data(buffer.readableBytesView))
-            return envelope.parameters == key.parameters ? envelope.value : nil
-        } catch {
-            // A value written by an older build, say: recomputed and replaced.
-            counters.count(.error)
-            logger.debug("cache entry not decodable", metadata: ["backend.cache.kind": "\(key.kind)"])
-            return nil
-        }
+    /// The JSON of an entry stored for `parameters`, or `nil` for another key's entry or one
+    /// written by an older build (recomputed and replaced).
+    static func unwrap(_ payload: ByteBuffer, parameters: String) -> ByteBuffer? {
+        let bytes = payload.readableBytesView
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")), colon - bytes.startIndex <= 10,
+            let length = Int(String(decoding: bytes[bytes.startIndex..<colon], as: UTF8.self)),
+            length >= 0, bytes.endIndex - colon - 1 >= length
+        else { return nil }
+        let parametersStart = colon + 1
+        let jsonStart = parametersStart + length
+        guard bytes[parametersStart..<jsonStart].elementsEqual(parameters.utf8) else { return nil }
+        return payload.getSlice(at: payload.readerIndex + (jsonStart - bytes.startIndex), length: bytes.endIndex - jsonStart)
     }
 
     private func failed(
@@ -322,6 +315,3 @@ public final class RedisResultCache: ResultCache {
         logger.debug("cache operation failed", metadata: metadata)
     }
 }
-
-extension RedisResultCache.Envelope: Encodable where Value: Encodable {}
-extension RedisResultCache.Envelope: Decodable where Value: Decodable {}

@@ -1,3 +1,6 @@
+import Foundation
+import NIOCore
+
 /// A cross-worker cache of computed results (thermal analyses, optimizations, searches), where
 /// failure is always a miss: no cache error ever fails a request.
 ///
@@ -10,18 +13,21 @@
 /// database commit and before answering; once it returns, no lookup on any worker returns a
 /// result computed before the write.
 public protocol ResultCache: Sendable {
-    /// Looks a result up.
-    /// - Parameters:
-    ///   - key: which result.
-    ///   - type: what it decodes to.
-    /// - Returns: the value, or a miss with the ticket to store a computed value with.
-    func lookup<Value: Decodable>(_ key: CacheKey, as type: Value.Type) async -> CacheLookup<Value>
+    /// Looks a result up, as the JSON it was stored as.
+    ///
+    /// Results are kept as the API's JSON (``JSONEncoder/api``), so a route that answers with the
+    /// result unchanged sends the stored bytes as they are, without decoding and re-encoding them
+    /// (``cachedJSON(_:compute:)``; decoding a large layout cost more than reading it from the
+    /// database). ``lookup(_:as:)`` decodes them for callers that change the result.
+    /// - Parameter key: which result.
+    /// - Returns: the stored JSON, or a miss with the ticket to store a computed value with.
+    func lookupJSON(_ key: CacheKey) async -> CacheLookup<StoredJSON>
 
     /// Stores a result computed after a miss.
     /// - Parameters:
-    ///   - value: the result, stored as JSON for the key's TTL.
+    ///   - json: the result as the API's JSON, stored for the key's TTL.
     ///   - ticket: from the miss.
-    func store<Value: Encodable>(_ value: Value, for ticket: CacheTicket) async
+    func storeJSON(_ json: ByteBuffer, for ticket: CacheTicket) async
 
     /// Makes every result that depends on any of `scopes` unreachable, for every worker.
     /// - Parameter scopes: what a write changed.
@@ -35,6 +41,31 @@ public protocol ResultCache: Sendable {
 }
 
 extension ResultCache {
+    /// Looks a result up and decodes it.
+    /// - Parameters:
+    ///   - key: which result.
+    ///   - type: what it decodes to.
+    /// - Returns: the value, or a miss with the ticket to store a computed value with. A stored
+    ///   value that no longer decodes (written by another build) is a miss that is not stored.
+    public func lookup<Value: Decodable>(_ key: CacheKey, as type: Value.Type) async -> CacheLookup<Value> {
+        switch await lookupJSON(key) {
+        case .hit(let stored):
+            // A value another build wrote in another shape: recomputed, and replaced.
+            guard let value = try? JSONDecoder().decode(Value.self, from: stored.json) else {
+                return .miss(stored.ticket)
+            }
+            return .hit(value)
+        case .miss(let ticket):
+            return .miss(ticket)
+        }
+    }
+
+    /// Stores a result computed after a miss, encoded as the API's JSON.
+    public func store<Value: Encodable>(_ value: Value, for ticket: CacheTicket) async {
+        guard ticket.storageKey != nil, let json = try? JSONEncoder.api.encode(value) else { return }
+        await storeJSON(ByteBuffer(bytes: json), for: ticket)
+    }
+
     /// The cached result for `key`, or `compute()`'s, which is then stored.
     /// - Parameters:
     ///   - key: which result.
@@ -57,9 +88,38 @@ extension ResultCache {
         }
     }
 
+    /// The cached result for `key` as the API's JSON, or `compute()`'s, encoded and stored: for
+    /// routes that answer with the result unchanged.
+    /// - Throws: what `compute` or encoding throws; cache failures are misses.
+    public func cachedJSON<Value: Encodable>(
+        _ key: CacheKey,
+        compute: () async throws -> Value
+    ) async throws -> ByteBuffer {
+        switch await lookupJSON(key) {
+        case .hit(let stored):
+            return stored.json
+        case .miss(let ticket):
+            let json = ByteBuffer(bytes: try JSONEncoder.api.encode(try await compute()))
+            await storeJSON(json, for: ticket)
+            return json
+        }
+    }
+
     /// Invalidates one scope.
     public func invalidate(_ scope: CacheScope) async {
         await invalidate([scope])
+    }
+}
+
+/// A result found by ``ResultCache/lookupJSON(_:)``: its JSON, and the ticket that replaces it
+/// should the caller find it unusable.
+public struct StoredJSON: Sendable {
+    public let json: ByteBuffer
+    public let ticket: CacheTicket
+
+    public init(json: ByteBuffer, ticket: CacheTicket) {
+        self.json = json
+        self.ticket = ticket
     }
 }
 

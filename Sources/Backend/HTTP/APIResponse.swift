@@ -6,10 +6,12 @@ import Hummingbird
 public enum APIResponse {
     /// `value` as JSON with `status`.
     public static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
-        let data = try JSONEncoder.api.encode(value)
-        return Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        json(encoded: ByteBuffer(bytes: try JSONEncoder.api.encode(value)), status: status)
+    }
+
+    /// JSON already encoded by ``JSONEncoder/api`` (a cached result), sent as it is.
+    public static func json(encoded json: ByteBuffer, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: json))
     }
 
     /// 201 with the created record.

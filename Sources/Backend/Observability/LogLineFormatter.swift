@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServerSupport
 
 /// Renders one log message as a JSON object or a text line, every string passed through
 /// ``Redaction`` (message, metadata values, error descriptions), so a password that reaches a
@@ -20,16 +21,16 @@ enum LogLineFormatter {
     ) -> String {
         var line = "{"
         line += "\"time\":"
-        appendString(Timestamp.string(from: time), to: &line)
+        appendJSONString(Timestamp.string(from: time), to: &line)
         line += ",\"level\":"
-        appendString(level.rawValue, to: &line)
+        appendJSONString(level.rawValue, to: &line)
         line += ",\"logger\":"
-        appendString(label, to: &line)
+        appendJSONString(label, to: &line)
         line += ",\"message\":"
-        appendString(Redaction.redact(message), to: &line)
+        appendJSONString(Redaction.redact(message), to: &line)
         for key in metadata.keys.sorted() {
             line += ","
-            appendString(fixedKeys.contains(key) ? "metadata.\(key)" : key, to: &line)
+            appendJSONString(fixedKeys.contains(key) ? "metadata.\(key)" : key, to: &line)
             line += ":"
             appendValue(metadata[key]!, to: &line)
         }
@@ -52,18 +53,18 @@ enum LogLineFormatter {
     private static func appendValue(_ value: Logger.MetadataValue, to line: inout String) {
         switch value {
         case .string(let text):
-            appendString(Redaction.redact(text), to: &line)
+            appendJSONString(Redaction.redact(text), to: &line)
         case .stringConvertible(let convertible):
             if let literal = jsonLiteral(convertible) {
                 line += literal
             } else {
-                appendString(Redaction.redact(convertible.description), to: &line)
+                appendJSONString(Redaction.redact(convertible.description), to: &line)
             }
         case .dictionary(let dictionary):
             line += "{"
             for (index, key) in dictionary.keys.sorted().enumerated() {
                 if index > 0 { line += "," }
-                appendString(key, to: &line)
+                appendJSONString(key, to: &line)
                 line += ":"
                 appendValue(dictionary[key]!, to: &line)
             }
@@ -90,28 +91,6 @@ enum LogLineFormatter {
         }
     }
 
-    /// `text` as a JSON string, escaped as RFC 8259 requires.
-    static func appendString(_ text: String, to line: inout String) {
-        line += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": line += "\\\""
-            case "\\": line += "\\\\"
-            case "\n": line += "\\n"
-            case "\r": line += "\\r"
-            case "\t": line += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    let hex = String(scalar.value, radix: 16)
-                    line += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    line.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        line += "\""
-    }
-
     // MARK: Text
 
     private static func textValue(_ value: Logger.MetadataValue) -> String {
@@ -134,7 +113,7 @@ enum LogLineFormatter {
         let plain = !text.isEmpty && !text.unicodeScalars.contains { " \"=\n\r\t".unicodeScalars.contains($0) }
         if plain { return text }
         var quoted = ""
-        appendString(text, to: &quoted)
+        appendJSONString(text, to: &quoted)
         return quoted
     }
 }

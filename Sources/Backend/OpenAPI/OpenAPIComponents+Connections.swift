@@ -14,7 +14,8 @@ extension OpenAPIComponents {
             "to_port": S.string().nullable,
             "cable_type": S.enumeration(CableType.self, default: .cat6),
             "cable_length_m": S.number(
-                minimum: 0, "Metres; estimated when left out and both ends are placed in one rack."
+                0...Connection.maximumCableLengthM,
+                "Metres; estimated when left out and both ends are placed in one rack."
             ).nullable,
             "routing_path": S.enumeration(RoutingPath.self, default: .direct),
             "notes": S.string().nullable,

@@ -12,10 +12,12 @@ extension OpenAPIComponents {
             "depth_mm": S.number(0...1500).nullable,
             "weight_kg": S.number(0...500).nullable,
             "power_watts": S.number(0...10_000).nullable,
-            "heat_output_btu": S.number(minimum: 0, "BTU/hr.").nullable,
+            "heat_output_btu": S.number(0...DeviceSpecification.maximumHeatOutputBTU, "BTU/hr.").nullable,
             "airflow_pattern": airflow,
             "max_operating_temp_c": S.number(-20...100).nullable,
-            "typical_ports": S.map(S.integer(), "Port kind to count, e.g. `{\"1GbE\": 24}`.").nullable,
+            "typical_ports": S.map(
+                S.integer(0...DeviceSpecification.maximumPortCount), "Port kind to count, e.g. `{\"1GbE\": 24}`."
+            ).nullable,
             "mounting_type": S.string().nullable,
         ]
     }

@@ -54,7 +54,9 @@ enum OpenAPIComponents {
                 "field": S.string(
                     "The field's JSON name; nested ones dotted (`weights.cable`), `body` for the whole body."),
                 "message": S.string(),
-                "type": S.string("A stable kind: `missing`, `greater_than_equal`, `string_too_long`, `int_parsing`..."),
+                "type": S.string(
+                    "A stable kind: `missing`, `greater_than_equal`, `string_too_long`, `int_parsing`, "
+                        + "`string_pattern_mismatch` (a string holding U+0000)..."),
             ],
             required: ["field", "message", "type"]),
     ]

@@ -46,7 +46,9 @@ public enum OpenAPIDocument {
 
         Every response carries `X-Request-ID`. Every error, whatever its status, has one body: \
         `ErrorEnvelope`, whose `error.request_id` repeats that header and whose 422s list each \
-        field at fault.
+        field at fault. Body fields are held to the ranges their schemas give (`minimum`, \
+        `maximum`, lengths), and a string anywhere in a request body that contains U+0000 (NUL) \
+        is refused with 422 (`string_pattern_mismatch`): neither database stores it faithfully.
 
         Writes (POST, PUT, DELETE) need `Authorization: Bearer <token>` only when the server is \
         configured with write tokens; by default they are open.

@@ -36,10 +36,10 @@ struct RackRoutes {
         }
         api.get("racks/{id}/layout") { _, context in
             let id = try context.id()
-            let layout = try await services.cache.cached(.layout(rack: id)) {
+            let json = try await services.cache.cachedJSON(.layout(rack: id)) {
                 try await services.store.layout(rackID: id)
             }
-            return try APIResponse.json(layout)
+            return APIResponse.json(encoded: json)
         }
     }
 }

@@ -40,10 +40,10 @@ struct SpecificationRoutes {
         }
         api.get("device-specs/{id}") { _, context in
             let id = try context.id()
-            let specification = try await services.cache.cached(.specification(id: id)) {
+            let json = try await services.cache.cachedJSON(.specification(id: id)) {
                 try await services.store.specification(id: id)
             }
-            return try APIResponse.json(specification)
+            return APIResponse.json(encoded: json)
         }
         api.post("device-specs") { request, context in
             let body = try await RecordInput.object(request, context: context)

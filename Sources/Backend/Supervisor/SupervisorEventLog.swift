@@ -1,4 +1,5 @@
 import Foundation
+import ServerSupport
 
 /// Writes the supervisor's lifecycle events (worker start, exit with reason and status, recycle,
 /// kill, reload, shutdown) as JSON lines, one object per line, for log shippers and for the
@@ -42,13 +43,20 @@ public final class SupervisorEventLog: Sendable {
 
     /// Writes an event the state machines do not produce (the metrics address, an error).
     public func write(event: String, level: String = "info", fields: [(String, JSONField)] = []) {
-        var line = "{"
-        line += "\"ts\":\(Self.quote(clock().formatted(Self.timestampStyle)))"
-        line += ",\"level\":\(Self.quote(level)),\"logger\":\"backend.supervisor\",\"event\":\(Self.quote(event))"
+        var line = "{\"ts\":"
+        appendJSONString(clock().formatted(Self.timestampStyle), to: &line)
+        line += ",\"level\":"
+        appendJSONString(level, to: &line)
+        line += ",\"logger\":\"backend.supervisor\",\"event\":"
+        appendJSONString(event, to: &line)
         for (key, value) in fields {
-            line += ",\(Self.quote(key)):\(value.json)"
+            line += ","
+            appendJSONString(key, to: &line)
+            line += ":"
+            value.append(to: &line)
         }
-        sink(line + "}\n")
+        line += "}\n"
+        sink(line)
     }
 
     /// A JSON value in a log line.
@@ -57,11 +65,12 @@ public final class SupervisorEventLog: Sendable {
         case int(Int)
         case double(Double)
 
-        var json: String {
+        /// Appends the value as JSON; a non-finite number, which JSON cannot hold, as `null`.
+        func append(to line: inout String) {
             switch self {
-            case .string(let text): SupervisorEventLog.quote(text)
-            case .int(let number): String(number)
-            case .double(let number): number.isFinite ? String(number) : "null"
+            case .string(let text): appendJSONString(text, to: &line)
+            case .int(let number): line += String(number)
+            case .double(let number): line += number.isFinite ? String(number) : "null"
             }
         }
     }
@@ -116,23 +125,5 @@ public final class SupervisorEventLog: Sendable {
         case .shutdownFinished:
             return ("shutdown_finished", "info", [])
         }
-    }
-
-    static func quote(_ text: String) -> String {
-        var quoted = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": quoted += "\\\""
-            case "\\": quoted += "\\\\"
-            case "\n": quoted += "\\n"
-            case "\r": quoted += "\\r"
-            case "\t": quoted += "\\t"
-            case _ where scalar.value < 0x20:
-                quoted += String(format: "\\u%04x", scalar.value)
-            default:
-                quoted.unicodeScalars.append(scalar)
-            }
-        }
-        return quoted + "\""
     }
 }

@@ -1,3 +1,5 @@
+import ServerSupport
+
 /// "Did you mean" for misspelt keys and names.
 ///
 /// A typo in a key would otherwise only say "unknown key"; pointing at the intended key (or
@@ -46,7 +48,7 @@ enum ConfigSuggestion {
         if let match = candidates.first(where: { normalize($0) == normalizedWord }) { return match }
         var best: (candidate: String, distance: Int)?
         for candidate in candidates {
-            let distance = editDistance(normalizedWord, normalize(candidate))
+            let distance = optimalStringAlignmentDistance(normalizedWord, normalize(candidate))
             let allowed = max(1, min(normalizedWord.count, candidate.count) / 3)
             if distance <= allowed, distance < (best?.distance ?? .max) { best = (candidate, distance) }
         }
@@ -70,27 +72,5 @@ enum ConfigSuggestion {
 
     private static func normalize(_ word: String) -> [Character] {
         Array(word.lowercased().filter { $0 != "_" && $0 != "-" && $0 != " " })
-    }
-
-    /// Optimal string alignment distance: insertions, deletions, substitutions and swaps of
-    /// two neighbours each cost 1 (`backlgo` is one step from `backlog`).
-    private static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previousPrevious = [Int](repeating: 0, count: b.count + 1)
-        var previous = Array(0...b.count)
-        var current = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                let cost = a[i - 1] == b[j - 1] ? 0 : 1
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
-                    current[j] = min(current[j], previousPrevious[j - 2] + 1)
-                }
-            }
-            (previousPrevious, previous, current) = (previous, current, previousPrevious)
-        }
-        return previous[b.count]
     }
 }

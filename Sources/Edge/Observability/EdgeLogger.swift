@@ -1,4 +1,5 @@
 import Foundation
+import ServerSupport
 
 /// The error log: JSON lines with a level, a time, a message and flat metadata.
 public struct EdgeLogger: Sendable {
@@ -25,7 +26,8 @@ public struct EdgeLogger: Sendable {
     func with(label: String) -> EdgeLogger { EdgeLogger(sink: sink, level: level, label: label) }
 }
 
-/// Builds one JSON object on one line, escaping strings as RFC 8259 requires.
+/// Builds one JSON object on one line, escaping strings as RFC 8259 requires
+/// (``appendJSONString(_:to:)``, straight into the line).
 struct JSONLine {
     private var text = "{"
     private var first = true
@@ -33,7 +35,7 @@ struct JSONLine {
     mutating func add(_ key: String, _ value: String) {
         separator()
         text += "\"\(key)\":"
-        appendString(value)
+        appendJSONString(value, to: &text)
     }
 
     mutating func add(_ key: String, _ value: Int) {
@@ -53,27 +55,6 @@ struct JSONLine {
 
     private mutating func separator() {
         if first { first = false } else { text += "," }
-    }
-
-    private mutating func appendString(_ value: String) {
-        text += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    let hex = String(scalar.value, radix: 16)
-                    text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    text.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        text += "\""
     }
 }
 

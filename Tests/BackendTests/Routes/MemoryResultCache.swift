@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Synchronization
 
 @testable import Backend
@@ -14,7 +15,7 @@ import Synchronization
 final class MemoryResultCache: ResultCache {
     private struct State {
         var generations: [CacheScope: Int] = [:]
-        var entries: [String: Data] = [:]
+        var entries: [String: ByteBuffer] = [:]
         var hits = 0
         var misses = 0
         var stores = 0
@@ -32,24 +33,24 @@ final class MemoryResultCache: ResultCache {
     /// Every `invalidate` call's scopes, in order.
     var invalidations: [[CacheScope]] { state.withLock { $0.invalidations } }
 
-    func lookup<Value: Decodable>(_ key: CacheKey, as type: Value.Type) async -> CacheLookup<Value> {
+    func lookupJSON(_ key: CacheKey) async -> CacheLookup<StoredJSON> {
         let (storageKey, data) = state.withLock { state in
             let generations = ([CacheScope.all] + key.scopes).map { "\($0)=\(state.generations[$0, default: 0])" }
             let storageKey = "\(key.name)|\(key.parameters)|\(generations.joined(separator: ","))"
             return (storageKey, state.entries[storageKey])
         }
-        if let data, let value = try? JSONDecoder().decode(Value.self, from: data) {
+        if let data {
             state.withLock { $0.hits += 1 }
-            return .hit(value)
+            return .hit(StoredJSON(json: data, ticket: CacheTicket(key: key, storageKey: storageKey)))
         }
         state.withLock { $0.misses += 1 }
         return .miss(CacheTicket(key: key, storageKey: storageKey))
     }
 
-    func store<Value: Encodable>(_ value: Value, for ticket: CacheTicket) async {
-        guard let storageKey = ticket.storageKey, let data = try? JSONEncoder().encode(value) else { return }
+    func storeJSON(_ json: ByteBuffer, for ticket: CacheTicket) async {
+        guard let storageKey = ticket.storageKey else { return }
         state.withLock {
-            $0.entries[storageKey] = data
+            $0.entries[storageKey] = json
             $0.stores += 1
         }
     }
