@@ -12,7 +12,7 @@ struct AnalysisRoutes {
         let optimizer = RackOptimizationService(store: services.store, cache: services.cache)
 
         api.get("racks/{id}/thermal-analysis") { _, context in
-            try APIResponse.json(try await thermal.analysis(rackID: try context.id()))
+            APIResponse.json(encoded: try await thermal.analysisJSON(rackID: try context.id()))
         }
         api.post("racks/{id}/optimize") { request, context in
             let rackID = try context.id()
