@@ -29,10 +29,12 @@ def call(method, path, body=None):
         return json.loads(response.read() or b"null")
 
 
+# Specifications are unique by brand and model: a per-run brand lets runs share a database.
+BRAND = f"Bench {os.getpid()}"
 specs = []
 for index, (height, watts) in enumerate([(1, 150), (2, 450), (1, 80), (2, 900), (1, 300), (4, 1200)]):
     specs.append(call("POST", "/api/device-specs", {
-        "brand": "Bench", "model": f"Model {index}", "height_u": height, "power_watts": watts,
+        "brand": BRAND, "model": f"Model {index}", "height_u": height, "power_watts": watts,
         "weight_kg": 8 + 4 * height, "depth_mm": 600,
         "airflow_pattern": "front_to_back", "width_type": '19"'}))
 
