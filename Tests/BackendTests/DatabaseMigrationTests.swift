@@ -26,7 +26,10 @@ struct DatabaseMigrationTests {
         switch kind {
         case .sqlite:
             reports = try await TestDatabases.withTemporaryDirectory { directory in
-                let configuration = SQLiteDatabase.Configuration.dataDirectory(directory)
+                var configuration = SQLiteDatabase.Configuration.dataDirectory(directory)
+                // The second waits for the first's migration under SQLite's write lock; on a
+                // loaded machine that can outlast the default 5 s busy timeout.
+                configuration.busyTimeout = .seconds(60)
                 async let first = SQLiteDatabase.open(configuration, logger: TestDatabases.quietLogger)
                 async let second = SQLiteDatabase.open(configuration, logger: TestDatabases.quietLogger)
                 let (a, b) = try await (first, second)

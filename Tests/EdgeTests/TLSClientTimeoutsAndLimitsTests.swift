@@ -14,14 +14,16 @@ struct TLSClientTimeoutsAndLimitsTests {
         var config = try TLSTestConfig.make(
             upstream: upstream,
             listeners: [TLSTestConfig.https(certificates: [a.config(serverNames: ["a.test"])]), TLSTestConfig.plain()])
-        config.timeouts.header = .seconds(1)
+        // Short enough to wait for, long enough that a client on a fully loaded machine (the
+        // whole suite runs in parallel on two cores) still sends its bytes before it fires.
+        config.timeouts.header = .seconds(3)
         return config
     }
 
     @Test func aTcpClientThatNeverStartsTheHandshakeIsClosedAfterTheHeaderTimeout() async throws {
         try await withTLSEdge(Self.shortHeaderTimeout) { edge, _, _ in
             let silent = try await TLSTestConnection.connect(port: try edge.port(0), tls: nil, raw: true)
-            try await tlsEventually("the edge to close a connection that never sent a ClientHello", timeout: .seconds(4)) {
+            try await tlsEventually("the edge to close a connection that never sent a ClientHello", timeout: .seconds(15)) {
                 silent.isClosed
             }
             await silent.close()
@@ -38,7 +40,7 @@ struct TLSClientTimeoutsAndLimitsTests {
             let idle = try await TLSTestConnection.connect(port: try edge.port(listener), tls: tls, raw: true)
             do {
                 try await tlsEventually(
-                    "the edge to close a \(listener == 0 ? "TLS" : "plain") connection with no request", timeout: .seconds(4)
+                    "the edge to close a \(listener == 0 ? "TLS" : "plain") connection with no request", timeout: .seconds(15)
                 ) { idle.isClosed }
             } catch {
                 Issue.record("\(error)")
@@ -57,7 +59,7 @@ struct TLSClientTimeoutsAndLimitsTests {
                 try await tlsEventually(
                     "a 408 and a close on a \(listener == 0 ? "TLS" : "plain") connection whose head never ends",
                     // Far above the header timeout: under a full parallel test run the loopback
-                    // edge can be descheduled for seconds (this failed twice at 4 s in CI-like runs).
+                    // edge can be descheduled for seconds.
                     timeout: .seconds(15)
                 ) { slow.isClosed }
             } catch {
