@@ -86,12 +86,15 @@ struct DatabaseDriverTests {
                 .init(path: holder.path, busyTimeout: .milliseconds(100)), logger: TestDatabases.quietLogger)
             let insert = "INSERT INTO device_types (name, slug, created_at, updated_at) VALUES (?, ?, 'now', 'now')"
 
+            // The holder keeps its transaction open until told, not for a fixed time: on a loaded
+            // machine a fixed hold could end before the other writers even start.
             let (locked, signalLocked) = AsyncStream<Void>.makeStream()
+            let (released, release) = AsyncStream<Void>.makeStream()
             let writer = Task {
                 _ = try await holder.transaction { db in
                     try await db.execute(insert, [.text("first"), .text("first")])
                     signalLocked.yield()
-                    try await Task.sleep(for: .milliseconds(400))
+                    for await _ in released { break }
                 }
             }
             for await _ in locked { break }
@@ -100,7 +103,10 @@ struct DatabaseDriverTests {
                 try await impatient.execute(insert, [.text("third"), .text("third")])
             }
             // …and otherwise waits for the transaction to commit rather than failing.
-            try await patient.execute(insert, [.text("second"), .text("second")])
+            let second = Task { try await patient.execute(insert, [.text("second"), .text("second")]) }
+            try await Task.sleep(for: .milliseconds(200))
+            release.yield()
+            _ = try await second.value
             try await writer.value
             let names = try await holder.query("SELECT name FROM device_types ORDER BY id", []).map {
                 try $0.string("name")
