@@ -194,15 +194,24 @@ public final class EdgeServer: Sendable {
         let activity = ClientActivity()
         let sync = channel.pipeline.syncOperations
         try sync.addHandler(ClientActivityHandler(activity: activity))
-        // Outbound header validation is off: every header written was parsed by llhttp (which
-        // refuses CR, LF and NUL) or comes from the validated configuration and the edge itself.
-        try sync.configureHTTPServerPipeline(
-            withPipeliningAssistance: true, withErrorHandling: false, withOutboundHeaderValidation: false)
-        if state.runtime.compresses { try sync.addHandler(CompressionMarker.makeCompressor()) }
+        let output: ResponseWriter.Output
+        if state.runtime.compresses {
+            // The compressor works on HTTP parts, so NIO's encoder serializes after it. Outbound
+            // header validation is off: every header written was parsed by llhttp (which refuses
+            // CR, LF and NUL) or comes from the validated configuration and the edge itself.
+            try sync.configureHTTPServerPipeline(
+                withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false)
+            try sync.addHandler(CompressionMarker.makeCompressor())
+            output = .parts(compressor: true)
+        } else {
+            // ``ClientHandler`` serializes its responses itself (see ``ResponseWriter``).
+            try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+            output = .bytes
+        }
         try sync.addHandler(
             ClientHandler(
                 state: state, loop: state.loop(for: channel.eventLoop), activity: activity, peer: peer, scheme: scheme,
-                httpsRedirect: httpsRedirect))
+                output: output, httpsRedirect: httpsRedirect))
     }
 
     /// HTTP/2: each stream gets the HTTP/1-shaped codec and its own ``ClientHandler``, so every
@@ -232,11 +241,12 @@ public final class EdgeServer: Sendable {
             streamChannel.eventLoop.makeCompletedFuture {
                 let streamSync = streamChannel.pipeline.syncOperations
                 try streamSync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
-                if state.runtime.compresses { try streamSync.addHandler(CompressionMarker.makeCompressor()) }
+                let compresses = state.runtime.compresses
+                if compresses { try streamSync.addHandler(CompressionMarker.makeCompressor()) }
                 try streamSync.addHandler(
                     ClientHandler(
                         state: state, loop: state.loop(for: streamChannel.eventLoop), activity: ClientActivity(), peer: peer,
-                        scheme: "https", mode: .http2Stream))
+                        scheme: "https", mode: .http2Stream, output: .parts(compressor: compresses)))
             }
         }
         try sync.addHandler(manager)

@@ -8,12 +8,14 @@ import NIOPosix
 /// body size, route, rate limit), answers it locally or proxies it to an upstream server with
 /// the body streamed both ways under backpressure, and enforces the client timeouts.
 ///
-/// One request at a time: `HTTPServerPipelineHandler` ahead of it holds pipelined requests back
-/// until the response to the previous one has ended. All state lives on the channel's event
-/// loop, the upstream connection's included, so there is no locking here.
+/// One request at a time: parts of a pipelined next request that arrive while the current one is
+/// still being answered are held (and reading stops) until its response has ended. Responses
+/// leave through a ``ResponseWriter``. All state lives on the channel's event loop, the upstream
+/// connection's included, so there is no locking here.
 final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
+    /// Unused: responses leave through the ``ResponseWriter`` as bytes or as parts.
     typealias OutboundOut = HTTPServerResponsePart
 
     /// Where the handler is in the life of the current request.
@@ -53,6 +55,14 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var readsPaused = false
     private var readPending = false
     private var quiescing = false
+    private var writer: ResponseWriter
+    /// The method of the request being answered (a HEAD's answer carries no body).
+    private var requestMethod: HTTPMethod = .GET
+    /// Parts of pipelined requests that arrived while the current one was still being answered.
+    private var pipelined = CircularBuffer<HTTPServerRequestPart>()
+    /// Reads stop while pipelined parts wait.
+    private var pipelineHold = false
+    private var releasingPipelined = false
 
     /// What kind of channel this handler serves.
     enum Mode {
@@ -68,9 +78,10 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     init(
         state: EdgeState, loop: LoopContext, activity: ClientActivity, peer: ClientKey, scheme: String, mode: Mode = .http1,
-        httpsRedirect: HTTPSRedirect? = nil
+        output: ResponseWriter.Output, httpsRedirect: HTTPSRedirect? = nil
     ) {
         self.mode = mode
+        self.writer = ResponseWriter(output: output)
         self.httpsRedirect = httpsRedirect
         self.state = state
         self.loop = loop
@@ -151,8 +162,9 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
-            // Shutdown: finish the request in progress, then close (the pipeline handler closes idle ones).
+            // Shutdown: finish the request in progress, then close; an idle connection closes now.
             quiescing = true
+            if mode == .http1, case .awaitingHead = current, pipelined.isEmpty { close() }
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -185,7 +197,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Reads and backpressure
 
     func read(context: ChannelHandlerContext) {
-        if readsPaused {
+        if readsPaused || pipelineHold {
             readPending = true
         } else {
             context.read()
@@ -195,7 +207,11 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Stops or resumes reading from the client (while an upstream connects, or cannot take more).
     func setReadsPaused(_ paused: Bool) {
         readsPaused = paused
-        if !paused, readPending {
+        resumeReadIfWanted()
+    }
+
+    private func resumeReadIfWanted() {
+        if !readsPaused, !pipelineHold, readPending {
             readPending = false
             context.read()
         }
@@ -223,6 +239,43 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
+        if !pipelined.isEmpty || holdsNextRequest {
+            pipelined.append(part)
+            pipelineHold = true
+            return
+        }
+        handle(part)
+    }
+
+    /// Whether the current request has been read whole while its answer is still going out, so
+    /// that what arrives now belongs to the next one.
+    private var holdsNextRequest: Bool {
+        switch current {
+        case .awaitingHead, .closing: false
+        case .local(let requestEnded, _, _): requestEnded
+        case .proxying(let exchange), .delayed(let exchange): exchange.requestEnded
+        }
+    }
+
+    /// Takes the held parts of pipelined requests, once the connection waits for a head again.
+    private func releasePipelined() {
+        guard !releasingPipelined else { return }  // a local answer inside the loop comes back here
+        releasingPipelined = true
+        defer { releasingPipelined = false }
+        while !holdsNextRequest, let part = pipelined.popFirst() {
+            if case .closing = current {
+                pipelined.removeAll()
+                break
+            }
+            handle(part)
+        }
+        if pipelined.isEmpty, pipelineHold {
+            pipelineHold = false
+            resumeReadIfWanted()
+        }
+    }
+
+    private func handle(_ part: HTTPServerRequestPart) {
         switch (current, part) {
         case (.awaitingHead, .head(let head)):
             waitTimer.disarm()
@@ -253,6 +306,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let runtime = state.runtime
         let started = NIODeadline.now()
         currentRequestKeepAlive = head.isKeepAlive
+        requestMethod = head.method
         let requestID = requestID(for: head)
         let client = peerTrusted
             ? ClientAddress.resolve(peer: peer, forwardedFor: head.headers["x-forwarded-for"].map { Substring($0) }, trusted: runtime.config.trustedProxies)
@@ -332,11 +386,12 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
             if head.headers["expect"].contains(where: { $0.lowercased() == "100-continue" }) {
                 // The edge wants the body (it passed every check), so it says so itself. Written
-                // below the HTTP layer: an interim head would confuse the compressor's request queue.
+                // below the HTTP layer: an interim head would confuse the compressor's request queue
+                // (and the writer's framing).
                 activity.writeRaw?(context.channel.allocator.buffer(string: "HTTP/1.1 100 Continue\r\n\r\n"))
             }
             let exchange = Exchange(
-                handler: self, runtime: runtime, route: route, cluster: cluster, head: head, client: client,
+                handler: self, runtime: runtime, route: route, cluster: cluster, head: head, hasBody: hasBody, client: client,
                 requestID: requestID, record: record, peerText: peerText, peerTrusted: peerTrusted, scheme: scheme)
             // Reads pause only for a body, which must wait for the upstream connection; a
             // bodiless request is already complete (and the pipeline handler holds the next one).
@@ -401,19 +456,21 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         return keepAlive
     }
 
-    private func writeLocal(head: HTTPResponseHead, body: LocalBody, record: AccessRecord, runtime: EdgeRuntime) {
+    private func writeLocal(
+        head: HTTPResponseHead, body: LocalBody, record: AccessRecord, runtime: EdgeRuntime, compressible: Bool = false
+    ) {
         var record = record
         record.status = Int(head.status.code)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        writeResponseHead(status: head.status, version: head.version, headers: head.headers, compressible: compressible)
         var handle: NIOFileHandle?
         switch body {
         case .buffer(let buffer):
             record.bytesOut = buffer.readableBytes
-            if buffer.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil) }
+            if buffer.readableBytes > 0 { writer.writeBody(.byteBuffer(buffer), context: context) }
         case .file(let region, let fileHandle):
             record.bytesOut = region.readableBytes
             handle = fileHandle
-            context.write(wrapOutboundOut(.body(.fileRegion(region))), promise: nil)
+            writer.writeBody(.fileRegion(region), context: context)
         case .fileChunks(let fileHandle, let size):
             record.bytesOut = size
             let eventLoop = context.eventLoop
@@ -424,10 +481,13 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 eventLoop: eventLoop
             ) { chunk in
                 let handler = bound.value
-                guard handler.context.channel.isActive else {
+                guard let context = handler.context, context.channel.isActive else {
                     return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
                 }
-                return handler.context.writeAndFlush(handler.wrapOutboundOut(.body(.byteBuffer(chunk))))
+                let written = eventLoop.makePromise(of: Void.self)
+                handler.writer.writeBody(.byteBuffer(chunk), context: context, promise: written)
+                handler.writer.flush(context: context)
+                return written.futureResult
             }.assumeIsolated().whenComplete { [weak self] result in
                 try? fileHandle.close()
                 guard let self else { return }
@@ -448,25 +508,27 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// written, since that write can deliver the next pipelined request.
     private func endLocal(record: AccessRecord, runtime: EdgeRuntime, handle: NIOFileHandle?) {
         finishRecord(record, runtime: runtime)
+        let closeFile: ((Result<Void, any Error>) -> Void)? = handle.map { handle in { _ in try? handle.close() } }
         guard case .local(let requestEnded, _, let keepAlive) = current else {
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in try? handle?.close() }
+            endResponse(then: closeFile)
             return
         }
         if !keepAlive || (requestEnded && quiescing) {
             current = .closing
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { [weak self] _ in
-                try? handle?.close()
+            endResponse { [weak self] result in
+                closeFile?(result)
                 self?.close()
             }
         } else if requestEnded {
             current = .awaitingHead
             setReadsPaused(false)
             startWaitingForHead(first: false)
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in try? handle?.close() }
+            endResponse(then: closeFile)
+            releasePipelined()
         } else {
             // The request body is still arriving (and dropped); its `.end` moves the connection on.
             current = .local(requestEnded: false, responseEnded: true, keepAlive: keepAlive)
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in try? handle?.close() }
+            endResponse(then: closeFile)
         }
     }
 
@@ -524,6 +586,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             headers.add(name: "Last-Modified", value: lastModified)
             decorations(for: route, runtime).apply(to: &headers, requestID: record.requestID)
             headers.setKeepAlive(keepAlive)
+            let compressible = route.config.compress && MediaTypes.isCompressible(contentType) && request.method == .GET
             if StaticPath.isNotModified(
                 ifNoneMatch: request.headers.first(name: "if-none-match"),
                 ifModifiedSince: request.headers.first(name: "if-modified-since"), entityTag: entityTag,
@@ -536,11 +599,10 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             headers.add(name: "Content-Length", value: String(size))
             switch content {
             case .bytes(let bytes):
-                if route.config.compress, MediaTypes.isCompressible(contentType), request.method == .GET {
-                    headers.add(name: CompressionMarker.header, value: "1")
-                }
                 let body: LocalBody = request.method == .HEAD ? .none : .buffer(allocator.buffer(bytes: bytes))
-                writeLocal(head: HTTPResponseHead(version: .http1_1, status: .ok, headers: headers), body: body, record: record, runtime: runtime)
+                writeLocal(
+                    head: HTTPResponseHead(version: .http1_1, status: .ok, headers: headers), body: body, record: record, runtime: runtime,
+                    compressible: compressible)
             case .handle(let handle):
                 let responseHead = HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)
                 if request.method == .HEAD {
@@ -561,6 +623,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             current = .awaitingHead
             setReadsPaused(false)
             startWaitingForHead(first: false)
+            releasePipelined()
         } else {
             close()
         }
@@ -584,9 +647,9 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let (head, body) = response.parts(
             decorations: decorations(for: nil, runtime), requestID: id, keepAlive: false, allocator: context.channel.allocator)
         current = .closing
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { [weak self] _ in self?.close() }
+        writeResponseHead(status: head.status, version: head.version, headers: head.headers)
+        writer.writeBody(.byteBuffer(body), context: context)
+        endResponse { [weak self] _ in self?.close() }
     }
 
     // MARK: Called by the exchange
@@ -598,9 +661,8 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         return route?.decorations ?? runtime.baseDecorations
     }
 
-    /// The upstream response ended: writes its end and moves the connection on. The state
-    /// changes before the write, because writing the end lets the pipeline handler deliver a
-    /// pipelined next request at once, inside that call.
+    /// The upstream response ended: writes its end and moves the connection on to the next
+    /// request (a pipelined one may be waiting already).
     func exchangeFinished(_ exchange: Exchange, keepAlive: Bool) {
         guard case .proxying(let running) = current, running === exchange else { return }
         cancelBodyTimer()
@@ -609,12 +671,11 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             current = .awaitingHead
             setReadsPaused(false)
             startWaitingForHead(first: false)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            endResponse()
+            releasePipelined()
         } else {
             current = .closing
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { [weak self] _ in
-                self?.close()
-            }
+            endResponse { [weak self] _ in self?.close() }
         }
     }
 
@@ -651,8 +712,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // bytes that came right behind the 101, and the tunnel must be there to take them.
             try client.addHandler(clientSide)
             if let compressor = try? client.handler(type: HTTPResponseCompressor.self) { _ = client.removeHandler(compressor) }
-            _ = client.removeHandler(try client.handler(type: HTTPServerPipelineHandler.self))
-            _ = client.removeHandler(try client.handler(type: HTTPResponseEncoder.self))
+            if let encoder = try? client.handler(type: HTTPResponseEncoder.self) { _ = client.removeHandler(encoder) }
             _ = client.removeHandler(try client.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self))
             upstream.handler.delegate = nil
             upstream.handler.onClose = nil
@@ -684,15 +744,31 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         close()
     }
 
-    func writeResponse(_ part: HTTPServerResponsePart, flush: Bool) {
-        if flush {
-            context.writeAndFlush(wrapOutboundOut(part), promise: nil)
-        } else {
-            context.write(wrapOutboundOut(part), promise: nil)
-        }
+    /// Writes a response head through the connection's ``ResponseWriter``.
+    /// - Parameter compressible: whether the body may be gzipped (see ``CompressionMarker``).
+    func writeResponseHead<Headers: ResponseHeaders>(
+        status: HTTPResponseStatus, version: HTTPVersion, headers: Headers, compressible: Bool = false
+    ) {
+        writer.writeHead(
+            status: status, version: version, headers: headers, requestMethod: requestMethod, compressible: compressible,
+            context: context)
     }
 
-    func flushResponse() { context.flush() }
+    func writeResponseBody(_ body: ByteBuffer) { writer.writeBody(.byteBuffer(body), context: context) }
+
+    func flushResponse() { writer.flush(context: context) }
+
+    /// Ends the response and flushes it; `completion` runs once it was written (or failed).
+    private func endResponse(then completion: ((Result<Void, any Error>) -> Void)? = nil) {
+        var promise: EventLoopPromise<Void>?
+        if let completion {
+            let written = context.eventLoop.makePromise(of: Void.self)
+            written.futureResult.assumeIsolated().whenComplete(completion)
+            promise = written
+        }
+        writer.writeEnd(context: context, promise: promise)
+        writer.flush(context: context)
+    }
 
     var clientIsWritable: Bool { context.channel.isWritable }
     var isQuiescing: Bool { quiescing }

@@ -1,8 +1,8 @@
 import NIOHTTP1
 import NIOHTTPCompression
 
-/// Which responses get gzip: the handler that builds a response marks it with an internal header
-/// when its route compresses and its type is text-like; the compressor's predicate takes the
+/// Which responses get gzip: the response writer marks a head with an internal header when its
+/// route compresses and its type is text-like (and the connection has a compressor at all); the compressor's predicate takes the
 /// marker off again, so it never reaches the client, and compresses only marked responses
 /// (and only for clients whose `Accept-Encoding` allows it).
 enum CompressionMarker {
@@ -16,12 +16,13 @@ enum CompressionMarker {
         }
     }
 
-    /// Marks a proxied response for compression when its route asks for it and the body is text
-    /// that the upstream has not already encoded.
-    static func mark(_ headers: inout HTTPHeaders, status: HTTPResponseStatus, routeCompresses: Bool) {
+    /// Whether a proxied response may be compressed: its route asks for it and the body is text
+    /// that the upstream has not already encoded. (``ResponseWriter`` adds the marker when the
+    /// connection has a compressor.)
+    static func isCompressible(_ headers: HTTPHeaders, status: HTTPResponseStatus, routeCompresses: Bool) -> Bool {
         guard routeCompresses, status.code != 204, status.code != 304, !headers.contains(name: "content-encoding"),
-            let type = headers.first(name: "content-type"), MediaTypes.isCompressible(type)
-        else { return }
-        headers.add(name: header, value: "1")
+            let type = headers.first(name: "content-type")
+        else { return false }
+        return MediaTypes.isCompressible(type)
     }
 }

@@ -25,7 +25,7 @@ final class Exchange: UpstreamExchangeDelegate {
     private let idempotent: Bool
     private let maxBodySize: Int
 
-    private var tried: [Int] = []
+    private var tried = TriedServers()
     private var server: UpstreamServer?
     private var connection: UpstreamConnection?
     private var attemptStarted: NIODeadline?
@@ -44,6 +44,11 @@ final class Exchange: UpstreamExchangeDelegate {
     /// The client asked to switch protocols (WebSocket); the upstream's `101` turns the exchange into a tunnel.
     private let upgradeRequested: Bool
     private var switchingProtocols = false
+    /// A request without a body goes upstream once its `.end` has arrived (the decoder delivers
+    /// it right behind the head): head and end then leave in one write with one flush, and no
+    /// body timer runs.
+    private let waitsForEnd: Bool
+    private var startRequested = false
     private var lastFailure: Failure = .noServer
 
     private enum Failure {
@@ -55,9 +60,11 @@ final class Exchange: UpstreamExchangeDelegate {
 
     init(
         handler: ClientHandler, runtime: EdgeRuntime, route: CompiledRoute, cluster: Cluster, head: HTTPRequestHead,
-        client: ClientKey, requestID: String, record: AccessRecord, peerText: String, peerTrusted: Bool, scheme: String
+        hasBody: Bool, client: ClientKey, requestID: String, record: AccessRecord, peerText: String, peerTrusted: Bool,
+        scheme: String
     ) {
         self.handler = handler
+        self.waitsForEnd = !hasBody
         self.runtime = runtime
         self.route = route
         self.cluster = cluster
@@ -85,7 +92,8 @@ final class Exchange: UpstreamExchangeDelegate {
     // MARK: Attempts
 
     func start() {
-        attempt()
+        startRequested = true
+        if !waitsForEnd || requestEnded { attempt() }
     }
 
     private func attempt() {
@@ -96,7 +104,7 @@ final class Exchange: UpstreamExchangeDelegate {
             fail(lastFailure == .timeout ? .gatewayTimeout : .badGateway)
             return
         }
-        tried.append(server.index)
+        tried.insert(server.index)
         self.server = server
         server.inFlight.add(1, ordering: .relaxed)
         attemptStarted = .now()
@@ -239,6 +247,10 @@ final class Exchange: UpstreamExchangeDelegate {
         guard !finished else { return }
         requestEnded = true
         handler.cancelBodyTimer()
+        if waitsForEnd {
+            if startRequested && tried.isEmpty { attempt() }
+            return
+        }
         if connected, let connection {
             connection.write(.end(nil))
             connection.flush()
@@ -271,20 +283,21 @@ final class Exchange: UpstreamExchangeDelegate {
         let unframedForHTTP10 = head.version == .http1_0 && !upstream.headers.contains(name: "content-length")
             && upstream.status.mayHaveResponseBody && head.method != .HEAD
         clientKeepAlive = head.isKeepAlive && !handler.isQuiescing && !upgradeRequested && !unframedForHTTP10
-        let clientHead = HeaderRewriting.clientResponseHead(
-            upstream, remove: runtime.removeFromUpstream, decorations: handler.decorations(for: route, runtime), requestID: requestID,
-            keepAlive: clientKeepAlive, version: head.version == .http1_0 ? .http1_0 : .http1_1)
-        var markedHead = clientHead
-        CompressionMarker.mark(&markedHead.headers, status: upstream.status, routeCompresses: route.config.compress)
+        let version: HTTPVersion = head.version == .http1_0 ? .http1_0 : .http1_1
+        let headers = ClientResponseHeaders(
+            upstream: upstream, remove: runtime.removeFromUpstream, decorations: handler.decorations(for: route, runtime),
+            requestID: requestID, keepAlive: clientKeepAlive, version: version)
         record.status = Int(upstream.status.code)
-        handler.writeResponse(.head(markedHead), flush: false)
+        handler.writeResponseHead(
+            status: upstream.status, version: version, headers: headers,
+            compressible: CompressionMarker.isCompressible(upstream.headers, status: upstream.status, routeCompresses: route.config.compress))
         armReadTimer()
     }
 
     func upstreamResponseBody(_ body: ByteBuffer) {
         guard !finished else { return }
         record.bytesOut += body.readableBytes
-        handler.writeResponse(.body(.byteBuffer(body)), flush: false)
+        handler.writeResponseBody(body)
         if !handler.clientIsWritable {
             // Pause first: the flush may drain the buffer and report writability at once, and
             // that resume must find the pause already in place, or it is lost.

@@ -15,28 +15,44 @@ enum HeaderRewriting {
     /// (`Connection: Content-Length` must not turn a body into a second, smuggled request.)
     static let protectedFromConnectionTokens: Set<String> = ["content-length", "transfer-encoding", "host"]
 
-    /// The lowercased names a message's `Connection` header lists (hop-by-hop by declaration).
+    /// The lowercased names a message's `Connection` header lists (hop-by-hop by declaration),
+    /// leaving out those removed anyway (`keep-alive`, the usual one) and the option `close`.
     static func connectionTokens(_ headers: HTTPHeaders) -> [String] {
         var named: [String] = []
-        for value in headers["connection"] {
+        for (name, value) in headers where connectionHeader.contains(name) {
+            if plainConnectionOptions.contains(value) { continue }  // the usual value: nothing to look at
             for token in value.split(separator: ",") {
-                let name = Substring(token).trimmingSpaces.lowercased()
-                if !name.isEmpty, !protectedFromConnectionTokens.contains(name) { named.append(name) }
+                let trimmed = String(Substring(token).trimmingSpaces)
+                if trimmed.isEmpty || hopByHop.contains(trimmed) || closeOption.contains(trimmed) { continue }
+                let name = trimmed.lowercased()
+                if !protectedFromConnectionTokens.contains(name) { named.append(name) }
             }
         }
         return named
     }
 
-    /// Copies `headers` without hop-by-hop ones, those the `Connection` header names, and those
-    /// `dropping` refuses (given the name as sent; match it case-insensitively).
-    static func forwardable(_ headers: HTTPHeaders, extra: Int, dropping: (String) -> Bool) -> HTTPHeaders {
-        let named = headers.contains(name: "connection") ? HeaderNameSet(connectionTokens(headers)) : nil
-        var result = HTTPHeaders()
-        result.reserveCapacity(headers.count + extra)
+    private static let closeOption = HeaderNameSet(["close"])
+    private static let connectionHeader = HeaderNameSet(["connection"])
+    /// Whole `Connection` values that name no header (compared like names: without case).
+    private static let plainConnectionOptions = HeaderNameSet(["keep-alive", "close"])
+
+    /// Adds to `sink` the headers of `headers` that may be forwarded: without hop-by-hop ones,
+    /// those the `Connection` header names, and those `dropping` refuses (given the name as
+    /// sent; match it case-insensitively).
+    static func forward<Sink: HeaderSink>(_ headers: HTTPHeaders, into sink: inout Sink, dropping: (String) -> Bool) {
+        let tokens = connectionTokens(headers)
+        let named = tokens.isEmpty ? nil : HeaderNameSet(tokens)
         for (name, value) in headers {
             if hopByHop.contains(name) || dropping(name) || (named?.contains(name) ?? false) { continue }
-            result.add(name: name, value: value)
+            sink.add(name: name, value: value)
         }
+    }
+
+    /// Copies `headers` without the headers ``forward(_:into:dropping:)`` leaves out.
+    static func forwardable(_ headers: HTTPHeaders, extra: Int, dropping: (String) -> Bool) -> HTTPHeaders {
+        var result = HTTPHeaders()
+        result.reserveCapacity(headers.count + extra)
+        forward(headers, into: &result, dropping: dropping)
         return result
     }
 
@@ -84,25 +100,46 @@ enum HeaderRewriting {
         return HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: headers)
     }
 
-    /// The response head sent to the client for an upstream response: hop-by-hop headers and the
-    /// configured ones (`Server`, `X-Powered-By`) removed, then the edge's headers applied.
+    /// The response head sent to the client for an upstream response (see ``ClientResponseHeaders``).
     /// - Parameter version: the client's HTTP version (an HTTP/1.0 client must not get chunked bodies).
     static func clientResponseHead(
         _ upstream: HTTPResponseHead, remove: HeaderNameSet, decorations: ResponseDecorations, requestID: String,
         keepAlive: Bool, version: HTTPVersion = .http1_1
     ) -> HTTPResponseHead {
+        let rewritten = ClientResponseHeaders(
+            upstream: upstream, remove: remove, decorations: decorations, requestID: requestID, keepAlive: keepAlive, version: version)
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(upstream.headers.count + decorations.headers.count + 4)
+        rewritten.write(into: &headers)
+        return HTTPResponseHead(version: version, status: upstream.status, headers: headers)
+    }
+}
+
+/// The headers of an upstream response as the client gets them: hop-by-hop headers and the
+/// configured ones (`Server`, `X-Powered-By`) removed, then the edge's headers applied. Written
+/// into whatever the connection needs (see ``ResponseWriter``), in one pass.
+struct ClientResponseHeaders: ResponseHeaders {
+    let upstream: HTTPResponseHead
+    let remove: HeaderNameSet
+    let decorations: ResponseDecorations
+    let requestID: String
+    /// Whether the client connection stays open after this response.
+    let keepAlive: Bool
+    /// The client's HTTP version.
+    let version: HTTPVersion
+
+    func write<Sink: HeaderSink>(into sink: inout Sink) {
         let upgrade = upstream.status == .switchingProtocols ? upstream.headers["upgrade"].first : nil
-        var headers = forwardable(upstream.headers, extra: decorations.headers.count + 4) { name in
+        HeaderRewriting.forward(upstream.headers, into: &sink) { name in
             decorations.replaces(name) || remove.contains(name)
         }
-        decorations.append(to: &headers, requestID: requestID)
+        decorations.append(to: &sink, requestID: requestID)
         if let upgrade {
-            headers.add(name: "Connection", value: "upgrade")
-            headers.add(name: "Upgrade", value: upgrade)
-        } else {
-            headers.setKeepAlive(keepAlive, version: version)
+            sink.add(name: "Connection", value: "upgrade")
+            sink.add(name: "Upgrade", value: upgrade)
+        } else if let connection = HTTPHeaders.connectionValue(keepAlive: keepAlive, version: version) {
+            sink.add(name: "Connection", value: connection)
         }
-        return HTTPResponseHead(version: version, status: upstream.status, headers: headers)
     }
 }
 
@@ -117,12 +154,22 @@ struct ResponseDecorations: Sendable {
     /// The names this value sets: its headers, the request ID, and HSTS and `Cache-Control`
     /// when set.
     private(set) var names: HeaderNameSet
+    /// Everything but the request ID, prepared once (serialized for HTTP/1.1).
+    private(set) var fixed: PreparedHeaders
 
     init(headers: [(name: String, value: String)], cacheControl: String?, hsts: String? = nil) {
         self.headers = headers
         self.cacheControl = cacheControl
         self.hsts = hsts
         self.names = Self.names(headers, cacheControl: cacheControl, hsts: hsts)
+        self.fixed = Self.fixed(headers, cacheControl: cacheControl, hsts: hsts)
+    }
+
+    private static func fixed(_ headers: [(name: String, value: String)], cacheControl: String?, hsts: String?) -> PreparedHeaders {
+        var all = headers
+        if let hsts { all.append(("Strict-Transport-Security", hsts)) }
+        if let cacheControl { all.append(("Cache-Control", cacheControl)) }
+        return PreparedHeaders(all)
     }
 
     private static func names(_ headers: [(name: String, value: String)], cacheControl: String?, hsts: String?) -> HeaderNameSet {
@@ -137,6 +184,7 @@ struct ResponseDecorations: Sendable {
         var copy = self
         copy.hsts = hsts
         copy.names = Self.names(headers, cacheControl: cacheControl, hsts: hsts)
+        copy.fixed = Self.fixed(headers, cacheControl: cacheControl, hsts: hsts)
         return copy
     }
 
@@ -154,10 +202,8 @@ struct ResponseDecorations: Sendable {
     }
 
     /// Appends the decorations to headers that hold none of them.
-    func append(to headers: inout HTTPHeaders, requestID: String) {
-        for (name, value) in self.headers { headers.add(name: name, value: value) }
-        if let hsts { headers.add(name: "Strict-Transport-Security", value: hsts) }
-        if let cacheControl { headers.add(name: "Cache-Control", value: cacheControl) }
+    func append<Sink: HeaderSink>(to headers: inout Sink, requestID: String) {
+        headers.add(prepared: fixed)
         headers.add(name: "X-Request-ID", value: requestID)
     }
 }
@@ -168,10 +214,12 @@ extension HTTPHeaders {
     /// what NIO's pipeline reads `isKeepAlive` from.
     mutating func setKeepAlive(_ keepAlive: Bool, version: HTTPVersion = .http1_1) {
         if contains(name: "connection") { remove(name: "connection") }
-        if version.major == 1 && version.minor == 0 {
-            if keepAlive { add(name: "Connection", value: "keep-alive") }
-        } else if !keepAlive {
-            add(name: "Connection", value: "close")
-        }
+        if let value = Self.connectionValue(keepAlive: keepAlive, version: version) { add(name: "Connection", value: value) }
+    }
+
+    /// The `Connection` value that says so, if the version's default does not.
+    static func connectionValue(keepAlive: Bool, version: HTTPVersion) -> String? {
+        if version.major == 1 && version.minor == 0 { return keepAlive ? "keep-alive" : nil }
+        return keepAlive ? nil : "close"
     }
 }

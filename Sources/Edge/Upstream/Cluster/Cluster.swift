@@ -7,6 +7,8 @@ final class UpstreamServer: Sendable {
     let index: Int
     let config: UpstreamServerConfig
     let address: SocketAddress
+    /// Where its idle connections are kept in each loop's pool.
+    let poolKey: Int
     /// Requests in flight to this server from all event loops.
     let inFlight = Atomic<Int>(0)
     let health: Mutex<ServerHealth>
@@ -15,6 +17,7 @@ final class UpstreamServer: Sendable {
         self.index = index
         self.config = config
         self.address = address
+        self.poolKey = PoolKey.of(config.address)
         self.health = Mutex(
             ServerHealth(
                 maxFails: config.maxFails, failTimeout: UInt64(config.failTimeout.nanosecondsClamped),
@@ -49,21 +52,46 @@ final class Cluster: Sendable {
     ///   marked down, one of them is tried anyway on a request's first attempt (as nginx does
     ///   with a single server): refusing everything until a timer expires would turn one blip
     ///   into an outage.
-    func choose<R: RandomNumberGenerator>(tried: [Int], now: UInt64, random: inout R) -> UpstreamServer? {
+    func choose<R: RandomNumberGenerator>(tried: TriedServers, now: UInt64, random: inout R) -> UpstreamServer? {
+        if servers.count == 1 {
+            // The common single-worker pool: no candidate list to build.
+            guard !tried.contains(0) else { return nil }
+            return tried.isEmpty || servers[0].isAvailable(now: now) ? servers[0] : nil
+        }
         var candidates: [BalancerCandidate] = []
         candidates.reserveCapacity(servers.count)
-        var untried: [BalancerCandidate] = []
-        for server in servers where !tried.contains(server.index) {
-            let candidate = BalancerCandidate(
-                index: server.index, weight: server.config.weight, inFlight: server.inFlight.load(ordering: .relaxed))
-            untried.append(candidate)
-            if server.isAvailable(now: now) { candidates.append(candidate) }
+        for server in servers where !tried.contains(server.index) && server.isAvailable(now: now) {
+            candidates.append(candidate(server))
         }
         if candidates.isEmpty {
-            guard tried.isEmpty, !untried.isEmpty else { return nil }
-            candidates = untried
+            guard tried.isEmpty else { return nil }
+            candidates = servers.map(candidate)
         }
         let turn = self.turn.wrappingAdd(1, ordering: .relaxed).oldValue
         return servers[Balancer.choose(config.balance, from: candidates, turn: turn, random: &random)]
+    }
+
+    private func candidate(_ server: UpstreamServer) -> BalancerCandidate {
+        BalancerCandidate(index: server.index, weight: server.config.weight, inFlight: server.inFlight.load(ordering: .relaxed))
+    }
+}
+
+/// The servers of a pool one request has tried, by position: a bit each for the first 64 (a
+/// request allocates nothing for this), a list beyond.
+struct TriedServers {
+    private var bits: UInt64 = 0
+    private var beyond: [Int] = []
+    private(set) var count = 0
+
+    var isEmpty: Bool { count == 0 }
+
+    func contains(_ index: Int) -> Bool {
+        index < 64 ? bits & (1 << UInt64(index)) != 0 : beyond.contains(index)
+    }
+
+    mutating func insert(_ index: Int) {
+        guard !contains(index) else { return }
+        if index < 64 { bits |= 1 << UInt64(index) } else { beyond.append(index) }
+        count += 1
     }
 }

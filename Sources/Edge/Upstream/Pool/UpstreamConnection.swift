@@ -91,13 +91,14 @@ final class UpstreamConnection {
     let channel: any Channel
     let handler: UpstreamConnectionHandler
     let handlerContext: ChannelHandlerContext
-    let key: EndpointAddress
+    /// The server's ``PoolKey``.
+    let key: Int
     /// Requests this connection has carried (0 before the first).
     var requestsServed = 0
     /// When it went idle, for the pool's idle timeout.
     var idleSince: NIODeadline = .now()
 
-    init(channel: any Channel, handler: UpstreamConnectionHandler, context: ChannelHandlerContext, key: EndpointAddress) {
+    init(channel: any Channel, handler: UpstreamConnectionHandler, context: ChannelHandlerContext, key: Int) {
         self.channel = channel
         self.handler = handler
         self.handlerContext = context

@@ -1,6 +1,23 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Synchronization
+
+/// A small integer per upstream address, fixed for the life of the process: pools find idle
+/// connections by position instead of hashing an address per request, and a server that stays
+/// in the configuration across a reload keeps its idle connections.
+enum PoolKey {
+    private static let keys = Mutex<[EndpointAddress: Int]>([:])
+
+    static func of(_ address: EndpointAddress) -> Int {
+        keys.withLock { keys in
+            if let key = keys[address] { return key }
+            let key = keys.count
+            keys[address] = key
+            return key
+        }
+    }
+}
 
 /// Idle keep-alive connections to upstream servers, for one event loop.
 ///
@@ -12,7 +29,8 @@ final class UpstreamConnectionPool {
     let eventLoop: any EventLoop
     /// How long an idle upstream connection is kept (nginx `keepalive_timeout` towards upstreams).
     let idleTimeout: TimeAmount
-    private var idle: [EndpointAddress: [UpstreamConnection]] = [:]
+    /// Idle connections by ``PoolKey``.
+    private var idle: [[UpstreamConnection]] = []
     private var sweep: Scheduled<Void>?
 
     init(eventLoop: any EventLoop, idleTimeout: TimeAmount = .seconds(60)) {
@@ -22,9 +40,9 @@ final class UpstreamConnectionPool {
 
     /// An idle connection to `server`, if one is alive.
     func takeIdle(for server: UpstreamServer) -> UpstreamConnection? {
-        let key = server.config.address
-        while var list = idle[key], let connection = list.popLast() {
-            idle[key] = list
+        let key = server.poolKey
+        guard key < idle.count else { return nil }
+        while let connection = idle[key].popLast() {
             if connection.isUsable { return connection }
         }
         return nil
@@ -32,7 +50,7 @@ final class UpstreamConnectionPool {
 
     /// Opens a new connection to `server`.
     func connect(to server: UpstreamServer, timeout: TimeAmount) -> EventLoopFuture<UpstreamConnection> {
-        let key = server.config.address
+        let key = server.poolKey
         return ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -61,20 +79,20 @@ final class UpstreamConnectionPool {
             connection.close()
             return
         }
-        var list = idle[connection.key] ?? []
-        guard list.count < keepAlive else {
+        let key = connection.key
+        if key >= idle.count { idle.append(contentsOf: repeatElement([], count: key + 1 - idle.count)) }
+        guard idle[key].count < keepAlive else {
             connection.close()
             return
         }
         connection.idleSince = .now()
-        list.append(connection)
-        idle[connection.key] = list
+        idle[key].append(connection)
         scheduleSweep()
     }
 
     /// Closes every idle connection (shutdown).
     func closeAll() {
-        for list in idle.values { list.forEach { $0.close() } }
+        for list in idle { list.forEach { $0.close() } }
         idle.removeAll()
         sweep?.cancel()
         sweep = nil
@@ -86,12 +104,12 @@ final class UpstreamConnectionPool {
             guard let self else { return }
             self.sweep = nil
             let cutoff = NIODeadline.now() - self.idleTimeout
-            for (key, list) in self.idle {
+            for (key, list) in self.idle.enumerated() where !list.isEmpty {
                 let (stale, fresh) = (list.filter { $0.idleSince <= cutoff || !$0.isUsable }, list.filter { $0.idleSince > cutoff && $0.isUsable })
                 stale.forEach { $0.close() }
-                self.idle[key] = fresh.isEmpty ? nil : fresh
+                self.idle[key] = fresh
             }
-            if !self.idle.isEmpty { self.scheduleSweep() }
+            if self.idle.contains(where: { !$0.isEmpty }) { self.scheduleSweep() }
         }
     }
 }

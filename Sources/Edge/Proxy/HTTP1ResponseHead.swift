@@ -1,0 +1,142 @@
+import NIOCore
+import NIOHTTP1
+
+/// Somewhere response headers can be added one by one: `HTTPHeaders` (for the HTTP/2 codec and
+/// the compressor) or an ``HTTP1ResponseHead`` being written straight into the output buffer.
+/// The header rewriting is written once against this and runs unchanged for both.
+protocol HeaderSink {
+    mutating func add(name: String, value: String)
+    /// Adds headers known in advance (the edge's own), at once where the sink can.
+    mutating func add(prepared: PreparedHeaders)
+}
+
+extension HeaderSink {
+    mutating func add(prepared: PreparedHeaders) {
+        for (name, value) in prepared.pairs { add(name: name, value: value) }
+    }
+}
+
+extension HTTPHeaders: HeaderSink {}
+
+/// Headers known before any request (security headers, HSTS, a route's `Cache-Control`), kept
+/// both as pairs and as their HTTP/1.1 lines, so that a response head takes them in one copy.
+/// Never framing headers: the configuration refuses those.
+struct PreparedHeaders: Sendable {
+    let pairs: [(name: String, value: String)]
+    /// `Name: value\r\n` for each pair.
+    let serialized: [UInt8]
+
+    init(_ pairs: [(name: String, value: String)]) {
+        self.pairs = pairs
+        self.serialized = Array(pairs.map { "\($0.name): \($0.value)\r\n" }.joined().utf8)
+    }
+}
+
+/// How a response body is framed on an HTTP/1 connection.
+enum HTTP1BodyFraming: Equatable {
+    /// No body may follow (a response to HEAD or CONNECT, or a 1xx, 204 or 304 status).
+    case none
+    /// As it comes: `Content-Length` says where it ends, or (HTTP/1.0 without a length) the close does.
+    case identity
+    /// `Transfer-Encoding: chunked`, framed by the writer.
+    case chunked
+}
+
+/// An HTTP/1.x response head written straight into a `ByteBuffer`, header by header, with no
+/// `HTTPHeaders` in between.
+///
+/// Framing follows NIO's `HTTPResponseEncoder` (RFC 9112 §6): a status that cannot have a body
+/// (1xx, 204, 304) loses `Content-Length` and `Transfer-Encoding`; a head with a `Content-Length`
+/// is sent as is; otherwise HTTP/1.1 gets `Transfer-Encoding: chunked` and HTTP/1.0 a body ended
+/// by the close. A response to HEAD or CONNECT keeps its framing headers (they describe what a
+/// GET would have returned) but carries no body.
+struct HTTP1ResponseHead: HeaderSink {
+    private(set) var buffer: ByteBuffer
+    private let statusHasBody: Bool
+    private let suppressBody: Bool
+    private let version: HTTPVersion
+    private var hasContentLength = false
+
+    /// Starts a head: writes the status line.
+    /// - Parameters:
+    ///   - buffer: where to write (appended to).
+    ///   - requestMethod: the method of the request it answers (HEAD and CONNECT responses carry no body).
+    init(into buffer: ByteBuffer, status: HTTPResponseStatus, version: HTTPVersion, requestMethod: HTTPMethod) {
+        self.buffer = buffer
+        self.version = version
+        self.statusHasBody = status.mayHaveResponseBody && requestMethod != .CONNECT
+        self.suppressBody = requestMethod == .HEAD || requestMethod == .CONNECT
+        self.buffer.writeStatusLine(version: version, status: status)
+    }
+
+    mutating func add(name: String, value: String) {
+        if Self.isFraming(name) {
+            if !statusHasBody { return }
+            if name.utf8.count == 14 {
+                hasContentLength = true
+            } else {
+                return  // Transfer-Encoding: decided by `finish`, from the Content-Length
+            }
+        }
+        buffer.writeString(name)
+        buffer.writeStaticString(": ")
+        buffer.writeString(value)
+        buffer.writeStaticString("\r\n")
+    }
+
+    mutating func add(prepared: PreparedHeaders) {
+        buffer.writeBytes(prepared.serialized)
+    }
+
+    /// Ends the head (adding `Transfer-Encoding: chunked` where the body needs it).
+    /// - Returns: the buffer, and how the body that follows is framed.
+    mutating func finish() -> (ByteBuffer, HTTP1BodyFraming) {
+        var framing: HTTP1BodyFraming = .identity
+        if !statusHasBody {
+            framing = .none
+        } else if !hasContentLength && version.major == 1 && version.minor >= 1 {
+            buffer.writeStaticString("Transfer-Encoding: chunked\r\n")
+            framing = .chunked
+        }
+        buffer.writeStaticString("\r\n")
+        return (buffer, suppressBody ? .none : framing)
+    }
+
+    /// `Content-Length` and `Transfer-Encoding`: the two differ in length.
+    private static let framingNames = HeaderNameSet(["content-length", "transfer-encoding"])
+
+    private static func isFraming(_ name: String) -> Bool { framingNames.contains(name) }
+}
+
+extension ByteBuffer {
+    /// `HTTP/1.1 200 OK\r\n`.
+    mutating func writeStatusLine(version: HTTPVersion, status: HTTPResponseStatus) {
+        if version.major == 1 && version.minor == 1 {
+            writeStaticString("HTTP/1.1 ")
+        } else {
+            writeString("HTTP/\(version.major).\(version.minor) ")
+        }
+        let code = status.code
+        writeInteger(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: code / 100 % 10))
+        writeInteger(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: code / 10 % 10))
+        writeInteger(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: code % 10))
+        writeStaticString(" ")
+        writeString(status.reasonPhrase)
+        writeStaticString("\r\n")
+    }
+
+    /// The size line of a chunk: `<hex>\r\n`.
+    mutating func writeChunkSize(_ size: Int) {
+        var digits = 0
+        var rest = size
+        repeat {
+            digits += 1
+            rest >>= 4
+        } while rest > 0
+        for shift in stride(from: (digits - 1) * 4, through: 0, by: -4) {
+            let nibble = UInt8(truncatingIfNeeded: (size >> shift) & 0xF)
+            writeInteger(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
+        }
+        writeStaticString("\r\n")
+    }
+}

@@ -1,0 +1,159 @@
+import NIOCore
+import NIOHTTP1
+
+/// Headers that can write themselves into any ``HeaderSink``: a proxied response's rewritten
+/// headers are produced this way, straight into the output buffer on HTTP/1.1.
+protocol ResponseHeaders {
+    func write<Sink: HeaderSink>(into sink: inout Sink)
+}
+
+extension HTTPHeaders: ResponseHeaders {
+    func write<Sink: HeaderSink>(into sink: inout Sink) {
+        for (name, value) in self { sink.add(name: name, value: value) }
+    }
+}
+
+/// How one client connection's responses leave ``ClientHandler``.
+///
+/// On a plain HTTP/1.1 connection the writer is the HTTP encoder: heads are serialized straight
+/// from the rewritten headers into one buffer, and a small body and the end join that buffer, so
+/// a typical proxied response is a single write (NIO's encoder would make three, each through
+/// the pipeline). When something below needs HTTP parts (the HTTP/2 stream codec, or NIO's
+/// encoder with the gzip compressor in front of it), the writer hands parts on instead.
+struct ResponseWriter {
+    enum Output {
+        /// HTTP/1.x bytes, serialized here.
+        case bytes
+        /// `HTTPServerResponsePart`s for a codec below; `compressor` says whether the gzip
+        /// compressor is among them (it reads ``CompressionMarker``'s header).
+        case parts(compressor: Bool)
+    }
+
+    /// Bodies up to this size are copied into the buffer behind the head; larger ones are
+    /// written as they are (a copy would cost more than the extra write).
+    static let coalesceLimit = 16 * 1024
+
+    let output: Output
+    /// Bytes written but not yet handed to the channel (bytes mode).
+    private var pending: ByteBuffer?
+    private var framing: HTTP1BodyFraming = .identity
+
+    init(output: Output) { self.output = output }
+
+    /// Whether a response marked for compression will be compressed on this connection.
+    var compresses: Bool {
+        if case .parts(compressor: true) = output { return true }
+        return false
+    }
+
+    /// Writes a response head.
+    /// - Parameters:
+    ///   - requestMethod: the method of the request it answers (no body follows a HEAD's answer).
+    ///   - compressible: whether the body may be gzipped (see ``CompressionMarker``).
+    mutating func writeHead<Headers: ResponseHeaders>(
+        status: HTTPResponseStatus, version: HTTPVersion, headers: Headers, requestMethod: HTTPMethod, compressible: Bool = false,
+        context: ChannelHandlerContext
+    ) {
+        switch output {
+        case .bytes:
+            var buffer = pending ?? context.channel.allocator.buffer(capacity: 1024)
+            pending = nil
+            var head = HTTP1ResponseHead(into: buffer, status: status, version: version, requestMethod: requestMethod)
+            headers.write(into: &head)
+            (buffer, framing) = head.finish()
+            pending = buffer
+        case .parts(let compressor):
+            var built: HTTPHeaders
+            if let given = headers as? HTTPHeaders {
+                built = given
+            } else {
+                built = HTTPHeaders()
+                headers.write(into: &built)
+            }
+            if compressor && compressible { built.add(name: CompressionMarker.header, value: "1") }
+            context.write(NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: version, status: status, headers: built))), promise: nil)
+        }
+    }
+
+    /// Writes part of the body.
+    mutating func writeBody(_ data: IOData, context: ChannelHandlerContext, promise: EventLoopPromise<Void>? = nil) {
+        guard case .bytes = output else {
+            context.write(NIOAny(HTTPServerResponsePart.body(data)), promise: promise)
+            return
+        }
+        let size = data.readableBytes
+        switch (framing, data) {
+        case (.none, _):
+            promise?.succeed(())  // a HEAD answer: the body is not sent (the head described it)
+            return
+        case (_, _) where size == 0:
+            break  // an empty chunk would end a chunked body
+        case (.identity, .byteBuffer(var bytes)) where size <= Self.coalesceLimit:
+            append(&bytes, context: context)
+        case (.chunked, .byteBuffer(var bytes)) where size <= Self.coalesceLimit:
+            appendChunkSize(size, context: context)
+            append(&bytes, context: context)
+            pending!.writeStaticString("\r\n")
+        case (.identity, _):
+            emitPending(context: context)
+            context.write(NIOAny(data), promise: nil)
+        case (.chunked, _):
+            appendChunkSize(size, context: context)
+            emitPending(context: context)
+            context.write(NIOAny(data), promise: nil)
+            var crlf = context.channel.allocator.buffer(capacity: 2)
+            crlf.writeStaticString("\r\n")
+            pending = crlf
+        }
+        if let promise { emitPending(context: context, promise: promise) }
+    }
+
+    /// Ends the response (the last chunk of a chunked body) and hands everything to the channel.
+    mutating func writeEnd(context: ChannelHandlerContext, promise: EventLoopPromise<Void>? = nil) {
+        guard case .bytes = output else {
+            context.write(NIOAny(HTTPServerResponsePart.end(nil)), promise: promise)
+            return
+        }
+        if framing == .chunked {
+            if pending == nil { pending = context.channel.allocator.buffer(capacity: 5) }
+            pending!.writeStaticString("0\r\n\r\n")
+        }
+        framing = .identity
+        if pending != nil {
+            emitPending(context: context, promise: promise)
+        } else {
+            promise?.succeed(())
+        }
+    }
+
+    /// Hands everything written so far to the channel and flushes it.
+    mutating func flush(context: ChannelHandlerContext) {
+        emitPending(context: context)
+        context.flush()
+    }
+
+    /// Whether bytes wait for a flush (bytes mode).
+    var hasPending: Bool { pending != nil }
+
+    private mutating func append(_ bytes: inout ByteBuffer, context: ChannelHandlerContext) {
+        if pending == nil {
+            pending = bytes  // nothing to join: keep the buffer as it is, no copy
+        } else {
+            pending!.writeBuffer(&bytes)
+        }
+    }
+
+    private mutating func appendChunkSize(_ size: Int, context: ChannelHandlerContext) {
+        if pending == nil { pending = context.channel.allocator.buffer(capacity: 16) }
+        pending!.writeChunkSize(size)
+    }
+
+    private mutating func emitPending(context: ChannelHandlerContext, promise: EventLoopPromise<Void>? = nil) {
+        guard let buffer = pending else {
+            promise?.succeed(())
+            return
+        }
+        pending = nil
+        context.write(NIOAny(IOData.byteBuffer(buffer)), promise: promise)
+    }
+}
