@@ -229,6 +229,7 @@ public final class EdgeServer: Sendable {
         stream.streamResetFrameRateLimit.maximumCount = limits.maxResets
         stream.streamResetFrameRateLimit.windowLength = TimeAmount(limits.resetWindow)
         let sync = channel.pipeline.syncOperations
+        try sync.addHandler(FlushCoalescingHandler())
         // NIO's connection manager closes idle connections (the keep-alive timeout) and shuts down
         // gracefully on quiesce: GOAWAY, then a close once the open streams have finished.
         let manager = NIOHTTP2ServerConnectionManagementHandler(

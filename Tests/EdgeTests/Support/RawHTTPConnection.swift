@@ -24,8 +24,10 @@ enum RawHTTPError: Error, CustomStringConvertible {
         }
     }
 
+    /// The connection was refused, or reset while connecting: a listener closing with the
+    /// connection still in its accept queue resets it rather than refusing it.
     var isConnectionRefused: Bool {
-        if case .connectFailed(ECONNREFUSED) = self { return true }
+        if case .connectFailed(let code) = self { return code == ECONNREFUSED || code == ECONNRESET }
         return false
     }
 }
