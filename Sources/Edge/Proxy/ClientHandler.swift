@@ -708,18 +708,16 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         do {
             // Order matters. The client's HTTP handlers leave first, so that nothing the tunnel
             // writes meets an HTTP encoder; this handler leaves last on that side (its context is
-            // gone afterwards). On the upstream side the decoder leaves last: it forwards the
-            // bytes that came right behind the 101, and the tunnel must be there to take them.
+            // gone afterwards). On the upstream side the tunnel comes in before the connection's
+            // handler leaves: that handler hands on the bytes that came right behind the 101.
             try client.addHandler(clientSide)
             if let compressor = try? client.handler(type: HTTPResponseCompressor.self) { _ = client.removeHandler(compressor) }
             if let encoder = try? client.handler(type: HTTPResponseEncoder.self) { _ = client.removeHandler(encoder) }
             _ = client.removeHandler(try client.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self))
             upstream.handler.delegate = nil
             upstream.handler.onClose = nil
-            _ = server.removeHandler(upstream.handler)
             try server.addHandler(upstreamSide)
-            _ = server.removeHandler(try server.handler(type: HTTPRequestEncoder.self))
-            _ = server.removeHandler(try server.handler(type: ByteToMessageHandler<HTTPResponseDecoder>.self))
+            _ = server.removeHandler(upstream.handler)
             _ = client.removeHandler(context: context)
         } catch {
             state.logger.warning("could not switch a connection to a tunnel", [("error", "\(error)")])
@@ -746,7 +744,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Writes a response head through the connection's ``ResponseWriter``.
     /// - Parameter compressible: whether the body may be gzipped (see ``CompressionMarker``).
-    func writeResponseHead<Headers: ResponseHeaders>(
+    func writeResponseHead<Headers: HeaderSource>(
         status: HTTPResponseStatus, version: HTTPVersion, headers: Headers, compressible: Bool = false
     ) {
         writer.writeHead(
@@ -771,6 +769,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     var clientIsWritable: Bool { context.channel.isWritable }
+    var allocator: ByteBufferAllocator { context.channel.allocator }
     var isQuiescing: Bool { quiescing }
     var loopContext: LoopContext { loop }
     var edgeState: EdgeState { state }

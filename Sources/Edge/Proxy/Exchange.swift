@@ -21,7 +21,10 @@ final class Exchange: UpstreamExchangeDelegate {
     let head: HTTPRequestHead
     let requestID: String
     var record: AccessRecord
-    private let upstreamHead: HTTPRequestHead
+    /// The request head as sent upstream, serialized once (a retry sends it again).
+    private let upstreamHead: ByteBuffer
+    /// Whether the body goes up chunked (as it came), so each part is framed.
+    private let chunkedBody: Bool
     private let idempotent: Bool
     private let maxBodySize: Int
 
@@ -78,15 +81,14 @@ final class Exchange: UpstreamExchangeDelegate {
         case .GET, .HEAD, .PUT, .DELETE, .OPTIONS, .TRACE: idempotent = true
         default: idempotent = false
         }
-        var forwarded = head
-        forwarded.headers.remove(name: "expect")  // the edge answered `100-continue` itself
+        chunkedBody = head.headers.contains(name: "transfer-encoding")
         let upgrade = head.headers.first(name: "upgrade").flatMap { value in
             head.headers["connection"].contains { $0.lowercased().contains("upgrade") } ? value : nil
         }
         upgradeRequested = upgrade != nil
-        upstreamHead = HeaderRewriting.upstreamRequestHead(
-            forwarded, clientAddress: client.description, peerAddress: peerText, fromTrustedPeer: peerTrusted,
-            scheme: scheme, requestID: requestID, upgrade: upgrade)
+        upstreamHead = HeaderRewriting.upstreamRequestBytes(
+            head, clientAddress: record.client, peerAddress: peerText, fromTrustedPeer: peerTrusted, scheme: scheme,
+            requestID: requestID, upgrade: upgrade, allocator: handler.allocator)
     }
 
     // MARK: Attempts
@@ -136,12 +138,12 @@ final class Exchange: UpstreamExchangeDelegate {
         connection.handler.delegate = self
         connection.requestsServed += 1
         connected = true
-        connection.write(.head(upstreamHead))
+        connection.writeHead(upstreamHead, method: head.method)
         // `heldBody`, while kept, is everything received so far (a replay resends it whole);
         // otherwise `pendingBody` is what arrived before any connection took it.
-        for part in heldBody ?? pendingBody { connection.write(.body(.byteBuffer(part))) }
+        for part in heldBody ?? pendingBody { writeBody(part, to: connection) }
         pendingBody.removeAll()
-        if requestEnded { connection.write(.end(nil)) }
+        if requestEnded { writeEnd(to: connection) }
         connection.flush()
         armReadTimer()
         if !requestEnded {
@@ -236,7 +238,7 @@ final class Exchange: UpstreamExchangeDelegate {
         }
         handler.bodyActivity()
         if connected, let connection {
-            connection.write(.body(.byteBuffer(body)))
+            writeBody(body, to: connection)
             if !connection.channel.isWritable { handler.setReadsPaused(true) }
         } else {
             pendingBody.append(body)
@@ -252,10 +254,32 @@ final class Exchange: UpstreamExchangeDelegate {
             return
         }
         if connected, let connection {
-            connection.write(.end(nil))
+            writeEnd(to: connection)
             connection.flush()
         }
     }
+
+    /// A part of the request body, framed as a chunk when the body goes up chunked.
+    private func writeBody(_ part: ByteBuffer, to connection: UpstreamConnection) {
+        guard part.readableBytes > 0 else { return }  // an empty chunk would end the body
+        guard chunkedBody else {
+            connection.write(part)
+            return
+        }
+        var size = handler.allocator.buffer(capacity: 18)
+        size.writeChunkSize(part.readableBytes)
+        connection.write(size)
+        connection.write(part)
+        connection.write(Self.crlf)
+    }
+
+    /// The end of the request: the last chunk of a chunked body (trailers are not forwarded).
+    private func writeEnd(to connection: UpstreamConnection) {
+        if chunkedBody { connection.write(Self.lastChunk) }
+    }
+
+    private static let crlf = ByteBuffer(string: "\r\n")
+    private static let lastChunk = ByteBuffer(string: "0\r\n\r\n")
 
     func clientReadComplete() {
         if connected, !finished, let connection { connection.flush() }
@@ -330,7 +354,7 @@ final class Exchange: UpstreamExchangeDelegate {
         }
         if let connection {
             // Reusable only when both messages completed and the upstream keeps the connection.
-            if requestEnded && responseKeepAlive {
+            if requestEnded && responseKeepAlive && connection.handler.isReusable {
                 handler.loopContext.pool.release(connection, keepAlive: cluster.config.keepAlive)
             } else {
                 connection.handler.delegate = nil

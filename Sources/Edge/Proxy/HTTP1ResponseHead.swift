@@ -42,6 +42,24 @@ enum HTTP1BodyFraming: Equatable {
     case chunked
 }
 
+/// Header lines written straight into a `ByteBuffer`: `Name: value\r\n` each.
+struct HTTP1HeaderLines: HeaderSink {
+    var buffer: ByteBuffer
+
+    init(into buffer: ByteBuffer) { self.buffer = buffer }
+
+    mutating func add(name: String, value: String) {
+        buffer.writeString(name)
+        buffer.writeStaticString(": ")
+        buffer.writeString(value)
+        buffer.writeStaticString("\r\n")
+    }
+
+    mutating func add(prepared: PreparedHeaders) {
+        buffer.writeBytes(prepared.serialized)
+    }
+}
+
 /// An HTTP/1.x response head written straight into a `ByteBuffer`, header by header, with no
 /// `HTTPHeaders` in between.
 ///
@@ -51,7 +69,7 @@ enum HTTP1BodyFraming: Equatable {
 /// by the close. A response to HEAD or CONNECT keeps its framing headers (they describe what a
 /// GET would have returned) but carries no body.
 struct HTTP1ResponseHead: HeaderSink {
-    private(set) var buffer: ByteBuffer
+    private var lines: HTTP1HeaderLines
     private let statusHasBody: Bool
     private let suppressBody: Bool
     private let version: HTTPVersion
@@ -62,11 +80,12 @@ struct HTTP1ResponseHead: HeaderSink {
     ///   - buffer: where to write (appended to).
     ///   - requestMethod: the method of the request it answers (HEAD and CONNECT responses carry no body).
     init(into buffer: ByteBuffer, status: HTTPResponseStatus, version: HTTPVersion, requestMethod: HTTPMethod) {
-        self.buffer = buffer
+        var buffer = buffer
+        buffer.writeStatusLine(version: version, status: status)
+        self.lines = HTTP1HeaderLines(into: buffer)
         self.version = version
         self.statusHasBody = status.mayHaveResponseBody && requestMethod != .CONNECT
         self.suppressBody = requestMethod == .HEAD || requestMethod == .CONNECT
-        self.buffer.writeStatusLine(version: version, status: status)
     }
 
     mutating func add(name: String, value: String) {
@@ -78,14 +97,11 @@ struct HTTP1ResponseHead: HeaderSink {
                 return  // Transfer-Encoding: decided by `finish`, from the Content-Length
             }
         }
-        buffer.writeString(name)
-        buffer.writeStaticString(": ")
-        buffer.writeString(value)
-        buffer.writeStaticString("\r\n")
+        lines.add(name: name, value: value)
     }
 
     mutating func add(prepared: PreparedHeaders) {
-        buffer.writeBytes(prepared.serialized)
+        lines.add(prepared: prepared)
     }
 
     /// Ends the head (adding `Transfer-Encoding: chunked` where the body needs it).
@@ -95,11 +111,11 @@ struct HTTP1ResponseHead: HeaderSink {
         if !statusHasBody {
             framing = .none
         } else if !hasContentLength && version.major == 1 && version.minor >= 1 {
-            buffer.writeStaticString("Transfer-Encoding: chunked\r\n")
+            lines.buffer.writeStaticString("Transfer-Encoding: chunked\r\n")
             framing = .chunked
         }
-        buffer.writeStaticString("\r\n")
-        return (buffer, suppressBody ? .none : framing)
+        lines.buffer.writeStaticString("\r\n")
+        return (lines.buffer, suppressBody ? .none : framing)
     }
 
     /// `Content-Length` and `Transfer-Encoding`: the two differ in length.

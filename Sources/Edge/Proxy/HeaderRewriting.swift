@@ -1,3 +1,4 @@
+import NIOCore
 import NIOHTTP1
 
 /// The header changes the edge makes on the way up and on the way down, in one place.
@@ -56,8 +57,9 @@ enum HeaderRewriting {
         return result
     }
 
-    /// Request headers the edge sets itself, so incoming copies are dropped.
-    static let setUpstream = HeaderNameSet(["x-real-ip", "x-forwarded-for", "x-request-id"])
+    /// Request headers the edge sets itself, so incoming copies are dropped, and `Expect` (the
+    /// edge answered `100-continue` itself).
+    static let setUpstream = HeaderNameSet(["x-real-ip", "x-forwarded-for", "x-request-id", "expect"])
     /// Forwarding claims kept only from a trusted proxy.
     static let trustedOnly = HeaderNameSet(["x-forwarded-proto", "x-forwarded-host", "forwarded"])
 
@@ -76,10 +78,39 @@ enum HeaderRewriting {
         _ head: HTTPRequestHead, clientAddress: String, peerAddress: String, fromTrustedPeer: Bool, scheme: String,
         requestID: String, upgrade: String?
     ) -> HTTPRequestHead {
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(head.headers.count + 7)
+        writeUpstreamRequestHeaders(
+            head, into: &headers, clientAddress: clientAddress, peerAddress: peerAddress, fromTrustedPeer: fromTrustedPeer,
+            scheme: scheme, requestID: requestID, upgrade: upgrade)
+        return HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: headers)
+    }
+
+    /// The same head as HTTP/1.1 bytes, ready to write to an upstream connection.
+    static func upstreamRequestBytes(
+        _ head: HTTPRequestHead, clientAddress: String, peerAddress: String, fromTrustedPeer: Bool, scheme: String,
+        requestID: String, upgrade: String?, allocator: ByteBufferAllocator
+    ) -> ByteBuffer {
+        var lines = HTTP1HeaderLines(into: allocator.buffer(capacity: 512))
+        lines.buffer.writeString(head.method.rawValue)
+        lines.buffer.writeStaticString(" ")
+        lines.buffer.writeString(head.uri)
+        lines.buffer.writeStaticString(" HTTP/1.1\r\n")
+        writeUpstreamRequestHeaders(
+            head, into: &lines, clientAddress: clientAddress, peerAddress: peerAddress, fromTrustedPeer: fromTrustedPeer,
+            scheme: scheme, requestID: requestID, upgrade: upgrade)
+        lines.buffer.writeStaticString("\r\n")
+        return lines.buffer
+    }
+
+    private static func writeUpstreamRequestHeaders<Sink: HeaderSink>(
+        _ head: HTTPRequestHead, into headers: inout Sink, clientAddress: String, peerAddress: String, fromTrustedPeer: Bool,
+        scheme: String, requestID: String, upgrade: String?
+    ) {
         let incoming = head.headers
         let incomingForwardedFor = fromTrustedPeer ? incoming["x-forwarded-for"].joined(separator: ", ") : ""
         let keepProto = fromTrustedPeer && incoming.contains(name: "x-forwarded-proto")
-        var headers = forwardable(incoming, extra: 7) { name in
+        forward(incoming, into: &headers) { name in
             setUpstream.contains(name) || (!fromTrustedPeer && trustedOnly.contains(name))
         }
         // The body's framing survives the hop-by-hop removal: a chunked body stays chunked
@@ -97,7 +128,6 @@ enum HeaderRewriting {
             headers.add(name: "Connection", value: "upgrade")
             headers.add(name: "Upgrade", value: upgrade)
         }
-        return HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: headers)
     }
 
     /// The response head sent to the client for an upstream response (see ``ClientResponseHeaders``).
@@ -118,7 +148,7 @@ enum HeaderRewriting {
 /// The headers of an upstream response as the client gets them: hop-by-hop headers and the
 /// configured ones (`Server`, `X-Powered-By`) removed, then the edge's headers applied. Written
 /// into whatever the connection needs (see ``ResponseWriter``), in one pass.
-struct ClientResponseHeaders: ResponseHeaders {
+struct ClientResponseHeaders: HeaderSource {
     let upstream: HTTPResponseHead
     let remove: HeaderNameSet
     let decorations: ResponseDecorations

@@ -1,13 +1,13 @@
 import NIOCore
 import NIOHTTP1
 
-/// Headers that can write themselves into any ``HeaderSink``: a proxied response's rewritten
+/// Headers that can write themselves into any ``HeaderSink``: a proxied message's rewritten
 /// headers are produced this way, straight into the output buffer on HTTP/1.1.
-protocol ResponseHeaders {
+protocol HeaderSource {
     func write<Sink: HeaderSink>(into sink: inout Sink)
 }
 
-extension HTTPHeaders: ResponseHeaders {
+extension HTTPHeaders: HeaderSource {
     func write<Sink: HeaderSink>(into sink: inout Sink) {
         for (name, value) in self { sink.add(name: name, value: value) }
     }
@@ -50,7 +50,7 @@ struct ResponseWriter {
     /// - Parameters:
     ///   - requestMethod: the method of the request it answers (no body follows a HEAD's answer).
     ///   - compressible: whether the body may be gzipped (see ``CompressionMarker``).
-    mutating func writeHead<Headers: ResponseHeaders>(
+    mutating func writeHead<Headers: HeaderSource>(
         status: HTTPResponseStatus, version: HTTPVersion, headers: Headers, requestMethod: HTTPMethod, compressible: Bool = false,
         context: ChannelHandlerContext
     ) {

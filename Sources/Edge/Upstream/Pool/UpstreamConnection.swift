@@ -15,12 +15,16 @@ protocol UpstreamExchangeDelegate: AnyObject {
     func upstreamReadComplete()
 }
 
-/// The last handler of an upstream connection's pipeline: routes response parts to the request
-/// currently using the connection, and holds reads back while the client cannot keep up.
+/// The HTTP/1.1 client end of an upstream connection, and its only handler: requests go out as
+/// bytes the exchange serialized, responses come in through an ``UpstreamResponseParser`` and
+/// go to the request currently using the connection. Reads are held back while the client
+/// cannot keep up.
 final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundIn = HTTPClientRequestPart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias InboundIn = ByteBuffer
+    /// Bytes that arrived behind a `101 Switching Protocols`, handed on when this handler leaves.
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     /// The request using the connection; `nil` while it is idle in the pool.
     weak var delegate: (any UpstreamExchangeDelegate)?
@@ -29,19 +33,50 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
     private var readsPaused = false
     private var readPending = false
     private(set) var isClosed = false
+    private var parser = UpstreamResponseParser()
+    /// Read bytes not parsed yet (an incomplete head or chunk line, or a tunnel's first bytes).
+    private var unparsed: ByteBuffer?
+
+    /// A request head went out: the next response answers it.
+    func requestSent(method: HTTPMethod) {
+        parser.requestSent(method: method)
+    }
+
+    /// Whether the response in progress ended and the connection may carry another request.
+    var isReusable: Bool { parser.isIdle && parser.keepAlive }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
-        guard let delegate else {
-            // Bytes on an idle connection: the server is out of step; drop the connection.
-            context.close(promise: nil)
+        var buffer = unwrapInboundIn(data)
+        if var earlier = unparsed {
+            unparsed = nil
+            earlier.writeBuffer(&buffer)
+            buffer = earlier
+        }
+        do {
+            while let event = try parser.next(&buffer) {
+                deliver(event)
+            }
+        } catch {
+            fail(error, context: context)
             return
         }
-        switch part {
-        case .head(let head): delegate.upstreamResponseHead(head)
-        case .body(let body): delegate.upstreamResponseBody(body)
-        case .end: delegate.upstreamResponseEnd()
+        if buffer.readableBytes > 0 { unparsed = buffer }
+    }
+
+    private func deliver(_ event: UpstreamResponseParser.Event) {
+        switch event {
+        case .head(let head): delegate?.upstreamResponseHead(head)
+        case .body(let body): delegate?.upstreamResponseBody(body)
+        case .end: delegate?.upstreamResponseEnd()
         }
+    }
+
+    private func fail(_ error: any Error, context: ChannelHandlerContext) {
+        let delegate = self.delegate
+        self.delegate = nil
+        unparsed = nil
+        delegate?.upstreamExchangeFailed(error)
+        context.close(promise: nil)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -53,19 +88,34 @@ final class UpstreamConnectionHandler: ChannelDuplexHandler, RemovableChannelHan
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        // A body read until the close ends here; any other response cut short fails.
+        var failure: (any Error)? = ChannelError.ioOnClosedChannel
+        do {
+            if let event = try parser.inputClosed() {
+                deliver(event)
+                failure = nil
+            }
+        } catch {
+            failure = error
+        }
         isClosed = true
         let delegate = self.delegate
         self.delegate = nil
         onClose?()
         onClose = nil
-        delegate?.upstreamExchangeFailed(ChannelError.ioOnClosedChannel)
+        if let failure { delegate?.upstreamExchangeFailed(failure) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        let delegate = self.delegate
-        self.delegate = nil
-        delegate?.upstreamExchangeFailed(error)
-        context.close(promise: nil)
+        fail(error, context: context)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        // Leaving for a tunnel: the bytes that came right behind the 101 belong to it.
+        if let unparsed, parser.isSwitched, unparsed.readableBytes > 0 {
+            self.unparsed = nil
+            context.fireChannelRead(wrapInboundOut(unparsed))
+        }
     }
 
     func read(context: ChannelHandlerContext) {
@@ -107,8 +157,15 @@ final class UpstreamConnection {
 
     var isUsable: Bool { channel.isActive && !handler.isClosed }
 
-    func write(_ part: HTTPClientRequestPart, promise: EventLoopPromise<Void>? = nil) {
-        handlerContext.write(handler.wrapOutboundOut(part), promise: promise)
+    /// Writes a request head (serialized by the exchange); the response that follows answers it.
+    func writeHead(_ bytes: ByteBuffer, method: HTTPMethod) {
+        handler.requestSent(method: method)
+        write(bytes)
+    }
+
+    /// Writes request bytes (a body part, already framed).
+    func write(_ bytes: ByteBuffer) {
+        handlerContext.write(handler.wrapOutboundOut(bytes), promise: nil)
     }
 
     func flush() { handlerContext.flush() }

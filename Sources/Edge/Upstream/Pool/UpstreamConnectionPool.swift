@@ -56,9 +56,6 @@ final class UpstreamConnectionPool {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // No outbound header validation: see `EdgeServer.configureHTTP1Pipeline`.
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(
-                        leftOverBytesStrategy: .forwardBytes, enableOutboundHeaderValidation: false)
                     try channel.pipeline.syncOperations.addHandler(UpstreamConnectionHandler())
                 }
             }
