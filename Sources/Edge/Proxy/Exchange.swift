@@ -40,7 +40,6 @@ final class Exchange: UpstreamExchangeDelegate {
     /// Whether the client's `.end` arrived (the decoder sends one for bodiless requests too).
     private(set) var requestEnded = false
     private(set) var responseStarted = false
-    private var responseKeepAlive = true
     /// Whether the client connection stays open after this response (decided with its head).
     private var clientKeepAlive = true
     private var finished = false
@@ -299,7 +298,6 @@ final class Exchange: UpstreamExchangeDelegate {
             server.health.withLock { $0.requestSucceeded() }
         }
         if let attemptStarted { record.upstreamSeconds = Double((NIODeadline.now() - attemptStarted).nanoseconds) / 1e9 }
-        responseKeepAlive = upstream.isKeepAlive
         switchingProtocols = upgradeRequested && upstream.status == .switchingProtocols
         // After an upgrade request the decoder parses no more requests on this connection, so a
         // refused upgrade closes it once answered. An HTTP/1.0 client cannot take a chunked body:
@@ -354,7 +352,7 @@ final class Exchange: UpstreamExchangeDelegate {
         }
         if let connection {
             // Reusable only when both messages completed and the upstream keeps the connection.
-            if requestEnded && responseKeepAlive && connection.handler.isReusable {
+            if requestEnded && connection.handler.isReusable {
                 handler.loopContext.pool.release(connection, keepAlive: cluster.config.keepAlive)
             } else {
                 connection.handler.delegate = nil

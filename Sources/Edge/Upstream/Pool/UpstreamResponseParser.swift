@@ -155,33 +155,72 @@ struct UpstreamResponseParser {
             if buffer.readableBytes > Self.maxHeadBytes { throw Failure(reason: "response head larger than \(Self.maxHeadBytes) bytes") }
             return nil
         }
-        let head = try buffer.withUnsafeReadableBytes { bytes in
+        let (head, framing) = try buffer.withUnsafeReadableBytes { bytes in
             try Self.parseHead(UnsafeRawBufferPointer(rebasing: bytes[..<end]))
         }
         buffer.moveReaderIndex(forwardBy: end + 4)
-        try frame(head)
+        try frame(head, framing)
         return head
     }
 
+    /// What a head's headers say about the body and the connection, gathered while parsing them.
+    struct Framing {
+        var contentLength: String?
+        var contentLengthsDiffer = false
+        var transferCodings: [String] = []
+        /// `Connection` values, lowercased (only when a `Connection` header is present).
+        var connection: [String] = []
+
+        mutating func note(name: UnsafeRawBufferPointer, value: String) {
+            switch name.count {
+            case 14 where Self.equals(name, "content-length"):
+                if let contentLength, contentLength != value { contentLengthsDiffer = true }
+                contentLength = value
+            case 17 where Self.equals(name, "transfer-encoding"):
+                transferCodings.append(value)
+            case 10 where Self.equals(name, "connection"):
+                connection.append(value.lowercased())
+            default:
+                break
+            }
+        }
+
+        /// Whether the connection stays open after this message (RFC 9112 §9.3).
+        func keepAlive(version: HTTPVersion) -> Bool {
+            let tokens = connection.flatMap { $0.split(separator: ",").map { $0.trimmingSpaces } }
+            if version.minor >= 1 { return !tokens.contains("close") }
+            return tokens.contains("keep-alive")
+        }
+
+        private static func equals(_ bytes: UnsafeRawBufferPointer, _ lowercased: StaticString) -> Bool {
+            lowercased.withUTF8Buffer { expected in
+                for index in 0..<expected.count {
+                    let byte = bytes[index]
+                    let folded = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+                    if folded != expected[index] { return false }
+                }
+                return true
+            }
+        }
+    }
+
     /// Sets the state for the body that follows `head`.
-    private mutating func frame(_ head: HTTPResponseHead) throws {
+    private mutating func frame(_ head: HTTPResponseHead, _ framing: Framing) throws {
         let code = head.status.code
-        keepAlive = head.isKeepAlive
+        keepAlive = framing.keepAlive(version: head.version)
         if head.status == .switchingProtocols {
             state = .ending(then: .switched)
             keepAlive = false
             return
         }
         if code < 200 { return }  // interim: the state stays `.head`
-        let lengths = head.headers["content-length"]
-        let codings = head.headers["transfer-encoding"]
         if respondingToHead || code == 204 || code == 304 {
             state = .ending(then: .idle)
             return
         }
-        if !codings.isEmpty {
-            guard lengths.isEmpty else { throw Failure(reason: "both Content-Length and Transfer-Encoding") }
-            let last = codings.last!.split(separator: ",").last.map { $0.trimmingSpaces.lowercased() }
+        if let codings = framing.transferCodings.last {
+            guard framing.contentLength == nil else { throw Failure(reason: "both Content-Length and Transfer-Encoding") }
+            let last = codings.split(separator: ",").last.map { $0.trimmingSpaces.lowercased() }
             if last == "chunked" {
                 state = .chunkSize
             } else {
@@ -190,8 +229,8 @@ struct UpstreamResponseParser {
             }
             return
         }
-        if let first = lengths.first {
-            guard lengths.allSatisfy({ $0 == first }), let length = Self.decimal(first) else {
+        if let value = framing.contentLength {
+            guard !framing.contentLengthsDiffer, let length = Self.decimal(value) else {
                 throw Failure(reason: "invalid Content-Length")
             }
             state = length == 0 ? .ending(then: .idle) : .fixedBody(remaining: length)
@@ -222,11 +261,12 @@ struct UpstreamResponseParser {
     }
 
     /// Parses a head without its final CRLF CRLF: the status line and header lines.
-    static func parseHead(_ bytes: UnsafeRawBufferPointer) throws -> HTTPResponseHead {
+    static func parseHead(_ bytes: UnsafeRawBufferPointer) throws -> (HTTPResponseHead, Framing) {
         var lines = LineIterator(bytes: bytes)
         guard let statusLine = lines.next() else { throw Failure(reason: "empty response head") }
         let (version, status) = try parseStatusLine(statusLine)
         var headers = HTTPHeaders()
+        var framing = Framing()
         while let line = lines.next() {
             guard let first = line.first, first != 0x20, first != 0x09 else {
                 throw Failure(reason: "header line folded or empty")
@@ -244,9 +284,11 @@ struct UpstreamResponseParser {
             guard !value.contains(where: { $0 == 0x00 || $0 == 0x0D || $0 == 0x0A }) else {
                 throw Failure(reason: "invalid byte in a header value")
             }
-            headers.add(name: String(decoding: name, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
+            let text = String(decoding: value, as: UTF8.self)
+            framing.note(name: name, value: text)
+            headers.add(name: String(decoding: name, as: UTF8.self), value: text)
         }
-        return HTTPResponseHead(version: version, status: status, headers: headers)
+        return (HTTPResponseHead(version: version, status: status, headers: headers), framing)
     }
 
     /// `HTTP/1.1 200 OK`: the version and status (the reason phrase kept for unknown codes).
