@@ -391,7 +391,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 activity.writeRaw?(context.channel.allocator.buffer(string: "HTTP/1.1 100 Continue\r\n\r\n"))
             }
             let exchange = Exchange(
-                handler: self, runtime: runtime, route: route, cluster: cluster, head: head, hasBody: hasBody, client: client,
+                handler: self, runtime: runtime, route: route, cluster: cluster, head: head, hasBody: hasBody, keepAlive: currentRequestKeepAlive ?? true, client: client,
                 requestID: requestID, record: record, peerText: peerText, peerTrusted: peerTrusted, scheme: scheme)
             // Reads pause only for a body, which must wait for the upstream connection; a
             // bodiless request is already complete (and the pipeline handler holds the next one).
@@ -685,7 +685,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         cancelBodyTimer()
         var record = exchange.record
         record.route = exchange.route.label
-        let keepAlive = !mustClose && exchange.requestEnded && !quiescing && exchange.head.isKeepAlive
+        let keepAlive = !mustClose && exchange.requestEnded && !quiescing && exchange.requestKeepAlive
         let (head, body) = response.parts(
             decorations: decorations(for: nil, exchange.runtime), requestID: exchange.requestID, keepAlive: keepAlive,
             allocator: context.channel.allocator)

@@ -42,6 +42,8 @@ final class Exchange: UpstreamExchangeDelegate {
     private(set) var responseStarted = false
     /// Whether the client connection stays open after this response (decided with its head).
     private var clientKeepAlive = true
+    /// Whether the client's request asked to keep the connection (read once, from its head).
+    let requestKeepAlive: Bool
     private var finished = false
     /// The client asked to switch protocols (WebSocket); the upstream's `101` turns the exchange into a tunnel.
     private let upgradeRequested: Bool
@@ -62,11 +64,12 @@ final class Exchange: UpstreamExchangeDelegate {
 
     init(
         handler: ClientHandler, runtime: EdgeRuntime, route: CompiledRoute, cluster: Cluster, head: HTTPRequestHead,
-        hasBody: Bool, client: ClientKey, requestID: String, record: AccessRecord, peerText: String, peerTrusted: Bool,
+        hasBody: Bool, keepAlive: Bool, client: ClientKey, requestID: String, record: AccessRecord, peerText: String, peerTrusted: Bool,
         scheme: String
     ) {
         self.handler = handler
         self.waitsForEnd = !hasBody
+        self.requestKeepAlive = keepAlive
         self.runtime = runtime
         self.route = route
         self.cluster = cluster
@@ -109,7 +112,7 @@ final class Exchange: UpstreamExchangeDelegate {
         self.server = server
         server.inFlight.add(1, ordering: .relaxed)
         attemptStarted = .now()
-        record.upstream = server.config.address.description
+        record.upstream = server.addressText
         if let idle = loop.pool.takeIdle(for: server) {
             use(idle)
             return
@@ -160,7 +163,7 @@ final class Exchange: UpstreamExchangeDelegate {
             handler.edgeState.metrics.recordUpstreamFailure(shard: handler.loopContext.index, upstream: cluster.name)
             handler.edgeState.logger.warning(
                 "upstream attempt failed",
-                [("edge.upstream", cluster.name), ("edge.server", server.config.address.description),
+                [("edge.upstream", cluster.name), ("edge.server", server.addressText),
                  ("request_id", requestID), ("error", "\(error)")])
         }
         server = nil
@@ -304,7 +307,7 @@ final class Exchange: UpstreamExchangeDelegate {
         // a body of unknown length is sent as is and ended by closing.
         let unframedForHTTP10 = head.version == .http1_0 && !upstream.headers.contains(name: "content-length")
             && upstream.status.mayHaveResponseBody && head.method != .HEAD
-        clientKeepAlive = head.isKeepAlive && !handler.isQuiescing && !upgradeRequested && !unframedForHTTP10
+        clientKeepAlive = requestKeepAlive && !handler.isQuiescing && !upgradeRequested && !unframedForHTTP10
         let version: HTTPVersion = head.version == .http1_0 ? .http1_0 : .http1_1
         let headers = ClientResponseHeaders(
             upstream: upstream, remove: runtime.removeFromUpstream, decorations: handler.decorations(for: route, runtime),

@@ -9,6 +9,8 @@ final class UpstreamServer: Sendable {
     let address: SocketAddress
     /// Where its idle connections are kept in each loop's pool.
     let poolKey: Int
+    /// Its address as logs and the access log show it (made once: a request would format it).
+    let addressText: String
     /// Requests in flight to this server from all event loops.
     let inFlight = Atomic<Int>(0)
     let health: Mutex<ServerHealth>
@@ -18,6 +20,7 @@ final class UpstreamServer: Sendable {
         self.config = config
         self.address = address
         self.poolKey = PoolKey.of(config.address)
+        self.addressText = config.address.description
         self.health = Mutex(
             ServerHealth(
                 maxFails: config.maxFails, failTimeout: UInt64(config.failTimeout.nanosecondsClamped),

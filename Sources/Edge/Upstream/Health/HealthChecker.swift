@@ -29,7 +29,7 @@ final class HealthChecker: Sendable {
                     if server.health.withLock({ $0.probed(healthy: healthy) }) {
                         self.logger.warning(
                             healthy ? "upstream server is back" : "upstream server failed its health checks",
-                            [("edge.upstream", self.cluster.name), ("edge.server", server.config.address.description)])
+                            [("edge.upstream", self.cluster.name), ("edge.server", server.addressText)])
                     }
                 }
             }
@@ -49,7 +49,7 @@ final class HealthChecker: Sendable {
     private func probe(_ server: UpstreamServer) -> EventLoopFuture<Bool> {
         let promise = eventLoop.makePromise(of: Bool.self)
         let timeout = TimeAmount(config.timeout)
-        let host = server.config.address.description
+        let host = server.addressText
         let path = config.path
         let deadline = eventLoop.scheduleTask(in: timeout) { promise.succeed(false) }
         ClientBootstrap(group: eventLoop)
