@@ -187,9 +187,20 @@ struct UpstreamResponseParser {
 
         /// Whether the connection stays open after this message (RFC 9112 §9.3).
         func keepAlive(version: HTTPVersion) -> Bool {
-            let tokens = connection.flatMap { $0.split(separator: ",").map { $0.trimmingSpaces } }
-            if version.minor >= 1 { return !tokens.contains("close") }
-            return tokens.contains("keep-alive")
+            var close = false
+            var keep = false
+            for value in connection {
+                switch value {
+                case "keep-alive": keep = true  // the usual whole values, without splitting
+                case "close": close = true
+                default:
+                    for token in value.split(separator: ",") {
+                        let option = token.trimmingSpaces
+                        if option == "close" { close = true } else if option == "keep-alive" { keep = true }
+                    }
+                }
+            }
+            return version.minor >= 1 ? !close : keep
         }
 
         private static func equals(_ bytes: UnsafeRawBufferPointer, _ lowercased: StaticString) -> Bool {
