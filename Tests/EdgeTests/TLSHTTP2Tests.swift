@@ -56,6 +56,49 @@ struct TLSHTTP2Tests {
         }
     }
 
+    /// The edge writes HTTP/2 frames itself (see `ResponseWriter`): every kind of answer must
+    /// come out as a well-formed stream — proxied, bodiless, its own errors, a request with a
+    /// body, and many streams in a row on one connection.
+    @Test func everyKindOfAnswerIsAWellFormedStream() async throws {
+        try await withTLSEdge({ directory, upstream in
+            let a = try directory.makeCertificate("a.test")
+            return try TLSTestConfig.make(upstream: upstream, listeners: [TLSTestConfig.https("h2", certificates: [a.config(serverNames: ["a.test"])])])
+        }) { edge, _, _ in
+            var h2 = TLSClientOptions()
+            h2.alpn = ["h2"]
+            try await withTLSConnection(port: try edge.port(0), h2) { connection in
+                #expect(connection.negotiatedProtocol == "h2")
+                let proxied = try await connection.request(.GET, "/app/kinds")
+                #expect(proxied.status == 200)
+                #expect(proxied.body == TLSTestUpstream.body(name: "app", forwardedProto: "https", uri: "/app/kinds"))
+                #expect(proxied.header("x-test-upstream") == "app", "an upstream header, its name lowercased")
+                #expect(proxied.header("x-request-id")?.count == 32)
+                #expect(proxied.header("x-content-type-options") == "nosniff")
+                #expect(proxied.header("connection") == nil && proxied.header("transfer-encoding") == nil)
+
+                let head = try await connection.request(.HEAD, "/app/kinds")
+                #expect(head.status == 200)
+                #expect(head.body.isEmpty)
+
+                let missing = try await connection.request(.GET, "/nowhere")
+                #expect(missing.status == 404)
+                #expect(missing.body.contains("no route"))
+                #expect(missing.header("x-frame-options") != nil)
+
+                let hidden = try await connection.request(.GET, "/app/.env")
+                #expect(hidden.status == 403)
+
+                let posted = try await connection.request(.POST, "/app/form", headers: [("Content-Type", "text/plain")], body: "hello")
+                #expect(posted.status == 200)
+
+                for index in 0..<20 {
+                    let response = try await connection.request(.GET, "/app/n?i=\(index)")
+                    #expect(response.status == 200, "stream \(index)")
+                }
+            }
+        }
+    }
+
     @Test func rapidResetClosesTheConnectionAndSettingsAdvertiseTheStreamLimit() async throws {
         try await withTLSEdge({ directory, upstream in
             let a = try directory.makeCertificate("a.test")

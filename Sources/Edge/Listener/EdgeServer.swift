@@ -247,7 +247,7 @@ public final class EdgeServer: Sendable {
                 try streamSync.addHandler(
                     ClientHandler(
                         state: state, loop: state.loop(for: streamChannel.eventLoop), activity: ClientActivity(), peer: peer,
-                        scheme: "https", mode: .http2Stream, output: .parts(compressor: compresses)))
+                        scheme: "https", mode: .http2Stream, output: compresses ? .parts(compressor: true) : .http2Frames))
             }
         }
         try sync.addHandler(manager)

@@ -1,6 +1,7 @@
 import Limits
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 import NIOHTTPCompression
 import NIOPosix
 
@@ -46,6 +47,9 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private var current: State = .awaitingHead
     private var context: ChannelHandlerContext!
+    /// Where the writer writes: this handler's context, or on an HTTP/2 stream the context of the
+    /// HTTP/1 codec, so that frames go below it.
+    private var outputContext: ChannelHandlerContext!
     /// Keep-alive idle and request-head deadlines while no request is in progress.
     private var waitTimer: LazyTimer!
     /// The upstream read timeout of the exchange in progress (one timer for the connection's life).
@@ -96,6 +100,11 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        outputContext = context
+        if case .http2Frames = writer.output {
+            outputContext = try? context.pipeline.syncOperations.context(handlerType: HTTP2FramePayloadToHTTP1ServerCodec.self)
+            precondition(outputContext != nil, "an HTTP/2 stream writing frames needs the HTTP/1 codec in its pipeline")
+        }
         waitTimer = LazyTimer(eventLoop: context.eventLoop) { [weak self] in self?.waitExpired() }
         upstreamReadTimer = LazyTimer(eventLoop: context.eventLoop) { [weak self] in
             guard let self, case .proxying(let exchange) = self.current else { return }
@@ -112,6 +121,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         cancelTimers()
         activity.onPartialHead = nil
         self.context = nil
+        outputContext = nil
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -466,11 +476,11 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch body {
         case .buffer(let buffer):
             record.bytesOut = buffer.readableBytes
-            if buffer.readableBytes > 0 { writer.writeBody(.byteBuffer(buffer), context: context) }
+            if buffer.readableBytes > 0 { writer.writeBody(.byteBuffer(buffer), context: outputContext) }
         case .file(let region, let fileHandle):
             record.bytesOut = region.readableBytes
             handle = fileHandle
-            writer.writeBody(.fileRegion(region), context: context)
+            writer.writeBody(.fileRegion(region), context: outputContext)
         case .fileChunks(let fileHandle, let size):
             record.bytesOut = size
             let eventLoop = context.eventLoop
@@ -481,7 +491,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 eventLoop: eventLoop
             ) { chunk in
                 let handler = bound.value
-                guard let context = handler.context, context.channel.isActive else {
+                guard let context = handler.outputContext, context.channel.isActive else {
                     return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
                 }
                 let written = eventLoop.makePromise(of: Void.self)
@@ -648,7 +658,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             decorations: decorations(for: nil, runtime), requestID: id, keepAlive: false, allocator: context.channel.allocator)
         current = .closing
         writeResponseHead(status: head.status, version: head.version, headers: head.headers)
-        writer.writeBody(.byteBuffer(body), context: context)
+        writer.writeBody(.byteBuffer(body), context: outputContext)
         endResponse { [weak self] _ in self?.close() }
     }
 
@@ -749,12 +759,12 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     ) {
         writer.writeHead(
             status: status, version: version, headers: headers, requestMethod: requestMethod, compressible: compressible,
-            context: context)
+            context: outputContext)
     }
 
-    func writeResponseBody(_ body: ByteBuffer) { writer.writeBody(.byteBuffer(body), context: context) }
+    func writeResponseBody(_ body: ByteBuffer) { writer.writeBody(.byteBuffer(body), context: outputContext) }
 
-    func flushResponse() { writer.flush(context: context) }
+    func flushResponse() { writer.flush(context: outputContext) }
 
     /// Ends the response and flushes it; `completion` runs once it was written (or failed).
     private func endResponse(then completion: ((Result<Void, any Error>) -> Void)? = nil) {
@@ -764,8 +774,8 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             written.futureResult.assumeIsolated().whenComplete(completion)
             promise = written
         }
-        writer.writeEnd(context: context, promise: promise)
-        writer.flush(context: context)
+        writer.writeEnd(context: outputContext, promise: promise)
+        writer.flush(context: outputContext)
     }
 
     var clientIsWritable: Bool { context.channel.isWritable }

@@ -234,7 +234,7 @@ struct ResponseDecorations: Sendable {
     /// Appends the decorations to headers that hold none of them.
     func append<Sink: HeaderSink>(to headers: inout Sink, requestID: String) {
         headers.add(prepared: fixed)
-        headers.add(name: "X-Request-ID", value: requestID)
+        headers.add(requestID: requestID)
     }
 }
 

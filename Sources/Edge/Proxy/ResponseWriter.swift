@@ -1,5 +1,7 @@
 import NIOCore
 import NIOHTTP1
+import NIOHPACK
+import NIOHTTP2
 
 /// Headers that can write themselves into any ``HeaderSink``: a proxied message's rewritten
 /// headers are produced this way, straight into the output buffer on HTTP/1.1.
@@ -15,15 +17,19 @@ extension HTTPHeaders: HeaderSource {
 
 /// How one client connection's responses leave ``ClientHandler``.
 ///
-/// On a plain HTTP/1.1 connection the writer is the HTTP encoder: heads are serialized straight
+/// On an HTTP/1.1 connection the writer is the HTTP encoder: heads are serialized straight
 /// from the rewritten headers into one buffer, and a small body and the end join that buffer, so
 /// a typical proxied response is a single write (NIO's encoder would make three, each through
-/// the pipeline). When something below needs HTTP parts (the HTTP/2 stream codec, or NIO's
-/// encoder with the gzip compressor in front of it), the writer hands parts on instead.
+/// the pipeline). On an HTTP/2 stream it writes HTTP/2 frames itself, below the stream's
+/// HTTP/1 codec (which then only reads requests): the header block is built directly, and the
+/// end of the response rides on the last frame instead of an empty one. When the gzip
+/// compressor is in the pipeline, the writer hands it HTTP parts instead.
 struct ResponseWriter {
     enum Output {
         /// HTTP/1.x bytes, serialized here.
         case bytes
+        /// HTTP/2 frame payloads, written through the context the handler gives (the codec's).
+        case http2Frames
         /// `HTTPServerResponsePart`s for a codec below; `compressor` says whether the gzip
         /// compressor is among them (it reads ``CompressionMarker``'s header).
         case parts(compressor: Bool)
@@ -37,6 +43,10 @@ struct ResponseWriter {
     /// Bytes written but not yet handed to the channel (bytes mode).
     private var pending: ByteBuffer?
     private var framing: HTTP1BodyFraming = .identity
+    /// HTTP/2: the header block not written yet (it may carry the end of the stream).
+    private var pendingHeaders: HPACKHeaders?
+    /// HTTP/2: the last body part not written yet (it may carry the end of the stream).
+    private var pendingData: ByteBuffer?
 
     init(output: Output) { self.output = output }
 
@@ -62,6 +72,11 @@ struct ResponseWriter {
             headers.write(into: &head)
             (buffer, framing) = head.finish()
             pending = buffer
+        case .http2Frames:
+            var block = HTTP2ResponseHeaders(status: status)
+            headers.write(into: &block)
+            pendingHeaders = block.block
+            framing = status.mayHaveResponseBody && requestMethod != .HEAD ? .identity : .none
         case .parts(let compressor):
             var built: HTTPHeaders
             if let given = headers as? HTTPHeaders {
@@ -77,7 +92,12 @@ struct ResponseWriter {
 
     /// Writes part of the body.
     mutating func writeBody(_ data: IOData, context: ChannelHandlerContext, promise: EventLoopPromise<Void>? = nil) {
-        guard case .bytes = output else {
+        switch output {
+        case .bytes: break
+        case .http2Frames:
+            writeHTTP2Body(data, context: context, promise: promise)
+            return
+        case .parts:
             context.write(NIOAny(HTTPServerResponsePart.body(data)), promise: promise)
             return
         }
@@ -110,7 +130,12 @@ struct ResponseWriter {
 
     /// Ends the response (the last chunk of a chunked body) and hands everything to the channel.
     mutating func writeEnd(context: ChannelHandlerContext, promise: EventLoopPromise<Void>? = nil) {
-        guard case .bytes = output else {
+        switch output {
+        case .bytes: break
+        case .http2Frames:
+            writeHTTP2End(context: context, promise: promise)
+            return
+        case .parts:
             context.write(NIOAny(HTTPServerResponsePart.end(nil)), promise: promise)
             return
         }
@@ -129,6 +154,7 @@ struct ResponseWriter {
     /// Hands everything written so far to the channel and flushes it.
     mutating func flush(context: ChannelHandlerContext) {
         emitPending(context: context)
+        emitHTTP2Pending(context: context)
         context.flush()
     }
 
@@ -146,6 +172,52 @@ struct ResponseWriter {
     private mutating func appendChunkSize(_ size: Int, context: ChannelHandlerContext) {
         if pending == nil { pending = context.channel.allocator.buffer(capacity: 16) }
         pending!.writeChunkSize(size)
+    }
+
+    // MARK: HTTP/2
+
+    private mutating func writeHTTP2Body(_ data: IOData, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        guard framing != .none, case .byteBuffer(let bytes) = data, bytes.readableBytes > 0 else {
+            // No body after this head (a HEAD's answer), or nothing in the part; file regions
+            // never reach an HTTP/2 stream (static files are read in chunks there).
+            promise?.succeed(())
+            return
+        }
+        emitHTTP2Pending(context: context)
+        if let promise {
+            context.write(NIOAny(HTTP2Frame.FramePayload.data(.init(data: .byteBuffer(bytes)))), promise: promise)
+        } else {
+            pendingData = bytes
+        }
+    }
+
+    private mutating func writeHTTP2End(context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+        framing = .identity
+        if let data = pendingData {
+            if let headers = pendingHeaders {
+                context.write(NIOAny(HTTP2Frame.FramePayload.headers(.init(headers: headers))), promise: nil)
+            }
+            context.write(NIOAny(HTTP2Frame.FramePayload.data(.init(data: .byteBuffer(data), endStream: true))), promise: promise)
+        } else if let headers = pendingHeaders {
+            context.write(NIOAny(HTTP2Frame.FramePayload.headers(.init(headers: headers, endStream: true))), promise: promise)
+        } else {
+            let empty = context.channel.allocator.buffer(capacity: 0)
+            context.write(NIOAny(HTTP2Frame.FramePayload.data(.init(data: .byteBuffer(empty), endStream: true))), promise: promise)
+        }
+        pendingHeaders = nil
+        pendingData = nil
+    }
+
+    /// Writes the header block and body part held back for the end of the stream.
+    private mutating func emitHTTP2Pending(context: ChannelHandlerContext) {
+        if let headers = pendingHeaders {
+            pendingHeaders = nil
+            context.write(NIOAny(HTTP2Frame.FramePayload.headers(.init(headers: headers))), promise: nil)
+        }
+        if let data = pendingData {
+            pendingData = nil
+            context.write(NIOAny(HTTP2Frame.FramePayload.data(.init(data: .byteBuffer(data)))), promise: nil)
+        }
     }
 
     private mutating func emitPending(context: ChannelHandlerContext, promise: EventLoopPromise<Void>? = nil) {

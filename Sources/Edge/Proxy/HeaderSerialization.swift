@@ -1,18 +1,25 @@
 import NIOCore
+import NIOHPACK
 import NIOHTTP1
 
-/// Somewhere response headers can be added one by one: `HTTPHeaders` (for the HTTP/2 codec and
-/// the compressor) or an ``HTTP1ResponseHead`` being written straight into the output buffer.
-/// The header rewriting is written once against this and runs unchanged for both.
+/// Somewhere headers can be added one by one: `HTTPHeaders` (for the compressor), header lines
+/// being written straight into an HTTP/1.1 output buffer, or an HTTP/2 header block. The header
+/// rewriting is written once against this and runs unchanged for all of them.
 protocol HeaderSink {
     mutating func add(name: String, value: String)
     /// Adds headers known in advance (the edge's own), at once where the sink can.
     mutating func add(prepared: PreparedHeaders)
+    /// Adds `X-Request-ID` (unique per message, which an HTTP/2 header block keeps out of its table).
+    mutating func add(requestID: String)
 }
 
 extension HeaderSink {
     mutating func add(prepared: PreparedHeaders) {
         for (name, value) in prepared.pairs { add(name: name, value: value) }
+    }
+
+    mutating func add(requestID: String) {
+        add(name: "X-Request-ID", value: requestID)
     }
 }
 
@@ -25,10 +32,46 @@ struct PreparedHeaders: Sendable {
     let pairs: [(name: String, value: String)]
     /// `Name: value\r\n` for each pair.
     let serialized: [UInt8]
+    /// The pairs with lowercased names, as HTTP/2 needs them.
+    let lowercased: [(name: String, value: String)]
 
     init(_ pairs: [(name: String, value: String)]) {
         self.pairs = pairs
         self.serialized = Array(pairs.map { "\($0.name): \($0.value)\r\n" }.joined().utf8)
+        self.lowercased = pairs.map { ($0.name.lowercased(), $0.value) }
+    }
+}
+
+/// A response header block for an HTTP/2 stream, built directly (no `HTTPHeaders` converted
+/// afterwards): `:status` first, names lowercased (HTTP/2 forbids uppercase), the
+/// connection-specific headers HTTP/2 forbids left out (RFC 9113 §8.2.2), and the request ID
+/// kept out of the HPACK dynamic table, where a value used once would only push others out.
+struct HTTP2ResponseHeaders: HeaderSink {
+    private(set) var block: HPACKHeaders
+
+    init(status: HTTPResponseStatus) {
+        block = HPACKHeaders()
+        block.reserveCapacity(16)
+        block.add(name: ":status", value: String(status.code))
+    }
+
+    /// Connection-specific headers, which an HTTP/2 message must not carry.
+    private static let connectionSpecific = HeaderNameSet([
+        "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
+    ])
+
+    mutating func add(name: String, value: String) {
+        if Self.connectionSpecific.contains(name) { return }
+        let lowered = name.utf8.contains { $0 >= 0x41 && $0 <= 0x5A } ? name.lowercased() : name
+        block.add(name: lowered, value: value)
+    }
+
+    mutating func add(prepared: PreparedHeaders) {
+        for (name, value) in prepared.lowercased { block.add(name: name, value: value) }
+    }
+
+    mutating func add(requestID: String) {
+        block.add(name: "x-request-id", value: requestID, indexing: .nonIndexable)
     }
 }
 
