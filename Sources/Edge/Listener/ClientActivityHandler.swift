@@ -9,8 +9,15 @@ final class ClientActivity {
     var lastReadAt: NIODeadline = .now()
     /// When the first bytes arrived since the handler last waited for a head.
     var firstReadSinceWait: NIODeadline?
-    /// Writes bytes straight to the socket, below the HTTP encoder (for `100 Continue`).
-    fileprivate(set) var writeRaw: ((ByteBuffer) -> Void)?
+    /// The context of the ``ClientActivityHandler`` while it is in the pipeline: `writeRaw` writes there.
+    fileprivate var rawContext: ChannelHandlerContext?
+    /// Writes bytes straight to the socket, below the HTTP encoder (for `100 Continue`); `nil`
+    /// without a ``ClientActivityHandler`` in the pipeline. Made when asked for (rarely), so an
+    /// idle connection keeps no closure for it.
+    var writeRaw: ((ByteBuffer) -> Void)? {
+        guard let context = rawContext else { return nil }
+        return { buffer in context.writeAndFlush(NIOAny(buffer), promise: nil) }
+    }
     /// Called after a read that left a request head incomplete (rare: most heads arrive whole).
     var onPartialHead: (() -> Void)?
 }
@@ -24,14 +31,11 @@ final class ClientActivityHandler: ChannelInboundHandler, RemovableChannelHandle
     init(activity: ClientActivity) { self.activity = activity }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        activity.writeRaw = { [weak activity] buffer in
-            guard activity != nil else { return }
-            context.writeAndFlush(NIOAny(buffer), promise: nil)
-        }
+        activity.rawContext = context
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        activity.writeRaw = nil
+        activity.rawContext = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

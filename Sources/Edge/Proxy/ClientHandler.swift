@@ -404,7 +404,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 handler: self, runtime: runtime, route: route, cluster: cluster, head: head, hasBody: hasBody, keepAlive: currentRequestKeepAlive ?? true, client: client,
                 requestID: requestID, record: record, peerText: peerText, peerTrusted: peerTrusted, scheme: scheme)
             // Reads pause only for a body, which must wait for the upstream connection; a
-            // bodiless request is already complete (and the pipeline handler holds the next one).
+            // bodiless request is already complete (and a pipelined next one waits in `pipelined`).
             if hasBody { setReadsPaused(true) }
             if delay > .zero {
                 current = .delayed(exchange)
@@ -514,8 +514,8 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         endLocal(record: record, runtime: runtime, handle: handle)
     }
 
-    /// Ends a local answer. As for proxied responses, the state moves on before the end is
-    /// written, since that write can deliver the next pipelined request.
+    /// Ends a local answer and moves the connection on: to the next request (a pipelined one
+    /// may be waiting already), to the rest of a refused body, or to the close.
     private func endLocal(record: AccessRecord, runtime: EdgeRuntime, handle: NIOFileHandle?) {
         finishRecord(record, runtime: runtime)
         let closeFile: ((Result<Void, any Error>) -> Void)? = handle.map { handle in { _ in try? handle.close() } }

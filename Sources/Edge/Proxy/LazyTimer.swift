@@ -4,15 +4,22 @@ import NIOCore
 ///
 /// Scheduling a task on an event loop allocates and takes a heap insertion, and cancelling one
 /// costs more; a keep-alive or read timeout re-armed per request would pay that every time.
-/// Here, moving the deadline later is a store: the one scheduled task wakes at the earliest
+/// Here, moving the deadline later is a store: the one scheduled wake-up comes at the earliest
 /// point the deadline might have passed, finds it moved, and sleeps again until the new one.
 /// Only moving it earlier reschedules. Confined to its event loop.
-final class LazyTimer {
+///
+/// The wake-up is a scheduled *callback* with this timer as its handler, not a scheduled task:
+/// on NIO's own event loops that is one entry in the loop's timer heap and nothing else, where
+/// a task also costs a promise, its future and three closures (about 300 bytes). Every idle
+/// keep-alive connection has such a wake-up pending (two, while an upstream read timeout's
+/// stale one has not come yet), so this is memory per connection. The loop holds the timer
+/// until the wake-up runs or is cancelled; the owner's `cancel()` when it goes away ends that.
+final class LazyTimer: NIOScheduledCallbackHandler {
     private let eventLoop: any EventLoop
     private let onExpire: () -> Void
     private var deadline: NIODeadline?
-    private var task: Scheduled<Void>?
-    private var taskAt: NIODeadline?
+    private var wakeUp: NIOScheduledCallback?
+    private var wakeAt: NIODeadline?
 
     /// - Parameters:
     ///   - eventLoop: the loop of the channel the timer belongs to.
@@ -25,8 +32,8 @@ final class LazyTimer {
     /// Sets the deadline (replacing any earlier one).
     func arm(at deadline: NIODeadline) {
         self.deadline = deadline
-        if let taskAt, taskAt <= deadline { return }  // it wakes early enough and will look again
-        task?.cancel()
+        if let wakeAt, wakeAt <= deadline { return }  // it wakes early enough and will look again
+        wakeUp?.cancel()
         schedule(at: deadline)
     }
 
@@ -38,19 +45,25 @@ final class LazyTimer {
     /// Clears the deadline and the pending wake-up (the owner is going away).
     func cancel() {
         deadline = nil
-        task?.cancel()
-        task = nil
-        taskAt = nil
+        wakeUp?.cancel()
+        wakeUp = nil
+        wakeAt = nil
     }
 
     private func schedule(at time: NIODeadline) {
-        taskAt = time
-        task = eventLoop.assumeIsolated().scheduleTask(deadline: time) { [weak self] in self?.wake() }
+        do {
+            wakeUp = try eventLoop.assumeIsolated().scheduleCallback(at: time, handler: self)
+            wakeAt = time
+        } catch {
+            // The loop is shutting down: nothing runs on it any more (a task would not either).
+            wakeUp = nil
+            wakeAt = nil
+        }
     }
 
-    private func wake() {
-        task = nil
-        taskAt = nil
+    func handleScheduledCallback(eventLoop: some EventLoop) {
+        wakeUp = nil
+        wakeAt = nil
         guard let deadline else { return }
         if NIODeadline.now() < deadline {
             schedule(at: deadline)

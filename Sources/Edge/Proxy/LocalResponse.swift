@@ -40,10 +40,11 @@ struct LocalResponse {
     /// HTTP layer, when no request is in progress there (a request head that never completed).
     func serialized(decorations: ResponseDecorations, requestID: String, allocator: ByteBufferAllocator) -> ByteBuffer {
         let (head, body) = parts(decorations: decorations, requestID: requestID, keepAlive: false, allocator: allocator)
-        var buffer = allocator.buffer(capacity: 512 + body.readableBytes)
-        buffer.writeString("HTTP/1.1 \(head.status.code) \(head.status.reasonPhrase)\r\n")
-        for (name, value) in head.headers { buffer.writeString("\(name): \(value)\r\n") }
-        buffer.writeString("\r\n")
+        var serialized = HTTP1ResponseHead(
+            into: allocator.buffer(capacity: 512 + body.readableBytes), status: head.status, version: head.version,
+            requestMethod: .GET)
+        head.headers.write(into: &serialized)
+        var (buffer, _) = serialized.finish()
         buffer.writeImmutableBuffer(body)
         return buffer
     }
