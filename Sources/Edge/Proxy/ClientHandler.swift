@@ -63,7 +63,8 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The method of the request being answered (a HEAD's answer carries no body).
     private var requestMethod: HTTPMethod = .GET
     /// Parts of pipelined requests that arrived while the current one was still being answered.
-    private var pipelined = CircularBuffer<HTTPServerRequestPart>()
+    /// (Room for one to start with: it is rarely used, and every idle connection carries it.)
+    private var pipelined = CircularBuffer<HTTPServerRequestPart>(initialCapacity: 1)
     /// Reads stop while pipelined parts wait.
     private var pipelineHold = false
     private var releasingPipelined = false
