@@ -402,8 +402,9 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 activity.writeRaw?(context.channel.allocator.buffer(string: "HTTP/1.1 100 Continue\r\n\r\n"))
             }
             let exchange = Exchange(
-                handler: self, runtime: runtime, route: route, cluster: cluster, head: head, hasBody: hasBody, keepAlive: currentRequestKeepAlive ?? true, client: client,
-                requestID: requestID, record: record, peerText: peerText, peerTrusted: peerTrusted, scheme: scheme)
+                handler: self, runtime: runtime, route: route, cluster: cluster, head: head, hasBody: hasBody,
+                keepAlive: currentRequestKeepAlive ?? true, requestID: requestID, record: record, peerText: peerText,
+                peerTrusted: peerTrusted, scheme: scheme)
             // Reads pause only for a body, which must wait for the upstream connection; a
             // bodiless request is already complete (and a pipelined next one waits in `pipelined`).
             if hasBody { setReadsPaused(true) }

@@ -64,8 +64,7 @@ final class Exchange: UpstreamExchangeDelegate {
 
     init(
         handler: ClientHandler, runtime: EdgeRuntime, route: CompiledRoute, cluster: Cluster, head: HTTPRequestHead,
-        hasBody: Bool, keepAlive: Bool, client: ClientKey, requestID: String, record: AccessRecord, peerText: String, peerTrusted: Bool,
-        scheme: String
+        hasBody: Bool, keepAlive: Bool, requestID: String, record: AccessRecord, peerText: String, peerTrusted: Bool, scheme: String
     ) {
         self.handler = handler
         self.waitsForEnd = !hasBody

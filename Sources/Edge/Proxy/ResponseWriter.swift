@@ -50,12 +50,6 @@ struct ResponseWriter {
 
     init(output: Output) { self.output = output }
 
-    /// Whether a response marked for compression will be compressed on this connection.
-    var compresses: Bool {
-        if case .parts(compressor: true) = output { return true }
-        return false
-    }
-
     /// Writes a response head.
     /// - Parameters:
     ///   - requestMethod: the method of the request it answers (no body follows a HEAD's answer).
