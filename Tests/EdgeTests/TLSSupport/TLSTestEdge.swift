@@ -7,7 +7,10 @@ import NIOPosix
 /// from YAML (``ConfigLoader``), the listeners are set in code.
 enum TLSTestConfig {
     /// A configuration proxying `/app/` and `/limited/` (1 request a minute, no burst) to
-    /// `upstream`, with the given listeners, an admin listener, and logging off.
+    /// `upstream`, with the given listeners, an admin listener, and logging off. The header and
+    /// keep-alive timeouts are long: with the whole suite running in parallel on two cores, a test
+    /// may not get to send its first request for many seconds, and a connection the edge closed
+    /// for it fails the test ("I/O on closed channel"). Tests of those timeouts set their own.
     static func make(upstream: TLSTestUpstream, listeners: [ListenerConfig]) throws -> EdgeConfig {
         let yaml = """
             listeners:
@@ -16,7 +19,7 @@ enum TLSTestConfig {
             admin:
               address: 127.0.0.1:0
             event_loops: 2
-            timeouts: {client_header: 5s, client_body: 5s, keepalive: 20s, send: 5s, shutdown_grace: 1s}
+            timeouts: {client_header: 60s, client_body: 5s, keepalive: 60s, send: 5s, shutdown_grace: 1s}
             limits: {connections_per_client: 1000, zones: {tight: {rate: 1r/m, capacity: 100}}}
             logging: {access_log: "off", error_log: "off"}
             upstreams:
