@@ -2,8 +2,8 @@
 local token = os.getenv("HOMERACK_TOKEN")
 local headers = { ["Content-Type"] = "application/json" }
 if token and token ~= "" then headers["Authorization"] = "Bearer " .. token end
-local ids = {}
-for id in string.gmatch(os.getenv("RACK_IDS") or "1", "[^,]+") do ids[#ids + 1] = id end
+dofile(os.getenv("BENCH_DIR") .. "/mix.lua")
+local ids = rack_ids()
 local counter = 0
 request = function()
   counter = counter + 1
