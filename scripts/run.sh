@@ -26,6 +26,13 @@ port=${BACKEND_PORT:-8000}
 [[ $workers =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: WORKERS must be a positive number, not '$workers'" >&2; exit 2; }
 [[ $port =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: BACKEND_PORT must be a port number, not '$port'" >&2; exit 2; }
 
+# The system libraries the build links against and the tools this script uses, installed when
+# missing (the same package step as scripts/test.sh).
+# shellcheck source=scripts/lib/debian-packages.sh
+source scripts/lib/debian-packages.sh
+ensure_debian_packages "${BUILD_PACKAGES[@]}" "${RUN_PACKAGES[@]}" ||
+    { echo "run.sh: could not install the Debian packages the build needs" >&2; exit 1; }
+
 echo "run.sh: building homerack-backend and homerack-edge ($build; the first build takes several minutes)"
 swift build -c "$build" --product homerack-backend
 swift build -c "$build" --product homerack-edge

@@ -6,7 +6,8 @@
 #                                             runs CMD instead of `swift test`, with the
 #                                             same servers and variables (benchmarks use it)
 #
-# 1. Installs the Debian packages the tests need (only the missing ones).
+# 1. Installs the Debian packages the build and the tests need (only the missing ones;
+#    the lists are in scripts/lib/debian-packages.sh, shared with scripts/run.sh).
 # 2. Starts a throw-away PostgreSQL 15 and Redis on 127.0.0.1, on free ports,
 #    in a temporary directory.
 # 3. Runs `swift test "$@"` from the repo root with
@@ -20,7 +21,6 @@
 # shellcheck disable=SC2317  # functions below are invoked from traps
 set -euo pipefail
 
-PACKAGES=(postgresql redis-server libhiredis-dev zlib1g-dev openssl curl)
 PGBIN=/usr/lib/postgresql/15/bin
 WAIT_SECONDS=30       # readiness timeout per server
 STOP_GRACE_SECONDS=10 # SIGTERM -> SIGKILL grace period
@@ -114,36 +114,15 @@ trap 'on_signal TERM 143' TERM
 need_pg=1;    [[ -n ${HOMERACK_TEST_POSTGRES_URL:-} ]] && need_pg=0
 need_redis=1; [[ -n ${HOMERACK_TEST_REDIS_URL:-} ]] && need_redis=0
 
-missing=()
-for pkg in "${PACKAGES[@]}"; do
+# shellcheck source=scripts/lib/debian-packages.sh
+source "$REPO_ROOT/scripts/lib/debian-packages.sh"
+wanted=("${BUILD_PACKAGES[@]}" "${RUN_PACKAGES[@]}")
+for pkg in "${TEST_PACKAGES[@]}"; do
   [[ $pkg == postgresql && $need_pg -eq 0 ]] && continue
   [[ $pkg == redis-server && $need_redis -eq 0 ]] && continue
-  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
-  [[ $status == "install ok installed" ]] || missing+=("$pkg")
+  wanted+=("$pkg")
 done
-
-if ((${#missing[@]})); then
-  if [[ $IS_ROOT -eq 1 ]]; then
-    SUDO=()
-  elif command -v sudo >/dev/null 2>&1; then
-    SUDO=(sudo)
-  else
-    die "missing Debian packages: ${missing[*]} (not root and sudo is not available; as root run: apt-get install ${missing[*]})"
-  fi
-  log "installing Debian packages: ${missing[*]}"
-  apt_log=$(mktemp)
-  # Redirect inside a subshell, never on a command run in this shell: a trap
-  # firing meanwhile would otherwise run with stdout/stderr still redirected.
-  if ! (exec >"$apt_log" 2>&1 </dev/null
-        "${SUDO[@]}" apt-get update -qq &&
-        "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
-          apt-get install -y -qq --no-install-recommends "${missing[@]}"); then
-    cat "$apt_log" >&2
-    rm -f "$apt_log"
-    die "failed to install: ${missing[*]}"
-  fi
-  rm -f "$apt_log"
-fi
+ensure_debian_packages "${wanted[@]}" || die "could not install the Debian packages the tests need"
 
 command -v swift >/dev/null 2>&1 || die "swift not found on PATH"
 
