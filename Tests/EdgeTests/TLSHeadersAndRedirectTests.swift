@@ -102,12 +102,15 @@ struct TLSHeadersAndRedirectTests {
                 (.GET, "/x?y=z", "evil.example", 301, "https://a.test:8443/x?y=z"),
                 (.GET, "/x", "evil.example:8443", 301, "https://a.test:8443/x"),
                 (.GET, "/x", "b.test.evil.example", 301, "https://a.test:8443/x"),
-                (.GET, "/x", "b.test@evil.example", 301, "https://a.test:8443/x"),
                 (.GET, "//evil.example/x", "evil.example", 301, "https://a.test:8443//evil.example/x"),
                 (.POST, "/form?id=3", "b.test", 308, "https://b.test:8443/form?id=3"),
                 (.PUT, "/put", "evil.example", 308, "https://a.test:8443/put"),
                 (.DELETE, "/delete", "a.test", 308, "https://a.test:8443/delete"),
             ]
+            // Not a host at all (userinfo): refused with 400 before any redirect (RFC 9112 §3.2).
+            let userinfo = try await tlsRequest(port: withPort, nil, .GET, "/x", host: "b.test@evil.example")
+            #expect(userinfo.status == 400)
+            #expect(userinfo.values("Location").isEmpty)
             for (method, uri, host, status, location) in cases {
                 let body: String? = method == .POST || method == .PUT ? "field=value" : nil
                 let response = try await tlsRequest(port: withPort, nil, method, uri, host: host, body: body)

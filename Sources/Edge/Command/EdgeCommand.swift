@@ -86,8 +86,9 @@ public enum EdgeCommand {
             case SIGHUP:
                 server.log(.info, "SIGHUP: reloading configuration", [("config", configPath)])
                 do {
-                    let next = try ConfigLoader.load(path: configPath, environment: ProcessInfo.processInfo.environment)
-                    try server.reload(next)
+                    try server.reload {
+                        try ConfigLoader.load(path: configPath, environment: ProcessInfo.processInfo.environment)
+                    }
                 } catch {
                     server.log(.error, "reload refused; the previous configuration keeps serving", [("error", "\(error)")])
                 }

@@ -6,7 +6,7 @@ extension ConfigLoader {
         var timeouts = ClientTimeouts()
         guard
             let mapping = reader.mapping(
-                node, at: path, keys: ["client_header", "client_body", "keepalive", "send", "shutdown_grace"])
+                node, at: path, keys: ["client_header", "client_body", "keepalive", "send", "shutdown_grace", "lingering"])
         else { return timeouts }
         let duration = ConfigValues.duration
         if let value = reader.optional(mapping, "client_header", duration) { timeouts.header = value }
@@ -14,6 +14,7 @@ extension ConfigLoader {
         if let value = reader.optional(mapping, "keepalive", duration) { timeouts.keepAlive = value }
         if let value = reader.optional(mapping, "send", duration) { timeouts.send = value }
         if let value = reader.optional(mapping, "shutdown_grace", duration) { timeouts.shutdownGrace = value }
+        if let value = reader.optional(mapping, "lingering", duration) { timeouts.lingering = value }
         return timeouts
     }
 }

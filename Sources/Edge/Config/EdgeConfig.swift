@@ -164,6 +164,10 @@ public struct ClientTimeouts: Sendable, Equatable {
     public var send: Duration = .seconds(10)
     /// How long `SIGTERM` waits for open requests before exiting.
     public var shutdownGrace: Duration = .seconds(30)
+    /// After the last response on a connection the edge closes, how long it keeps reading (and
+    /// discarding) what the client still sends, so that unread bytes do not turn the close into
+    /// a reset that destroys the response in the client's receive buffer.
+    public var lingering: Duration = .seconds(5)
     public init() {}
 }
 

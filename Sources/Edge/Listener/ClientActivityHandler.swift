@@ -11,15 +11,25 @@ final class ClientActivity {
     var firstReadSinceWait: NIODeadline?
     /// The context of the ``ClientActivityHandler`` while it is in the pipeline: `writeRaw` writes there.
     fileprivate var rawContext: ChannelHandlerContext?
-    /// Writes bytes straight to the socket, below the HTTP encoder (for `100 Continue`); `nil`
-    /// without a ``ClientActivityHandler`` in the pipeline. Made when asked for (rarely), so an
-    /// idle connection keeps no closure for it.
-    var writeRaw: ((ByteBuffer) -> Void)? {
-        guard let context = rawContext else { return nil }
-        return { buffer in context.writeAndFlush(NIOAny(buffer), promise: nil) }
-    }
     /// Called after a read that left a request head incomplete (rare: most heads arrive whole).
     var onPartialHead: (() -> Void)?
+    /// Set while the connection lingers before its close: what the client still sends is read
+    /// and dropped here, before any HTTP parsing.
+    var discardsReads = false
+
+    /// Writes bytes straight to the socket, below the HTTP encoder (for `100 Continue` and
+    /// answers when no request head exists).
+    /// - Returns: `false` without a ``ClientActivityHandler`` in the pipeline (then `promise`
+    ///   is failed).
+    @discardableResult
+    func writeRaw(_ buffer: ByteBuffer, promise: EventLoopPromise<Void>? = nil) -> Bool {
+        guard let context = rawContext else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return false
+        }
+        context.writeAndFlush(NIOAny(buffer), promise: promise)
+        return true
+    }
 }
 
 final class ClientActivityHandler: ChannelInboundHandler, RemovableChannelHandler {
@@ -39,6 +49,7 @@ final class ClientActivityHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if activity.discardsReads { return }
         let now = NIODeadline.now()
         activity.lastReadAt = now
         if activity.firstReadSinceWait == nil { activity.firstReadSinceWait = now }

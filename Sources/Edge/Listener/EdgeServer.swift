@@ -94,7 +94,10 @@ public final class EdgeServer: Sendable {
             for listener in config.listeners {
                 let address = try listener.address.resolve(context: "listener '\(listener.name)'")
                 let tls = try listener.tls.map { try TLSListenerContext(config: $0) }
-                if let tls { tlsContexts[listener.name] = tls }
+                if let tls {
+                    tlsContexts[listener.name] = tls
+                    metrics.setCertificates(listener: listener.name, tls.current.expiries)
+                }
                 let channel: any Channel
                 do {
                     let quiesce = ServerQuiescingHelper(group: MultiThreadedEventLoopGroup.singleton)
@@ -228,9 +231,11 @@ public final class EdgeServer: Sendable {
     static func configureHTTP2Pipeline(channel: any Channel, state: EdgeState, limits: HTTP2Limits) throws {
         let peer = channel.remoteAddress.flatMap(ClientKey.init(socketAddress:)) ?? ClientKey(ipv4: 0)
         let keepAlive = TimeAmount(state.runtime.config.timeouts.keepAlive)
+        // Streams are created on the connection's loop, which is what makes the bound sound.
+        let admission = NIOLoopBound(HTTP2StreamAdmission(advertisedLimit: limits.maxConcurrentStreams), eventLoop: channel.eventLoop)
         var connection = NIOHTTP2Handler.ConnectionConfiguration()
         connection.initialSettings = [
-            HTTP2Setting(parameter: .maxConcurrentStreams, value: limits.maxConcurrentStreams),
+            HTTP2Setting(parameter: .maxConcurrentStreams, value: admission.value.enforcedLimit),
             HTTP2Setting(parameter: .maxHeaderListSize, value: limits.maxHeaderListSize),
             HTTP2Setting(parameter: .maxFrameSize, value: 1 << 14),
         ]
@@ -239,6 +244,7 @@ public final class EdgeServer: Sendable {
         stream.streamResetFrameRateLimit.windowLength = TimeAmount(limits.resetWindow)
         let sync = channel.pipeline.syncOperations
         try sync.addHandler(FlushCoalescingHandler())
+        try sync.addHandler(HTTP2SettingsAdvertiser(admission: admission.value))
         // NIO's connection manager closes idle connections (the keep-alive timeout) and shuts down
         // gracefully on quiesce: GOAWAY, then a close once the open streams have finished.
         let manager = NIOHTTP2ServerConnectionManagementHandler(
@@ -249,6 +255,7 @@ public final class EdgeServer: Sendable {
             streamDelegate: manager.http2StreamDelegate, position: .last
         ) { streamChannel in
             streamChannel.eventLoop.makeCompletedFuture {
+                guard try HTTP2StreamGate.admit(streamChannel, admission: admission.value) else { return }
                 let streamSync = streamChannel.pipeline.syncOperations
                 try streamSync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
                 let compresses = state.runtime.compresses
@@ -264,6 +271,21 @@ public final class EdgeServer: Sendable {
     }
 
     // MARK: Reload
+
+    /// Loads a configuration with `load` (reading and validating the file) and swaps it in; a
+    /// file that does not load counts as a refused reload in `edge_config_reloads_total`, like a
+    /// configuration that loads but cannot be applied.
+    /// - Throws: what `load` or ``reload(_:)`` throws; the old configuration then stays in force.
+    public func reload(loading load: () throws -> EdgeConfig) throws {
+        let config: EdgeConfig
+        do {
+            config = try load()
+        } catch {
+            state.metrics.reloadsFailed.add(1, ordering: .relaxed)
+            throw error
+        }
+        try reload(config)
+    }
 
     /// Swaps in a new configuration: new requests use it at once, running ones finish on the old one.
     /// - Throws: ``EdgeError`` when it cannot be applied (listener changes, unresolvable upstream);
@@ -282,14 +304,17 @@ public final class EdgeServer: Sendable {
         do {
             // Everything is loaded before anything is applied: certificates and the runtime
             // either all take effect, or none does.
-            var certificates: [(TLSListenerContext, CertificateSet)] = []
+            var certificates: [(String, TLSListenerContext, CertificateSet)] = []
             for listener in config.listeners {
                 if let tls = listener.tls, let context = tlsContexts[listener.name] {
-                    certificates.append((context, try CertificateSet(config: tls)))
+                    certificates.append((listener.name, context, try CertificateSet(config: tls)))
                 }
             }
             let runtime = try EdgeRuntime(config: config, generation: next, zones: zones)
-            for (context, set) in certificates { context.install(set) }
+            for (name, context, set) in certificates {
+                context.install(set)
+                state.metrics.setCertificates(listener: name, set.expiries)
+            }
             if let limiter = state.connectionLimiter, let perClient = config.limits.connectionsPerClient {
                 try? limiter.setLimit(perClient)
             }

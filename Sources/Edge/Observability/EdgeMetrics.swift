@@ -51,6 +51,9 @@ public final class EdgeMetrics: Sendable {
 
     private let shards: [LockedShard]
     let openConnections = Atomic<Int>(0)
+    /// When each served certificate expires (Unix seconds), by listener and server name; set at
+    /// start and on every reload, for the certificate-expiry alert.
+    private let certificateExpiry = Mutex<[String: [(serverName: String, notAfter: Int)]]>([:])
     let reloadsSucceeded = Atomic<Int>(0)
     let reloadsFailed = Atomic<Int>(0)
 
@@ -139,11 +142,21 @@ public final class EdgeMetrics: Sendable {
             Self.byLabel("protocol", total.handshakes))
         out.family("edge_tls_handshake_failures_total", "counter", "Failed TLS handshakes, by reason.",
             Self.byLabel("reason", total.handshakeFailures))
+        let expiries = certificateExpiry.withLock { $0 }.sorted { $0.key < $1.key }.flatMap { listener, entries in
+            entries.map { ([("listener", listener), ("server_name", $0.serverName)], Double($0.notAfter)) }
+        }
+        out.family("edge_tls_certificate_expiry_timestamp_seconds", "gauge",
+            "When each served certificate expires (its notAfter, Unix seconds), by listener and server name.", expiries)
         out.family("edge_config_reloads_total", "counter", "Configuration reloads, by result.", [
             ([("result", "success")], Double(reloadsSucceeded.load(ordering: .relaxed))),
             ([("result", "failure")], Double(reloadsFailed.load(ordering: .relaxed))),
         ])
         return out.text
+    }
+
+    /// Records the certificates a TLS listener serves now (replacing what it served before).
+    func setCertificates(listener: String, _ entries: [(serverName: String, notAfter: Int)]) {
+        certificateExpiry.withLock { $0[listener] = entries }
     }
 
     private static func byLabel(_ label: String, _ values: [String: Int]) -> [([(String, String)], Double)] {

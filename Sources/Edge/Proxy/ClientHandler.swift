@@ -32,6 +32,10 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case proxying(Exchange)
         /// The connection is closing; everything is dropped.
         case closing
+        /// The last response has reached the socket and the sending side is closed: what the
+        /// client still sends is read and dropped (below the HTTP decoder) until it closes or
+        /// `timeouts.lingering` passes. Can transition to: nothing (the close).
+        case lingering
     }
 
     private let state: EdgeState
@@ -44,6 +48,10 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var secure: Bool { scheme == "https" }
     private var lease: ConnectionLease?
     private var overConnectionLimit = false
+    /// The slot of the request in progress in its client's cap, when the connection comes from
+    /// a trusted proxy: there the cap counts the real client's requests in flight, since one
+    /// proxy connection carries many clients (nginx's `limit_conn` after `real_ip`).
+    private var requestLease: ConnectionLease?
 
     private var current: State = .awaitingHead
     private var context: ChannelHandlerContext!
@@ -163,11 +171,12 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         cancelTimers()
         switch current {
         case .proxying(let exchange), .delayed(let exchange):
-            exchange.clientClosed()
-        case .awaitingHead, .local, .closing:
+            abandon(exchange)
+        case .awaitingHead, .local, .closing, .lingering:
             break
         }
         current = .closing
+        releaseRequestLease()
         context.fireChannelInactive()
     }
 
@@ -197,7 +206,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     exchange.abort()
                     respondAndClose(.badRequest("malformed request body"), runtime: exchange.runtime, requestID: exchange.requestID)
                 }
-            case .local, .closing:
+            case .local, .closing, .lingering:
                 context.close(promise: nil)
             }
             return
@@ -208,7 +217,9 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Reads and backpressure
 
     func read(context: ChannelHandlerContext) {
-        if readsPaused || pipelineHold {
+        if case .lingering = current {
+            context.read()
+        } else if readsPaused || pipelineHold {
             readPending = true
         } else {
             context.read()
@@ -262,7 +273,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// that what arrives now belongs to the next one.
     private var holdsNextRequest: Bool {
         switch current {
-        case .awaitingHead, .closing: false
+        case .awaitingHead, .closing, .lingering: false
         case .local(let requestEnded, _, _): requestEnded
         case .proxying(let exchange), .delayed(let exchange): exchange.requestEnded
         }
@@ -298,10 +309,13 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case (.local, .body):
             break  // the body of a request answered locally: dropped
         case (.proxying(let exchange), .body(let body)), (.delayed(let exchange), .body(let body)):
+            // On HTTP/2 no handler below sees the stream's bytes: the body timeout measures the
+            // gap between DATA frames from here.
+            if mode == .http2Stream { activity.lastReadAt = .now() }
             exchange.clientBody(body)
         case (.proxying(let exchange), .end(_)), (.delayed(let exchange), .end(_)):
             exchange.clientEnd()
-        case (.closing, _):
+        case (.closing, _), (.lingering, _):
             break
         case (.awaitingHead, _), (.local, _), (.proxying, .head), (.delayed, .head):
             preconditionFailure("request part \(part) in state \(current)")
@@ -314,6 +328,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func receivedHead(_ head: HTTPRequestHead) {
+        var head = head
         let runtime = state.runtime
         let started = NIODeadline.now()
         currentRequestKeepAlive = head.isKeepAlive
@@ -332,6 +347,29 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             record.limitOutcome = "connection_limited"
             answerLocally(.connectionLimited(status: runtime.config.limits.connectionLimitStatus), record: record, runtime: runtime, route: nil, hasBody: hasBody, forceClose: true)
             return
+        }
+        // An HTTP/2 request's `:authority` arrives as `host`, possibly beside a `host` field of
+        // the same value; HTTP/2 needs neither (RFC 9113 §8.3.1).
+        var hosts = head.headers["host"]
+        if mode == .http2Stream, hosts.count > 1, Set(hosts.map { $0.lowercased() }).count == 1 { hosts.removeLast(hosts.count - 1) }
+        switch RequestHost.check(target: head.uri, hostValues: hosts, requiresHost: mode == .http1 && head.version == .http1_1) {
+        case .invalid(let reason):
+            answerLocally(.badRequest(reason), record: record, runtime: runtime, route: nil, hasBody: hasBody, forceClose: true)
+            return
+        case .valid(let originForm):
+            if let originForm { head.uri = originForm }
+        }
+        if mode == .http2Stream { Self.joinCookieCrumbs(&head.headers) }
+        if peerTrusted, let limiter = state.connectionLimiter {
+            switch limiter.acquire(client) {
+            case .acquired(let lease):
+                requestLease = lease
+            case .rejected:
+                record.limitOutcome = "connection_limited"
+                state.metrics.recordConnectionLimited(shard: loop.index)
+                answerLocally(.connectionLimited(status: runtime.config.limits.connectionLimitStatus), record: record, runtime: runtime, route: nil, hasBody: hasBody)
+                return
+            }
         }
         if PathGuard.isForbidden(Substring(head.uri)) {
             record.logged = false  // as the old front's `deny all; access_log off;`
@@ -399,15 +437,21 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 // The edge wants the body (it passed every check), so it says so itself. Written
                 // below the HTTP layer: an interim head would confuse the compressor's request queue
                 // (and the writer's framing).
-                activity.writeRaw?(context.channel.allocator.buffer(string: "HTTP/1.1 100 Continue\r\n\r\n"))
+                activity.writeRaw(context.channel.allocator.buffer(string: "HTTP/1.1 100 Continue\r\n\r\n"))
             }
+            // HTTP/2 checks a body against its `content-length` only at the stream's end, and a
+            // request refused then must not have reached the upstream: a small declared body is
+            // read whole before anything goes upstream (a large one streams, and a stream reset
+            // resets the upstream connection, so the upstream never takes it as complete).
+            let holdsBody = mode == .http2Stream && hasBody
+                && (head.headers.first(name: "content-length").flatMap { Int($0) } ?? Int.max) <= Exchange.replayableBodyLimit
             let exchange = Exchange(
-                handler: self, runtime: runtime, route: route, cluster: cluster, head: head, hasBody: hasBody,
+                handler: self, runtime: runtime, route: route, cluster: cluster, head: head, waitsForEnd: !hasBody || holdsBody,
                 keepAlive: currentRequestKeepAlive ?? true, requestID: requestID, record: record, peerText: peerText,
                 peerTrusted: peerTrusted, scheme: scheme)
             // Reads pause only for a body, which must wait for the upstream connection; a
             // bodiless request is already complete (and a pipelined next one waits in `pipelined`).
-            if hasBody { setReadsPaused(true) }
+            if hasBody && !holdsBody { setReadsPaused(true) }
             if delay > .zero {
                 current = .delayed(exchange)
                 context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(delay)) { [weak self] in
@@ -451,7 +495,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case file(FileRegion, NIOFileHandle)
         /// A file read in chunks off the event loop (TLS and HTTP/2 cannot use `sendfile`), each
         /// chunk read only once the previous one was written; the handle is closed at the end.
-        case fileChunks(NIOFileHandle, size: Int)
+        case fileChunks(NIOFileHandle, range: Range<Int>)
         case none
     }
 
@@ -483,13 +527,15 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             record.bytesOut = region.readableBytes
             handle = fileHandle
             writer.writeBody(.fileRegion(region), context: outputContext)
-        case .fileChunks(let fileHandle, let size):
-            record.bytesOut = size
+        case .fileChunks(let fileHandle, let range):
+            record.bytesOut = range.count
             let eventLoop = context.eventLoop
             let bound = NIOLoopBound(self, eventLoop: eventLoop)
             let io = NonBlockingFileIO(threadPool: state.fileIO)
+            let sent = NIOLoopBoundBox(0, eventLoop: eventLoop)
             io.readChunked(
-                fileHandle: fileHandle, byteCount: size, chunkSize: 64 * 1024, allocator: context.channel.allocator,
+                fileHandle: fileHandle, fromOffset: Int64(range.lowerBound), byteCount: range.count, chunkSize: 64 * 1024,
+                allocator: context.channel.allocator,
                 eventLoop: eventLoop
             ) { chunk in
                 let handler = bound.value
@@ -497,13 +543,18 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     return eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
                 }
                 let written = eventLoop.makePromise(of: Void.self)
+                let size = chunk.readableBytes
                 handler.writer.writeBody(.byteBuffer(chunk), context: context, promise: written)
                 handler.writer.flush(context: context)
-                return written.futureResult
+                return written.futureResult.map { sent.value += size }
             }.assumeIsolated().whenComplete { [weak self] result in
                 try? fileHandle.close()
                 guard let self else { return }
                 if case .failure = result {
+                    // The client went away or stopped reading mid-file: logged with what it got.
+                    var cut = record
+                    cut.bytesOut = sent.value
+                    self.finishRecord(cut, runtime: runtime)
                     self.close()
                     return
                 }
@@ -527,9 +578,10 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         if !keepAlive || (requestEnded && quiescing) {
             current = .closing
+            let unread = !requestEnded || !pipelined.isEmpty
             endResponse { [weak self] result in
                 closeFile?(result)
-                self?.close()
+                self?.lingerOrClose(result, unreadInput: unread)
             }
         } else if requestEnded {
             current = .awaitingHead
@@ -570,6 +622,9 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }.assumeIsolated().whenComplete { [weak self] result in
             guard let self, case .local = self.current else {
                 if case .success(.file(_, _, _, .handle(let handle))) = result { try? handle.close() }
+                var gone = record
+                gone.status = 499  // the client went away before the answer started
+                self?.finishRecord(gone, runtime: runtime)
                 return
             }
             let lookup = (try? result.get()) ?? .notFound
@@ -608,23 +663,44 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 writeLocal(head: HTTPResponseHead(version: .http1_1, status: .notModified, headers: headers), body: .none, record: record, runtime: runtime)
                 return
             }
-            headers.add(name: "Content-Length", value: String(size))
+            headers.add(name: "Accept-Ranges", value: "bytes")
+            var range = 0..<size
+            var status = HTTPResponseStatus.ok
+            if request.method == .GET, let rangeHeader = request.headers.first(name: "range"),
+                StaticPath.ifRangeHolds(request.headers.first(name: "if-range"), entityTag: entityTag, lastModified: lastModified)
+            {
+                switch ByteRange.parse(rangeHeader, size: size) {
+                case .satisfiable(let bytes):
+                    range = bytes
+                    status = .partialContent
+                    headers.add(name: "Content-Range", value: "bytes \(bytes.lowerBound)-\(bytes.upperBound - 1)/\(size)")
+                case .unsatisfiable:
+                    if case .handle(let handle) = content { try? handle.close() }
+                    var response = LocalResponse.error(.rangeNotSatisfiable, "the requested range is outside the file")
+                    response.headers.add(name: "Content-Range", value: "bytes */\(size)")
+                    let (head, body) = response.parts(
+                        decorations: decorations(for: route, runtime), requestID: record.requestID, keepAlive: keepAlive, allocator: allocator)
+                    writeLocal(head: head, body: .buffer(body), record: record, runtime: runtime)
+                    return
+                case .ignored:
+                    break
+                }
+            }
+            headers.add(name: "Content-Length", value: String(range.count))
+            let responseHead = HTTPResponseHead(version: .http1_1, status: status, headers: headers)
             switch content {
             case .bytes(let bytes):
-                let body: LocalBody = request.method == .HEAD ? .none : .buffer(allocator.buffer(bytes: bytes))
-                writeLocal(
-                    head: HTTPResponseHead(version: .http1_1, status: .ok, headers: headers), body: body, record: record, runtime: runtime,
-                    compressible: compressible)
+                let body: LocalBody = request.method == .HEAD ? .none : .buffer(allocator.buffer(bytes: bytes[range]))
+                writeLocal(head: responseHead, body: body, record: record, runtime: runtime, compressible: compressible && status == .ok)
             case .handle(let handle):
-                let responseHead = HTTPResponseHead(version: .http1_1, status: .ok, headers: headers)
                 if request.method == .HEAD {
                     try? handle.close()
                     writeLocal(head: responseHead, body: .none, record: record, runtime: runtime)
                 } else if mode == .http1 && !secure {
-                    let region = FileRegion(fileHandle: handle, readerIndex: 0, endIndex: size)
+                    let region = FileRegion(fileHandle: handle, readerIndex: range.lowerBound, endIndex: range.upperBound)
                     writeLocal(head: responseHead, body: .file(region, handle), record: record, runtime: runtime)
                 } else {
-                    writeLocal(head: responseHead, body: .fileChunks(handle, size: size), record: record, runtime: runtime)
+                    writeLocal(head: responseHead, body: .fileChunks(handle, range: range), record: record, runtime: runtime)
                 }
             }
         }
@@ -637,7 +713,8 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             startWaitingForHead(first: false)
             releasePipelined()
         } else {
-            close()
+            // The answer was ended already (a pipelined request's end or a drain came after it).
+            closeWhenWritten(unreadInput: !pipelined.isEmpty)
         }
     }
 
@@ -649,8 +726,10 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             decorations: decorations(for: nil, runtime), requestID: RequestID.generate(using: &loop.random),
             allocator: context.channel.allocator)
         current = .closing
-        activity.writeRaw?(bytes)
-        close()
+        let written = context.eventLoop.makePromise(of: Void.self)
+        // No request was parsed: what the client sent after the bad bytes is unread.
+        written.futureResult.assumeIsolated().whenComplete { [weak self] in self?.lingerOrClose($0, unreadInput: true) }
+        activity.writeRaw(bytes, promise: written)
     }
 
     /// Writes an error response and closes, for failures where the connection cannot be trusted further.
@@ -661,7 +740,8 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         current = .closing
         writeResponseHead(status: head.status, version: head.version, headers: head.headers)
         writer.writeBody(.byteBuffer(body), context: outputContext)
-        endResponse { [weak self] _ in self?.close() }
+        // The request failed before its end was read: assume the client is still sending.
+        endResponse { [weak self] in self?.lingerOrClose($0, unreadInput: true) }
     }
 
     // MARK: Called by the exchange
@@ -687,7 +767,8 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             releasePipelined()
         } else {
             current = .closing
-            endResponse { [weak self] _ in self?.close() }
+            let unread = !exchange.requestEnded || !pipelined.isEmpty
+            endResponse { [weak self] in self?.lingerOrClose($0, unreadInput: unread) }
         }
     }
 
@@ -771,13 +852,38 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Ends the response and flushes it; `completion` runs once it was written (or failed).
     private func endResponse(then completion: ((Result<Void, any Error>) -> Void)? = nil) {
         var promise: EventLoopPromise<Void>?
-        if let completion {
-            let written = context.eventLoop.makePromise(of: Void.self)
-            written.futureResult.assumeIsolated().whenComplete(completion)
-            promise = written
+        if completion != nil || mode == .http2Stream {
+            promise = context.eventLoop.makePromise(of: Void.self)
         }
+        if let completion { promise!.futureResult.assumeIsolated().whenComplete(completion) }
+        if mode == .http2Stream { resetUnlessDelivered(promise!.futureResult) }
         writer.writeEnd(context: outputContext, promise: promise)
         writer.flush(context: outputContext)
+    }
+
+    /// HTTP/2: a stream's last frame leaves only when the client's flow-control window lets
+    /// it, and a stream's writability does not show a shut window for a small answer. A client
+    /// that keeps the window shut for `timeouts.send` gets the stream reset, as nginx's
+    /// `send_timeout` does (the connection and its other streams go on).
+    private func resetUnlessDelivered(_ written: EventLoopFuture<Void>) {
+        let timeout = TimeAmount(state.runtime.config.timeouts.send)
+        let channel = context.channel
+        let logger = state.logger
+        let timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
+            logger.debug("resetting a stream whose client kept its flow-control window shut", [])
+            channel.close(promise: nil)
+        }
+        written.assumeIsolated().whenComplete { _ in timer.cancel() }
+    }
+
+    /// Joins the `cookie` fields of an HTTP/2 request into one, `; `-separated, before the
+    /// request goes to an HTTP/1.1 upstream (RFC 9113 §8.2.3): HTTP/2 clients send each cookie
+    /// as its own field, and an HTTP/1.1 server may keep only one `Cookie` line.
+    static func joinCookieCrumbs(_ headers: inout HTTPHeaders) {
+        let crumbs = headers["cookie"]
+        guard crumbs.count > 1 else { return }
+        headers.remove(name: "cookie")
+        headers.add(name: "cookie", value: crumbs.joined(separator: "; "))
     }
 
     var clientIsWritable: Bool { context.channel.isWritable }
@@ -841,6 +947,10 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func waitExpired() {
+        if case .lingering = current {
+            context?.close(promise: nil)  // the client never closed its side
+            return
+        }
         guard case .awaitingHead = current else { return }
         if activity.firstReadSinceWait != nil {
             // No request exists at the HTTP layer yet, so the 408 goes out as raw bytes.
@@ -865,17 +975,75 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func close() {
         // A request still in progress gives its upstream connection back (closed, never reused).
         switch current {
-        case .proxying(let exchange), .delayed(let exchange): exchange.clientClosed()
-        case .awaitingHead, .local, .closing: break
+        case .proxying(let exchange), .delayed(let exchange): abandon(exchange)
+        case .awaitingHead, .local, .closing, .lingering: break
         }
         current = .closing
         cancelTimers()
         context?.close(promise: nil)
     }
 
+    /// The connection ends with `exchange` unfinished (the client went away, stopped reading, or
+    /// was timed out): the upstream connection is closed, never reused, and the request still
+    /// gets its access-log line, with 499 when no response had started (nginx's "client closed
+    /// request") and the bytes written so far.
+    private func abandon(_ exchange: Exchange) {
+        exchange.clientClosed()
+        finishRecord(exchange.record, runtime: exchange.runtime)
+    }
+
+    private func releaseRequestLease() {
+        requestLease?.release()
+        requestLease = nil
+    }
+
+    /// Closes once everything written so far has reached the socket (the answer was ended
+    /// already): an empty write below the HTTP layer completes after every earlier one.
+    private func closeWhenWritten(unreadInput: Bool) {
+        current = .closing
+        cancelTimers()
+        guard let context else { return }
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.assumeIsolated().whenComplete { [weak self] in self?.lingerOrClose($0, unreadInput: unreadInput) }
+        if mode == .http1 {
+            activity.writeRaw(context.channel.allocator.buffer(capacity: 0), promise: written)
+        } else {
+            written.succeed(())  // a stream's answer ended with its END_STREAM
+        }
+    }
+
+    /// The connection's last answer was written (`result`): close without losing it.
+    ///
+    /// When the client may still be sending (`unreadInput`: a body not read to its end, a
+    /// pipelined request, bytes after a bad head), the edge closes only its sending side on
+    /// HTTP/1 (after a TLS `close_notify`), then keeps reading and dropping what the client
+    /// sends until the client closes, for at most `timeouts.lingering`, as nginx's
+    /// `lingering_close`: closing a socket with unread bytes in its receive queue makes the
+    /// kernel send a reset, and a reset destroys whatever of the response the client has not
+    /// read yet. Otherwise, and on a stream of an HTTP/2 connection, it just closes.
+    private func lingerOrClose(_ result: Result<Void, any Error>, unreadInput: Bool) {
+        guard case .success = result, unreadInput, mode == .http1, let context, context.channel.isActive else {
+            close()
+            return
+        }
+        cancelTimers()
+        current = .lingering
+        activity.discardsReads = true
+        pipelined.removeAll()
+        pipelineHold = false
+        readsPaused = false
+        readPending = false
+        let halfClosed = context.eventLoop.makePromise(of: Void.self)
+        halfClosed.futureResult.assumeIsolated().whenFailure { [weak self] _ in self?.close() }
+        context.close(mode: .output, promise: halfClosed)
+        waitTimer.arm(at: .now() + TimeAmount(state.runtime.config.timeouts.lingering))
+        context.read()
+    }
+
     // MARK: Access log and metrics
 
     private func finishRecord(_ record: AccessRecord, runtime: EdgeRuntime) {
+        releaseRequestLease()
         let seconds = Double((NIODeadline.now() - record.started).nanoseconds) / 1e9
         state.metrics.recordRequest(shard: loop.index, route: record.route ?? "none", method: record.method, status: record.status, seconds: seconds)
         if record.logged, state.accessLog.isEnabled {

@@ -50,7 +50,7 @@ final class Exchange: UpstreamExchangeDelegate {
     private var switchingProtocols = false
     /// A request without a body goes upstream once its `.end` has arrived (the decoder delivers
     /// it right behind the head): head and end then leave in one write with one flush, and no
-    /// body timer runs.
+    /// body timer runs. So does an HTTP/2 request with a small declared body, read whole first.
     private let waitsForEnd: Bool
     private var startRequested = false
     private var lastFailure: Failure = .noServer
@@ -64,10 +64,10 @@ final class Exchange: UpstreamExchangeDelegate {
 
     init(
         handler: ClientHandler, runtime: EdgeRuntime, route: CompiledRoute, cluster: Cluster, head: HTTPRequestHead,
-        hasBody: Bool, keepAlive: Bool, requestID: String, record: AccessRecord, peerText: String, peerTrusted: Bool, scheme: String
+        waitsForEnd: Bool, keepAlive: Bool, requestID: String, record: AccessRecord, peerText: String, peerTrusted: Bool, scheme: String
     ) {
         self.handler = handler
-        self.waitsForEnd = !hasBody
+        self.waitsForEnd = waitsForEnd
         self.requestKeepAlive = keepAlive
         self.runtime = runtime
         self.route = route
@@ -198,7 +198,8 @@ final class Exchange: UpstreamExchangeDelegate {
         handler.exchangeFailed(self, response: response, mustClose: !requestEnded)
     }
 
-    /// Stops the exchange: the upstream connection is closed, never reused.
+    /// Stops the exchange: the upstream connection is closed, never reused; with a TCP reset
+    /// when the request sent so far is cut short (see ``UpstreamConnection/reset()``).
     func abort() {
         guard !finished else { return }
         finished = true
@@ -207,7 +208,7 @@ final class Exchange: UpstreamExchangeDelegate {
         server = nil
         if let connection {
             connection.handler.delegate = nil
-            connection.close()
+            if requestEnded { connection.close() } else { connection.reset() }
             self.connection = nil
         }
     }

@@ -138,11 +138,8 @@ struct ResponseWriter {
             pending!.writeStaticString("0\r\n\r\n")
         }
         framing = .identity
-        if pending != nil {
-            emitPending(context: context, promise: promise)
-        } else {
-            promise?.succeed(())
-        }
+        // `promise` then means "all of this response has reached the socket": a close waits for it.
+        emitPending(context: context, promise: promise)
     }
 
     /// Hands everything written so far to the channel and flushes it.
@@ -214,9 +211,14 @@ struct ResponseWriter {
         }
     }
 
+    /// Hands the joined bytes to the channel; `promise` completes once they, and everything
+    /// written before them, have reached the socket (an empty write keeps that order when
+    /// nothing is pending).
     private mutating func emitPending(context: ChannelHandlerContext, promise: EventLoopPromise<Void>? = nil) {
         guard let buffer = pending else {
-            promise?.succeed(())
+            if let promise {
+                context.write(NIOAny(IOData.byteBuffer(context.channel.allocator.buffer(capacity: 0))), promise: promise)
+            }
             return
         }
         pending = nil

@@ -30,6 +30,17 @@ enum StaticPath {
         "\"\(String(modifiedSeconds, radix: 16))-\(String(size, radix: 16))\""
     }
 
+    /// Whether a `Range` applies under the request's `If-Range` (RFC 9110 §13.1.5): always
+    /// without one; with one, only when it names the file's current entity tag or date exactly,
+    /// so a client resuming a download of a file that changed gets the whole new file.
+    static func ifRangeHolds(_ ifRange: String?, entityTag: String, lastModified: String) -> Bool {
+        guard let ifRange else { return true }
+        var value = Substring(ifRange)
+        while value.first == " " || value.first == "\t" { value.removeFirst() }
+        while value.last == " " || value.last == "\t" { value.removeLast() }
+        return value == entityTag || value == lastModified
+    }
+
     /// Whether the client's cached copy is current (`If-None-Match` wins over `If-Modified-Since`).
     static func isNotModified(ifNoneMatch: String?, ifModifiedSince: String?, entityTag: String, lastModified: String)
         -> Bool

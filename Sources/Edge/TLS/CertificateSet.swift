@@ -59,6 +59,15 @@ final class CertificateSet: Sendable {
         self.wildcard = wildcard
     }
 
+    /// Each server name with the expiry of its leaf certificate (Unix seconds); a certificate
+    /// without names (the default) is listed as `default`.
+    var expiries: [(serverName: String, notAfter: Int)] {
+        entries.flatMap { entry in
+            let notAfter = Int(entry.chain[0].notValidAfter)
+            return (entry.serverNames.isEmpty ? ["default"] : entry.serverNames).map { ($0, notAfter) }
+        }
+    }
+
     /// The entry for a client's SNI name: an exact name, then a one-label wildcard, else the first.
     func select(serverName: String?) -> Entry {
         guard let name = serverName?.lowercased() else { return entries[0] }

@@ -104,7 +104,12 @@ struct EdgeUnderTest {
 
 /// Starts an edge from `yaml` on loopback.
 func startEdge(_ yaml: EdgeYAML) async throws -> EdgeUnderTest {
-    let server = try await EdgeServer.start(config: try yaml.config())
+    try await startEdge(config: try yaml.config())
+}
+
+/// Starts an edge from `config` (a test's YAML changed in code, e.g. its listeners).
+func startEdge(config: EdgeConfig) async throws -> EdgeUnderTest {
+    let server = try await EdgeServer.start(config: config)
     guard let port = server.listenerAddresses.first?.port else {
         await server.shutdown(grace: .seconds(1))
         throw TestFailure("the edge has no listener address")
@@ -114,7 +119,12 @@ func startEdge(_ yaml: EdgeYAML) async throws -> EdgeUnderTest {
 
 /// Runs `body` against an edge started from `yaml`, and always shuts the edge down afterwards.
 func withEdge<T>(yaml: EdgeYAML, _ body: (EdgeUnderTest) async throws -> T) async throws -> T {
-    let edge = try await startEdge(yaml)
+    try await withEdge(config: try yaml.config(), body)
+}
+
+/// Runs `body` against an edge started from `config`, and always shuts the edge down afterwards.
+func withEdge<T>(config: EdgeConfig, _ body: (EdgeUnderTest) async throws -> T) async throws -> T {
+    let edge = try await startEdge(config: config)
     do {
         let result = try await body(edge)
         await edge.server.shutdown(grace: .seconds(1))

@@ -36,6 +36,9 @@ struct RecordedRequest: Sendable {
 /// - `/chunked?bytes=N`: N bytes without `Content-Length` (so chunked);
 /// - `/big?bytes=N`: streams N bytes (with `Content-Length`) in 64 KiB chunks, only while the
 ///   connection is writable, so the edge's backpressure is what paces it;
+/// - `/pattern?bytes=N`: as `/big`, but the bytes are ``TestPattern``'s (so a client can check
+///   every byte and its place); with `&chunked=1` without `Content-Length` (chunked), with
+///   `&close=1` framed by the upstream closing its connection;
 /// - `/close`: closes the connection without answering (unless `dropsOnClose` is false, when it
 ///   answers 200 like any other path);
 /// - `/status/N`: answers status N;
@@ -91,6 +94,63 @@ final class TestUpstream: Sendable {
     func requestCount(path: String) -> Int { recorder.requests.filter { $0.path == path }.count }
     /// TCP connections accepted so far.
     var connectionsAccepted: Int { recorder.connectionsAccepted.load(ordering: .relaxed) }
+    /// Requests whose body arrived complete (their end was read).
+    var requestsEnded: Int { recorder.requestsEnded.load(ordering: .relaxed) }
+    /// Requests whose connection ended before their body did.
+    var requestsCutShort: Int { recorder.requestsCutShort.load(ordering: .relaxed) }
+    /// Connections that ended with a TCP reset.
+    var resetsSeen: Int { recorder.resetsSeen.load(ordering: .relaxed) }
+    /// Every request's head as received (header names and values in order), by arrival.
+    var receivedHeads: [[(name: String, value: String)]] { recorder.heads }
+}
+
+/// The bytes `/pattern` serves and tests compare against: not periodic at any buffer or record
+/// size, so a lost, repeated or reordered stretch shows as well as a short body.
+///
+/// Byte `k` is `k + 3⌊k/2⁸⌋ + 7⌊k/2¹⁶⌋ + 11⌊k/2²⁴⌋` (mod 256): within each aligned 256-byte block
+/// that is a ramp starting at the block's offset, so whole blocks are copied from a table and
+/// compared with `memcmp`-speed slices (tests move tens of megabytes through a debug build).
+enum TestPattern {
+    /// 0, 1, …, 255, 0, 1, …, 255: any 256-byte ramp is a slice of it.
+    private static let ramp: [UInt8] = (0..<512).map { UInt8(truncatingIfNeeded: $0) }
+
+    static func byte(at offset: Int) -> UInt8 {
+        UInt8(truncatingIfNeeded: offset &+ (offset >> 8) &* 3 &+ (offset >> 16) &* 7 &+ (offset >> 24) &* 11)
+    }
+
+    /// Where the ramp of the block holding `offset` starts.
+    private static func rampStart(ofBlockAt offset: Int) -> Int { Int(byte(at: offset & ~255)) }
+
+    static func bytes(_ range: Range<Int>) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(range.count)
+        var offset = range.lowerBound
+        while offset < range.upperBound {
+            let blockEnd = min((offset | 255) + 1, range.upperBound)
+            let start = rampStart(ofBlockAt: offset) + (offset & 255)
+            out.append(contentsOf: ramp[start..<(start + blockEnd - offset)])
+            offset = blockEnd
+        }
+        return out
+    }
+
+    /// The index of the first byte of `body` that differs from the pattern (or `nil`).
+    static func firstMismatch(_ body: [UInt8]) -> Int? {
+        var offset = 0
+        while offset < body.count {
+            let blockEnd = min((offset | 255) + 1, body.count)
+            let start = rampStart(ofBlockAt: offset) + (offset & 255)
+            let count = blockEnd - offset
+            let same = body.withUnsafeBytes { got in
+                ramp.withUnsafeBytes { want in memcmp(got.baseAddress! + offset, want.baseAddress! + start, count) == 0 }
+            }
+            if !same {
+                return (offset..<blockEnd).first { body[$0] != byte(at: $0) }
+            }
+            offset = blockEnd
+        }
+        return nil
+    }
 }
 
 /// Runs `body` with upstreams named `names`, stopping them afterwards.
@@ -114,6 +174,10 @@ final class UpstreamRecorder: Sendable {
     let name: String
     let dropsOnClose: Bool
     let connectionsAccepted = Atomic<Int>(0)
+    let requestsEnded = Atomic<Int>(0)
+    let requestsCutShort = Atomic<Int>(0)
+    let resetsSeen = Atomic<Int>(0)
+    private let headsSeen = Mutex<[[(name: String, value: String)]]>([])
     private let state = Mutex<(requests: [RecordedRequest], channels: [ObjectIdentifier: any Channel])>(([], [:]))
 
     init(name: String, dropsOnClose: Bool) {
@@ -125,7 +189,10 @@ final class UpstreamRecorder: Sendable {
 
     func record(_ head: HTTPRequestHead) {
         state.withLock { $0.requests.append(RecordedRequest(method: head.method.rawValue, uri: head.uri)) }
+        headsSeen.withLock { $0.append(head.headers.map { ($0.name, $0.value) }) }
     }
+
+    var heads: [[(name: String, value: String)]] { headsSeen.withLock { $0 } }
 
     func opened(_ channel: any Channel) {
         connectionsAccepted.add(1, ordering: .relaxed)
@@ -154,6 +221,9 @@ final class TestUpstreamHandler: ChannelInboundHandler {
     /// Bytes of a `/big` response still to write, while one is streaming.
     private var streamRemaining: Int?
     private var streamKeepAlive = true
+    /// For `/pattern`: the offset of the next byte, and whether the body ends with a close.
+    private var patternOffset: Int?
+    private var streamEndsWithClose = false
 
     init(recorder: UpstreamRecorder) { self.recorder = recorder }
 
@@ -163,8 +233,14 @@ final class TestUpstreamHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        if head != nil { recorder.requestsCutShort.add(1, ordering: .relaxed) }
         recorder.closed(context.channel)
         context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let error = error as? IOError, error.errnoCode == ECONNRESET { recorder.resetsSeen.add(1, ordering: .relaxed) }
+        context.close(promise: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -178,6 +254,7 @@ final class TestUpstreamHandler: ChannelInboundHandler {
         case .end:
             guard let head else { return }
             self.head = nil
+            recorder.requestsEnded.add(1, ordering: .relaxed)
             respond(to: head, context: context)
         }
     }
@@ -215,6 +292,20 @@ final class TestUpstreamHandler: ChannelInboundHandler {
             streamRemaining = bytes
             streamKeepAlive = keepAlive
             writeMore(context: context)
+        case "/pattern":
+            let bytes = Int(query["bytes"] ?? "") ?? 0
+            var headers = standardHeaders()
+            headers.add(name: "Content-Type", value: "application/octet-stream")
+            streamEndsWithClose = query["close"] == "1"
+            if query["chunked"] != "1" && !streamEndsWithClose { headers.add(name: "Content-Length", value: String(bytes)) }
+            if !keepAlive || streamEndsWithClose { headers.add(name: "Connection", value: "close") }
+            // An HTTP/1.0 head keeps NIO's encoder from framing an unsized body as chunked.
+            let version: HTTPVersion = streamEndsWithClose ? .http1_0 : .http1_1
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: .ok, headers: headers))), promise: nil)
+            streamRemaining = bytes
+            patternOffset = 0
+            streamKeepAlive = keepAlive && !streamEndsWithClose
+            writeMore(context: context)
         case "/chunked":
             // No Content-Length: NIO frames the body with chunked encoding.
             let bytes = Int(query["bytes"] ?? "") ?? 0
@@ -245,11 +336,24 @@ final class TestUpstreamHandler: ChannelInboundHandler {
         guard var remaining = streamRemaining else { return }
         while remaining > 0, context.channel.isWritable {
             let size = min(remaining, Self.chunk.readableBytes)
-            context.write(wrapOutboundOut(.body(.byteBuffer(Self.chunk.getSlice(at: 0, length: size)!))), promise: nil)
+            if let offset = patternOffset {
+                context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: TestPattern.bytes(offset..<(offset + size)))))), promise: nil)
+                patternOffset = offset + size
+            } else {
+                context.write(wrapOutboundOut(.body(.byteBuffer(Self.chunk.getSlice(at: 0, length: size)!))), promise: nil)
+            }
             remaining -= size
         }
         if remaining == 0 {
             streamRemaining = nil
+            patternOffset = nil
+            if streamEndsWithClose {
+                // The body ends when the connection does (no length, no chunks).
+                streamEndsWithClose = false
+                let loopBound = context.loopBound
+                context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in loopBound.value.close(promise: nil) }
+                return
+            }
             finish(keepAlive: streamKeepAlive, context: context)
         } else {
             streamRemaining = remaining

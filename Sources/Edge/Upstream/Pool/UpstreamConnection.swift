@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import NIOHTTP1
 
@@ -173,4 +176,16 @@ final class UpstreamConnection {
     func setReadsPaused(_ paused: Bool) { handler.setReadsPaused(paused, context: handlerContext) }
 
     func close() { channel.close(promise: nil) }
+
+    /// Closes with a TCP reset instead of a FIN (`SO_LINGER` 0): for a request cut short (a body
+    /// refused mid-stream), so the server can never take the bytes it got for a complete
+    /// request: a reset is an error on its next read, where a FIN could end a body framed by
+    /// the connection's close, or leave a half-read request that looks merely slow.
+    func reset() {
+        if let socket = channel as? any SocketOptionProvider {
+            socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).whenComplete { [channel] _ in channel.close(promise: nil) }
+        } else {
+            channel.close(promise: nil)
+        }
+    }
 }

@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+
+@testable import Edge
+
+/// Requests that end badly: each still gets its access-log line, a client's concurrency is
+/// capped behind a trusted proxy, a body cut at the size limit never looks complete upstream,
+/// and a refused reload is counted.
+@Suite("Aborted requests", .serialized)
+struct AbortedRequestTests {
+    /// Runs `body` with an access log in a temporary file, then returns its JSON lines (read
+    /// after `body` returns, once the edge it started has shut down and flushed the log).
+    static func withAccessLog(_ body: (_ logging: String) async throws -> Void) async throws -> [[String: Any]] {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("edge-log-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("access.log").path
+        try await body("{access_log: \"\(path)\", error_log: \"off\"}")
+        let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        return try text.split(separator: "\n").map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not JSON: \(line)")
+        }
+    }
+
+    @Test func aClientThatLeavesWhileTheUpstreamWorksIsLoggedAs499() async throws {
+        let records = try await Self.withAccessLog { logging in
+            try await withUpstreams(["a"]) { upstreams in
+                var yaml = EdgeYAML.proxying(to: [EdgeYAML.server(upstreams[0].address)])
+                yaml.logging = logging
+                try await withEdge(yaml: yaml) { edge in
+                    let connection = try edge.connect()
+                    try connection.sendRequest("GET", "/slow?ms=3000")
+                    try await eventually("the request to reach the upstream") { upstreams[0].requestCount(path: "/slow") == 1 }
+                    connection.close()
+                    try await eventually("the edge to notice the client left", timeout: .seconds(5)) {
+                        (try edge.metrics()).contains("edge_open_connections 0")
+                    }
+                }
+            }
+        }
+        let line = try #require(records.first { ($0["path"] as? String)?.hasPrefix("/slow") == true }, "a line for the abandoned request")
+        #expect(line["status"] as? Int == 499)
+        #expect(line["bytes_out"] as? Int == 0)
+    }
+
+    @Test func aClientDroppedByTheSendTimeoutIsLoggedWithTheBytesItGot() async throws {
+        let size = 64 * 1024 * 1024
+        let records = try await Self.withAccessLog { logging in
+            try await withUpstreams(["a"]) { upstreams in
+                var yaml = EdgeYAML.proxying(to: [EdgeYAML.server(upstreams[0].address)])
+                yaml.logging = logging
+                yaml.timeouts = "{client_header: 5s, client_body: 5s, keepalive: 5s, send: 500ms, shutdown_grace: 1s}"
+                try await withEdge(yaml: yaml) { edge in
+                    let connection = try edge.connect()
+                    defer { connection.close() }
+                    try connection.sendRequest("GET", "/big?bytes=\(size)")
+                    // This client never reads: the edge drops it once `send` passes without progress.
+                    try await eventually("the edge to drop the stalled client", timeout: .seconds(15)) {
+                        (try edge.metrics()).contains("edge_open_connections 0")
+                    }
+                }
+            }
+        }
+        let line = try #require(records.first { ($0["path"] as? String)?.hasPrefix("/big") == true }, "a line for the dropped request")
+        #expect(line["status"] as? Int == 200)
+        let sent = try #require(line["bytes_out"] as? Int)
+        #expect(sent > 0 && sent < size, "bytes_out \(sent) counts what was written, not the whole body")
+    }
+
+    @Test func theConnectionCapCountsRequestsInFlightPerClientBehindATrustedProxy() async throws {
+        try await withUpstreams(["a"]) { upstreams in
+            var yaml = EdgeYAML.proxying(to: [EdgeYAML.server(upstreams[0].address)], limits: "{connections_per_client: 3}")
+            yaml.trustedProxies = "[127.0.0.1/32]"
+            try await withEdge(yaml: yaml) { edge in
+                // Four requests of one client through the proxy, each on its own proxy connection.
+                var connections: [RawHTTPConnection] = []
+                defer { connections.forEach { $0.close() } }
+                for _ in 0..<4 {
+                    let connection = try edge.connect()
+                    connections.append(connection)
+                    try connection.sendRequest("GET", "/slow?ms=1500", headers: [("X-Forwarded-For", "203.0.113.9")])
+                }
+                let statuses = try connections.map { try $0.readResponse(timeout: .seconds(10)).status }
+                #expect(statuses.sorted() == [200, 200, 200, 503], "\(statuses)")
+                #expect(upstreams[0].requestCount(path: "/slow") == 3, "the fourth never reached the upstream")
+                // Another client of the same proxy is not affected, and the slots come back.
+                let other = try connections[0].request("GET", "/echo", headers: [("X-Forwarded-For", "198.51.100.7")])
+                #expect(other.status == 200)
+                let again = try connections[1].request("GET", "/echo", headers: [("X-Forwarded-For", "203.0.113.9")])
+                #expect(again.status == 200)
+            }
+        }
+    }
+
+    @Test func aChunkedBodyCutAtTheSizeLimitResetsTheUpstreamConnection() async throws {
+        try await withUpstreams(["a"]) { upstreams in
+            let yaml = EdgeYAML.proxying(to: [EdgeYAML.server(upstreams[0].address)], limits: "{max_body_size: 1m}")
+            try await withEdge(yaml: yaml) { edge in
+                let connection = try edge.connect()
+                defer { connection.close() }
+                try connection.send("POST /echo HTTP/1.1\r\nHost: edge.test\r\nTransfer-Encoding: chunked\r\n\r\n")
+                let chunk = [UInt8]("10000\r\n".utf8) + [UInt8](repeating: 0x62, count: 0x10000) + [UInt8]("\r\n".utf8)
+                for _ in 0..<32 {  // 2 MiB in 64 KiB chunks
+                    do { try connection.send(chunk) } catch { break }
+                }
+                let response = try connection.readResponse(timeout: .seconds(10))
+                #expect(response.status == 413)
+                try await eventually("the upstream to see its request end") { upstreams[0].requestsCutShort == 1 }
+                #expect(upstreams[0].requestsEnded == 0, "the upstream never saw the request complete")
+                #expect(upstreams[0].resetsSeen == 1, "the upstream connection was reset, not closed cleanly")
+            }
+        }
+    }
+
+    @Test func aReloadRefusedForAnInvalidFileIsCounted() async throws {
+        try await withEdge(yaml: EdgeYAML()) { edge in
+            struct Unreadable: Error {}
+            #expect(throws: Unreadable.self) { try edge.server.reload { throw Unreadable() } }
+            let metrics = try edge.metrics()
+            #expect(metricValue(metrics, "edge_config_reloads_total{result=\"failure\"}") == 1)
+            #expect(metricValue(metrics, "edge_config_reloads_total{result=\"success\"}") == 0)
+        }
+    }
+}
