@@ -7,12 +7,13 @@
 # made by deploy/generate_ssl_cert.sh into certs/dev/ when certs/dev/cert.pem is missing;
 # http://localhost:8080/ redirects there. curl needs -k or --cacert certs/dev/cert.pem.
 #
-# The API runs WORKERS worker processes (default: the number of cores) on 127.0.0.1:8000 and up,
-# one port per worker, on the embedded SQLite store in ./data; set DATABASE_URL and REDIS_URL
+# The API runs WORKERS worker processes (default: the number of cores), all accepting on
+# 127.0.0.1:8000 (WORKER_SOCKETS=shared: the edge lists that one address, so workers added or
+# removed with SIGTTIN/SIGTTOU need no edge edit), on the embedded SQLite store in ./data; set DATABASE_URL and REDIS_URL
 # to run on PostgreSQL and Redis instead (docs/CONFIG.md lists every backend variable).
 #
 #   WORKERS=4                          worker processes
-#   BACKEND_PORT=8000                  the first worker's port (worker i listens on BACKEND_PORT+i)
+#   BACKEND_PORT=8000                  the port every worker accepts on
 #   EDGE_CONFIG=config/edge.dev.yaml   the edge's configuration (its upstream pool is filled in)
 #   BUILD=release                      or debug (faster to build, slower to run)
 set -euo pipefail
@@ -45,12 +46,12 @@ if [[ -z ${HOMERACK_TLS_CERT:-} ]] && [[ ! -f certs/dev/cert.pem || ! -f certs/d
     deploy/generate_ssl_cert.sh
 fi
 
-# The edge's upstream pool lists one server per worker: the configuration's
-# "- ${HOMERACK_BACKEND:-...}" line becomes one line per worker port, in run/edge.yaml.
+# The edge's upstream pool lists the one address every worker accepts on: the configuration's
+# "- ${HOMERACK_BACKEND:-...}" line becomes that address, in run/edge.yaml.
 mkdir -p run
 edge_config=run/edge.yaml
 servers=""
-for ((i = 0; i < workers; i++)); do servers+="      - 127.0.0.1:$((port + i))\n"; done
+servers="      - 127.0.0.1:$port\n"
 # awk turns the \n in a -v value into newlines.
 awk -v servers="$servers" '
     index($0, "- ${HOMERACK_BACKEND") > 0 { printf "%s", servers; replaced = 1; next }
@@ -80,11 +81,11 @@ stop() {
 }
 trap stop EXIT INT TERM
 
-echo "run.sh: starting $workers backend workers on 127.0.0.1:$port to 127.0.0.1:$((port + workers - 1))"
-"$bin/homerack-backend" supervise --workers "$workers" --bind "127.0.0.1:$port" &
+echo "run.sh: starting $workers backend workers, all on 127.0.0.1:$port"
+WORKER_SOCKETS=shared "$bin/homerack-backend" supervise --workers "$workers" --bind "127.0.0.1:$port" &
 backend=$!
 
-# Ready = every worker answers /api/health/ready (database open and migrated).
+# Ready = the shared socket answers /api/health/ready (database open and migrated) once per worker.
 ready_status() (
     status=""
     exec 3<>"/dev/tcp/127.0.0.1/$1"
@@ -95,8 +96,8 @@ ready_status() (
 for ((i = 0; i < workers; i++)); do
     for ((try = 0; ; try++)); do
         kill -0 "$backend" 2>/dev/null || { echo "run.sh: the backend exited during start-up" >&2; exit 1; }
-        ready_status $((port + i)) 2>/dev/null && break
-        ((try < 600)) || { echo "run.sh: worker $i (127.0.0.1:$((port + i))) not ready after 60 s" >&2; exit 1; }
+        ready_status "$port" 2>/dev/null && break
+        ((try < 600)) || { echo "run.sh: the workers on 127.0.0.1:$port are not ready after 60 s" >&2; exit 1; }
         sleep 0.1
     done
 done

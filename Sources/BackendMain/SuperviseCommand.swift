@@ -51,14 +51,16 @@ struct SuperviseCommand: AsyncParsableCommand {
         let inherited = try SocketActivation.sockets(environment: environment)
         for variable in SocketActivation.variables { environment.removeValue(forKey: variable) }
         let sockets: SlotSockets
+        let shared = configuration.workers.sharedSocket
         var workerCount = configuration.workers.count
         if let inherited {
-            sockets = SlotSockets(plan: .inherited(count: inherited.count), inherited: inherited)
-            workerCount = inherited.count
+            sockets = SlotSockets(plan: .inherited(count: inherited.count), shared: shared, inherited: inherited)
+            // One worker per socket, unless every worker shares the first: then WORKERS decides.
+            if !shared { workerCount = inherited.count }
         } else {
             switch configuration.listen {
-            case .tcp(let host, let port): sockets = SlotSockets(plan: .tcp(host: host, port: port))
-            case .unixSocket(let path): sockets = SlotSockets(plan: .unix(path: path))
+            case .tcp(let host, let port): sockets = SlotSockets(plan: .tcp(host: host, port: port), shared: shared)
+            case .unixSocket(let path): sockets = SlotSockets(plan: .unix(path: path), shared: shared)
             }
         }
 
@@ -75,7 +77,8 @@ struct SuperviseCommand: AsyncParsableCommand {
                 let reloaded = try BackendConfiguration.load(environment: reloadEnvironment, file: nil)
                 return .init(
                     policy: Self.policy(reloaded),
-                    workers: inherited.map { min($0.count, reloaded.workers.count) } ?? reloaded.workers.count)
+                    workers: inherited.map { shared ? reloaded.workers.count : min($0.count, reloaded.workers.count) }
+                        ?? reloaded.workers.count)
             })
         try await supervisor.run()
     }

@@ -165,4 +165,18 @@ struct CacheCircuitBreakerStateMachineTests {
         clock.advance(by: .milliseconds(200))
         #expect(permit()?.isProbe == true)
     }
+
+    @Test mutating func anExternalProbeClosesAnOpenBreakerAndOutdatesTicketsFromBefore() {
+        let stale = permit()!
+        fail(times: 5)
+        #expect(breaker.mode == .open)
+        #expect(breaker.retryAt == clock.now.advanced(by: .seconds(5)))
+        clock.advance(by: .seconds(1))
+        #expect(breaker.externalProbeSucceeded(now: clock.now) == .closed)
+        #expect(breaker.mode == .closed)
+        #expect(breaker.retryAt == nil)
+        // A failure let through before the breaker opened no longer counts.
+        #expect(breaker.requestFailed(stale, now: clock.now) == .none)
+        #expect(breaker.externalProbeSucceeded(now: clock.now) == .none)
+    }
 }

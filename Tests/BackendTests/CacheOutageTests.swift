@@ -38,25 +38,35 @@ struct CacheOutageTests {
         #expect(lookupsUntilOpen <= 6, "five consecutive failures open it (took \(lookupsUntilOpen) lookups)")
         #expect(breaker.timesOpened == 1)
 
-        // Open: misses come back at once, without I/O, and the API still answers from the database.
+        // Open: misses come back without asking Redis (each counted as bypassed, none as an
+        // error), and the API still answers from the database.
+        let before = await cache.statistics()
+        let openingsBefore = breaker.timesOpened
         let started = ContinuousClock.now
         for _ in 0..<1000 {
             #expect(await cache.lookup(key, as: String.self).value == nil)
         }
+        let elapsed = ContinuousClock.now - started
+        let during = await cache.statistics()
+        // Only the cool-down's probes (at most one per 300 ms, each reopening the breaker) asked Redis.
+        let probes = breaker.timesOpened - openingsBefore
+        #expect(probes <= Int(elapsed / .milliseconds(300)) + 1)
         #expect(
-            ContinuousClock.now - started < .seconds(3),  // vs. 1000 x the 500 ms command timeout without the breaker
-            "1000 bypassed lookups took \(ContinuousClock.now - started)")
+            during.bypassed - before.bypassed >= 1000 - probes,
+            "\(during.bypassed - before.bypassed) of 1000 lookups bypassed Redis with \(probes) probes")
         #expect(try await cache.cached(key) { "recomputed" } == "recomputed")
         await cache.invalidate(.rack(1))
         #expect(await cache.statistics().pendingInvalidations == 1)
-        #expect(await cache.statistics().bypassed >= 1000)
         #expect(await cache.serverInfo() == nil)
 
         // Still down after the cool-down: the probe fails and the breaker opens again, by itself.
-        try await Task.sleep(for: .milliseconds(350))
-        #expect(await cache.lookup(key, as: String.self).value == nil)
+        let openings = breaker.timesOpened
+        let reopened = await RedisTestServer.eventually(timeout: .seconds(10), every: .milliseconds(20)) {
+            #expect(await cache.lookup(key, as: String.self).value == nil)
+            return breaker.timesOpened == openings + 1
+        }
+        #expect(reopened)
         #expect(breaker.mode == .open)
-        #expect(breaker.timesOpened == 2)
 
         // Back on the same port: the next probe succeeds and caching resumes with no one's help.
         try await server.start()

@@ -247,10 +247,14 @@ struct CacheRedisTests {
         #expect(await cache.lookup(key, as: String.self).value == nil, "bypassed while open")
 
         // Redis answers again; the old entry is still in it, under the generation the write should have bumped.
-        try await Task.sleep(for: .milliseconds(250))
-        #expect(await cache.lookup(key, as: String.self).value == nil, "never the pre-write result")
+        // Every lookup until the cool-down's probe closes the breaker misses; none sees "old".
+        let closed = await RedisTestServer.eventually(timeout: .seconds(10), every: .milliseconds(20)) {
+            #expect(await cache.lookup(key, as: String.self).value == nil, "never the pre-write result")
+            return cache.breaker.mode == .closed
+        }
+        #expect(closed)
         #expect(await cache.statistics().pendingInvalidations == 0)
-        #expect(cache.breaker.mode == .closed)
+        #expect(await cache.lookup(key, as: String.self).value == nil, "never the pre-write result")
         _ = try await cache.cached(key) { "new" }
         #expect(await cache.lookup(key, as: String.self).value == "new")
     }

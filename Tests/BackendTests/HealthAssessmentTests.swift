@@ -48,16 +48,9 @@ struct HealthAssessmentTests {
     }
 
     @Test func readinessNamesEveryFailedCheck() {
-        #expect(
-            assessment.readinessFailures(databaseFailure: nil, migrationsDone: true, breakerState: "closed").isEmpty)
-        #expect(
-            assessment.readinessFailures(databaseFailure: nil, migrationsDone: true, breakerState: "half_open").isEmpty)
-        let failures = assessment.readinessFailures(
-            databaseFailure: "The database is closed", migrationsDone: false, breakerState: "open")
-        #expect(
-            failures == [
-                "database: The database is closed", "migrations: not applied yet", "cache: circuit breaker open",
-            ])
+        #expect(assessment.readinessFailures(databaseFailure: nil, migrationsDone: true).isEmpty)
+        let failures = assessment.readinessFailures(databaseFailure: "The database is closed", migrationsDone: false)
+        #expect(failures == ["database: The database is closed", "migrations: not applied yet"])
     }
 
     @Test func memoryUsageIsReadFromMeminfo() {

@@ -39,15 +39,17 @@ struct HealthRouteTests {
         }
     }
 
-    @Test func readinessIs503WhileTheCacheBreakerIsOpen() async throws {
+    @Test func readinessStaysReadyWhileTheCacheBreakerIsOpen() async throws {
         let cache = FixedStatisticsCache(CacheStatistics(backend: "redis", breakerState: "open"))
         try await APITest.withAPI(cache: cache) { api, _ in
             let ready = try await api.get("/api/health/ready")
-            #expect(ready.status == .serviceUnavailable)
-            #expect((ready.envelope["message"] as? String)?.contains("cache: circuit breaker open") == true)
+            #expect(ready.status == .ok)
+            #expect((ready.object["checks"] as? [String: String])?["cache"] == "open")
 
-            cache.current = CacheStatistics(backend: "redis", breakerState: "half_open")
-            #expect(try await api.get("/api/health/ready").status == .ok)
+            let detailed = try await api.get("/api/health/detailed")
+            let checks = try #require(detailed.object["checks"] as? [String: Any])
+            #expect((checks["cache"] as? [String: Any])?["status"] as? String == "critical")
+            #expect(detailed.object["status"] as? String == "degraded")
         }
     }
 

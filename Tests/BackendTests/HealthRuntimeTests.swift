@@ -35,6 +35,53 @@ struct HealthRuntimeTests {
         }
     }
 
+    @Test(.enabled(if: (try? RedisServerProcess.executable()) != nil || RedisTestServer.isCI))
+    func readinessStaysReadyWhileRedisIsDownAndDetailedHealthShowsIt() async throws {
+        let redis = try await RedisServerProcess()
+        defer { redis.kill() }
+        let redisPID = try #require(redis.pid)
+        try await Self.withEnvironment(.sqlite) { environment, _ in
+            var environment = environment
+            environment["REDIS_URL"] = redis.url
+            environment["REDIS_TIMEOUT"] = "200ms"
+            environment["CACHE_BREAKER_THRESHOLD"] = "1"
+            environment["CACHE_BREAKER_COOLDOWN"] = "1h"
+            let configuration = try BackendConfiguration.load(environment: environment, file: nil)
+            let runtime = try await BackendRuntime.start(configuration, logger: TestDatabases.quietLogger)
+            do {
+                try await Application(router: runtime.makeRouter()).test(.router) { client in
+                    let api = APIClient(client: client)
+                    let created = try await api.post("/api/racks", ["name": "Cached", "total_height_u": 12])
+                    let id = try #require(created.object["id"] as? Int)
+                    #expect(try await api.get("/api/racks/\(id)/layout").status == .ok)
+
+                    kill(redisPID, SIGKILL)  // by PID; the deferred kill() reaps it
+                    // Layout reads go on (from the database) while the cache's breaker opens.
+                    let opened = try await RedisTestServer.eventually(timeout: .seconds(15)) {
+                        #expect(try await api.get("/api/racks/\(id)/layout").status == .ok)
+                        let stats = try await api.get("/api/health/cache/stats")
+                        return stats.object["breaker_state"] as? String == "open"
+                    }
+                    #expect(opened)
+
+                    let ready = try await api.get("/api/health/ready")
+                    #expect(ready.status == .ok, "\(ready.text)")
+                    #expect((ready.object["checks"] as? [String: String])?["cache"] == "open")
+                    let detailed = try await api.get("/api/health/detailed")
+                    let checks = detailed.object["checks"] as? [String: Any]
+                    #expect((checks?["cache"] as? [String: Any])?["status"] as? String == "critical")
+                    #expect(detailed.object["status"] as? String == "degraded")
+                    let metrics = try await api.get("/metrics")
+                    #expect(metrics.text.contains(#"cache_breaker_state{state="open"} 1"#))
+                }
+            } catch {
+                await runtime.shutdown()
+                throw error
+            }
+            await runtime.shutdown()
+        }
+    }
+
     @Test func runClosesTheDatabaseWhenCancelled() async throws {
         try await Self.withEnvironment(.sqlite) { environment, _ in
             let configuration = try BackendConfiguration.load(environment: environment, file: nil)

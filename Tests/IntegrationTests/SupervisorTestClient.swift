@@ -32,6 +32,8 @@ struct SupervisorClientResponse {
     var status: Int
     var body: String
     var closes: Bool
+    /// Header fields by lower-cased name.
+    var headers: [String: String] = [:]
 }
 
 /// A blocking HTTP/1.1 client over one loopback TCP connection, with a deadline on every read:
@@ -128,7 +130,7 @@ final class SupervisorHTTPConnection {
         }
         return SupervisorClientResponse(
             status: status, body: String(decoding: body, as: UTF8.self),
-            closes: headers["connection"]?.lowercased() == "close")
+            closes: headers["connection"]?.lowercased() == "close", headers: headers)
     }
 
     /// The index where `marker` starts, reading until it arrives.

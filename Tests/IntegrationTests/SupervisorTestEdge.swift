@@ -9,7 +9,10 @@ struct SupervisorTestEdge {
     let server: EdgeServer
     let port: Int
 
-    static func start(workerPorts: [Int]) async throws -> SupervisorTestEdge {
+    /// - Parameters:
+    ///   - workerPorts: the upstream servers.
+    ///   - keepalive: idle upstream connections kept (0: a new connection per request).
+    static func start(workerPorts: [Int], keepalive: Int = 8) async throws -> SupervisorTestEdge {
         let servers = workerPorts.map { "      - \"127.0.0.1:\($0)\"" }.joined(separator: "\n")
         let yaml = """
             listeners:
@@ -20,7 +23,7 @@ struct SupervisorTestEdge {
             logging: {access_log: "off", error_log: "off"}
             upstreams:
               backend:
-                keepalive: 8
+                keepalive: \(keepalive)
                 servers:
             \(servers)
             routes:
@@ -42,8 +45,10 @@ struct SupervisorTestEdge {
 }
 
 /// Runs `body` with an edge in front of `ports`, and always shuts the edge down afterwards.
-func withEdge<T>(workerPorts ports: [Int], _ body: (SupervisorTestEdge) async throws -> T) async throws -> T {
-    let edge = try await SupervisorTestEdge.start(workerPorts: ports)
+func withEdge<T>(
+    workerPorts ports: [Int], keepalive: Int = 8, _ body: (SupervisorTestEdge) async throws -> T
+) async throws -> T {
+    let edge = try await SupervisorTestEdge.start(workerPorts: ports, keepalive: keepalive)
     do {
         let result = try await body(edge)
         await edge.shutdown()

@@ -57,6 +57,39 @@ struct RackOptimizerTests {
             ])
     }
 
+    @Test func currentLayoutIsKeptWhenEveryHeuristicScoresWorse() throws {
+        // 12U rack; a high-access 1U switch at U6 (midpoint U6: the middle zone, access 1) and a
+        // 1U patch panel at U1. Both heuristics pack the switch low (U1 or U2, the bottom zone),
+        // losing the whole access factor (0.2 of the total) for a smaller thermal gain.
+        let rack = Fixture.rack(heightU: 12, maxWeightKG: 100, maxPowerWatts: 1000, coolingBTU: 10_000)
+        let switchDevice = Fixture.device(1, watts: 60, weightKG: 4, access: .high)
+        let panel = Fixture.device(2, weightKG: 1, access: .low)
+        let positions = [Fixture.position(switchDevice, at: 6), Fixture.position(panel, at: 1)]
+
+        // The heuristics alone would propose something worse than the current layout.
+        let candidates = PlacementCandidate.candidates(from: positions, rackID: 1, lockedDeviceIDs: [])
+        let scorer = LayoutScorer(rack: rack, candidates: candidates, connections: [], weights: .standard)
+        let current = scorer.score(candidates.map { PlannedPosition(candidate: $0, startU: $0.currentStartU) })
+        for heuristic in LayoutHeuristic.allCases {
+            let proposed = scorer.score(heuristic.layout(candidates, totalHeightU: 12))
+            #expect(proposed.total < current.total, "\(heuristic.rawValue) scores \(proposed.total) ≥ \(current.total)")
+        }
+
+        let result = try optimize(positions, rack: rack)
+        #expect(
+            result.positions == [
+                RackPosition(id: nil, rackID: 1, device: panel, startU: 1, locked: false),
+                RackPosition(id: nil, rackID: 1, device: switchDevice, startU: 6, locked: false),
+            ])
+        #expect(result.score == current)
+        #expect(result.metadata.algorithm == RackOptimizer.keptAlgorithm)
+        #expect(result.metadata.optimizedScore == current.total)
+        #expect(result.metadata.currentScore == current.total)
+        #expect(result.metadata.improvementPercentage == 0)
+        #expect(result.metadata.devicesPlaced == 2)
+        #expect(result.improvements.first == "No improvement found: the current layout is kept")
+    }
+
     @Test func thermalZoneBalancingWinsWhenItPutsTheHotDeviceLowest() throws {
         // 12U rack, 10 000 BTU/hr. H (id 1): 1U, 2 000 BTU/hr, currently U12. T (id 2): 3U, cold, at U1.
         // FFD: T (taller) → U1-3, H → U4 (mid 4.5 → bottom); bias: 4.5/12 = 0.375 → 0.7.

@@ -9,7 +9,7 @@ import Logging
 public final class BackendDatabase: Sendable {
     private enum Driver: Sendable {
         case sqlite(SQLiteDatabase)
-        case postgres(PostgresDatabase, pool: Task<Void, any Error>)
+        case postgres(PostgresDatabase, breaker: BreakerDatabase?, pool: Task<Void, any Error>)
     }
 
     private let driver: Driver
@@ -22,13 +22,19 @@ public final class BackendDatabase: Sendable {
     public var database: any Database {
         switch driver {
         case .sqlite(let database): database
-        case .postgres(let database, _): database
+        case .postgres(let database, let breaker, _): breaker ?? database
         }
+    }
+
+    /// The circuit breaker in front of PostgreSQL, when there is one (for health and metrics).
+    public var breaker: BreakerDatabase? {
+        if case .postgres(_, let breaker, _) = driver { return breaker }
+        return nil
     }
 
     /// The PostgreSQL database, when that is the driver (for its metrics).
     public var postgres: PostgresDatabase? {
-        if case .postgres(let database, _) = driver { return database }
+        if case .postgres(let database, _, _) = driver { return database }
         return nil
     }
 
@@ -37,13 +43,16 @@ public final class BackendDatabase: Sendable {
     ///
     /// - Parameters:
     ///   - configuration: `.sqlite` or `.postgres`.
+    ///   - breaker: for PostgreSQL, put ``database`` behind a ``BreakerDatabase`` with this
+    ///     configuration (`nil`: no breaker, as the one-shot commands run).
     ///   - logger: the driver's logger.
     /// - Returns: the open database; call ``close()`` when done.
     /// - Throws: ``StoreError/unavailable`` when the file cannot be opened or the server never
     ///   answered.
-    public static func open(_ configuration: BackendConfiguration.Database, logger: Logger) async throws
-        -> BackendDatabase
-    {
+    public static func open(
+        _ configuration: BackendConfiguration.Database,
+        breaker: CircuitBreaker.StateMachine.Configuration? = nil, logger: Logger
+    ) async throws -> BackendDatabase {
         switch configuration {
         case .sqlite(let sqlite):
             var driverLogger = logger
@@ -60,7 +69,11 @@ public final class BackendDatabase: Sendable {
                 _ = await pool.result
                 throw error
             }
-            return BackendDatabase(driver: .postgres(database, pool: pool))
+            let guarded = breaker.map {
+                BreakerDatabase(
+                    base: database, configuration: $0, logger: Logger(label: "backend.persistence.breaker"))
+            }
+            return BackendDatabase(driver: .postgres(database, breaker: guarded, pool: pool))
         }
     }
 
@@ -70,7 +83,8 @@ public final class BackendDatabase: Sendable {
         switch driver {
         case .sqlite(let database):
             await database.close()
-        case .postgres(_, let pool):
+        case .postgres(_, let breaker, let pool):
+            await breaker?.shutdown()
             pool.cancel()
             _ = await pool.result
         }

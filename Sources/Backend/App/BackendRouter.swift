@@ -6,13 +6,17 @@ import Hummingbird
 /// Order: the request id first (every later step logs and answers with it), then observability
 /// (metrics and the access log, which must see the status the client gets, so it sits outside
 /// the error envelope), then the error envelope (so auth failures and unknown routes get it too),
-/// then authentication.
+/// then 405s for known paths with other methods and the query's NUL check (both inside the
+/// envelope), then authentication.
 public enum BackendRouter {
     public static func build(_ services: BackendServices) -> Router<BackendRequestContext> {
         let router = Router(context: BackendRequestContext.self)
         router.middlewares.add(RequestIDMiddleware())
         router.middlewares.add(ObservabilityMiddleware(metrics: services.metrics))
         router.middlewares.add(ErrorEnvelopeMiddleware())
+        let methods = RouteMethodTable()
+        router.middlewares.add(MethodNotAllowedMiddleware(table: methods))
+        router.middlewares.add(QueryValidationMiddleware())
         router.middlewares.add(AuthenticationMiddleware(tokens: services.tokens))
 
         let api = router.group("api")
@@ -30,6 +34,7 @@ public enum BackendRouter {
         OpenAPIRoutes(services: services).register(on: router)
         UploadRoutes(services: services).register(on: router)
         MetricsRoutes(services: services).register(on: router)
+        methods.fill(from: router)
         return router
     }
 }

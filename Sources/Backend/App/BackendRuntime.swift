@@ -61,7 +61,7 @@ public final class BackendRuntime: Service {
             atPath: configuration.uploadsDirectory, withIntermediateDirectories: true)
 
         let database = try await BackendDatabase.open(
-            configuration.database, logger: Logger(label: "backend.persistence"))
+            configuration.database, breaker: configuration.databaseBreaker, logger: Logger(label: "backend.persistence"))
         do {
             let report = try await Migrator.migrate(
                 database.database, logger: Logger(label: "backend.persistence.migrations"))
@@ -83,7 +83,7 @@ public final class BackendRuntime: Service {
                 logger: cacheLogger)
         }
 
-        let metrics = BackendMetrics(postgres: database.postgres)
+        let metrics = BackendMetrics(postgres: database.postgres, databaseBreaker: database.breaker)
         let services = BackendServices(
             store: SQLRackStore(database: database.database),
             cache: redis ?? NoResultCache(),

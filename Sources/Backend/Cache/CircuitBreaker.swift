@@ -18,6 +18,8 @@ public final class CircuitBreaker: Sendable {
 
     /// What the breaker guards, for logs (`redis`).
     public let name: String
+    /// Threshold, cool-down and probe timeout.
+    public let configuration: StateMachine.Configuration
     private let machine: Mutex<StateMachine>
     private let clock = ContinuousClock()
     private let openings = Atomic<Int>(0)
@@ -33,12 +35,19 @@ public final class CircuitBreaker: Sendable {
         logger: Logger = Logger(label: "backend.cache")
     ) {
         self.name = name
+        self.configuration = configuration
         self.machine = Mutex(StateMachine(configuration: configuration))
         self.logger = logger
     }
 
     /// closed, open or half-open.
     public var mode: StateMachine.Mode { machine.withLock { $0.mode } }
+
+    /// How long until requests are let through again (`nil` while closed).
+    public var retryAfter: Duration? {
+        let now = clock.now
+        return machine.withLock { $0.retryAt }.map { max(.zero, $0 - now) }
+    }
 
     /// How many times the breaker has opened.
     public var timesOpened: Int { openings.load(ordering: .relaxed) }
@@ -66,13 +75,23 @@ public final class CircuitBreaker: Sendable {
     }
 
     /// Reports a request that failed; a ``RedisError`` timeout counts as a timeout.
-    public func failed(_ ticket: StateMachine.Ticket, error: any Error) {
+    /// - Parameters:
+    ///   - ticket: from ``permit()``.
+    ///   - error: why, for the log.
+    ///   - isTimeout: whether it got no answer in time (`nil`: a ``RedisError`` timeout).
+    public func failed(_ ticket: StateMachine.Ticket, error: any Error, isTimeout: Bool? = nil) {
         let now = clock.now
-        let isTimeout = (error as? RedisError)?.isTimeout ?? false
+        let isTimeout = isTimeout ?? ((error as? RedisError)?.isTimeout ?? false)
         let action = machine.withLock {
             isTimeout ? $0.requestTimedOut(ticket, now: now) : $0.requestFailed(ticket, now: now)
         }
         perform(action, cause: error)
+    }
+
+    /// Reports that a probe of the owner's own (outside the request flow) got its answer.
+    public func externalProbeSucceeded() {
+        let now = clock.now
+        perform(machine.withLock { $0.externalProbeSucceeded(now: now) }, cause: nil)
     }
 
     private func perform(_ action: StateMachine.Action, cause: (any Error)?) {

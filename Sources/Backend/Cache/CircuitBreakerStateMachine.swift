@@ -96,6 +96,16 @@ where Instant: Sendable, Instant.Duration == Duration {
         }
     }
 
+    /// When requests are let through again: the end of the cool-down while open, the end of the
+    /// probe's time while half-open, `nil` while closed. For a `Retry-After` header.
+    public var retryAt: Instant? {
+        switch state {
+        case .closed: nil
+        case .open(let retryAt): retryAt
+        case .halfOpen(let probeStartedAt): probeStartedAt.advanced(by: configuration.probeTimeout)
+        }
+    }
+
     /// A request wants to reach Redis.
     /// - Parameter now: the current time.
     /// - Returns: whether it may, with the ticket to report its outcome.
@@ -167,6 +177,20 @@ where Instant: Sendable, Instant.Duration == Duration {
             return open(now: now)
         case .open:
             preconditionFailure("no ticket is issued while the breaker is open")
+        }
+    }
+
+    /// The owner's own probe, made outside the request flow (a background health check), got
+    /// its answer: the guarded service is back, so the breaker closes whatever its state.
+    /// - Parameter now: the current time.
+    /// - Returns: ``Action/closed`` when the breaker was open or half-open.
+    public mutating func externalProbeSucceeded(now: Instant) -> Action {
+        switch state {
+        case .closed:
+            return .none
+        case .open, .halfOpen:
+            transition(to: .closed(consecutiveFailures: 0))
+            return .closed
         }
     }
 

@@ -6,9 +6,11 @@ extension BackendConfiguration {
     /// list them.
     public static let keys = [
         "DATA_DIR", "DATABASE_URL", "DB_POOL_MIN", "DB_POOL_MAX", "DB_CONNECT_TIMEOUT", "DB_STARTUP_ATTEMPTS",
+        "DB_TIMEOUT", "DB_BREAKER_THRESHOLD", "DB_BREAKER_COOLDOWN",
         "REDIS_URL", "REDIS_POOL_SIZE", "REDIS_TIMEOUT", "CACHE_BREAKER_THRESHOLD", "CACHE_BREAKER_COOLDOWN",
         "UPLOADS_DIR", "API_TOKENS", "HOST", "PORT", "UNIX_SOCKET", "WORKERS", "MAX_REQUESTS",
         "MAX_REQUESTS_JITTER", "WORKER_TIMEOUT", "GRACEFUL_TIMEOUT", "WORKER_CONNECTIONS", "METRICS_ADDRESS",
+        "WORKER_SOCKETS",
         "LOG_LEVEL", "LOG_FORMAT",
     ]
 
@@ -59,7 +61,16 @@ extension BackendConfiguration {
             minimumConnections: minimum, maximumConnections: max(minimum, maximum), connectTimeout: connectTimeout)
         let startup = PostgresDatabase.Configuration.StartupRetry(
             attempts: reader.integer("DB_STARTUP_ATTEMPTS", default: 10, in: 1...1000))
-        let database = readDatabase(&reader, dataDirectory: dataDirectory, pool: pool, startup: startup)
+        let databaseTimeout = reader.duration("DB_TIMEOUT", default: .seconds(1), in: .milliseconds(50) ... .seconds(60))
+        let databaseBreaker = CircuitBreaker.StateMachine.Configuration(
+            failureThreshold: reader.integer("DB_BREAKER_THRESHOLD", default: 3, in: 1...1000),
+            coolDown: reader.duration(
+                "DB_BREAKER_COOLDOWN", default: .milliseconds(500), in: .milliseconds(50) ... .seconds(3600)),
+            // A probe waits at most DB_TIMEOUT for its connection; one silent for longer was lost.
+            probeTimeout: databaseTimeout + .seconds(1),
+            timeoutOpensImmediately: false)
+        let database = readDatabase(
+            &reader, dataDirectory: dataDirectory, pool: pool, startup: startup, timeout: databaseTimeout)
 
         let cache = readCache(&reader)
         let uploadsDirectory =
@@ -78,7 +89,8 @@ extension BackendConfiguration {
                 "GRACEFUL_TIMEOUT", default: .seconds(30), in: .zero ... .seconds(3600)),
             connections: reader.integer("WORKER_CONNECTIONS", default: 1000, in: 1...1_000_000),
             metricsAddress: readHostAndPort(
-                &reader, "METRICS_ADDRESS", default: HostAndPort(host: "127.0.0.1", port: 9102)))
+                &reader, "METRICS_ADDRESS", default: HostAndPort(host: "127.0.0.1", port: 9102)),
+            sharedSocket: reader.choice("WORKER_SOCKETS", default: false, [("per-worker", false), ("shared", true)]))
 
         let logLevel = reader.choice(
             "LOG_LEVEL", default: Logger.Level.info, Logger.Level.allCases.map { ($0.rawValue, $0) })
@@ -87,6 +99,7 @@ extension BackendConfiguration {
 
         return BackendConfiguration(
             dataDirectory: dataDirectory, database: database, databasePool: pool, databaseStartup: startup,
+            databaseTimeout: databaseTimeout, databaseBreaker: databaseBreaker,
             cache: cache, uploadsDirectory: uploadsDirectory, apiTokens: tokens, apiTokenCount: tokenCount,
             listen: listen, logLevel: logLevel, logFormat: logFormat, workers: workers, file: file)
     }
@@ -94,7 +107,8 @@ extension BackendConfiguration {
     /// `DATABASE_URL`: `postgres://…` or `sqlite:///PATH`; unset means `DATA_DIR/homerack.sqlite`.
     private static func readDatabase(
         _ reader: inout ConfigurationReader, dataDirectory: String,
-        pool: PostgresDatabase.Configuration.Pool, startup: PostgresDatabase.Configuration.StartupRetry
+        pool: PostgresDatabase.Configuration.Pool, startup: PostgresDatabase.Configuration.StartupRetry,
+        timeout: Duration
     ) -> Database {
         let embedded = Database.sqlite(.dataDirectory(dataDirectory))
         guard let setting = reader.setting("DATABASE_URL") else { return embedded }
@@ -113,6 +127,7 @@ extension BackendConfiguration {
             do {
                 var configuration = try PostgresDatabase.Configuration(url: url, pool: pool)
                 configuration.startup = startup
+                configuration.leaseTimeout = timeout
                 return .postgres(configuration)
             } catch let error as StoreError {
                 // The driver's message never repeats the URL (it may hold a password).

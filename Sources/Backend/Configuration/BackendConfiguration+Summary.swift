@@ -9,6 +9,9 @@ extension BackendConfiguration {
             "DB_POOL_MAX": String(databasePool.maximumConnections),
             "DB_CONNECT_TIMEOUT": DurationText.format(databasePool.connectTimeout),
             "DB_STARTUP_ATTEMPTS": String(databaseStartup.attempts),
+            "DB_TIMEOUT": DurationText.format(databaseTimeout),
+            "DB_BREAKER_THRESHOLD": String(databaseBreaker.failureThreshold),
+            "DB_BREAKER_COOLDOWN": DurationText.format(databaseBreaker.coolDown),
             "UPLOADS_DIR": uploadsDirectory,
             "API_TOKENS": apiTokenCount == 0 ? "none (writes open)" : "\(apiTokenCount) configured",
             "WORKERS": String(workers.count),
@@ -18,6 +21,7 @@ extension BackendConfiguration {
             "GRACEFUL_TIMEOUT": DurationText.format(workers.gracefulTimeout),
             "WORKER_CONNECTIONS": String(workers.connections),
             "METRICS_ADDRESS": workers.metricsAddress.description,
+            "WORKER_SOCKETS": workers.sharedSocket ? "shared" : "per-worker",
             "LOG_LEVEL": logLevel.rawValue,
             "LOG_FORMAT": logFormat.rawValue,
         ]

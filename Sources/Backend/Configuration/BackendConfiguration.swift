@@ -66,6 +66,8 @@ public struct BackendConfiguration: Sendable {
         public var connections: Int
         /// Where the supervisor serves the workers' metrics for Prometheus.
         public var metricsAddress: HostAndPort
+        /// `WORKER_SOCKETS=shared`: every worker accepts on one socket, instead of one per worker.
+        public var sharedSocket: Bool = false
     }
 
     /// How log lines are written.
@@ -84,6 +86,10 @@ public struct BackendConfiguration: Sendable {
     public var databasePool: PostgresDatabase.Configuration.Pool
     /// `DB_STARTUP_ATTEMPTS` (applied to PostgreSQL).
     public var databaseStartup: PostgresDatabase.Configuration.StartupRetry
+    /// `DB_TIMEOUT` (applied to PostgreSQL): how long an operation waits for a connection.
+    public var databaseTimeout: Duration
+    /// `DB_BREAKER_THRESHOLD`, `DB_BREAKER_COOLDOWN` (applied to PostgreSQL).
+    public var databaseBreaker: CircuitBreaker.StateMachine.Configuration
     /// `REDIS_URL` and the cache settings; `nil` runs without a cache.
     public var cache: Cache?
     /// `UPLOADS_DIR`.
@@ -99,7 +105,7 @@ public struct BackendConfiguration: Sendable {
     /// `LOG_FORMAT`.
     public var logFormat: LogFormat
     /// `WORKERS`, `MAX_REQUESTS`, `MAX_REQUESTS_JITTER`, `WORKER_TIMEOUT`, `GRACEFUL_TIMEOUT`,
-    /// `WORKER_CONNECTIONS`, `METRICS_ADDRESS`.
+    /// `WORKER_CONNECTIONS`, `METRICS_ADDRESS`, `WORKER_SOCKETS`.
     public var workers: Workers
 
     /// The configuration file this was loaded from, if any (for the summary).

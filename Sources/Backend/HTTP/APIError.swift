@@ -98,6 +98,11 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
                 fieldErrors: error.fieldErrors)
         case let error as StoreError:
             self.init(status: .init(code: error.status), code: error.errorCode, message: error.detail)
+            if error == .unavailable {
+                // Whole seconds, at least 1: when the breaker lets requests through again.
+                let (seconds, attoseconds) = (error.retryAfter ?? .seconds(1)).components
+                headers[.retryAfter] = String(max(1, seconds + (attoseconds > 0 ? 1 : 0)))
+            }
         case let error as DecodingError:
             self = .validation([FieldError(decodingError: error)])
         case let error as HTTPError:

@@ -71,18 +71,21 @@ public enum RecordInput {
         }
     }
 
-    /// Decodes a plain request body (not a stored record), e.g. `{device_id, start_u}`.
+    /// Decodes a plain request body (not a stored record), e.g. `{device_id, start_u}`; a 422
+    /// lists every field the decoder refuses.
     public static func decode<T: Decodable>(
         _ type: T.Type, from request: Request, context: BackendRequestContext
     ) async throws -> T {
         let buffer = try await collect(request, context: context)
-        _ = try object(from: buffer)
-        do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
-        } catch let error as DecodingError {
-            throw APIError.validation([FieldError(decodingError: error)])
+        let body = try object(from: buffer)
+        let outcome = BodyDecoding.decode(T.self, from: body.fields)
+        guard outcome.errors.isEmpty, let value = outcome.value else {
+            throw APIError.validation(outcome.errors.isEmpty ? [Self.undecodable] : outcome.errors)
         }
+        return value
     }
+
+    private static let undecodable = FieldError(field: "body", message: "Invalid body", type: "value_error")
 
     /// A new record: `body` over `defaults`, with `required` keys checked first.
     /// - Parameters:
@@ -94,10 +97,9 @@ public enum RecordInput {
         _ defaults: T, body: JSONObject, required: [String] = [], readOnly: Set<String> = []
     ) throws -> T {
         let missing = required.filter { body[$0] == nil || body[$0] is NSNull }
-        if !missing.isEmpty {
-            throw APIError.validation(missing.map { FieldError(field: $0, message: "Field required", type: "missing") })
-        }
-        return try merge(body, over: defaults, readOnly: readOnly)
+        return try merge(
+            body, over: defaults, readOnly: readOnly,
+            missing: missing.map { FieldError(field: $0, message: "Field required", type: "missing") })
     }
 
     /// An updated record: `body` over `current` (the API's partial `PUT`).
@@ -107,25 +109,30 @@ public enum RecordInput {
         try merge(body, over: current, readOnly: readOnly)
     }
 
+    /// `body` over `base`, decoded and validated; one 422 lists every field at fault: the
+    /// `missing` ones, those of a wrong type or an invalid enum value, and those out of range.
     static func merge<T: Codable & FieldValidatable>(
-        _ body: JSONObject, over base: T, readOnly: Set<String>
+        _ body: JSONObject, over base: T, readOnly: Set<String>, missing: [FieldError] = []
     ) throws -> T {
         let baseData = try JSONEncoder().encode(base)
-        guard var merged = try JSONSerialization.jsonObject(with: baseData) as? [String: Any] else {
+        guard let baseObject = try JSONSerialization.jsonObject(with: baseData) as? [String: Any] else {
             throw APIError.internalError
         }
+        var merged = baseObject
         let ignored = readOnlyKeys.union(readOnly)
         for (key, value) in body.fields where !ignored.contains(key) {
             merged[key] = value
         }
-        let record: T
-        do {
-            let data = try JSONSerialization.data(withJSONObject: merged)
-            record = try JSONDecoder().decode(T.self, from: data)
-        } catch let error as DecodingError {
-            throw APIError.validation([FieldError(decodingError: error)])
+        let outcome = BodyDecoding.decode(T.self, from: merged, fallback: baseObject)
+        guard let record = outcome.value else {
+            throw APIError.validation(missing + (outcome.errors.isEmpty ? [undecodable] : outcome.errors))
         }
-        let errors = record.fieldErrors()
+        // Range checks of the fields that decoded; a refused or missing field is reported once.
+        let reported = outcome.refusedKeys.union(missing.map(\.field))
+        let ranges = record.fieldErrors().filter { error in
+            !reported.contains(String(error.field.split(separator: ".").first ?? ""))
+        }
+        let errors = missing + outcome.errors + ranges
         if !errors.isEmpty { throw APIError.validation(errors) }
         return record
     }

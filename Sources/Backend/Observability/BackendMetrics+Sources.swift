@@ -70,6 +70,20 @@ extension BackendMetrics {
                 "db_lease_timeouts", help: "Database operations that gave up waiting for a pooled connection",
                 cumulative: counters.leaseTimeouts)
         }
+        if let breaker = databaseBreaker?.breaker {
+            mirror(
+                "db_breaker_openings", help: "Times the database's circuit breaker opened",
+                cumulative: breaker.timesOpened)
+            let mode = breaker.mode.rawValue
+            for state in ["closed", "open", "half_open"] {
+                registry.makeGauge(
+                    descriptor: MetricNameDescriptor(
+                        metricName: "db_breaker_state", unitName: "",
+                        helpText: "The database circuit breaker's state: 1 for the current one"),
+                    labels: [("state", state)]
+                ).set(mode == state ? 1.0 : 0.0)
+            }
+        }
     }
 
     /// Adds to counter `name` what a cumulative count grew by since it was last seen. Under one

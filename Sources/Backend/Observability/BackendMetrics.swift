@@ -22,6 +22,8 @@ public final class BackendMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     /// The PostgreSQL pool whose counters are exported, if the store uses one.
     let postgres: PostgresDatabase?
+    /// The circuit breaker in front of PostgreSQL, if any.
+    let databaseBreaker: BreakerDatabase?
     private let inFlight: Gauge
     /// The cumulative counts (cache statistics, driver counters) last mirrored into counters, by
     /// counter name.
@@ -51,11 +53,14 @@ public final class BackendMetrics: Sendable {
     /// - Parameters:
     ///   - registry: where the series are kept (a new one by default).
     ///   - postgres: the PostgreSQL database whose pool to export, if any.
+    ///   - databaseBreaker: the breaker in front of it, whose state to export, if any.
     public init(
-        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), postgres: PostgresDatabase? = nil
+        registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), postgres: PostgresDatabase? = nil,
+        databaseBreaker: BreakerDatabase? = nil
     ) {
         self.registry = registry
         self.postgres = postgres
+        self.databaseBreaker = databaseBreaker
         self.inFlight = registry.makeGauge(descriptor: Self.inFlightDescriptor)
         registerStaticSeries()
     }

@@ -15,8 +15,8 @@ extension OpenAPIPaths {
             success: .json(S.ref("Readiness"), "Ready for traffic."),
             errors: [
                 .unavailable(
-                    "not ready: the database does not answer, migrations are pending or the cache's breaker is open "
-                        + "(the message names each)")
+                    "not ready: the database does not answer (or its breaker is open) or migrations are pending "
+                        + "(the message names each); the cache never makes a worker not ready")
             ],
             usesStore: false),
         .init(

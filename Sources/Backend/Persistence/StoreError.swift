@@ -24,13 +24,18 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
     /// Where the error was raised, for logs.
     public let file: String
     public let line: Int
+    /// For ``unavailable``: when the database is worth asking again (the `Retry-After` header);
+    /// `nil` for every other kind.
+    public let retryAfter: Duration?
 
     private init(
-        _ code: Code, _ detail: String, underlying: (any Error)? = nil, file: String, line: Int
+        _ code: Code, _ detail: String, underlying: (any Error)? = nil, retryAfter: Duration? = nil,
+        file: String, line: Int
     ) {
         self.code = code
         self.detail = detail
         self.underlying = underlying
+        self.retryAfter = retryAfter
         self.file = file
         self.line = line
     }
@@ -90,11 +95,12 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The database cannot be reached, or is busy or closed (503).
+    /// - Parameter retryAfter: when to try again, if known (the database breaker's cool-down).
     public static func unavailable(
         _ detail: String = "The database is unavailable", underlying: (any Error)? = nil,
-        file: String = #fileID, line: Int = #line
+        retryAfter: Duration? = nil, file: String = #fileID, line: Int = #line
     ) -> StoreError {
-        StoreError(.unavailable, detail, underlying: underlying, file: file, line: line)
+        StoreError(.unavailable, detail, underlying: underlying, retryAfter: retryAfter, file: file, line: line)
     }
 
     /// Anything else the database refused; a bug rather than a client mistake (500).

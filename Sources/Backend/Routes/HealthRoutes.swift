@@ -6,8 +6,8 @@ import Hummingbird
 ///
 /// - `GET /health`: status, version, uptime. Always 200 while the process serves.
 /// - `GET /health/live`: 200 while the process serves (liveness: restart it otherwise).
-/// - `GET /health/ready`: 200 when the database answers, migrations are applied and the cache's
-///   breaker is not open; else 503 naming each failed check (readiness: send no traffic).
+/// - `GET /health/ready`: 200 when the database answers and migrations are applied, whatever the
+///   cache's state (it is optional); else 503 naming each failed check (readiness: send no traffic).
 /// - `GET /health/startup`: 200 once migrations are applied, else 503.
 /// - `GET /health/detailed`: database latency, migrations, cache (statistics, Redis `INFO`),
 ///   disk and memory usage, each with a status; `healthy`, `degraded` or `unhealthy` overall

@@ -12,6 +12,12 @@
 ///   gives `backend-0.sock`, `backend-1.sock`, ...
 /// - `inherited`: systemd socket activation (`LISTEN_FDS`): slot *i* is the *i*-th socket systemd
 ///   passed, so there are at most as many slots as sockets.
+///
+/// **Shared** (`WORKER_SOCKETS=shared`): every slot uses one socket, the plan's first (`host:port`,
+/// the path itself, or systemd's first socket), opened with the first slot and closed with the
+/// last. Every worker accepts on it, so the edge needs one address whatever the number of
+/// workers: one added with `SIGTTIN` takes connections as soon as it is ready, one removed
+/// stops taking them, and the socket always has a worker.
 public final class SlotSockets {
     public enum Plan: Sendable, Hashable {
         case tcp(host: String, port: Int)
@@ -20,14 +26,20 @@ public final class SlotSockets {
     }
 
     public let plan: Plan
+    /// Whether every slot shares one socket.
+    public let shared: Bool
     private var open: [Int: ListeningSocket] = [:]
     /// Inherited sockets are never closed (systemd keeps them across restarts); a removed slot's
     /// socket waits here for a slot added later.
     private var inherited: [ListeningSocket]
 
-    /// - Parameter inherited: the sockets systemd passed (``SocketActivation``), for `.inherited`.
-    public init(plan: Plan, inherited: [ListeningSocket] = []) {
+    /// - Parameters:
+    ///   - plan: where slots listen.
+    ///   - shared: every slot on one socket (`WORKER_SOCKETS=shared`).
+    ///   - inherited: the sockets systemd passed (``SocketActivation``), for `.inherited`.
+    public init(plan: Plan, shared: Bool = false, inherited: [ListeningSocket] = []) {
         self.plan = plan
+        self.shared = shared
         self.inherited = inherited
     }
 
@@ -39,8 +51,19 @@ public final class SlotSockets {
     @discardableResult
     public func open(slot: Int) throws -> ListeningSocket {
         if let socket = open[slot] { return socket }
+        if shared, let socket = open.values.first {
+            open[slot] = socket
+            return socket
+        }
         let socket: ListeningSocket
         switch plan {
+        case .tcp(let host, let port) where shared:
+            socket = try ListeningSocket.tcp(host: host, port: port)
+        case .unix(let path) where shared:
+            socket = try ListeningSocket.unix(path: path)
+        case .inherited where shared:
+            guard let first = inherited.first else { throw SupervisorError("systemd passed no socket (LISTEN_FDS)") }
+            socket = first
         case .tcp(let host, let port):
             let slotPort = port == 0 ? 0 : port + slot
             guard slotPort <= 65535 else { throw SupervisorError("slot \(slot) would listen on port \(slotPort)") }
@@ -61,6 +84,7 @@ public final class SlotSockets {
     public func close(slot: Int) {
         guard let socket = open.removeValue(forKey: slot) else { return }
         if case .inherited = plan { return }
+        if shared, !open.isEmpty { return }  // other slots still accept on it
         socket.close()
     }
 

@@ -72,17 +72,18 @@ public struct HealthAssessment: Sendable, Hashable {
         return .healthy
     }
 
-    /// Why the worker is not ready for traffic (empty when it is): the database does not answer,
-    /// migrations are pending, or the cache's breaker is open.
+    /// Why the worker is not ready for traffic (empty when it is): the database does not answer
+    /// (its breaker is open, or the ping failed) or migrations are pending. The cache is not a
+    /// reason: it is optional by design (a failing cache is a miss, the breaker bypasses it), so a
+    /// Redis outage must not take every worker out of the edge's pool; it shows in
+    /// `/api/health/detailed` and the `cache_breaker_state` metric instead.
     /// - Parameters:
     ///   - databaseFailure: the database ping's client-safe error, `nil` when it answered.
     ///   - migrationsDone: ``StartupState/migrationsDone``.
-    ///   - breakerState: ``CacheStatistics/breakerState``.
-    public func readinessFailures(databaseFailure: String?, migrationsDone: Bool, breakerState: String) -> [String] {
+    public func readinessFailures(databaseFailure: String?, migrationsDone: Bool) -> [String] {
         var failures: [String] = []
         if let databaseFailure { failures.append("database: \(databaseFailure)") }
         if !migrationsDone { failures.append("migrations: not applied yet") }
-        if breakerState == "open" { failures.append("cache: circuit breaker open") }
         return failures
     }
 }

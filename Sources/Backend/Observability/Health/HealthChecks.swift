@@ -27,14 +27,15 @@ struct HealthChecks: Sendable {
         return Ping(latencyMs: (milliseconds * 1000).rounded() / 1000, failure: failure.map(Redaction.redact))
     }
 
-    /// Why the worker should not get traffic (empty when it should).
+    /// Why the worker should not get traffic (empty when it should); the cache's state is
+    /// reported in `checks` but never a failure.
     func readinessFailures() async -> (failures: [String], checks: [String: String]) {
         async let ping = pingDatabase()
         async let statistics = services.cache.statistics()
         let (databasePing, cache) = await (ping, statistics)
         let migrationsDone = services.startup.migrationsDone
         let failures = services.diagnostics.assessment.readinessFailures(
-            databaseFailure: databasePing.failure, migrationsDone: migrationsDone, breakerState: cache.breakerState)
+            databaseFailure: databasePing.failure, migrationsDone: migrationsDone)
         let checks = [
             "database": databasePing.failure == nil ? "ok" : "failed",
             "migrations": migrationsDone ? "ok" : "pending",

@@ -1,0 +1,135 @@
+import Logging
+import Synchronization
+
+/// A ``Database`` behind a circuit breaker, so that while PostgreSQL is unreachable requests get
+/// their `503` at once instead of each waiting out the lease timeout.
+///
+/// - A failure is a ``StoreError/unavailable`` (the connection broke, none was leased within
+///   `DB_TIMEOUT`); every other outcome, constraint violations included, means the database
+///   answered. `DB_BREAKER_THRESHOLD` failures in a row open the breaker.
+/// - While open, every operation fails at once with ``StoreError/unavailable`` carrying the
+///   cool-down's remaining time (the `Retry-After` header), and readiness says so.
+/// - While it is not closed, a prober task starts a `SELECT 1` every cool-down
+///   (`DB_BREAKER_COOLDOWN`); the first answered closes the breaker. Its leases also make the
+///   pool open a fresh connection at once rather than at the end of its own reconnect backoff,
+///   so the pool is re-established before the first request after the outage arrives. Requests
+///   are never the probe: until the prober closes the breaker, every one is answered at once.
+///
+/// Transactions count once, as a whole. Nested operations inside one (on the session the body
+/// receives) bypass the breaker: they run on the connection already leased.
+public final class BreakerDatabase: Database {
+    public let base: any Database
+    public let breaker: CircuitBreaker
+    private let prober = Mutex<Task<Void, Never>?>(nil)
+    private let logger: Logger
+
+    public var dialect: SQLDialect { base.dialect }
+
+    /// - Parameters:
+    ///   - base: the database to guard (PostgreSQL).
+    ///   - configuration: threshold and cool-down; the probe timeout should exceed the lease
+    ///     timeout.
+    ///   - logger: transitions are logged at warning (opened) and info (closed).
+    public init(
+        base: any Database, configuration: CircuitBreaker.StateMachine.Configuration,
+        logger: Logger = Logger(label: "backend.persistence.breaker")
+    ) {
+        self.base = base
+        self.breaker = CircuitBreaker(name: "database", configuration: configuration, logger: logger)
+        self.logger = logger
+    }
+
+    public func query(_ sql: String, _ binds: [DatabaseValue]) async throws -> [DatabaseRow] {
+        try await guarded { try await self.base.query(sql, binds) }
+    }
+
+    @discardableResult
+    public func execute(_ sql: String, _ binds: [DatabaseValue]) async throws -> Int {
+        try await guarded { try await self.base.execute(sql, binds) }
+    }
+
+    public func transaction<T: Sendable>(_ body: @Sendable (any Database) async throws -> T) async throws -> T {
+        guard let ticket = permit() else { throw rejection() }
+        return try await report(ticket) { try await base.transaction(body) }
+    }
+
+    /// Stops the prober (when the database closes).
+    public func shutdown() async {
+        let task = prober.withLock { task -> Task<Void, Never>? in
+            defer { task = nil }
+            return task
+        }
+        task?.cancel()
+        await task?.value
+    }
+
+    // MARK: Internals
+
+    private func guarded<T: Sendable>(_ operation: () async throws -> T) async throws -> T {
+        guard let ticket = permit() else { throw rejection() }
+        return try await report(ticket, operation)
+    }
+
+    /// A ticket while the breaker is closed; none otherwise. Requests are never the half-open
+    /// probe: the prober is, so no request waits on a database that may still be down.
+    private func permit() -> CircuitBreaker.StateMachine.Ticket? {
+        guard breaker.mode == .closed else { return nil }
+        return breaker.permit()
+    }
+
+    private func report<T: Sendable>(
+        _ ticket: CircuitBreaker.StateMachine.Ticket, _ operation: () async throws -> T
+    ) async throws -> T {
+        do {
+            let value = try await operation()
+            breaker.succeeded(ticket)
+            return value
+        } catch let error as StoreError where error == .unavailable {
+            breaker.failed(ticket, error: error, isTimeout: false)
+            if breaker.mode != .closed { startProber() }
+            throw error
+        } catch is CancellationError {
+            // Neither outcome: a lost probe is replaced after the probe timeout.
+            throw CancellationError()
+        } catch {
+            breaker.succeeded(ticket)  // the database answered (a constraint, a body's own error)
+            throw error
+        }
+    }
+
+    private func rejection() -> StoreError {
+        startProber()
+        return StoreError.unavailable(
+            "The database is unavailable; retry shortly", retryAfter: breaker.retryAfter ?? .seconds(1))
+    }
+
+    /// Starts the task that probes the database while the breaker is not closed, unless it runs.
+    private func startProber() {
+        prober.withLock { task in
+            guard task == nil else { return }
+            task = Task { [weak self] in
+                await self?.probeUntilClosed()
+                self?.prober.withLock { $0 = nil }
+            }
+        }
+    }
+
+    /// Every cool-down, starts a `SELECT 1` (each waits at most `DB_TIMEOUT` for a connection),
+    /// without waiting for the previous one: the first to be answered closes the breaker. Each
+    /// lease also asks the pool for a connection at once, so the pool reconnects within a
+    /// cool-down of the server's return instead of at the end of its own backoff.
+    private func probeUntilClosed() async {
+        let interval = max(breaker.configuration.coolDown, .milliseconds(50))
+        await withTaskGroup(of: Void.self) { group in
+            while !Task.isCancelled, breaker.mode != .closed {
+                // The database just failed: the first probe waits a cool-down too.
+                try? await Task.sleep(for: interval)
+                guard !Task.isCancelled, breaker.mode != .closed else { break }
+                group.addTask { [base, breaker] in
+                    if (try? await base.query("SELECT 1", [])) != nil { breaker.externalProbeSucceeded() }
+                }
+            }
+            group.cancelAll()
+        }
+    }
+}
