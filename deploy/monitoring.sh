@@ -18,7 +18,7 @@
 #   NODE_EXPORTER_ADDRESS=127.0.0.1:9100   PROCESS_EXPORTER_ADDRESS=127.0.0.1:9256
 #   EDGE_METRICS_ADDRESS=127.0.0.1:9901 (the edge's admin listener)
 #   BACKEND_METRICS_ADDRESS=127.0.0.1:9102 (the supervisor's METRICS_ADDRESS)
-#   PROMETHEUS_RETENTION=30d   READY_TIMEOUT=60 (seconds per component)
+#   PROMETHEUS_RETENTION=30d   SCRAPE_INTERVAL=15s   READY_TIMEOUT=60 (seconds per component)
 # The addresses are substituted for the defaults in prometheus.yml when it is rendered into
 # MONITORING_DIR at start. Run as root, the daemons run as the `prometheus` user the Debian
 # package creates.
@@ -37,6 +37,7 @@ PROCESS_EXPORTER_ADDRESS=${PROCESS_EXPORTER_ADDRESS:-127.0.0.1:9256}
 EDGE_METRICS_ADDRESS=${EDGE_METRICS_ADDRESS:-127.0.0.1:9901}
 BACKEND_METRICS_ADDRESS=${BACKEND_METRICS_ADDRESS:-127.0.0.1:9102}
 PROMETHEUS_RETENTION=${PROMETHEUS_RETENTION:-30d}
+SCRAPE_INTERVAL=${SCRAPE_INTERVAL:-15s}
 READY_TIMEOUT=${READY_TIMEOUT:-60}
 STOP_GRACE=30
 COMPONENTS=(node-exporter process-exporter alertmanager prometheus)
@@ -119,6 +120,7 @@ render_config() {
   sed -e "s/127\.0\.0\.1:9901/$EDGE_METRICS_ADDRESS/; s/127\.0\.0\.1:9102/$BACKEND_METRICS_ADDRESS/" \
     -e "s/127\.0\.0\.1:9100/$NODE_EXPORTER_ADDRESS/; s/127\.0\.0\.1:9256/$PROCESS_EXPORTER_ADDRESS/" \
     -e "s/127\.0\.0\.1:9093/$ALERTMANAGER_ADDRESS/; s/127\.0\.0\.1:9090/$PROMETHEUS_ADDRESS/" \
+    -e "s/^\(  scrape_interval:\|  evaluation_interval:\) 15s/\1 $SCRAPE_INTERVAL/" \
     "$CONFIG_DIR/prometheus.yml" >"$DIR/etc/prometheus.yml"
   cp "$CONFIG_DIR/alerts.yml" "$CONFIG_DIR/alertmanager.yml" "$CONFIG_DIR/process-exporter.yml" "$DIR/etc/"
   if ((${#RUN_AS[@]})); then chown -R prometheus: "$DIR"; fi
