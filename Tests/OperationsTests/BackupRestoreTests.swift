@@ -169,7 +169,7 @@ struct BackupRestoreTests {
         let kept = [name(daysAgo: 6.99), name(daysAgo: 3), name(daysAgo: 1)]
         let unrelated = ["notes.txt", "homerack-backup-latest.tar.gz"]
         for file in old + kept + unrelated {
-            FileManager.default.createFile(atPath: dest.appendingPathComponent(file).path, contents: Data("x".utf8))
+            _ = FileManager.default.createFile(atPath: dest.appendingPathComponent(file).path, contents: Data("x".utf8))
         }
 
         let result = try run(
@@ -185,7 +185,7 @@ struct BackupRestoreTests {
         let dest = try Operations.scratch("prune")
         defer { try? FileManager.default.removeItem(at: dest) }
         for file in ["homerack-backup-20260101T020000Z.tar.gz", "homerack-backup-20260102T020000Z.tar.gz"] {
-            FileManager.default.createFile(atPath: dest.appendingPathComponent(file).path, contents: Data("x".utf8))
+            _ = FileManager.default.createFile(atPath: dest.appendingPathComponent(file).path, contents: Data("x".utf8))
         }
         // A year later, with a 7-day window: both are out of it, and the newer one stays.
         let result = try run(

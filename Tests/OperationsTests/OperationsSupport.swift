@@ -120,8 +120,8 @@ func run(
     defer { try? FileManager.default.removeItem(at: outputs) }
     let outURL = outputs.appendingPathComponent("stdout")
     let errURL = outputs.appendingPathComponent("stderr")
-    FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
     let outHandle = try FileHandle(forWritingTo: outURL)
     let errHandle = try FileHandle(forWritingTo: errURL)
     defer {

@@ -37,7 +37,7 @@ struct RunningStack {
             env.merge(environment) { _, new in new }
             process.environment = env
             let url = directory.appendingPathComponent(log)
-            FileManager.default.createFile(atPath: url.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: url.path, contents: nil)
             let handle = try FileHandle(forWritingTo: url)
             process.standardOutput = handle
             process.standardError = handle

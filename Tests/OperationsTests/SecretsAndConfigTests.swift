@@ -85,7 +85,7 @@ struct SecretsAndConfigTests {
         server.executableURL = URL(fileURLWithPath: try Operations.tool("redis-server"))
         server.arguments = [config.path]
         let log = directory.appendingPathComponent("redis.log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         server.standardOutput = try FileHandle(forWritingTo: log)
         server.standardError = server.standardOutput
         try server.run()
