@@ -78,7 +78,8 @@ ready_url() {
 
 command_line() {
   local bin
-  bin=$(command -v "$(binary "$1")") || die "$(binary "$1") not found (apt-get install $(binary "$1" | sed 's/^prometheus$/prometheus/'))"
+  # Each binary has its Debian package's name.
+  bin=$(command -v "$(binary "$1")") || die "$(binary "$1") not found (apt-get install $(binary "$1"))"
   case $1 in
     prometheus)
       echo "$bin" --config.file="$DIR/etc/prometheus.yml" --storage.tsdb.path="$DIR/prometheus" \
