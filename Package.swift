@@ -99,6 +99,8 @@ let package = Package(
             ],
             path: "Sources/BackendMain"
         ),
+        // The deployment files (deploy/, monitoring/) exercised as an operator runs them.
+        .testTarget(name: "OperationsTests"),
         .testTarget(
             name: "BackendTests",
             dependencies: nio + [

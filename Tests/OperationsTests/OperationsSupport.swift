@@ -1,0 +1,174 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What these tests share: the repository's paths, running a tool with a deadline, scratch
+/// directories, the test PostgreSQL server and free loopback ports.
+enum Operations {
+    static let environment = ProcessInfo.processInfo.environment
+    static var isCI: Bool { !(environment["CI"] ?? "").isEmpty }
+
+    /// The repository root (this file is `Tests/OperationsTests/OperationsSupport.swift`).
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
+
+    /// A built product: `swift test` builds every executable before it runs the tests.
+    static func binary(_ name: String) throws -> String {
+        let path = path(".build/debug/\(name)")
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw OperationsFailure("\(path) is missing: run `swift build --product \(name)` (swift test builds it)")
+        }
+        return path
+    }
+
+    /// A tool the Debian packages in scripts/lib/debian-packages.sh install; a missing one fails.
+    static func tool(_ name: String) throws -> String {
+        for directory in (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") + ["/usr/sbin", "/sbin"] {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw OperationsFailure("\(name) not found: ./scripts/test.sh installs it (scripts/lib/debian-packages.sh)")
+    }
+
+    /// The test PostgreSQL server's URL. Outside CI, `nil` skips the test; under CI it fails.
+    static var postgresURL: String? { environment["HOMERACK_TEST_POSTGRES_URL"] }
+    static var postgresRequired: Bool { postgresURL != nil || isCI }
+    static func requirePostgres() throws -> String {
+        guard let url = postgresURL else {
+            throw OperationsFailure("HOMERACK_TEST_POSTGRES_URL is not set: run the tests with ./scripts/test.sh")
+        }
+        return url
+    }
+
+    /// A new empty directory under the system's temporary directory.
+    static func scratch(_ label: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("ops-\(label)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// A TCP port on 127.0.0.1 nothing listens on right now (the kernel's choice for port 0).
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw OperationsFailure("socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw OperationsFailure("bind() failed") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+struct OperationsFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// One finished run of a tool.
+struct ToolResult: CustomStringConvertible {
+    let command: [String]
+    let status: Int32
+    let stdout: String
+    let stderr: String
+
+    var description: String {
+        "$ \(command.joined(separator: " "))\nexit status \(status)\n--- stdout ---\n\(stdout)\n--- stderr ---\n\(stderr)"
+    }
+
+    /// The last line of standard output that is a JSON object (the scripts' one line per run).
+    var jsonLine: [String: Any]? {
+        for line in stdout.split(separator: "\n").reversed() {
+            if let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] {
+                return object
+            }
+        }
+        return nil
+    }
+}
+
+/// Runs `command` (the first element a path or a name on PATH), waits at most `timeout`, and
+/// returns its status and output; a run past its deadline is killed and throws.
+@discardableResult
+func run(
+    _ command: [String], environment: [String: String] = [:], removing: [String] = [], directory: URL? = nil,
+    stdin: String? = nil, timeout: Duration = .seconds(300)
+) throws -> ToolResult {
+    let process = Process()
+    let executable = command[0].contains("/") ? command[0] : try Operations.tool(command[0])
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = Array(command.dropFirst())
+    var env = Operations.environment
+    for key in removing { env.removeValue(forKey: key) }
+    env.merge(environment) { _, new in new }
+    process.environment = env
+    if let directory { process.currentDirectoryURL = directory }
+    // Output goes to files, not pipes: a tool that writes more than a pipe holds never blocks.
+    let outputs = try Operations.scratch("output")
+    defer { try? FileManager.default.removeItem(at: outputs) }
+    let outURL = outputs.appendingPathComponent("stdout")
+    let errURL = outputs.appendingPathComponent("stderr")
+    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    let outHandle = try FileHandle(forWritingTo: outURL)
+    let errHandle = try FileHandle(forWritingTo: errURL)
+    defer {
+        try? outHandle.close()
+        try? errHandle.close()
+    }
+    process.standardOutput = outHandle
+    process.standardError = errHandle
+    let finished = DispatchSemaphore(value: 0)
+    process.terminationHandler = { _ in finished.signal() }
+    if let stdin {
+        let input = Pipe()
+        process.standardInput = input
+        try process.run()
+        input.fileHandleForWriting.write(Data(stdin.utf8))
+        try input.fileHandleForWriting.close()
+    } else {
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+    let seconds = Double(timeout.components.seconds)
+    if finished.wait(timeout: .now() + seconds) == .timedOut {
+        process.terminate()
+        _ = finished.wait(timeout: .now() + 5)
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        throw OperationsFailure("\(command.joined(separator: " ")) did not finish within \(timeout)")
+    }
+    process.waitUntilExit()
+    let stdout = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
+    let stderr = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+    return ToolResult(command: command, status: process.terminationStatus, stdout: stdout, stderr: stderr)
+}
+
+/// Polls `condition` every 200 ms until it holds, or throws after `timeout`.
+func waitUntil(_ what: String, timeout: Duration, _ condition: () throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try condition() { return }
+        try await Task.sleep(for: .milliseconds(200))
+    }
+    throw OperationsFailure("timed out after \(timeout) waiting for \(what)")
+}
+
+/// The body of an HTTP GET on loopback (curl, which the run packages install), or nil.
+func httpGet(_ url: String) -> String? {
+    guard let result = try? run(["curl", "-fsS", "--max-time", "5", url], timeout: .seconds(10)),
+        result.status == 0
+    else { return nil }
+    return result.stdout
+}
