@@ -8,13 +8,14 @@
 # BUILD_PACKAGES: every system library the Swift targets link against (Package.swift's
 #                 system-library targets name the same packages in their `providers`).
 # RUN_PACKAGES:   what scripts/run.sh needs to start the stack (certificate, readiness probe).
-# TEST_PACKAGES:  the servers and tools the test suite starts or runs.
+# TEST_PACKAGES:  the servers and tools the test suite starts or runs (Chromium, its driver and
+#                 python3-venv for the browser test, scripts/test-browser.sh).
 # Tests/IntegrationTests/DebianPackagesTests.swift checks that every system library named in
 # Package.swift is in BUILD_PACKAGES.
 
 BUILD_PACKAGES=(libhiredis-dev zlib1g-dev)
 RUN_PACKAGES=(openssl curl)
-TEST_PACKAGES=(postgresql redis-server)
+TEST_PACKAGES=(postgresql redis-server chromium chromium-driver python3-venv)
 
 # ensure_debian_packages PKG...: installs the packages that are not installed yet (apt-get as
 # root, or through sudo), quietly; on failure prints apt's output and returns 1.

@@ -209,7 +209,7 @@ function renderRack({ keepMessage = false } = {}) {
   const oldMessage = keepMessage ? document.getElementById('rack-message')?.cloneNode(true) : null;
   const focusedBlock = document.activeElement?.closest?.('.device-block')?.dataset.deviceId;
   const tabs = [
-    ['devices', 'Devices'], ['thermal', 'Thermal'], ['optimize', 'Optimize'], ['cabling', 'Cabling & BOM'],
+    ['devices', 'Devices'], ['thermal', 'Thermal'], ['optimize', 'Optimize'], ['cabling', 'Cabling'],
   ];
   const panelBox = h('div', { class: 'tab-panel', id: 'tab-panel', role: 'tabpanel', 'aria-labelledby': `tab-${state.tab}` });
   const tablist = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Rack tools' },

@@ -61,9 +61,10 @@ function renderConnections(ctx, box, connections, checks, reload) {
         h('td', { class: 'num length' }, c.cable_length_m === null || c.cable_length_m === undefined ? '?' : `${fmt(c.cable_length_m, 2)} m`),
         h('td', { class: `check ${check ? (check.valid ? 'valid' : 'invalid') : ''}` }, checkText),
         h('td', {}, h('button', {
-          type: 'button', class: 'subtle',
+          type: 'button', class: 'subtle icon', title: 'Delete this connection',
+          'aria-label': `Delete the connection ${deviceName(c.from_device, c.from_device_id)} to ${deviceName(c.to_device, c.to_device_id)}`,
           onclick: () => ctx.attempt(async () => { await del(`/connections/${c.id}`); await reload(); }, 'Connection deleted.'),
-        }, 'Delete')));
+        }, '✕')));
     })))));
 }
 

@@ -248,7 +248,7 @@ function thermalOverlay({ o, frontX, rearX, w, uh, bottomOf, total }) {
       dataset: { zone, btu },
     }, s('title', {}, `${zone} zone: ${Math.round(btu)} BTU/hr`)));
     g.append(s('line', { class: 'zone-line', x1: frontX - 4, x2: rearX + w + RAIL, y1: yTop, y2: yTop }));
-    g.append(s('text', { class: 'zone-label', x: rearX + w / 2, y: yTop + 12, 'text-anchor': 'middle' },
+    under.append(s('text', { class: 'zone-label', x: rearX + w / 2, y: yTop + 12, 'text-anchor': 'middle' },
       `${zone}: ${Math.round(btu).toLocaleString('en-US')} BTU/hr`));
   }
   for (const conflict of t.airflow_conflicts || []) {

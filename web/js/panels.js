@@ -214,9 +214,10 @@ function placedTable(ctx) {
             locked ? `${info.name} locked.` : `${info.name} unlocked.`);
         },
       }), 'lock'), h('button', {
-        type: 'button', class: 'remove-button subtle',
+        type: 'button', class: 'remove-button subtle icon', title: 'Remove from the rack',
+        'aria-label': `Remove ${info.name} from the rack`,
         onclick: () => ctx.attempt(async () => { await del(`/racks/${rack.id}/positions/${p.id}`); await ctx.refresh(); }, `${info.name} removed from the rack.`),
-      }, 'Remove')));
+      }, '✕')));
     }))));
 }
 
