@@ -145,7 +145,10 @@ class Servers:
             conn.request(method, path, body=body, headers=all_headers)
             response = conn.getresponse()
             data = response.read()
-            return response.status, dict((k.lower(), v) for k, v in response.getheaders()), data
+            headers = {}
+            for name, value in response.getheaders():  # repeated fields joined, as RFC 9110 allows
+                headers[name.lower()] = f'{headers[name.lower()]}, {value}' if name.lower() in headers else value
+            return response.status, headers, data
         finally:
             conn.close()
 
@@ -312,6 +315,10 @@ def step_seed_catalog(p):
     if status != 200:
         raise StepFailure(f'POST logo: {status} {body[:200]!r}')
     p.ids['logo_url'] = json.loads(body)['logo_url']
+    status, headers, _ = s.request('GET', p.ids['logo_url'])
+    policies = headers.get('content-security-policy', '')
+    if status != 200 or 'sandbox' not in policies:
+        raise StepFailure(f'GET {p.ids["logo_url"]}: {status}, CSP {policies!r} (the sandbox is missing)')
     status, _, body = s.request('POST', '/api/device-specs', {
         'brand': 'Ubiquiti', 'model': 'USW-Pro-24', 'height_u': 1, 'power_watts': 45, 'weight_kg': 3.6,
         'depth_mm': 285, 'width_type': '19"', 'airflow_pattern': 'back_to_front'})
@@ -573,6 +580,60 @@ def step_narrow_screen(p):
         p.driver.set_window_size(1280, 1000)
 
 
+def step_fractional_and_zero_u(p):
+    """A 0.5U device is drawn half a U high at its U; a 0U device on the side rail; ✕ removes one."""
+    s = p.servers
+    rack = p.ids['rack']
+    placed = {}
+    for model, height in (('Blank 0.5U', 0.5), ('Vertical PDU', 0)):
+        status, _, body = s.request('POST', '/api/device-specs', {
+            'brand': 'Generic', 'model': model, 'height_u': height, 'airflow_pattern': 'passive'})
+        if status != 201:
+            raise StepFailure(f'POST /api/device-specs {model}: {status} {body[:200]!r}')
+        status, _, body = s.request('POST', '/api/devices', {'specification_id': json.loads(body)['id']})
+        if status != 201:
+            raise StepFailure(f'POST /api/devices {model}: {status} {body[:200]!r}')
+        device = json.loads(body)['id']
+        status, _, body = s.request('POST', f'/api/racks/{rack}/positions', {'device_id': device, 'start_u': 20})
+        if status != 201:
+            raise StepFailure(f'POST positions {model}: {status} {body[:200]!r}')
+        placed[height] = device
+    p.driver.get(p.url(f'/racks/{rack}'))
+    p.wait_block_at(placed[0.5], 20)
+    geometry = p.driver.execute_script('''
+        const [half, zero] = arguments;
+        const svg = document.querySelector('svg.elevation');
+        const box = (css) => svg.querySelector(css).getBoundingClientRect();
+        const slot = box('.view-front rect.slot[data-u="20"]');
+        const halfBody = box(`.view-front g.device-block[data-device-id="${half}"] rect.block-body`);
+        const zeroBody = box(`.view-front g.device-block.zero-u[data-device-id="${zero}"] rect.block-body`);
+        return {slotBottom: slot.bottom, slotHeight: slot.height, slotRight: slot.right,
+                halfBottom: halfBody.bottom, halfHeight: halfBody.height, zeroLeft: zeroBody.left,
+                zeroBottom: zeroBody.bottom};
+    ''', placed[0.5], placed[0])
+    if abs(geometry['halfBottom'] - geometry['slotBottom']) > 2 or \
+            abs(geometry['halfHeight'] - geometry['slotHeight'] / 2) > 2:
+        raise StepFailure(f'the 0.5U block is not half of U20: {geometry}')
+    if geometry['zeroLeft'] < geometry['slotRight'] or abs(geometry['zeroBottom'] - geometry['slotBottom']) > 2:
+        raise StepFailure(f'the 0U block is not on the rail beside U20: {geometry}')
+    p.screenshot('13-fractional-zero-u')
+    p.click(f'#placed-table tr[data-device-id="{placed[0]}"] button.remove-button')
+    p.message(lambda text, status: 'removed from the rack' in text, 'saying the 0U device was removed')
+    p.wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, f'g.device-block[data-device-id="{placed[0]}"]'))
+
+
+def step_dark_scheme(p):
+    """prefers-color-scheme: dark gives the dark palette."""
+    p.driver.execute_cdp_cmd('Emulation.setEmulatedMedia',
+                             {'features': [{'name': 'prefers-color-scheme', 'value': 'dark'}]})
+    try:
+        p.wait.until(lambda d: d.execute_script(
+            'return getComputedStyle(document.body).backgroundColor') == 'rgb(18, 22, 28)')
+        p.screenshot('14-dark')
+    finally:
+        p.driver.execute_cdp_cmd('Emulation.setEmulatedMedia', {'features': []})
+
+
 def step_delete_rack(p):
     """Delete asks inline (no dialog), then the rack is gone."""
     p.driver.get(p.url(f'/racks/{p.ids["rack"]}'))
@@ -613,6 +674,8 @@ def main():
         ('connection, validation, BOM and CSV download', step_connections_and_bom, ()),
         ('the 1280 px view (README screenshot)', lambda p: step_readme_view(p, args.readme_screenshot), ()),
         ('readable at 390 px', step_narrow_screen, ()),
+        ('0.5U and 0U devices drawn as the API models them; one removed', step_fractional_and_zero_u, ()),
+        ('dark colour scheme', step_dark_scheme, ()),
         ('the rack is deleted', step_delete_rack, ()),
     ]
     passed = failed = 0

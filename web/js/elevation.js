@@ -124,10 +124,13 @@ function block(p, { side, x, w, uh, bottomOf, o }) {
       }));
       textX += size + 3;
     }
-    if (tall || o.compact) {
-      const max = Math.floor((bw - (textX - bx) - 34) / (o.compact ? 5.2 : 6.6));
+    if (bh >= 8) {
+      const small = o.compact || !tall;
+      const max = Math.floor((bw - (textX - bx) - 34) / (small ? 5.2 : 6.6));
       const text = info.name.length > max ? `${info.name.slice(0, Math.max(max - 1, 1))}…` : info.name;
-      g.append(s('text', { class: 'block-label', x: textX, y: by + Math.min(bh, uh) / 2 + (o.compact ? 3 : 4) }, text));
+      g.append(s('text', {
+        class: `block-label${small && !o.compact ? ' small' : ''}`, x: textX, y: by + Math.min(bh, uh) / 2 + (small ? 3 : 4),
+      }, text));
     }
     if (!o.compact) {
       const inward = (info.airflow === 'front_to_back') === front;
