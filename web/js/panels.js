@@ -206,7 +206,7 @@ function placedTable(ctx) {
           ctx.attempt(async () => { await put(`/racks/${rack.id}/positions/${p.id}`, { start_u: u }); await ctx.refresh(); }, `Moved to U${u}.`);
         },
       }, moveInput, h('button', { type: 'submit', class: 'move-button' }, 'Move'))),
-      h('td', {}, h('label', { class: 'lock-cell' }, h('input', {
+      h('td', {}, h('div', { class: 'row-actions' }, h('label', { class: 'lock-cell' }, h('input', {
         type: 'checkbox', class: 'lock-toggle', checked: p.locked, 'aria-label': `Lock ${info.name}`,
         onchange: (event) => {
           const locked = event.currentTarget.checked;
@@ -217,7 +217,7 @@ function placedTable(ctx) {
         type: 'button', class: 'remove-button subtle icon', title: 'Remove from the rack',
         'aria-label': `Remove ${info.name} from the rack`,
         onclick: () => ctx.attempt(async () => { await del(`/racks/${rack.id}/positions/${p.id}`); await ctx.refresh(); }, `${info.name} removed from the rack.`),
-      }, '✕')));
+      }, '✕'))));
     }))));
 }
 
