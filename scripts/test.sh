@@ -13,8 +13,11 @@
 # 3. Runs `swift test "$@"` from the repo root with
 #      HOMERACK_TEST_POSTGRES_URL=postgres://homerack@127.0.0.1:PORT/homerack_test
 #      HOMERACK_TEST_REDIS_URL=redis://127.0.0.1:PORT
-# 4. Stops the servers it started (by PID) and removes the temp dir on every
-#    exit path, and exits with the status of `swift test`.
+# 4. Without arguments (the whole suite, as CI runs it), then runs the planner's browser test,
+#    scripts/test-browser.sh (headless Chromium through the edge; it ends with `N passed,
+#    N failed`), whether or not `swift test` passed.
+# 5. Stops the servers it started (by PID) and removes the temp dir on every
+#    exit path, and exits non-zero when `swift test` or the browser test failed.
 #
 # If HOMERACK_TEST_POSTGRES_URL and/or HOMERACK_TEST_REDIS_URL are already set,
 # those servers are used and the corresponding throw-away server is not started.
@@ -297,6 +300,8 @@ if [[ ${1:-} == --with-servers ]]; then
   [[ $# -gt 0 ]] || die "--with-servers needs a command to run"
   COMMAND=("$@")
 fi
+browser_tests=0
+[[ $# -eq 0 ]] && browser_tests=1
 log "running ${COMMAND[*]}"
 # Run in the background, in its own process group (set -m), so that a SIGTERM
 # or SIGINT to this script is handled immediately (bash defers traps while a
@@ -309,4 +314,17 @@ rc=0
 wait "$TEST_PID" || rc=$?
 TEST_PID=""
 log "${COMMAND[0]} exited with status $rc"
+
+if [[ $browser_tests -eq 1 ]]; then
+  log "running scripts/test-browser.sh"
+  set -m
+  "$REPO_ROOT/scripts/test-browser.sh" </dev/null &
+  TEST_PID=$!
+  set +m
+  browser_rc=0
+  wait "$TEST_PID" || browser_rc=$?
+  TEST_PID=""
+  log "scripts/test-browser.sh exited with status $browser_rc"
+  [[ $rc -eq 0 ]] && rc=$browser_rc
+fi
 exit "$rc"

@@ -9,7 +9,8 @@
 #                 system-library targets name the same packages in their `providers`).
 # RUN_PACKAGES:   what scripts/run.sh needs to start the stack (certificate, readiness probe).
 # TEST_PACKAGES:  the servers and tools the test suite starts or runs (the deploy/ and monitoring/
-#                 tools included: PRODUCTION_SETUP.md installs the same packages on a host).
+#                 tools included: PRODUCTION_SETUP.md installs the same packages on a host;
+#                 Chromium, its driver and python3-venv for the browser test, scripts/test-browser.sh).
 # Tests/IntegrationTests/DebianPackagesTests.swift checks that every system library named in
 # Package.swift is in BUILD_PACKAGES.
 
@@ -20,7 +21,9 @@ TEST_PACKAGES=(postgresql redis-server
   # exporters deploy/monitoring.sh starts), units (systemd-analyze), compose, logrotate, shellcheck.
   postgresql-client sqlite3 jq procps systemd
   prometheus prometheus-alertmanager prometheus-node-exporter prometheus-process-exporter
-  docker-compose logrotate shellcheck)
+  docker-compose logrotate shellcheck
+  # scripts/test-browser.sh: the planner in headless Chromium.
+  chromium chromium-driver python3-venv)
 
 # ensure_debian_packages PKG...: installs the packages that are not installed yet (apt-get as
 # root, or through sudo), quietly; on failure prints apt's output and returns 1.
