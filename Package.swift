@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "Limits", targets: ["Limits"]),
         .executable(name: "homerack-edge", targets: ["homerack-edge"]),
         .executable(name: "homerack-backend", targets: ["homerack-backend"]),
+        .executable(name: "iocore-hello", targets: ["iocore-hello"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -58,6 +59,20 @@ let package = Package(
             ],
             swiftSettings: hotPath
         ),
+        // The edge's own I/O core (issue 13): event loops on edge-triggered epoll, connection
+        // slots, buffer pools, timing wheels. Separate targets rather than `Sources/Edge/IO/`
+        // so the core builds and is tested without SwiftNIO and without the engine; the edge
+        // moves onto it by depending on `EdgeIO`.
+        // CEdgeIO: the C shim for epoll's packed event struct, accept4/eventfd/sendfile and
+        // socket options.
+        .target(name: "CEdgeIO"),
+        .target(name: "EdgeIO", dependencies: ["CEdgeIO"], swiftSettings: hotPath),
+        // A fixed-response HTTP/1.1 server on the core, for its tests and bench/iocore-hello.
+        .target(name: "EdgeIOHello", dependencies: ["EdgeIO"], swiftSettings: hotPath),
+        .executableTarget(
+            name: "iocore-hello", dependencies: ["EdgeIO", "EdgeIOHello"], path: "Sources/IOCoreHello",
+            swiftSettings: hotPath),
+        .testTarget(name: "EdgeIOTests", dependencies: ["EdgeIO", "EdgeIOHello"]),
         // `homerack-edge`: a thin entry point over `Edge`.
         .executableTarget(name: "homerack-edge", dependencies: ["Edge"], path: "Sources/EdgeMain"),
         .testTarget(name: "LimitsTests", dependencies: ["Limits", "LimitsTestUtils"]),
