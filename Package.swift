@@ -66,7 +66,13 @@ let package = Package(
         // CEdgeIO: the C shim for epoll's packed event struct, accept4/eventfd/sendfile and
         // socket options.
         .target(name: "CEdgeIO"),
-        .target(name: "EdgeIO", dependencies: ["CEdgeIO"], swiftSettings: hotPath),
+        // OpenSSL 3 (Debian's libssl-dev) and the C glue EdgeIO's TLS calls (callbacks for SNI,
+        // ALPN, ticket keys and OCSP stapling; macro APIs).
+        .systemLibrary(name: "COpenSSL", providers: [.apt(["libssl-dev"])]),
+        .target(
+            name: "CEdgeTLS", dependencies: ["COpenSSL"],
+            linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        .target(name: "EdgeIO", dependencies: ["CEdgeIO", "CEdgeTLS"], swiftSettings: hotPath),
         // A fixed-response HTTP/1.1 server on the core, for its tests and bench/iocore-hello.
         .target(name: "EdgeIOHello", dependencies: ["EdgeIO"], swiftSettings: hotPath),
         .executableTarget(

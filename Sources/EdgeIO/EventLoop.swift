@@ -1,4 +1,5 @@
 import CEdgeIO
+import CEdgeTLS
 
 #if canImport(Glibc)
     import Glibc
@@ -77,7 +78,13 @@ public enum EventLoop<Handler: EventLoopHandler> {
             }
             if let next = io.timers.nextDeadline, next <= io.now {
                 io.timers.advance(to: io.now, into: &expired)
-                for timer in expired { handler.timerFired(timer.id, payload: timer.payload, io: &io) }
+                for timer in expired {
+                    if timer.payload & LoopIO.coreTimerTag != 0 {
+                        io.coreTimerFired(payload: timer.payload)
+                    } else {
+                        handler.timerFired(timer.id, payload: timer.payload, io: &io)
+                    }
+                }
                 expired.removeAll(keepingCapacity: true)
                 io.drainQueues(handler: &handler)
             }
@@ -108,11 +115,52 @@ extension LoopIO {
             handler.connectCompleted(connectionID(index), error: error, io: &self)
             if error != 0 { return }
         }
+        if slots[index].tls != nil {
+            tlsEvent(index, handler: &handler)
+            return
+        }
         if events & out != 0 { writableEvent(index, handler: &handler) }
         if events & (CEIO_EPOLLIN | CEIO_EPOLLRDHUP | errorOrHangUp) != 0 {
             let hangUp = events & (CEIO_EPOLLRDHUP | errorOrHangUp) != 0
             readConnection(index, untilDrained: hangUp, handler: &handler)
         }
+    }
+
+    /// Any event on a TLS connection: OpenSSL may need to write while reading and read while
+    /// writing (handshake, tickets, key updates), so both directions are tried.
+    @inlinable
+    mutating func tlsEvent<Handler: EventLoopHandler>(_ index: Int, handler: inout Handler) {
+        if slots[index].flags & Flag.handshaking != 0 {
+            guard slots[index].flags & Flag.closing == 0 else { return }
+            switch ceio_tls_handshake(slots[index].tls) {
+            case 1:
+                slots[index].flags &= ~Flag.handshaking
+                if let timer = slots[index].handshakeTimer {
+                    timers.cancel(timer)
+                    slots[index].handshakeTimer = nil
+                }
+                handler.accepted(connectionID(index), io: &self)
+            case 0:
+                return
+            default:
+                fail(index, .failed(errno: EPROTO))
+                return
+            }
+        }
+        writableEvent(index, handler: &handler)
+        readConnection(index, untilDrained: true, handler: &handler)
+    }
+
+    /// A timer of the core's own fired: a TLS handshake took too long.
+    @inlinable
+    mutating func coreTimerFired(payload: UInt64) {
+        let index = Int(UInt32(truncatingIfNeeded: payload))
+        let generation = UInt32(truncatingIfNeeded: payload >> 32) & 0x7fff_ffff
+        guard index < slots.count, slots[index].generation == generation,
+            slots[index].flags & (Flag.inUse | Flag.handshaking) == Flag.inUse | Flag.handshaking
+        else { return }
+        slots[index].handshakeTimer = nil
+        fail(index, .failed(errno: ETIMEDOUT))
     }
 
     @inlinable
@@ -175,10 +223,23 @@ extension LoopIO {
                 buffer = scratch
                 room = pool.chunkSize
             }
-            let n = Glibc.read(slots[index].fd, buffer + existing, room)
+            let tls = slots[index].tls
+            var n: Int
+            if let tls {
+                n = ceio_tls_read(tls, buffer + existing, room)
+                if n == -1 {
+                    return  // would block
+                } else if n == -2 {
+                    fail(index, .failed(errno: EPROTO))
+                    return
+                }
+            } else {
+                n = Glibc.read(slots[index].fd, buffer + existing, room)
+            }
             if n > 0 {
                 deliver(index, buffer: buffer, count: existing + n, chunk: chunk, handler: &handler)
-                if n < room && !untilDrained { return }  // drained for now: wait for the next edge
+                // Drained for now: wait for the next edge (TLS: unless OpenSSL holds more).
+                if n < room && !untilDrained && (tls == nil || ceio_tls_has_pending(tls) == 0) { return }
             } else if n == 0 {
                 slots[index].flags |= Flag.inputEnded
                 handler.inputEnded(on: connectionID(index), io: &self)
@@ -207,7 +268,8 @@ extension LoopIO {
                 pool.release(chunk)
                 slots[index].input = -1
             } else {
-                pool.setStart(chunk, consumed)
+                pool.setStart(chunk, consumed)  // the bytes start at the chunk's base
+                pool.setEnd(chunk, count)
             }
         } else if rest > 0 {
             let kept = pool.acquire()
@@ -233,6 +295,19 @@ extension LoopIO {
             guard let connection = register(fd, connecting: false) else {
                 Glibc.close(fd)
                 continue
+            }
+            if let tlsPointer {
+                let index = Int(connection.index)
+                guard let tls = ceio_tls_new(tlsPointer, fd) else {
+                    fail(index, .failed(errno: ENOMEM))
+                    continue
+                }
+                slots[index].tls = tls
+                slots[index].flags |= Flag.handshaking
+                slots[index].handshakeTimer = timers.arm(
+                    at: now + handshakeTimeout,
+                    payload: Self.coreTimerTag | UInt64(connection.generation) << 32 | UInt64(connection.index))
+                continue  // the handler hears of it when the handshake is done
             }
             handler.accepted(connection, io: &self)
         }
@@ -293,6 +368,13 @@ extension LoopIO {
     mutating func teardown<Handler: EventLoopHandler>(_ index: Int, reason: CloseReason, handler: inout Handler) {
         let connection = connectionID(index)
         let fd = slots[index].fd
+        let announced = slots[index].flags & Flag.handshaking == 0
+        if let timer = slots[index].handshakeTimer { timers.cancel(timer) }
+        if let tls = slots[index].tls {
+            // close_notify on an orderly close; none after a reset or a failure.
+            let notify = announced && (reason == .closed || reason == .loopStopped)
+            ceio_tls_free(tls, notify ? 1 : 0)
+        }
         if reason == .aborted { _ = ceio_set_linger_zero(fd) }
         Glibc.close(fd)
         if slots[index].input >= 0 { pool.release(slots[index].input) }
@@ -303,7 +385,7 @@ extension LoopIO {
         slots[index].nextFree = freeSlot
         freeSlot = Int32(index)
         _connectionCount -= 1
-        handler.closed(connection, reason: reason, io: &self)
+        if announced { handler.closed(connection, reason: reason, io: &self) }
     }
 
     @inlinable

@@ -19,11 +19,17 @@ public struct EventLoopConfiguration: Sendable {
     public var chunkSize: Int
     /// Whether the loops listen at all (a group for outbound connections only does not).
     public var listens: Bool
+    /// Accepted connections speak TLS with this context (shared by the loops); `nil`: plain.
+    public var tls: TLSContext?
+    /// Milliseconds a TLS handshake may take before the connection is dropped.
+    public var handshakeTimeout: UInt64
 
     public init(
         host: String = "127.0.0.1", port: UInt16 = 0, loopCount: Int = 1, backlog: Int32 = 1024,
-        chunkSize: Int = 16 * 1024, listens: Bool = true
+        chunkSize: Int = 16 * 1024, listens: Bool = true, tls: TLSContext? = nil, handshakeTimeout: UInt64 = 10_000
     ) {
+        self.tls = tls
+        self.handshakeTimeout = handshakeTimeout
         self.host = host
         self.port = port
         self.loopCount = loopCount
@@ -69,13 +75,16 @@ public final class EventLoopGroup<Handler: EventLoopHandler>: Sendable {
         self.mailboxes = mailboxes
         threads = Mutex([])
         let chunkSize = configuration.chunkSize
+        let tls = configuration.tls
+        let handshakeTimeout = configuration.handshakeTimeout
         for index in 0..<loopCount {
             let mailbox = mailboxes[index]
             let listener = setup.listeners[index]
             let epoll = setup.epolls[index]
             do {
                 let handle = try startLoopThread(name: "edge-loop-\(index)") {
-                    var io = LoopIO(loopIndex: index, epoll: epoll, chunkSize: chunkSize)
+                    var io = LoopIO(
+                        loopIndex: index, epoll: epoll, chunkSize: chunkSize, tls: tls, handshakeTimeout: handshakeTimeout)
                     var handler = makeHandler(index)
                     EventLoop<Handler>.run(handler: &handler, io: &io, listener: listener, mailbox: mailbox)
                 }

@@ -1,4 +1,5 @@
 import CEdgeIO
+import CEdgeTLS
 
 #if canImport(Glibc)
     import Glibc
@@ -29,6 +30,10 @@ public struct LoopIO {
         @usableFromInline var nextFree: Int32 = -1
         @usableFromInline var flags: UInt16 = 0
         @usableFromInline var reason: CloseReason = .closed
+        /// The OpenSSL connection of a TLS connection.
+        @usableFromInline var tls: OpaquePointer? = nil
+        /// The handshake timeout of a TLS connection still handshaking.
+        @usableFromInline var handshakeTimer: TimerID? = nil
 
         @inlinable init() {}
     }
@@ -50,6 +55,8 @@ public struct LoopIO {
         @usableFromInline static let failed: UInt16 = 1 << 11
         /// Buffered input must be passed to the handler before the next read.
         @usableFromInline static let redeliver: UInt16 = 1 << 12
+        /// TLS handshake in progress: the handler has not been told about the connection.
+        @usableFromInline static let handshaking: UInt16 = 1 << 13
         @usableFromInline static let closing: UInt16 = closeRequested | abortRequested | failed
     }
 
@@ -57,6 +64,8 @@ public struct LoopIO {
     @usableFromInline static let specialTag: UInt64 = 1 << 63
     @usableFromInline static let mailboxTag: UInt64 = specialTag | 0
     @usableFromInline static let listenerTag: UInt64 = specialTag | 1
+    /// Timer payloads with this bit are the core's own (TLS handshake timeouts).
+    @usableFromInline static let coreTimerTag: UInt64 = 1 << 63
     @usableFromInline static let connectionEvents: UInt32 =
         CEIO_EPOLLIN | CEIO_EPOLLOUT | CEIO_EPOLLRDHUP | CEIO_EPOLLET
 
@@ -76,6 +85,12 @@ public struct LoopIO {
     @usableFromInline var acceptPending: Bool
     @usableFromInline var stopRequested: Bool
     @usableFromInline let startNanoseconds: UInt64
+    /// Keeps the TLS context alive; the loop uses ``tlsPointer``.
+    @usableFromInline let tlsContext: TLSContext?
+    @usableFromInline let tlsPointer: OpaquePointer?
+    /// One record's worth of plaintext assembled from a head and a body (TLS only).
+    @usableFromInline let tlsStaging: UnsafeMutableRawPointer?
+    @usableFromInline let handshakeTimeout: UInt64
     /// This loop's timers, in milliseconds since the loop started (``now``).
     public var timers: TimingWheel
     /// The loop's clock: milliseconds since it started, read once per wake-up (like nginx's
@@ -89,8 +104,16 @@ public struct LoopIO {
     /// - Parameters:
     ///   - loopIndex: the loop's number in its group.
     ///   - epoll: the loop's epoll fd (owned from now on).
-    ///   - chunkSize: the size of pooled buffers and of the largest input a handler sees.
-    public init(loopIndex: Int, epoll: Int32, chunkSize: Int) {
+    ///   - chunkSize: the size of pooled buffers and of the largest input a handler sees
+    ///     (at least 16 KiB with TLS: a retried TLS write must find a whole record).
+    ///   - tls: accepted connections speak TLS with this context; `nil`: plain TCP.
+    ///   - handshakeTimeout: milliseconds a TLS handshake may take.
+    public init(loopIndex: Int, epoll: Int32, chunkSize: Int, tls: TLSContext? = nil, handshakeTimeout: UInt64 = 10_000) {
+        precondition(tls == nil || chunkSize >= 16 * 1024, "TLS needs chunks of at least 16 KiB")
+        tlsContext = tls
+        tlsPointer = tls?.pointer
+        tlsStaging = tls == nil ? nil : UnsafeMutableRawPointer.allocate(byteCount: chunkSize, alignment: 64)
+        self.handshakeTimeout = handshakeTimeout
         self.loopIndex = loopIndex
         self.epoll = epoll
         slots = []
@@ -148,6 +171,27 @@ public struct LoopIO {
     @inlinable
     public func readClockNanoseconds() -> UInt64 { ceio_monotonic_ns() &- startNanoseconds }
 
+    /// What a TLS connection negotiated, or `nil` for plain TCP (allocates: for logs, tests).
+    public func tlsInfo(_ connection: ConnectionID) -> TLSConnectionInfo? {
+        guard let index = slotIndex(connection), let tls = slots[index].tls else { return nil }
+        var length: UInt32 = 0
+        let alpn = ceio_tls_alpn(tls, &length).map {
+            String(decoding: UnsafeBufferPointer(start: $0, count: Int(length)), as: UTF8.self)
+        }
+        return TLSConnectionInfo(
+            version: String(cString: ceio_tls_version(tls)), applicationProtocol: alpn,
+            serverName: ceio_tls_server_name(tls).map { String(cString: $0) }, resumed: ceio_tls_session_reused(tls) == 1)
+    }
+
+    /// Whether ALPN chose HTTP/2 on this connection (no allocation).
+    @inlinable
+    public func negotiatedHTTP2(_ connection: ConnectionID) -> Bool {
+        guard let index = slotIndex(connection), let tls = slots[index].tls else { return false }
+        var length: UInt32 = 0
+        guard let alpn = ceio_tls_alpn(tls, &length), length == 2 else { return false }
+        return alpn[0] == UInt8(ascii: "h") && alpn[1] == UInt8(ascii: "2")
+    }
+
     // MARK: - Output
 
     /// Queues a copy of `bytes`, written when the current callback batch ends (one `writev`
@@ -177,10 +221,14 @@ public struct LoopIO {
         _ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer, on connection: ConnectionID
     ) {
         guard let index = slotIndex(connection), slots[index].flags & Flag.closing == 0 else { return }
-        if slots[index].outputHead >= 0 {
+        if slots[index].outputHead >= 0 || slots[index].flags & Flag.handshaking != 0 {
             appendOutput(index, first)
             appendOutput(index, second)
-            flush(index)
+            if slots[index].flags & Flag.handshaking == 0 { flush(index) }
+            return
+        }
+        if let tls = slots[index].tls {
+            writeTLS(index, tls, first, second)
             return
         }
         var count: Int32 = 0
@@ -226,6 +274,11 @@ public struct LoopIO {
     @inlinable
     public mutating func sendFile(_ file: Int32, offset: inout Int64, count: Int, on connection: ConnectionID) -> Int {
         guard let index = slotIndex(connection), slots[index].flags & Flag.closing == 0, count > 0 else { return 0 }
+        guard slots[index].tls == nil else {
+            // No kernel TLS here: the handler must read the file and write it.
+            fail(index, .failed(errno: EOPNOTSUPP))
+            return 0
+        }
         if slots[index].outputHead >= 0 {
             flush(index)
             if slots[index].outputHead >= 0 {
@@ -394,9 +447,14 @@ public struct LoopIO {
         slots[index].outputTail = tail
     }
 
-    /// Writes queued output with `writev`, releasing written chunks.
+    /// Writes queued output with `writev` (TLS: one `SSL_write` per chunk), releasing written
+    /// chunks.
     @inlinable
     mutating func flush(_ index: Int) {
+        if let tls = slots[index].tls {
+            flushTLS(index, tls)
+            return
+        }
         while slots[index].outputHead >= 0 {
             var count: Int32 = 0
             var total = 0
@@ -442,6 +500,68 @@ public struct LoopIO {
         }
     }
 
+    /// Writes a head and a body through TLS: as one record when they fit one chunk.
+    @inlinable
+    mutating func writeTLS(_ index: Int, _ tls: OpaquePointer, _ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer) {
+        if !first.isEmpty && !second.isEmpty && first.count + second.count <= pool.chunkSize, let staging = tlsStaging {
+            staging.copyMemory(from: first.baseAddress!, byteCount: first.count)
+            (staging + first.count).copyMemory(from: second.baseAddress!, byteCount: second.count)
+            writeTLS(index, tls, UnsafeRawBufferPointer(start: staging, count: first.count + second.count))
+            return
+        }
+        writeTLS(index, tls, first)
+        if slots[index].outputHead >= 0 || slots[index].flags & Flag.failed != 0 {
+            appendOutput(index, second)
+        } else {
+            writeTLS(index, tls, second)
+        }
+    }
+
+    @inlinable
+    mutating func writeTLS(_ index: Int, _ tls: OpaquePointer, _ bytes: UnsafeRawBufferPointer) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = ceio_tls_write(tls, bytes.baseAddress! + offset, bytes.count - offset)
+            if n > 0 {
+                offset += n
+            } else if n == -1 {
+                // The retry must offer the same bytes again: they go first in the output chain.
+                appendOutput(index, UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+                slots[index].flags |= Flag.notifyWritable
+                return
+            } else {
+                fail(index, .failed(errno: EPROTO))
+                return
+            }
+        }
+    }
+
+    @inlinable
+    mutating func flushTLS(_ index: Int, _ tls: OpaquePointer) {
+        while slots[index].outputHead >= 0 {
+            let head = slots[index].outputHead
+            let start = pool.start(head)
+            let length = pool.end(head) - start
+            let n = ceio_tls_write(tls, pool.base(head) + start, length)
+            if n == -1 {
+                slots[index].flags |= Flag.notifyWritable
+                return
+            }
+            if n < 0 {
+                fail(index, .failed(errno: EPROTO))
+                return
+            }
+            if n < length {
+                pool.setStart(head, start + n)
+            } else {
+                let next = pool.next(head)
+                pool.release(head)
+                slots[index].outputHead = next
+                if next < 0 { slots[index].outputTail = -1 }
+            }
+        }
+    }
+
     @inlinable
     mutating func fail(_ index: Int, _ reason: CloseReason) {
         if slots[index].flags & Flag.failed == 0 {
@@ -477,6 +597,7 @@ public struct LoopIO {
     mutating func deallocate() {
         pool.deallocate()
         scratch.deallocate()
+        tlsStaging?.deallocate()
         iovecs.deallocate()
         Glibc.close(epoll)
     }

@@ -118,8 +118,13 @@ struct TestFailure: Error, CustomStringConvertible {
 final class HelloServer {
     let group: EventLoopGroup<HelloHandler>
 
-    init(loops: Int = 1, configuration: HelloHandler.Configuration = HelloHandler.Configuration()) throws {
-        group = try EventLoopGroup(configuration: EventLoopConfiguration(loopCount: loops)) { _ in
+    init(
+        loops: Int = 1, configuration: HelloHandler.Configuration = HelloHandler.Configuration(), tls: TLSContext? = nil,
+        handshakeTimeout: UInt64 = 10_000
+    ) throws {
+        group = try EventLoopGroup(
+            configuration: EventLoopConfiguration(loopCount: loops, tls: tls, handshakeTimeout: handshakeTimeout)
+        ) { _ in
             HelloHandler(configuration: configuration)
         }
     }
