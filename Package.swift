@@ -72,7 +72,10 @@ let package = Package(
         .target(
             name: "CEdgeTLS", dependencies: ["COpenSSL"],
             linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
-        .target(name: "EdgeIO", dependencies: ["CEdgeIO", "CEdgeTLS"], swiftSettings: hotPath),
+        // nghttp2 (Debian's libnghttp2-dev) and the C callbacks that record its events.
+        .systemLibrary(name: "CNghttp2", providers: [.apt(["libnghttp2-dev"])]),
+        .target(name: "CEdgeH2", dependencies: ["CNghttp2"], linkerSettings: [.linkedLibrary("nghttp2")]),
+        .target(name: "EdgeIO", dependencies: ["CEdgeIO", "CEdgeTLS", "CEdgeH2"], swiftSettings: hotPath),
         // A fixed-response HTTP/1.1 server on the core, for its tests and bench/iocore-hello.
         .target(name: "EdgeIOHello", dependencies: ["EdgeIO"], swiftSettings: hotPath),
         .executableTarget(

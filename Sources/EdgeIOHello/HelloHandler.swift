@@ -8,6 +8,9 @@ import EdgeIO
 /// pipelined requests answered in order with one `writev` per wake-up, an idle timeout on the
 /// loop's timing wheel. Request heads are parsed in place in the loop's buffer; nothing is
 /// allocated per request. Not a general server: no chunked request bodies.
+///
+/// Over TLS with ALPN `h2` it speaks HTTP/2 through ``HTTP2ServerSession`` (nghttp2): every
+/// request stream gets the fixed response.
 public struct HelloHandler: EventLoopHandler {
     public struct Configuration: Sendable {
         /// The body of every ordinary response.
@@ -46,6 +49,25 @@ public struct HelloHandler: EventLoopHandler {
         var streamRemaining = 0
         var closeAfterStream = false
         var idleTimer: TimerID?
+        var http2: HTTP2ServerSession?
+    }
+
+    /// What the HTTP/2 path shares across a loop's connections, made once per loop.
+    final class HTTP2Resources {
+        let sink = HTTP2EventSink()
+        let head: HTTP2ResponseHead
+        let body: UnsafeMutableRawBufferPointer
+
+        init(body bytes: [UInt8]) {
+            head = HTTP2ResponseHead([
+                (":status", "200"), ("server", "edgeio"), ("content-type", "text/plain"),
+                ("content-length", "\(bytes.count)"),
+            ])
+            body = .allocate(byteCount: max(bytes.count, 1), alignment: 1)
+            bytes.withUnsafeBytes { body.copyMemory(from: $0) }
+        }
+
+        deinit { body.deallocate() }
     }
 
     let configuration: Configuration
@@ -55,6 +77,9 @@ public struct HelloHandler: EventLoopHandler {
     let largeHeadClose: [UInt8]
     let pattern: [UInt8]
     var connections: [Connection] = []
+    let http2: HTTP2Resources
+    /// SETTINGS for HTTP/2 connections.
+    public var http2Settings = HTTP2Settings()
     var requests = 0
     var closedByPeer = 0
     var closedWithError = 0
@@ -71,17 +96,29 @@ public struct HelloHandler: EventLoopHandler {
         largeHead = head(length: configuration.largeBodySize, close: false)
         largeHeadClose = head(length: configuration.largeBodySize, close: true)
         pattern = (0..<(256 * 1024)).map { UInt8(truncatingIfNeeded: $0 % 251) }
+        http2 = HTTP2Resources(body: configuration.body)
     }
 
     public mutating func accepted(_ connection: ConnectionID, io: inout LoopIO) {
         let index = Int(connection.index)
         while connections.count <= index { connections.append(Connection()) }
         connections[index] = Connection(generation: connection.generation, open: true)
+        if io.negotiatedHTTP2(connection) {
+            guard let session = HTTP2ServerSession(sink: http2.sink, settings: http2Settings) else {
+                io.abort(connection)
+                return
+            }
+            connections[index].http2 = session
+            _ = session.flush(to: &io, connection: connection)  // our SETTINGS
+        }
         armIdleTimer(connection, io: &io)
     }
 
     public mutating func received(_ input: UnsafeRawBufferPointer, on connection: ConnectionID, io: inout LoopIO) -> Int {
         let index = Int(connection.index)
+        if let session = connections[index].http2 {
+            return receivedHTTP2(input, session: session, on: connection, io: &io)
+        }
         var offset = 0
         while offset < input.count {
             if connections[index].streamRemaining > 0 {
@@ -127,6 +164,7 @@ public struct HelloHandler: EventLoopHandler {
     public mutating func closed(_ connection: ConnectionID, reason: CloseReason, io: inout LoopIO) {
         let index = Int(connection.index)
         if let timer = connections[index].idleTimer { io.cancelTimer(timer) }
+        connections[index].http2?.free()
         connections[index] = Connection()
         switch reason {
         case .failed, .inputOverflow: closedWithError += 1
@@ -153,6 +191,25 @@ public struct HelloHandler: EventLoopHandler {
                     buffersAllocated: io.buffersAllocated, timersArmed: io.timers.count, requests: requests,
                     closedByPeer: closedByPeer, closedWithError: closedWithError))
         }
+    }
+
+    /// Feeds an HTTP/2 connection's bytes to its session and answers every complete request.
+    mutating func receivedHTTP2(
+        _ input: UnsafeRawBufferPointer, session: HTTP2ServerSession, on connection: ConnectionID, io: inout LoopIO
+    ) -> Int {
+        let healthy = session.receive(input, sink: http2.sink)
+        for i in 0..<http2.sink.count where http2.sink[i].kind == .requestComplete {
+            requests += 1
+            session.submitResponse(
+                stream: http2.sink[i].streamID, head: http2.head, body: UnsafeRawBufferPointer(http2.body))
+        }
+        let flushed = session.flush(to: &io, connection: connection)
+        if !healthy || !flushed || !session.wantsIO {
+            io.close(connection)
+        } else {
+            armIdleTimer(connection, io: &io)
+        }
+        return input.count
     }
 
     /// Writes the large body while the socket takes it; resumes on ``writable(_:io:)``.

@@ -74,7 +74,7 @@ struct HelloServerTests {
     @Test func largeResponseGoesThroughPartialWritesIntact() async throws {
         let server = try HelloServer()
         defer { server.stop() }
-        let client = try TestClient(port: server.port)
+        let client = try TestClient(port: server.port, receiveBuffer: 8192)
         try client.send("GET /large HTTP/1.1\r\nHost: test\r\n\r\n" + Self.request)
         // Not reading lets the socket fill: the server must hold output in pooled buffers.
         let held = await server.waitFor { $0[0].buffersInUse > 0 }

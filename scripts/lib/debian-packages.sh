@@ -12,7 +12,7 @@
 # Tests/IntegrationTests/DebianPackagesTests.swift checks that every system library named in
 # Package.swift is in BUILD_PACKAGES.
 
-BUILD_PACKAGES=(libhiredis-dev zlib1g-dev libssl-dev)
+BUILD_PACKAGES=(libhiredis-dev zlib1g-dev libssl-dev libnghttp2-dev)
 RUN_PACKAGES=(openssl curl)
 TEST_PACKAGES=(postgresql redis-server)
 

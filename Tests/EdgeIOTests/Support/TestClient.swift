@@ -12,9 +12,14 @@ import Testing
 final class TestClient {
     let fd: Int32
 
-    init(port: Int, receiveTimeout: Double = 10) throws {
+    /// - Parameter receiveBuffer: SO_RCVBUF before connecting (small: the server's writes
+    ///   back up quickly).
+    init(port: Int, receiveTimeout: Double = 10, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
+        if var size = receiveBuffer {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = UInt16(port).bigEndian
