@@ -367,10 +367,12 @@ public struct LoopIO {
     /// Arms a timer on this loop's wheel.
     /// - Parameters:
     ///   - deadline: milliseconds on the loop's clock (``now`` + a timeout).
-    ///   - payload: passed back to ``EventLoopHandler/timerFired(_:payload:io:)``.
+    ///   - payload: passed back to ``EventLoopHandler/timerFired(_:payload:io:)``; its top
+    ///     bit is reserved for the core's own timers.
     @inlinable
     public mutating func armTimer(at deadline: UInt64, payload: UInt64) -> TimerID {
-        timers.arm(at: deadline, payload: payload)
+        precondition(payload & Self.coreTimerTag == 0, "the top bit of a timer payload is the core's")
+        return timers.arm(at: deadline, payload: payload)
     }
 
     /// Cancels a timer; a timer that fired already is ignored.

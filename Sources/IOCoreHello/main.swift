@@ -1,7 +1,9 @@
 // iocore-hello: the I/O core's HTTP/1.1 fixed-response server, for bench/iocore-hello.
 //
 //   iocore-hello [--host 127.0.0.1] [--port 0] [--loops 1] [--body-bytes N]
+//                [--tls-cert chain.pem --tls-key key.pem [--ticket-key 80-byte-file]]
 //
+// With a certificate it serves TLS 1.2/1.3 with ALPN h2 and http/1.1 (HTTP/2 through nghttp2).
 // Prints "listening on HOST:PORT" once the loops run; stops cleanly on SIGINT or SIGTERM.
 import EdgeIO
 import EdgeIOHello
@@ -21,6 +23,9 @@ var host = "127.0.0.1"
 var port: UInt16 = 0
 var loops = 1
 var bodyBytes: Int?
+var tlsCertificate: String?
+var tlsKey: String?
+var ticketKey: String?
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     guard let value = arguments.next() else {
@@ -32,6 +37,9 @@ while let argument = arguments.next() {
     case "--port": port = UInt16(value) ?? 0
     case "--loops": loops = Int(value) ?? 1
     case "--body-bytes": bodyBytes = Int(value)
+    case "--tls-cert": tlsCertificate = value
+    case "--tls-key": tlsKey = value
+    case "--ticket-key": ticketKey = value
     default:
         printError("unknown option \(argument)")
         exit(2)
@@ -52,8 +60,15 @@ pthread_sigmask(SIG_BLOCK, &signals, nil)
 
 let handlerConfiguration = configuration
 do {
+    var tls: TLSContext?
+    if let tlsCertificate, let tlsKey {
+        tls = try TLSContext(
+            configuration: .init(
+                certificates: [.init(chainPath: tlsCertificate, keyPath: tlsKey)],
+                ticketKeys: try ticketKey.map { [try TLSContext.readTicketKey(path: $0)] } ?? []))
+    }
     let group = try EventLoopGroup<HelloHandler>(
-        configuration: EventLoopConfiguration(host: host, port: port, loopCount: loops)
+        configuration: EventLoopConfiguration(host: host, port: port, loopCount: loops, tls: tls)
     ) { _ in HelloHandler(configuration: handlerConfiguration) }
     print("listening on \(host):\(group.port)")
     flushStandardOutput()

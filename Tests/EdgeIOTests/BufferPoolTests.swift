@@ -40,3 +40,10 @@ struct BufferPoolTests {
         #expect(pool.inUse == 0)
     }
 }
+
+struct LoopIOLayoutTests {
+    /// A connection's slot stays a few dozen bytes: no class, no buffer while idle.
+    @Test func connectionSlotIsCompact() {
+        #expect(MemoryLayout<LoopIO.Slot>.stride <= 64)
+    }
+}
