@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "Limits", targets: ["Limits"]),
         .executable(name: "homerack-edge", targets: ["homerack-edge"]),
         .executable(name: "homerack-backend", targets: ["homerack-backend"]),
+        .executable(name: "iocore-hello", targets: ["iocore-hello"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -58,6 +59,29 @@ let package = Package(
             ],
             swiftSettings: hotPath
         ),
+        // The edge's own I/O core (issue 13): event loops on edge-triggered epoll, connection
+        // slots, buffer pools, timing wheels. Separate targets rather than `Sources/Edge/IO/`
+        // so the core builds and is tested without SwiftNIO and without the engine; the edge
+        // moves onto it by depending on `EdgeIO`.
+        // CEdgeIO: the C shim for epoll's packed event struct, accept4/eventfd/sendfile and
+        // socket options.
+        .target(name: "CEdgeIO"),
+        // OpenSSL 3 (Debian's libssl-dev) and the C glue EdgeIO's TLS calls (callbacks for SNI,
+        // ALPN, ticket keys and OCSP stapling; macro APIs).
+        .systemLibrary(name: "COpenSSL", providers: [.apt(["libssl-dev"])]),
+        .target(
+            name: "CEdgeTLS", dependencies: ["COpenSSL"],
+            linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        // nghttp2 (Debian's libnghttp2-dev) and the C callbacks that record its events.
+        .systemLibrary(name: "CNghttp2", providers: [.apt(["libnghttp2-dev"])]),
+        .target(name: "CEdgeH2", dependencies: ["CNghttp2"], linkerSettings: [.linkedLibrary("nghttp2")]),
+        .target(name: "EdgeIO", dependencies: ["CEdgeIO", "CEdgeTLS", "CEdgeH2"], swiftSettings: hotPath),
+        // A fixed-response HTTP/1.1 server on the core, for its tests and bench/iocore-hello.
+        .target(name: "EdgeIOHello", dependencies: ["EdgeIO"], swiftSettings: hotPath),
+        .executableTarget(
+            name: "iocore-hello", dependencies: ["EdgeIO", "EdgeIOHello"], path: "Sources/IOCoreHello",
+            swiftSettings: hotPath),
+        .testTarget(name: "EdgeIOTests", dependencies: ["EdgeIO", "EdgeIOHello"]),
         // `homerack-edge`: a thin entry point over `Edge`.
         .executableTarget(name: "homerack-edge", dependencies: ["Edge"], path: "Sources/EdgeMain"),
         .testTarget(name: "LimitsTests", dependencies: ["Limits", "LimitsTestUtils"]),

@@ -14,7 +14,7 @@
 # Tests/IntegrationTests/DebianPackagesTests.swift checks that every system library named in
 # Package.swift is in BUILD_PACKAGES.
 
-BUILD_PACKAGES=(libhiredis-dev zlib1g-dev)
+BUILD_PACKAGES=(libhiredis-dev zlib1g-dev libssl-dev libnghttp2-dev)
 RUN_PACKAGES=(openssl curl)
 TEST_PACKAGES=(postgresql redis-server
   # Tests/OperationsTests: backups (pg_dump, sqlite3, jq), monitoring (promtool, amtool and the

@@ -1,0 +1,72 @@
+// CEdgeH2: server-side HTTP/2 sessions on nghttp2, driven from memory (mem_recv/mem_send:
+// no I/O inside). nghttp2's callbacks append compact events to a per-loop sink (events plus a
+// byte arena for header names/values and DATA), which the loop reads after each receive:
+// nothing is allocated per frame once the sink has grown to its working size.
+#ifndef CEDGEH2_H
+#define CEDGEH2_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct nghttp2_session ceio_h2_session;
+
+enum {
+    CEIO_H2_STREAM_OPENED = 1,    // a request's HEADERS began
+    CEIO_H2_HEADER = 2,           // one field: name at a, value at b (arena offsets)
+    CEIO_H2_HEADERS_COMPLETE = 3, // the request head is complete
+    CEIO_H2_DATA = 4,             // request body bytes at a
+    CEIO_H2_REQUEST_COMPLETE = 5, // END_STREAM from the client
+    CEIO_H2_STREAM_CLOSED = 6,    // the stream closed (error_code: RST_STREAM code or 0)
+};
+
+typedef struct {
+    uint32_t kind;
+    int32_t stream_id;
+    uint32_t error_code;
+    uint32_t a_offset, a_length;
+    uint32_t b_offset, b_length;
+} ceio_h2_event;
+
+typedef struct {
+    ceio_h2_event *events;
+    size_t count, capacity;
+    uint8_t *arena;
+    size_t arena_used, arena_capacity;
+    int failed;  // out of memory while recording: the session must be dropped
+} ceio_h2_sink;
+
+typedef struct {
+    uint32_t max_concurrent_streams;
+    uint32_t initial_window_size;
+    uint32_t max_header_list_size;
+    uint32_t max_frame_size;
+} ceio_h2_settings;
+
+ceio_h2_sink *ceio_h2_sink_new(void);
+void ceio_h2_sink_free(ceio_h2_sink *sink);
+/// Forgets the recorded events and arena bytes (capacity is kept).
+void ceio_h2_sink_reset(ceio_h2_sink *sink);
+
+/// A server session recording into `sink`, with our SETTINGS queued. NULL on failure.
+ceio_h2_session *ceio_h2_server_new(ceio_h2_sink *sink, const ceio_h2_settings *settings);
+void ceio_h2_session_free(ceio_h2_session *session);
+/// Feeds received bytes (nghttp2_session_mem_recv): bytes consumed, or < 0 (a connection
+/// error: send what ceio_h2_send yields, then close).
+ssize_t ceio_h2_receive(ceio_h2_session *session, const uint8_t *data, size_t length);
+/// Next bytes to write (nghttp2_session_mem_send): length (0: nothing), *data valid until the
+/// next call; < 0 on failure.
+ssize_t ceio_h2_send(ceio_h2_session *session, const uint8_t **data);
+/// Whether the session still wants to read or write (0: close the connection).
+int ceio_h2_wants_io(ceio_h2_session *session);
+/// Submits a response: `count` header fields (names lower case; ":status" first), and a body
+/// read from `body` (which must stay valid until the stream closes); `body` NULL: no body.
+int ceio_h2_submit_response(ceio_h2_session *session, int32_t stream_id, const uint8_t *const *names,
+                            const size_t *name_lengths, const uint8_t *const *values, const size_t *value_lengths,
+                            size_t count, const uint8_t *body, size_t body_length);
+/// Resets a stream (RST_STREAM with `error_code`).
+int ceio_h2_reset_stream(ceio_h2_session *session, int32_t stream_id, uint32_t error_code);
+/// Graceful shutdown: GOAWAY with the last stream id processed, no new streams accepted.
+int ceio_h2_goaway(ceio_h2_session *session);
+
+#endif

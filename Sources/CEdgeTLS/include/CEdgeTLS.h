@@ -1,0 +1,63 @@
+// CEdgeTLS: server-side TLS on OpenSSL 3 for EdgeIO. One context (shared by every loop)
+// holds a certificate per name (chosen by SNI), the TLS 1.2 cipher list and TLS 1.3 suites,
+// ALPN preferences, session-ticket keys (set and rotated by the caller, nginx's 48/80-byte
+// key format) and a stapled OCSP response per certificate. Connections use the loop's
+// non-blocking socket directly (SSL_set_fd); every call returns at once.
+#ifndef CEDGETLS_H
+#define CEDGETLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct ceio_tls_context ceio_tls_context;
+typedef struct ssl_st ceio_tls;
+
+/// A context with no certificate yet. `tls12_ciphers` (OpenSSL cipher list) and
+/// `tls13_suites` (SSL_CTX_set_ciphersuites format) may be NULL for the defaults;
+/// `alpn` is the wire format (length-prefixed names) in server preference order, or NULL.
+/// Returns NULL and a message in `error` on failure.
+ceio_tls_context *ceio_tls_context_new(const char *tls12_ciphers, const char *tls13_suites,
+                                       const unsigned char *alpn, size_t alpn_length,
+                                       char *error, size_t error_capacity);
+/// Adds a certificate chain and key (PEM files); the first one added is the default for
+/// clients without SNI or with an unknown name. Names come from the certificate's DNS
+/// subjectAltNames (CN when there are none); "*.example.com" matches one label.
+/// Returns the certificate's index, or -1 and a message in `error`.
+int ceio_tls_context_add_certificate(ceio_tls_context *context, const char *chain_path,
+                                     const char *key_path, char *error, size_t error_capacity);
+/// Sets (replaces) the DER OCSP response stapled for certificate `index` (`length` 0: none).
+/// Thread-safe: loops may be handshaking meanwhile.
+int ceio_tls_context_set_ocsp_response(ceio_tls_context *context, int index,
+                                       const unsigned char *der, size_t length);
+/// Sets (replaces) the session-ticket keys: `count` keys of `key_size` (48 or 80) bytes
+/// each, concatenated. The first encrypts new tickets, all decrypt. `count` 0 disables
+/// tickets (full handshakes only). Thread-safe.
+int ceio_tls_context_set_ticket_keys(ceio_tls_context *context, const unsigned char *keys,
+                                     size_t count, size_t key_size);
+void ceio_tls_context_free(ceio_tls_context *context);
+
+/// A server-side TLS connection on `fd` (non-blocking), or NULL.
+ceio_tls *ceio_tls_new(ceio_tls_context *context, int fd);
+/// Drives the handshake: 1 done, 0 waiting for the socket, -1 failed.
+int ceio_tls_handshake(ceio_tls *tls);
+/// Reads plaintext: > 0 bytes, 0 end of stream (close_notify or TCP EOF), -1 would block,
+/// -2 failed.
+ssize_t ceio_tls_read(ceio_tls *tls, void *buffer, size_t capacity);
+/// Writes plaintext: > 0 bytes taken (possibly fewer than `length`), -1 would block
+/// (retry later with at least the same bytes), -2 failed.
+ssize_t ceio_tls_write(ceio_tls *tls, const void *buffer, size_t length);
+/// Whether decrypted or undecrypted bytes are buffered inside OpenSSL.
+int ceio_tls_has_pending(ceio_tls *tls);
+/// Sends close_notify when `notify` (without waiting for the peer's) and frees the connection.
+void ceio_tls_free(ceio_tls *tls, int notify);
+/// The negotiated ALPN protocol (not NUL-terminated) or NULL.
+const unsigned char *ceio_tls_alpn(ceio_tls *tls, unsigned int *length);
+/// The SNI name the client sent, or NULL.
+const char *ceio_tls_server_name(ceio_tls *tls);
+/// "TLSv1.2", "TLSv1.3".
+const char *ceio_tls_version(ceio_tls *tls);
+/// Whether the session was resumed (ticket).
+int ceio_tls_session_reused(ceio_tls *tls);
+
+#endif

@@ -1,0 +1,180 @@
+import CEdgeH2
+
+/// HTTP/2 SETTINGS the server advertises.
+public struct HTTP2Settings: Sendable {
+    public var maxConcurrentStreams: UInt32
+    public var initialWindowSize: UInt32
+    public var maxHeaderListSize: UInt32
+    public var maxFrameSize: UInt32
+
+    public init(
+        maxConcurrentStreams: UInt32 = 128, initialWindowSize: UInt32 = 65_535, maxHeaderListSize: UInt32 = 16_384,
+        maxFrameSize: UInt32 = 16_384
+    ) {
+        self.maxConcurrentStreams = maxConcurrentStreams
+        self.initialWindowSize = initialWindowSize
+        self.maxHeaderListSize = maxHeaderListSize
+        self.maxFrameSize = maxFrameSize
+    }
+}
+
+/// Where a loop's HTTP/2 sessions record what they received: events plus a byte arena,
+/// reused for every `receive` (one per loop; nothing allocated per frame once grown).
+public final class HTTP2EventSink {
+    @usableFromInline let pointer: UnsafeMutablePointer<ceio_h2_sink>
+
+    public init() {
+        guard let sink = ceio_h2_sink_new() else { fatalError("out of memory for the HTTP/2 event sink") }
+        pointer = sink
+    }
+
+    deinit { ceio_h2_sink_free(pointer) }
+
+    /// One thing a session received. The byte views point into the sink's arena and are valid
+    /// until the next ``HTTP2ServerSession/receive(_:sink:)``.
+    public struct Event {
+        public enum Kind: UInt32 {
+            case streamOpened = 1, header, headersComplete, data, requestComplete, streamClosed
+        }
+
+        public var kind: Kind
+        public var streamID: Int32
+        /// RST_STREAM / close error code (``Kind/streamClosed``).
+        public var errorCode: UInt32
+        /// Header name, or DATA bytes.
+        public var first: UnsafeRawBufferPointer
+        /// Header value.
+        public var second: UnsafeRawBufferPointer
+
+        @inlinable
+        init(kind: Kind, streamID: Int32, errorCode: UInt32, first: UnsafeRawBufferPointer, second: UnsafeRawBufferPointer) {
+            self.kind = kind
+            self.streamID = streamID
+            self.errorCode = errorCode
+            self.first = first
+            self.second = second
+        }
+    }
+
+    /// Events recorded since the last receive.
+    @inlinable
+    public var count: Int { pointer.pointee.count }
+
+    @inlinable
+    public subscript(index: Int) -> Event {
+        let raw = pointer.pointee.events[index]
+        let arena = UnsafeRawPointer(pointer.pointee.arena!)
+        return Event(
+            kind: Event.Kind(rawValue: raw.kind) ?? .streamClosed, streamID: raw.stream_id, errorCode: raw.error_code,
+            first: UnsafeRawBufferPointer(start: arena + Int(raw.a_offset), count: Int(raw.a_length)),
+            second: UnsafeRawBufferPointer(start: arena + Int(raw.b_offset), count: Int(raw.b_length)))
+    }
+}
+
+/// Response header fields prepared once in C form (names lower case, ":status" first), so a
+/// response is submitted without building anything.
+public final class HTTP2ResponseHead {
+    @usableFromInline let storage: UnsafeMutableRawPointer
+    @usableFromInline let names: UnsafeMutablePointer<UnsafePointer<UInt8>?>
+    @usableFromInline let values: UnsafeMutablePointer<UnsafePointer<UInt8>?>
+    @usableFromInline let nameLengths: UnsafeMutablePointer<Int>
+    @usableFromInline let valueLengths: UnsafeMutablePointer<Int>
+    public let count: Int
+
+    public init(_ fields: [(name: String, value: String)]) {
+        precondition(fields.count <= 32)
+        let bytes = fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count }
+        storage = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 1), alignment: 8)
+        count = fields.count
+        names = .allocate(capacity: count)
+        values = .allocate(capacity: count)
+        nameLengths = .allocate(capacity: count)
+        valueLengths = .allocate(capacity: count)
+        var offset = 0
+        for (i, field) in fields.enumerated() {
+            for (text, isName) in [(field.name, true), (field.value, false)] {
+                let utf8 = Array(text.utf8)
+                utf8.withUnsafeBytes { (storage + offset).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                let start = UnsafePointer((storage + offset).assumingMemoryBound(to: UInt8.self))
+                if isName {
+                    names[i] = start
+                    nameLengths[i] = utf8.count
+                } else {
+                    values[i] = start
+                    valueLengths[i] = utf8.count
+                }
+                offset += utf8.count
+            }
+        }
+    }
+
+    deinit {
+        storage.deallocate()
+        names.deallocate()
+        values.deallocate()
+        nameLengths.deallocate()
+        valueLengths.deallocate()
+    }
+}
+
+/// One connection's HTTP/2 server session (nghttp2, driven from memory: bytes in, events and
+/// bytes out, no I/O inside). A plain value holding the session pointer; the owner frees it.
+public struct HTTP2ServerSession {
+    @usableFromInline let pointer: OpaquePointer
+
+    /// A session that records into `sink`, with `settings` queued as its first frame.
+    public init?(sink: HTTP2EventSink, settings: HTTP2Settings = HTTP2Settings()) {
+        var raw = ceio_h2_settings(
+            max_concurrent_streams: settings.maxConcurrentStreams, initial_window_size: settings.initialWindowSize,
+            max_header_list_size: settings.maxHeaderListSize, max_frame_size: settings.maxFrameSize)
+        guard let session = ceio_h2_server_new(sink.pointer, &raw) else { return nil }
+        pointer = session
+    }
+
+    /// Feeds received bytes; the events are then in `sink` (cleared first).
+    /// - Returns: `false` on a connection error (flush, then close).
+    @inlinable
+    public func receive(_ input: UnsafeRawBufferPointer, sink: HTTP2EventSink) -> Bool {
+        ceio_h2_sink_reset(sink.pointer)
+        guard !input.isEmpty else { return true }
+        let consumed = ceio_h2_receive(pointer, input.baseAddress!.assumingMemoryBound(to: UInt8.self), input.count)
+        return consumed >= 0 && sink.pointer.pointee.failed == 0
+    }
+
+    /// Queues a response on a stream; `body` must stay valid until the stream closes.
+    @inlinable
+    @discardableResult
+    public func submitResponse(stream: Int32, head: HTTP2ResponseHead, body: UnsafeRawBufferPointer?) -> Bool {
+        let bodyStart = body?.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        return ceio_h2_submit_response(
+            pointer, stream, head.names, head.nameLengths, head.values, head.valueLengths, head.count,
+            bodyStart, body?.count ?? 0) == 0
+    }
+
+    /// Resets a stream with an HTTP/2 error code.
+    @inlinable
+    public func resetStream(_ stream: Int32, errorCode: UInt32) { _ = ceio_h2_reset_stream(pointer, stream, errorCode) }
+
+    /// Queues a GOAWAY (graceful drain: streams so far finish, no new ones).
+    public func goAway() { _ = ceio_h2_goaway(pointer) }
+
+    /// Moves every frame the session has ready into the connection's output.
+    /// - Returns: `false` when the session failed.
+    @inlinable
+    public func flush(to io: inout LoopIO, connection: ConnectionID) -> Bool {
+        while true {
+            var data: UnsafePointer<UInt8>?
+            let n = ceio_h2_send(pointer, &data)
+            if n < 0 { return false }
+            if n == 0 { return true }
+            io.enqueue(UnsafeRawBufferPointer(start: data, count: n), on: connection)
+        }
+    }
+
+    /// Whether the session still wants to read or write; `false`: close the connection.
+    @inlinable
+    public var wantsIO: Bool { ceio_h2_wants_io(pointer) != 0 }
+
+    /// Frees the session.
+    public func free() { ceio_h2_session_free(pointer) }
+}

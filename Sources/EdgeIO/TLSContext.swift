@@ -1,0 +1,149 @@
+import CEdgeTLS
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Server-side TLS settings shared by every loop of a group: certificates chosen by SNI,
+/// TLS 1.2 and 1.3 only, the TLS 1.2 cipher list (default: Mozilla intermediate) and TLS 1.3
+/// suites, ALPN, session-ticket keys and stapled OCSP responses. Ticket keys and OCSP
+/// responses can be replaced while loops run (rotation, refresh); OpenSSL's `SSL_CTX` is
+/// safe to share between threads.
+public final class TLSContext: @unchecked Sendable {
+    /// One certificate chain and its key, PEM files.
+    public struct Certificate: Sendable {
+        public var chainPath: String
+        public var keyPath: String
+        /// A DER OCSP response to staple (as `openssl ocsp -respout` writes it), or `nil`.
+        public var ocspResponsePath: String?
+
+        public init(chainPath: String, keyPath: String, ocspResponsePath: String? = nil) {
+            self.chainPath = chainPath
+            self.keyPath = keyPath
+            self.ocspResponsePath = ocspResponsePath
+        }
+    }
+
+    public struct Configuration: Sendable {
+        /// The first is the default (no SNI, or a name no certificate has).
+        public var certificates: [Certificate]
+        /// OpenSSL cipher list for TLS 1.2; `nil`: Mozilla intermediate.
+        public var tls12Ciphers: String?
+        /// `SSL_CTX_set_ciphersuites` list for TLS 1.3; `nil`: AES-128-GCM, AES-256-GCM,
+        /// ChaCha20-Poly1305.
+        public var tls13Suites: String?
+        /// ALPN protocols in server preference order.
+        public var applicationProtocols: [String]
+        /// Session-ticket keys, 48 or 80 bytes each (nginx's `ssl_session_ticket_key` files);
+        /// the first encrypts. Empty: no tickets (full handshakes).
+        public var ticketKeys: [[UInt8]]
+
+        public init(
+            certificates: [Certificate], tls12Ciphers: String? = nil, tls13Suites: String? = nil,
+            applicationProtocols: [String] = ["h2", "http/1.1"], ticketKeys: [[UInt8]] = []
+        ) {
+            self.certificates = certificates
+            self.tls12Ciphers = tls12Ciphers
+            self.tls13Suites = tls13Suites
+            self.applicationProtocols = applicationProtocols
+            self.ticketKeys = ticketKeys
+        }
+    }
+
+    @usableFromInline let pointer: OpaquePointer
+
+    /// Builds the context: loads every certificate, key and OCSP response.
+    /// - Throws: ``TLSError`` naming what was wrong.
+    public init(configuration: Configuration) throws {
+        guard !configuration.certificates.isEmpty else { throw TLSError("no certificate configured") }
+        var alpn: [UInt8] = []
+        for name in configuration.applicationProtocols {
+            let bytes = Array(name.utf8)
+            guard !bytes.isEmpty, bytes.count < 256 else { throw TLSError("invalid ALPN protocol \"\(name)\"") }
+            alpn.append(UInt8(bytes.count))
+            alpn += bytes
+        }
+        var error = [CChar](repeating: 0, count: 512)
+        let created = alpn.withUnsafeBufferPointer { alpnBuffer in
+            ceio_tls_context_new(
+                configuration.tls12Ciphers, configuration.tls13Suites, alpnBuffer.baseAddress, alpnBuffer.count,
+                &error, error.count)
+        }
+        guard let created else { throw TLSError(Self.string(error)) }
+        pointer = created
+        for (index, certificate) in configuration.certificates.enumerated() {
+            let added = ceio_tls_context_add_certificate(pointer, certificate.chainPath, certificate.keyPath, &error, error.count)
+            guard added == index else {
+                throw TLSError("\(certificate.chainPath): \(Self.string(error))")
+            }
+            if let path = certificate.ocspResponsePath {
+                try setOCSPResponse(try Self.readFile(path), forCertificate: index)
+            }
+        }
+        try setTicketKeys(configuration.ticketKeys)
+    }
+
+    deinit { ceio_tls_context_free(pointer) }
+
+    /// Replaces the session-ticket keys (rotation): the first encrypts new tickets, every one
+    /// decrypts; tickets under a key no longer listed fall back to a full handshake.
+    /// - Throws: ``TLSError`` when a key is not 48 or 80 bytes or keys differ in size.
+    public func setTicketKeys(_ keys: [[UInt8]]) throws {
+        let size = keys.first?.count ?? 80
+        guard keys.allSatisfy({ $0.count == size }), size == 48 || size == 80, keys.count <= 8 else {
+            throw TLSError("session ticket keys must all be 48 or all 80 bytes, at most 8")
+        }
+        let joined = keys.flatMap { $0 }
+        let result = joined.withUnsafeBufferPointer { ceio_tls_context_set_ticket_keys(pointer, $0.baseAddress, keys.count, size) }
+        guard result == 0 else { throw TLSError("could not set session ticket keys") }
+    }
+
+    /// Replaces the stapled OCSP response of a certificate (empty: staple nothing).
+    public func setOCSPResponse(_ der: [UInt8], forCertificate index: Int) throws {
+        let result = der.withUnsafeBufferPointer {
+            ceio_tls_context_set_ocsp_response(pointer, Int32(index), $0.baseAddress, $0.count)
+        }
+        guard result == 0 else { throw TLSError("no certificate \(index)") }
+    }
+
+    /// Reads a ticket key file (48 or 80 random bytes, like nginx's `ssl_session_ticket_key`).
+    public static func readTicketKey(path: String) throws -> [UInt8] {
+        let bytes = try readFile(path)
+        guard bytes.count == 48 || bytes.count == 80 else {
+            throw TLSError("\(path): a session ticket key file must hold 48 or 80 bytes, not \(bytes.count)")
+        }
+        return bytes
+    }
+
+    static func string(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    static func readFile(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw TLSError("\(path): cannot open (errno \(errno))") }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { throw TLSError("\(path): read failed (errno \(errno))") }
+            if n == 0 { return bytes }
+            bytes += buffer[0..<n]
+        }
+    }
+}
+
+/// A TLS configuration problem, with OpenSSL's reason where there is one.
+public struct TLSError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// What a TLS connection negotiated (for logs and tests; allocates).
+public struct TLSConnectionInfo: Sendable, Equatable {
+    public var version: String
+    public var applicationProtocol: String?
+    public var serverName: String?
+    public var resumed: Bool
+}

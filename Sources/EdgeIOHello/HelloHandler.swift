@@ -1,0 +1,240 @@
+import EdgeIO
+
+/// A minimal HTTP/1.1 server on the I/O core, for tests and benchmarks: every request gets a
+/// fixed response, except `GET /large`, which streams a large body through the core's
+/// backpressure (partial writes, pooled output, ``EventLoopHandler/writable(_:io:)``).
+///
+/// Keep-alive by default, `Connection: close` (and HTTP/1.0 without keep-alive) honoured,
+/// pipelined requests answered in order with one `writev` per wake-up, an idle timeout on the
+/// loop's timing wheel. Request heads are parsed in place in the loop's buffer; nothing is
+/// allocated per request. Not a general server: no chunked request bodies.
+///
+/// Over TLS with ALPN `h2` it speaks HTTP/2 through ``HTTP2ServerSession`` (nghttp2): every
+/// request stream gets the fixed response.
+public struct HelloHandler: EventLoopHandler {
+    public struct Configuration: Sendable {
+        /// The body of every ordinary response.
+        public var body: [UInt8]
+        /// Size of the `/large` body.
+        public var largeBodySize: Int
+        /// Closes a connection idle this long (ms); `nil`: never.
+        public var idleTimeout: UInt64?
+
+        public init(body: [UInt8] = Array("Hello, world!\n".utf8), largeBodySize: Int = 4 << 20, idleTimeout: UInt64? = 60_000) {
+            self.body = body
+            self.largeBodySize = largeBodySize
+            self.idleTimeout = idleTimeout
+        }
+    }
+
+    /// What a loop reports about itself (for tests: leaks and counts).
+    public struct Statistics: Sendable, Equatable {
+        public var connections: Int
+        public var buffersInUse: Int
+        public var buffersAllocated: Int
+        public var timersArmed: Int
+        public var requests: Int
+        public var closedByPeer: Int
+        public var closedWithError: Int
+    }
+
+    public enum Message: Sendable {
+        /// Calls `reply` on the loop's thread with the loop's statistics.
+        case statistics(reply: @Sendable (Statistics) -> Void)
+    }
+
+    struct Connection {
+        var generation: UInt32 = 0
+        var open = false
+        var streamRemaining = 0
+        var closeAfterStream = false
+        var idleTimer: TimerID?
+        var http2: HTTP2ServerSession?
+    }
+
+    /// What the HTTP/2 path shares across a loop's connections, made once per loop.
+    final class HTTP2Resources {
+        let sink = HTTP2EventSink()
+        let head: HTTP2ResponseHead
+        let body: UnsafeMutableRawBufferPointer
+
+        init(body bytes: [UInt8]) {
+            head = HTTP2ResponseHead([
+                (":status", "200"), ("server", "edgeio"), ("content-type", "text/plain"),
+                ("content-length", "\(bytes.count)"),
+            ])
+            body = .allocate(byteCount: max(bytes.count, 1), alignment: 1)
+            bytes.withUnsafeBytes { body.copyMemory(from: $0) }
+        }
+
+        deinit { body.deallocate() }
+    }
+
+    let configuration: Configuration
+    let keepAliveResponse: [UInt8]
+    let closeResponse: [UInt8]
+    let largeHead: [UInt8]
+    let largeHeadClose: [UInt8]
+    let pattern: [UInt8]
+    var connections: [Connection] = []
+    let http2: HTTP2Resources
+    /// SETTINGS for HTTP/2 connections.
+    public var http2Settings = HTTP2Settings()
+    var requests = 0
+    var closedByPeer = 0
+    var closedWithError = 0
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+        func head(length: Int, close: Bool) -> [UInt8] {
+            Array(
+                ("HTTP/1.1 200 OK\r\nServer: edgeio\r\nContent-Type: text/plain\r\nContent-Length: \(length)\r\n"
+                    + (close ? "Connection: close\r\n" : "") + "\r\n").utf8)
+        }
+        keepAliveResponse = head(length: configuration.body.count, close: false) + configuration.body
+        closeResponse = head(length: configuration.body.count, close: true) + configuration.body
+        largeHead = head(length: configuration.largeBodySize, close: false)
+        largeHeadClose = head(length: configuration.largeBodySize, close: true)
+        pattern = (0..<(256 * 1024)).map { UInt8(truncatingIfNeeded: $0 % 251) }
+        http2 = HTTP2Resources(body: configuration.body)
+    }
+
+    public mutating func accepted(_ connection: ConnectionID, io: inout LoopIO) {
+        let index = Int(connection.index)
+        while connections.count <= index { connections.append(Connection()) }
+        connections[index] = Connection(generation: connection.generation, open: true)
+        if io.negotiatedHTTP2(connection) {
+            guard let session = HTTP2ServerSession(sink: http2.sink, settings: http2Settings) else {
+                io.abort(connection)
+                return
+            }
+            connections[index].http2 = session
+            _ = session.flush(to: &io, connection: connection)  // our SETTINGS
+        }
+        armIdleTimer(connection, io: &io)
+    }
+
+    public mutating func received(_ input: UnsafeRawBufferPointer, on connection: ConnectionID, io: inout LoopIO) -> Int {
+        let index = Int(connection.index)
+        if let session = connections[index].http2 {
+            return receivedHTTP2(input, session: session, on: connection, io: &io)
+        }
+        var offset = 0
+        while offset < input.count {
+            if connections[index].streamRemaining > 0 {
+                io.pauseReading(connection)  // answer pipelined requests after the stream
+                return offset
+            }
+            guard let request = HTTPRequestHead.parse(input, from: offset) else { return offset }
+            if request.malformed {
+                io.abort(connection)
+                return input.count
+            }
+            guard input.count - request.headLength - offset >= request.contentLength else { return offset }
+            offset += request.headLength + request.contentLength
+            requests += 1
+            if request.isLarge {
+                (request.keepAlive ? largeHead : largeHeadClose).withUnsafeBytes { io.enqueue($0, on: connection) }
+                connections[index].streamRemaining = configuration.largeBodySize
+                connections[index].closeAfterStream = !request.keepAlive
+                pump(connection, io: &io)
+                continue
+            }
+            if request.keepAlive {
+                keepAliveResponse.withUnsafeBytes { io.enqueue($0, on: connection) }
+            } else {
+                closeResponse.withUnsafeBytes { io.enqueue($0, on: connection) }
+                io.close(connection)
+                return input.count
+            }
+        }
+        armIdleTimer(connection, io: &io)
+        return offset
+    }
+
+    public mutating func writable(_ connection: ConnectionID, io: inout LoopIO) {
+        pump(connection, io: &io)
+    }
+
+    public mutating func inputEnded(on connection: ConnectionID, io: inout LoopIO) {
+        closedByPeer += 1
+        io.close(connection)
+    }
+
+    public mutating func closed(_ connection: ConnectionID, reason: CloseReason, io: inout LoopIO) {
+        let index = Int(connection.index)
+        if let timer = connections[index].idleTimer { io.cancelTimer(timer) }
+        connections[index].http2?.free()
+        connections[index] = Connection()
+        switch reason {
+        case .failed, .inputOverflow: closedWithError += 1
+        case .closed, .aborted, .connectFailed, .loopStopped: break
+        }
+    }
+
+    public mutating func timerFired(_ timer: TimerID, payload: UInt64, io: inout LoopIO) {
+        let connection = ConnectionID(index: UInt32(truncatingIfNeeded: payload), generation: UInt32(payload >> 32))
+        let index = Int(connection.index)
+        guard index < connections.count, connections[index].open,
+            connections[index].generation == connection.generation, connections[index].idleTimer == timer
+        else { return }
+        connections[index].idleTimer = nil
+        io.close(connection)
+    }
+
+    public mutating func received(message: Message, io: inout LoopIO) {
+        switch message {
+        case .statistics(let reply):
+            reply(
+                Statistics(
+                    connections: io.connectionCount, buffersInUse: io.buffersInUse,
+                    buffersAllocated: io.buffersAllocated, timersArmed: io.timers.count, requests: requests,
+                    closedByPeer: closedByPeer, closedWithError: closedWithError))
+        }
+    }
+
+    /// Feeds an HTTP/2 connection's bytes to its session and answers every complete request.
+    mutating func receivedHTTP2(
+        _ input: UnsafeRawBufferPointer, session: HTTP2ServerSession, on connection: ConnectionID, io: inout LoopIO
+    ) -> Int {
+        let healthy = session.receive(input, sink: http2.sink)
+        for i in 0..<http2.sink.count where http2.sink[i].kind == .requestComplete {
+            requests += 1
+            session.submitResponse(
+                stream: http2.sink[i].streamID, head: http2.head, body: UnsafeRawBufferPointer(http2.body))
+        }
+        let flushed = session.flush(to: &io, connection: connection)
+        if !healthy || !flushed || !session.wantsIO {
+            io.close(connection)
+        } else {
+            armIdleTimer(connection, io: &io)
+        }
+        return input.count
+    }
+
+    /// Writes the large body while the socket takes it; resumes on ``writable(_:io:)``.
+    mutating func pump(_ connection: ConnectionID, io: inout LoopIO) {
+        let index = Int(connection.index)
+        guard connections[index].open, connections[index].generation == connection.generation else { return }
+        while connections[index].streamRemaining > 0 && io.pendingOutputBytes(connection) < 64 * 1024 && io.isOpen(connection) {
+            let n = min(connections[index].streamRemaining, pattern.count)
+            pattern.withUnsafeBytes { io.write(UnsafeRawBufferPointer(rebasing: $0[0..<n]), on: connection) }
+            connections[index].streamRemaining -= n
+        }
+        guard connections[index].streamRemaining == 0 else { return }
+        if connections[index].closeAfterStream {
+            io.close(connection)
+        } else {
+            armIdleTimer(connection, io: &io)
+            io.resumeReading(connection)
+        }
+    }
+
+    mutating func armIdleTimer(_ connection: ConnectionID, io: inout LoopIO) {
+        guard let timeout = configuration.idleTimeout else { return }
+        let index = Int(connection.index)
+        if let timer = connections[index].idleTimer { io.cancelTimer(timer) }
+        connections[index].idleTimer = io.armTimer(
+            at: io.now + timeout, payload: UInt64(connection.generation) << 32 | UInt64(connection.index))
+    }
+}

@@ -1,0 +1,195 @@
+import EdgeIO
+import EdgeIOHello
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The HTTP/1.1 fixture on the core, driven by raw sockets and curl over loopback.
+@Suite(.timeLimit(.minutes(2)))
+struct HelloServerTests {
+    static let request = "GET / HTTP/1.1\r\nHost: test\r\n\r\n"
+
+    @Test func answersSeveralRequestsOnOneKeepAliveConnection() async throws {
+        let server = try HelloServer()
+        defer { server.stop() }
+        let client = try TestClient(port: server.port)
+        for _ in 0..<3 {
+            try client.send(Self.request)
+            let response = try client.receiveResponses(1)[0]
+            #expect(response.status == 200)
+            #expect(response.body == Array("Hello, world!\n".utf8))
+        }
+        let statistics = await server.statistics()
+        #expect(statistics[0].requests == 3)
+        #expect(statistics[0].connections == 1)
+        #expect(statistics[0].buffersInUse == 0)  // idle: no buffer attached
+    }
+
+    @Test func connectionCloseGetsTheResponseThenEndOfStream() throws {
+        let server = try HelloServer()
+        defer { server.stop() }
+        let client = try TestClient(port: server.port)
+        try client.send("GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        let bytes = try client.receiveAll()
+        let (response, used) = try #require(Response.parse(bytes))
+        #expect(response.status == 200)
+        #expect(response.headers["connection"] == "close")
+        #expect(used == bytes.count)
+    }
+
+    @Test func http10WithoutKeepAliveIsClosed() throws {
+        let server = try HelloServer()
+        defer { server.stop() }
+        let client = try TestClient(port: server.port)
+        try client.send("GET / HTTP/1.0\r\n\r\n")
+        let bytes = try client.receiveAll()
+        #expect(Response.parse(bytes)?.0.status == 200)
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrder() throws {
+        let server = try HelloServer()
+        defer { server.stop() }
+        let client = try TestClient(port: server.port)
+        try client.send(String(repeating: Self.request, count: 50))
+        let responses = try client.receiveResponses(50)
+        #expect(responses.allSatisfy { $0.status == 200 })
+    }
+
+    @Test func requestSplitAcrossManyWritesIsReassembled() async throws {
+        let server = try HelloServer()
+        defer { server.stop() }
+        let client = try TestClient(port: server.port)
+        for byte in Array("GET / HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\n\r\nhello".utf8) {
+            try client.send([byte])
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        #expect(try client.receiveResponses(1)[0].status == 200)
+        let statistics = await server.statistics()
+        #expect(statistics[0].buffersInUse == 0)
+    }
+
+    @Test func largeResponseGoesThroughPartialWritesIntact() async throws {
+        let server = try HelloServer()
+        defer { server.stop() }
+        let client = try TestClient(port: server.port, receiveBuffer: 8192)
+        try client.send("GET /large HTTP/1.1\r\nHost: test\r\n\r\n" + Self.request)
+        // Not reading lets the socket fill: the server must hold output in pooled buffers.
+        let held = await server.waitFor { $0[0].buffersInUse > 0 }
+        #expect(held[0].buffersInUse > 0)
+        let responses = try client.receiveResponses(2)
+        #expect(responses[0].body.count == 4 << 20)
+        let pattern = (0..<(256 * 1024)).map { UInt8(truncatingIfNeeded: $0 % 251) }
+        var intact = true
+        for (i, byte) in responses[0].body.enumerated() where byte != pattern[i % pattern.count] {
+            intact = false
+            break
+        }
+        #expect(intact)
+        #expect(responses[1].status == 200)  // the pipelined request after the stream
+        let after = await server.waitFor { $0[0].buffersInUse == 0 }
+        #expect(after[0].buffersInUse == 0)
+    }
+
+    @Test func clientClosingMidResponseFreesTheConnectionAndItsBuffers() async throws {
+        let server = try HelloServer()
+        defer { server.stop() }
+        do {
+            let client = try TestClient(port: server.port)
+            try client.send("GET /large HTTP/1.1\r\nHost: test\r\n\r\n")
+            _ = try client.receive(max: 100_000)
+        }  // closed here, with most of the body unsent
+        let statistics = await server.waitFor { $0[0].connections == 0 }
+        #expect(statistics[0].connections == 0)
+        #expect(statistics[0].buffersInUse == 0)
+        #expect(statistics[0].timersArmed == 0)
+    }
+
+    @Test func idleConnectionIsClosedByTheTimingWheel() async throws {
+        let server = try HelloServer(configuration: HelloHandler.Configuration(idleTimeout: 100))
+        defer { server.stop() }
+        let client = try TestClient(port: server.port, receiveTimeout: 10)
+        try client.send(Self.request)
+        _ = try client.receiveResponses(1)
+        let started = Date()
+        #expect(try client.receive().isEmpty)  // end of stream, not a timeout
+        #expect(Date().timeIntervalSince(started) < 5)
+    }
+
+    @Test func peerHalfCloseAfterARequestStillGetsTheResponse() throws {
+        let server = try HelloServer()
+        defer { server.stop() }
+        let client = try TestClient(port: server.port)
+        try client.send(Self.request)
+        client.shutdownWrite()
+        let bytes = try client.receiveAll()
+        #expect(Response.parse(bytes)?.0.status == 200)
+    }
+
+    @Test func garbageRequestLineIsAborted() throws {
+        let server = try HelloServer()
+        defer { server.stop() }
+        let client = try TestClient(port: server.port)
+        try client.send("NONSENSE\r\n\r\n")
+        #expect((try? client.receiveAll()) ?? [] == [])
+    }
+
+    @Test func headLargerThanTheInputBufferClosesTheConnection() async throws {
+        let server = try HelloServer()
+        defer { server.stop() }
+        let client = try TestClient(port: server.port)
+        try? client.send("GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 40_000))
+        #expect((try? client.receiveAll()) ?? [] == [])
+        let statistics = await server.waitFor { $0[0].connections == 0 }
+        #expect(statistics[0].connections == 0)
+        #expect(statistics[0].buffersInUse == 0)
+    }
+
+    @Test func twoLoopsShareThePortAndBothServe() async throws {
+        let server = try HelloServer(loops: 2)
+        defer { server.stop() }
+        var clients: [TestClient] = []
+        for _ in 0..<32 {
+            let client = try TestClient(port: server.port)
+            try client.send(Self.request)
+            clients.append(client)
+        }
+        for client in clients { #expect(try client.receiveResponses(1)[0].status == 200) }
+        let statistics = await server.statistics()
+        #expect(statistics.map(\.requests).reduce(0, +) == 32)
+        #expect(statistics.map(\.connections).reduce(0, +) == 32)
+    }
+
+    @Test func stoppingClosesOpenConnectionsAndReturns() throws {
+        let server = try HelloServer(loops: 2)
+        let client = try TestClient(port: server.port)
+        try client.send(Self.request)
+        _ = try client.receiveResponses(1)
+        server.stop()
+        #expect(try client.receive().isEmpty)
+        server.stop()  // idempotent
+    }
+
+    @Test func curlFetchesOverKeepAlive() throws {
+        let server = try HelloServer()
+        defer { server.stop() }
+        let url = "http://127.0.0.1:\(server.port)/"
+        let output = try runProcess("/usr/bin/curl", ["-sS", "--max-time", "10", url, url, "-o", "/dev/null", "-o", "/dev/null", "-w", "%{http_code} %{num_connects}\n"])
+        #expect(output.split(separator: "\n") == ["200 1", "200 0"])
+    }
+}
+
+/// Runs a program to completion (bounded by its own time limits) and returns its stdout.
+func runProcess(_ path: String, _ arguments: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self)
+}

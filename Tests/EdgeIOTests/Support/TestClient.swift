@@ -1,0 +1,163 @@
+import EdgeIO
+import EdgeIOHello
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A blocking loopback TCP client with a receive timeout on every read, for driving the
+/// core's servers byte by byte.
+final class TestClient {
+    let fd: Int32
+
+    /// - Parameter receiveBuffer: SO_RCVBUF before connecting (small: the server's writes
+    ///   back up quickly).
+    init(port: Int, receiveTimeout: Double = 10, receiveBuffer: Int32? = nil) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
+        if var size = receiveBuffer {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard result == 0 else {
+            Glibc.close(fd)
+            throw TestFailure("connect: errno \(errno)")
+        }
+        var timeout = timeval(tv_sec: Int(receiveTimeout), tv_usec: Int((receiveTimeout.truncatingRemainder(dividingBy: 1)) * 1e6))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { Glibc.close(fd) }
+
+    func send(_ text: String) throws {
+        try send(Array(text.utf8))
+    }
+
+    func send(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { throw TestFailure("send: errno \(errno)") }
+            offset += n
+        }
+    }
+
+    /// Reads once: the bytes, or an empty array at end of stream. Throws on timeout.
+    func receive(max: Int = 65536) throws -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: max)
+        let n = buffer.withUnsafeMutableBytes { Glibc.recv(fd, $0.baseAddress, max, 0) }
+        if n < 0 { throw TestFailure("recv: errno \(errno)") }
+        return Array(buffer[0..<n])
+    }
+
+    /// Reads until end of stream.
+    func receiveAll() throws -> [UInt8] {
+        var all: [UInt8] = []
+        while true {
+            let chunk = try receive()
+            if chunk.isEmpty { return all }
+            all += chunk
+        }
+    }
+
+    /// Reads exactly `count` HTTP responses (each framed by Content-Length).
+    func receiveResponses(_ count: Int) throws -> [Response] {
+        var data: [UInt8] = []
+        var responses: [Response] = []
+        while responses.count < count {
+            if let (response, used) = Response.parse(data) {
+                responses.append(response)
+                data.removeFirst(used)
+                continue
+            }
+            let chunk = try receive()
+            guard !chunk.isEmpty else { throw TestFailure("end of stream after \(responses.count) responses") }
+            data += chunk
+        }
+        guard data.isEmpty else { throw TestFailure("\(data.count) bytes after the last response") }
+        return responses
+    }
+
+    func shutdownWrite() { Glibc.shutdown(fd, Int32(SHUT_WR)) }
+}
+
+struct Response {
+    var status: Int
+    var headers: [String: String]
+    var body: [UInt8]
+
+    static func parse(_ data: [UInt8]) -> (Response, Int)? {
+        let separator: [UInt8] = [13, 10, 13, 10]
+        guard data.count >= 4, let end = (0...(data.count - 4)).first(where: { Array(data[$0..<$0 + 4]) == separator })
+        else { return nil }
+        let head = String(decoding: data[0..<end], as: UTF8.self)
+        var lines = head.components(separatedBy: "\r\n")
+        let status = Int(lines.removeFirst().split(separator: " ")[1]) ?? 0
+        var headers: [String: String] = [:]
+        for line in lines {
+            let parts = line.split(separator: ":", maxSplits: 1)
+            headers[parts[0].lowercased()] = parts[1].trimmingCharacters(in: .whitespaces)
+        }
+        let length = Int(headers["content-length"] ?? "0") ?? 0
+        guard data.count >= end + 4 + length else { return nil }
+        return (Response(status: status, headers: headers, body: Array(data[(end + 4)..<(end + 4 + length)])), end + 4 + length)
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A running ``HelloHandler`` group on 127.0.0.1 and an ephemeral port.
+final class HelloServer {
+    let group: EventLoopGroup<HelloHandler>
+
+    init(
+        loops: Int = 1, configuration: HelloHandler.Configuration = HelloHandler.Configuration(), tls: TLSContext? = nil,
+        handshakeTimeout: UInt64 = 10_000
+    ) throws {
+        group = try EventLoopGroup(
+            configuration: EventLoopConfiguration(loopCount: loops, tls: tls, handshakeTimeout: handshakeTimeout)
+        ) { _ in
+            HelloHandler(configuration: configuration)
+        }
+    }
+
+    var port: Int { group.port }
+
+    /// Each loop's statistics, asked through its mailbox.
+    func statistics() async -> [HelloHandler.Statistics] {
+        var all: [HelloHandler.Statistics] = []
+        for loop in 0..<group.loopCount {
+            let statistics = await withCheckedContinuation { continuation in
+                group.post(.statistics(reply: { continuation.resume(returning: $0) }), toLoop: loop)
+            }
+            all.append(statistics)
+        }
+        return all
+    }
+
+    /// Polls the statistics until `condition` holds, for at most `timeout` seconds.
+    func waitFor(timeout: Double = 10, _ condition: ([HelloHandler.Statistics]) -> Bool) async -> [HelloHandler.Statistics] {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last = await statistics()
+        while !condition(last) && Date() < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+            last = await statistics()
+        }
+        return last
+    }
+
+    func stop() { group.stop() }
+}
