@@ -34,7 +34,10 @@ struct LocalResponseTests {
         #expect(!head.headers.contains(name: "Connection"))
         #expect(!head.headers.contains(name: "Server"))
         for (name, value) in HeadersConfig.homerack.add { #expect(head.headers[name] == [value], "\(name)") }
-        #expect(String(buffer: body).contains("\"error\":\"404\""))
+        #expect(
+            String(buffer: body)
+                == "{\"detail\":\"no route for this path\",\"error\":{\"code\":\"RESOURCE_NOT_FOUND\",\"message\":\"no route for this path\",\"request_id\":\"abc\"}}\n"
+        )
     }
 
     @Test func closingPartsSayConnectionClose() {

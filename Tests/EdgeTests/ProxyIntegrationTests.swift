@@ -1,3 +1,5 @@
+import Foundation
+import NIOHTTP1
 import Testing
 
 @testable import Edge
@@ -26,6 +28,17 @@ struct ProxyIntegrationTests {
         #expect(
             response.header("X-Request-ID").map { RequestID.isWellFormed(Substring($0)) } == true,
             "X-Request-ID on a \(response.status)", sourceLocation: sourceLocation)
+    }
+
+    @Test func anUpstreamContentSecurityPolicyIsKeptBesideTheEdges() async throws {
+        try await withUpstreams(["a"]) { upstreams in
+            try await withEdge(yaml: .proxying(to: [EdgeYAML.server(upstreams[0].address)])) { edge in
+                let response = try edge.request("GET", "/csp")
+                let edgePolicy = try #require(Self.securityHeaders.first { $0.name == "Content-Security-Policy" }?.value)
+                #expect(Set(response.values("Content-Security-Policy")) == [edgePolicy, "sandbox"], "both policies, so both apply")
+                #expect(response.values("X-Frame-Options").count == 1, "other security headers still replace the upstream's")
+            }
+        }
     }
 
     // MARK: Forwarding headers
@@ -153,7 +166,12 @@ struct ProxyIntegrationTests {
                     #expect(response.status == expected)
                     Self.expectDecorated(response)
                     #expect(response.header("Content-Type") == "application/json")
-                    #expect(response.text.contains("\"error\":\"\(expected)\""), "body \(response.text)")
+                    // The API's envelope: `detail`, and an `error` object with code, message and the request's ID.
+                    let object = try #require(try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any], "body \(response.text)")
+                    let error = try #require(object["error"] as? [String: Any], "body \(response.text)")
+                    #expect(error["code"] as? String == LocalResponse.code(for: HTTPResponseStatus(statusCode: expected)))
+                    #expect(error["message"] as? String == object["detail"] as? String)
+                    #expect(error["request_id"] as? String == response.header("X-Request-ID"))
                 }
                 #expect(upstreams[0].requestCount(path: "/app/echo") == 0)
             }

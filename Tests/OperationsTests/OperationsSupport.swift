@@ -28,8 +28,11 @@ enum Operations {
 
     /// A tool the Debian packages in scripts/lib/debian-packages.sh install; a missing one fails.
     static func tool(_ name: String) throws -> String {
-        for directory in (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") + ["/usr/sbin", "/sbin"] {
-            let candidate = "\(directory)/\(name)"
+        // Spelled out: with `split(…) + [literals]` inferred, the compiler picked an overload
+        // under which `directory` printed as an array of characters, and no tool was found.
+        let path: [String] = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map { String($0) }
+        for directory in path + ["/usr/sbin", "/sbin"] {
+            let candidate = directory + "/" + name
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
         throw OperationsFailure("\(name) not found: ./scripts/test.sh installs it (scripts/lib/debian-packages.sh)")

@@ -64,16 +64,7 @@ public final class EdgeServer: Sendable {
         let errorSink = try LogSink(destination: config.logging.errorLog)
         let accessSink = try LogSink(destination: config.logging.accessLog)
         let logger = EdgeLogger(sink: errorSink, level: config.logging.level, label: "edge")
-        var limiter: ConnectionLimiter?
-        if let perClient = config.limits.connectionsPerClient {
-            do {
-                limiter = try ConnectionLimiter(
-                    limit: perClient, capacity: config.limits.connectionTableCapacity,
-                    aggregateIPv6By64: config.limits.aggregateIPv6By64, hashSeed: system.next())
-            } catch {
-                throw EdgeError.limits("\(error)")
-            }
-        }
+        let limiter = try Self.connectionLimiter(for: config.limits, hashSeed: system.next())
         var contexts: [ObjectIdentifier: LoopContext] = [:]
         for (index, loop) in loops.enumerated() {
             contexts[ObjectIdentifier(loop)] = LoopContext(eventLoop: loop, index: index, seed: system.next())
@@ -311,12 +302,29 @@ public final class EdgeServer: Sendable {
                 }
             }
             let runtime = try EdgeRuntime(config: config, generation: next, zones: zones)
+            let limits = config.limits
+            let current = state.connectionLimiter
+            // The per-client cap: a new limit applies in place, so open connections keep
+            // counting; turning it on or off, or a new table capacity or IPv6 keying, needs a new
+            // table, which counts only the connections opened after the reload.
+            var replacement: ConnectionLimiter??
+            if let current, let perClient = limits.connectionsPerClient, current.capacity == limits.connectionTableCapacity,
+                current.aggregatesIPv6By64 == limits.aggregateIPv6By64
+            {
+                do { try current.setLimit(perClient) } catch { throw EdgeError.limits("\(error)") }
+            } else if current != nil || limits.connectionsPerClient != nil {
+                var system = SystemRandomNumberGenerator()
+                replacement = .some(try Self.connectionLimiter(for: limits, hashSeed: system.next()))
+            }
             for (name, context, set) in certificates {
                 context.install(set)
                 state.metrics.setCertificates(listener: name, set.expiries)
             }
-            if let limiter = state.connectionLimiter, let perClient = config.limits.connectionsPerClient {
-                try? limiter.setLimit(perClient)
+            if let replacement {
+                state.replaceConnectionLimiter(with: replacement)
+                state.logger.info(
+                    "the per-client connection cap was replaced; connections open before the reload do not count against it",
+                    [("connections_per_client", limits.connectionsPerClient.map(String.init) ?? "off")])
             }
             state.swapRuntime(runtime)
             startHealthChecks(for: runtime)
@@ -325,6 +333,18 @@ public final class EdgeServer: Sendable {
         } catch {
             state.metrics.reloadsFailed.add(1, ordering: .relaxed)
             throw error
+        }
+    }
+
+    /// The per-client connection cap `limits` asks for, or `nil` when it is off.
+    private static func connectionLimiter(for limits: LimitsConfig, hashSeed: UInt64) throws -> ConnectionLimiter? {
+        guard let perClient = limits.connectionsPerClient else { return nil }
+        do {
+            return try ConnectionLimiter(
+                limit: perClient, capacity: limits.connectionTableCapacity, aggregateIPv6By64: limits.aggregateIPv6By64,
+                hashSeed: hashSeed)
+        } catch {
+            throw EdgeError.limits("\(error)")
         }
     }
 

@@ -6,10 +6,11 @@ import NIOHTTP1
 /// streaming the request body up and the response down, retrying on another server when that
 /// is safe, and mapping upstream failures to 502/504 in one place.
 ///
-/// Retry rule (nginx's `proxy_next_upstream error`, made safe): a connect failure is always
-/// retried on another server, since nothing was sent; a connection that closes before the
-/// response head is retried only for idempotent methods whose whole body the exchange still
-/// holds; nothing is retried once the response has started.
+/// The retry rule is ``UpstreamRetryPolicy``'s table: connect failures and connect timeouts go
+/// to the next server; a reused idle connection that closes before any response byte is
+/// replaced by a new one to the same server without a strike; a new connection that does so is
+/// retried elsewhere only for idempotent methods whose whole body the exchange still holds;
+/// read and send timeouts answer 504; nothing is retried once the response has started.
 final class Exchange: UpstreamExchangeDelegate {
     /// Bodies up to this size are kept until the response starts, so an idempotent request can be replayed.
     static let replayableBodyLimit = 64 * 1024
@@ -53,14 +54,13 @@ final class Exchange: UpstreamExchangeDelegate {
     /// body timer runs. So does an HTTP/2 request with a small declared body, read whole first.
     private let waitsForEnd: Bool
     private var startRequested = false
-    private var lastFailure: Failure = .noServer
-
-    private enum Failure {
-        case noServer
-        case connect
-        case timeout
-        case reset
-    }
+    /// The status to answer when no server is left: 504 after a timeout, else 502.
+    private var exhaustedStatus = 502
+    /// Whether the connection in use came from the idle pool (a stale one is not the server's fault).
+    private var connectionReused = false
+    private var staleRetryUsed = false
+    /// Armed while the upstream takes no request bytes (its socket buffer stays full).
+    private var sendTimer: Scheduled<Void>?
 
     init(
         handler: ClientHandler, runtime: EdgeRuntime, route: CompiledRoute, cluster: Cluster, head: HTTPRequestHead,
@@ -104,18 +104,27 @@ final class Exchange: UpstreamExchangeDelegate {
         let loop = handler.loopContext
         let now = NIODeadline.now().uptimeNanoseconds
         guard tried.count <= cluster.config.maxRetries, let server = cluster.choose(tried: tried, now: now, random: &loop.random) else {
-            fail(lastFailure == .timeout ? .gatewayTimeout : .badGateway)
+            fail(exhaustedStatus == 504 ? .gatewayTimeout : .badGateway)
             return
         }
         tried.insert(server.index)
+        begin(on: server, reuse: true)
+    }
+
+    /// Starts an attempt on `server`: on an idle pooled connection when `reuse` allows one,
+    /// else on a new connection.
+    private func begin(on server: UpstreamServer, reuse: Bool) {
+        let loop = handler.loopContext
         self.server = server
         server.inFlight.add(1, ordering: .relaxed)
         attemptStarted = .now()
         record.upstream = server.addressText
-        if let idle = loop.pool.takeIdle(for: server) {
+        if reuse, let idle = loop.pool.takeIdle(for: server) {
+            connectionReused = true
             use(idle)
             return
         }
+        connectionReused = false
         loop.pool.connect(to: server, timeout: route.connectTimeout).assumeIsolated().whenComplete { [self] result in
             guard !finished, self.server === server else {
                 if case .success(let connection) = result { connection.close() }
@@ -126,9 +135,9 @@ final class Exchange: UpstreamExchangeDelegate {
                 use(connection)
             case .failure(let error):
                 if case ChannelError.connectTimeout = error {
-                    attemptFailed(.timeout, error: error)
+                    attemptFailed(.connectTimedOut, error: error)
                 } else {
-                    attemptFailed(.connect, error: error)
+                    attemptFailed(.connectFailed, error: error)
                 }
             }
         }
@@ -153,47 +162,60 @@ final class Exchange: UpstreamExchangeDelegate {
         }
     }
 
-    private func attemptFailed(_ failure: Failure, error: any Error) {
-        lastFailure = failure
+    private func attemptFailed(_ failure: UpstreamRetryPolicy.Failure, error: any Error) {
+        let decision = UpstreamRetryPolicy.decide(
+            failure,
+            .init(idempotent: idempotent, replayable: heldBody != nil, responseStarted: responseStarted, staleRetryUsed: staleRetryUsed))
+        let strike: Bool
+        switch decision {
+        case .nextServer(let counts), .fail(_, let counts), .broken(let counts): strike = counts
+        case .reconnect: strike = false
+        }
+        let failedServer = server
         if let server {
             server.inFlight.add(-1, ordering: .relaxed)
-            let now = NIODeadline.now().uptimeNanoseconds
-            server.health.withLock { $0.requestFailed(now: now) }
-            handler.edgeState.metrics.recordUpstreamFailure(shard: handler.loopContext.index, upstream: cluster.name)
-            handler.edgeState.logger.warning(
-                "upstream attempt failed",
+            if strike {
+                let now = NIODeadline.now().uptimeNanoseconds
+                server.health.withLock { $0.requestFailed(now: now) }
+                handler.edgeState.metrics.recordUpstreamFailure(shard: handler.loopContext.index, upstream: cluster.name)
+            }
+            handler.edgeState.logger.log(
+                strike ? .warning : .debug, strike ? "upstream attempt failed" : "a reused upstream connection had closed; reconnecting",
                 [("edge.upstream", cluster.name), ("edge.server", server.addressText),
                  ("request_id", requestID), ("error", "\(error)")])
         }
         server = nil
         connected = false
+        cancelSendTimer()
         handler.disarmUpstreamRead()
         if let connection {
             connection.handler.delegate = nil
             connection.close()
             self.connection = nil
         }
-        if responseStarted {
+        switch decision {
+        case .broken:
             finished = true
             handler.exchangeBroken(self)
-            return
-        }
-        let canRetry: Bool
-        switch failure {
-        case .connect, .noServer: canRetry = true
-        case .reset: canRetry = idempotent && heldBody != nil
-        case .timeout: canRetry = false
-        }
-        if canRetry {
+        case .reconnect:
+            staleRetryUsed = true
+            if let failedServer {
+                begin(on: failedServer, reuse: false)
+            } else {
+                attempt()
+            }
+        case .nextServer:
+            if failure == .connectTimedOut { exhaustedStatus = 504 }
             attempt()
-        } else {
-            fail(failure == .timeout ? .gatewayTimeout : .badGateway)
+        case .fail(let status, _):
+            fail(status == 504 ? .gatewayTimeout : .badGateway)
         }
     }
 
     private func fail(_ response: LocalResponse) {
         guard !finished else { return }
         finished = true
+        cancelSendTimer()
         handler.disarmUpstreamRead()
         handler.exchangeFailed(self, response: response, mustClose: !requestEnded)
     }
@@ -203,6 +225,7 @@ final class Exchange: UpstreamExchangeDelegate {
     func abort() {
         guard !finished else { return }
         finished = true
+        cancelSendTimer()
         handler.disarmUpstreamRead()
         if let server { server.inFlight.add(-1, ordering: .relaxed) }
         server = nil
@@ -296,6 +319,7 @@ final class Exchange: UpstreamExchangeDelegate {
     func upstreamResponseHead(_ upstream: HTTPResponseHead) {
         guard !finished else { return }
         responseStarted = true
+        cancelSendTimer()
         heldBody = nil
         if let server {
             server.health.withLock { $0.requestSucceeded() }
@@ -368,11 +392,27 @@ final class Exchange: UpstreamExchangeDelegate {
 
     func upstreamExchangeFailed(_ error: any Error) {
         guard !finished else { return }
-        attemptFailed(.reset, error: error)
+        attemptFailed(.closedBeforeResponse(reusedConnection: connectionReused), error: error)
     }
 
     func upstreamWritabilityChanged(isWritable: Bool) {
         if !requestEnded { handler.setReadsPaused(!isWritable) }
+        if isWritable {
+            cancelSendTimer()
+        } else if sendTimer == nil, !finished, !responseStarted {
+            // The upstream stopped taking the request (its receive buffer is full): give it the
+            // route's `send_timeout` to take more, as nginx's `proxy_send_timeout`.
+            sendTimer = handler.loopContext.eventLoop.assumeIsolated().scheduleTask(in: route.sendTimeout) { [weak self] in
+                guard let self, !self.finished, !self.responseStarted else { return }
+                self.sendTimer = nil
+                self.attemptFailed(.sendTimedOut, error: UpstreamTimeout(after: self.route.sendTimeout, sending: true))
+            }
+        }
+    }
+
+    private func cancelSendTimer() {
+        sendTimer?.cancel()
+        sendTimer = nil
     }
 
     /// The route's read timeout runs for the response head, then between two reads of the body;
@@ -384,12 +424,18 @@ final class Exchange: UpstreamExchangeDelegate {
     /// The upstream was silent for the route's read timeout.
     func readTimedOut() {
         guard !finished else { return }
-        attemptFailed(.timeout, error: UpstreamTimeout(after: route.readTimeout))
+        attemptFailed(.readTimedOut, error: UpstreamTimeout(after: route.readTimeout))
     }
 }
 
 /// The upstream did not answer (or went silent mid-response) within the route's read timeout.
 struct UpstreamTimeout: Error, CustomStringConvertible {
     let after: TimeAmount
-    var description: String { "no data from the upstream for \(Double(after.nanoseconds) / 1e9) s" }
+    /// Whether the upstream stopped taking the request (`send_timeout`) rather than answering it.
+    var sending = false
+    var description: String {
+        sending
+            ? "the upstream took no request bytes for \(Double(after.nanoseconds) / 1e9) s"
+            : "no data from the upstream for \(Double(after.nanoseconds) / 1e9) s"
+    }
 }

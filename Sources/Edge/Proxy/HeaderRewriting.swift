@@ -181,8 +181,9 @@ struct ResponseDecorations: Sendable {
     var cacheControl: String?
     /// `Strict-Transport-Security`, set only in the variant used on HTTPS connections.
     var hsts: String? = nil
-    /// The names this value sets: its headers, the request ID, and HSTS and `Cache-Control`
-    /// when set.
+    /// The names whose upstream values this replaces: its headers (but
+    /// `Content-Security-Policy`, see ``names(_:cacheControl:hsts:)``), the request ID, and HSTS
+    /// and `Cache-Control` when set.
     private(set) var names: HeaderNameSet
     /// Everything but the request ID, prepared once (serialized for HTTP/1.1).
     private(set) var fixed: PreparedHeaders
@@ -202,8 +203,12 @@ struct ResponseDecorations: Sendable {
         return PreparedHeaders(all)
     }
 
+    /// The upstream headers these decorations replace: all they set, but for
+    /// `Content-Security-Policy`, which is added beside the upstream's own. Policies only ever
+    /// restrict, and a browser enforces each one it gets, so keeping the upstream's (the API's
+    /// `sandbox` on uploaded files) can never loosen the edge's.
     private static func names(_ headers: [(name: String, value: String)], cacheControl: String?, hsts: String?) -> HeaderNameSet {
-        var names = headers.map(\.name) + ["x-request-id"]
+        var names = headers.map(\.name).filter { $0.lowercased() != "content-security-policy" } + ["x-request-id"]
         if cacheControl != nil { names.append("cache-control") }
         if hsts != nil { names.append("strict-transport-security") }
         return HeaderNameSet(names)

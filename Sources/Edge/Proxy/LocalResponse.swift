@@ -1,4 +1,5 @@
 import NIOCore
+import ServerSupport
 import NIOHTTP1
 
 /// A response the edge writes itself (errors, limits, redirects, fixed answers): small, complete,
@@ -6,13 +7,43 @@ import NIOHTTP1
 struct LocalResponse {
     var status: HTTPResponseStatus
     var headers: HTTPHeaders = HTTPHeaders()
+    /// The body of a plain answer (a `respond` route, a redirect).
     var body: String
+    /// For an error answer: the code and message of its JSON envelope, written with the
+    /// request's ID when the answer is made (see ``ServerSupport/errorEnvelopeJSON(code:message:requestID:)``).
+    private var error: (code: String, message: String)?
 
-    /// An error page: a short JSON body the API's clients can parse as well as a person can read.
-    static func error(_ status: HTTPResponseStatus, _ message: String) -> LocalResponse {
-        var response = LocalResponse(status: status, body: "{\"error\":\"\(status.code)\",\"message\":\"\(message)\"}\n")
+    init(status: HTTPResponseStatus, body: String) {
+        self.status = status
+        self.body = body
+    }
+
+    /// An error answer in the API's envelope, so a client parses the edge's 404 or 429 the way
+    /// it parses the API's own errors.
+    /// - Parameter code: the envelope's `code`; by default the one for `status`.
+    static func error(_ status: HTTPResponseStatus, _ message: String, code: String? = nil) -> LocalResponse {
+        var response = LocalResponse(status: status, body: "")
+        response.error = (code ?? Self.code(for: status), message)
         response.headers.add(name: "Content-Type", value: "application/json")
         return response
+    }
+
+    /// The envelope code of an edge error by its status, named as the API names its own.
+    static func code(for status: HTTPResponseStatus) -> String {
+        switch status.code {
+        case 400: "BAD_REQUEST"
+        case 403: "FORBIDDEN"
+        case 404: "RESOURCE_NOT_FOUND"
+        case 405: "METHOD_NOT_ALLOWED"
+        case 408: "REQUEST_TIMEOUT"
+        case 413: "PAYLOAD_TOO_LARGE"
+        case 416: "RANGE_NOT_SATISFIABLE"
+        case 429: "RATE_LIMITED"
+        case 502: "BAD_GATEWAY"
+        case 503: "SERVICE_UNAVAILABLE"
+        case 504: "GATEWAY_TIMEOUT"
+        default: status.code >= 500 ? "INTERNAL_ERROR" : "BAD_REQUEST"
+        }
     }
 
     static func badRequest(_ message: String) -> LocalResponse { .error(.badRequest, message) }
@@ -25,7 +56,7 @@ struct LocalResponse {
 
     /// Too many requests (or 503 for nginx compatibility), with the exact wait in `Retry-After`.
     static func rateLimited(status: Int, retryAfter: Duration) -> LocalResponse {
-        var response = LocalResponse.error(HTTPResponseStatus(statusCode: status), "rate limit exceeded")
+        var response = LocalResponse.error(HTTPResponseStatus(statusCode: status), "rate limit exceeded", code: "RATE_LIMITED")
         // Whole seconds, rounded up: a client that waits this long will pass.
         let (seconds, attoseconds) = retryAfter.components
         response.headers.add(name: "Retry-After", value: String(max(1, seconds + (attoseconds > 0 ? 1 : 0))))
@@ -33,7 +64,7 @@ struct LocalResponse {
     }
 
     static func connectionLimited(status: Int) -> LocalResponse {
-        .error(HTTPResponseStatus(statusCode: status), "too many connections from this address")
+        .error(HTTPResponseStatus(statusCode: status), "too many connections from this address", code: "TOO_MANY_CONNECTIONS")
     }
 
     /// The whole response as HTTP/1.1 bytes, closing the connection: for answers written below the
@@ -55,7 +86,8 @@ struct LocalResponse {
     {
         var headers = self.headers
         decorations.apply(to: &headers, requestID: requestID)
-        let buffer = allocator.buffer(string: body)
+        let text = error.map { errorEnvelopeJSON(code: $0.code, message: $0.message, requestID: requestID) } ?? body
+        let buffer = allocator.buffer(string: text)
         headers.replaceOrAdd(name: "Content-Length", value: String(buffer.readableBytes))
         headers.setKeepAlive(keepAlive)
         return (HTTPResponseHead(version: .http1_1, status: status, headers: headers), buffer)

@@ -9,8 +9,9 @@ final class EdgeState: Sendable {
     let metrics: EdgeMetrics
     let logger: EdgeLogger
     let accessLog: LogSink
-    /// The per-client connection cap, kept across reloads (only its limit changes).
-    let connectionLimiter: ConnectionLimiter?
+    /// The per-client connection cap: kept across reloads that change only its limit, replaced
+    /// by one that turns it on or off or changes its table (see ``EdgeServer/reload(_:)``).
+    private let limiterBox: Mutex<ConnectionLimiter?>
     /// Per event loop state, by the loop's identity.
     let loops: [ObjectIdentifier: LoopContext]
     /// Threads for blocking file-system calls (static files), never run on an event loop.
@@ -25,8 +26,17 @@ final class EdgeState: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.accessLog = accessLog
-        self.connectionLimiter = connectionLimiter
+        self.limiterBox = Mutex(connectionLimiter)
         self.loops = loops
+    }
+
+    /// The per-client connection cap new connections and requests count against (`nil`: off).
+    /// A lease keeps the limiter it came from, so connections opened before a replacement are
+    /// released where they were counted.
+    var connectionLimiter: ConnectionLimiter? { limiterBox.withLock { $0 } }
+
+    func replaceConnectionLimiter(with limiter: ConnectionLimiter?) {
+        limiterBox.withLock { $0 = limiter }
     }
 
     /// The runtime new requests use.

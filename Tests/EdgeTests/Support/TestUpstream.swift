@@ -41,6 +41,9 @@ struct RecordedRequest: Sendable {
 ///   `&close=1` framed by the upstream closing its connection;
 /// - `/close`: closes the connection without answering (unless `dropsOnClose` is false, when it
 ///   answers 200 like any other path);
+/// - `/csp`: 200 with `Content-Security-Policy: sandbox`;
+/// - `/close-if-reused`: closes without answering when the connection served a request before
+///   (a keep-alive connection the server dropped while the edge still pooled it), else 200;
 /// - `/status/N`: answers status N;
 /// - anything else: 200 with a short body naming the upstream.
 ///
@@ -224,6 +227,8 @@ final class TestUpstreamHandler: ChannelInboundHandler {
     /// For `/pattern`: the offset of the next byte, and whether the body ends with a close.
     private var patternOffset: Int?
     private var streamEndsWithClose = false
+    /// Requests this connection answered before the current one.
+    private var served = 0
 
     init(recorder: UpstreamRecorder) { self.recorder = recorder }
 
@@ -256,6 +261,7 @@ final class TestUpstreamHandler: ChannelInboundHandler {
             self.head = nil
             recorder.requestsEnded.add(1, ordering: .relaxed)
             respond(to: head, context: context)
+            served += 1
         }
     }
 
@@ -316,6 +322,12 @@ final class TestUpstreamHandler: ChannelInboundHandler {
             context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(repeating: UInt8(ascii: "c"), count: bytes)))), promise: nil)
             finish(keepAlive: keepAlive, context: context)
         case "/close" where recorder.dropsOnClose:
+            context.close(promise: nil)
+        case "/csp":
+            var headers = HTTPHeaders()
+            headers.add(name: "Content-Security-Policy", value: "sandbox")
+            send(status: .ok, body: "sandboxed\n", extra: headers, keepAlive: keepAlive, context: context)
+        case "/close-if-reused" where served > 0:
             context.close(promise: nil)
         default:
             if path.hasPrefix("/status/"), let code = Int(path.dropFirst("/status/".count)) {

@@ -56,7 +56,6 @@ final class HealthChecker: Sendable {
             .connectTimeout(timeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     try channel.pipeline.syncOperations.addHandler(ProbeHandler(host: host, path: path, promise: promise))
                 }
             }
@@ -73,14 +72,19 @@ final class HealthChecker: Sendable {
     }
 }
 
-/// Sends the probe request and reports whether the status is a success.
+/// Sends the probe request and reports whether the status is a success. The response is read
+/// by the proxy's own ``UpstreamResponseParser``: a server whose answers the proxy would refuse
+/// (malformed head, conflicting framing) fails its probe too, instead of passing through a
+/// more lenient parser and being sent traffic it cannot serve.
 private final class ProbeHandler: ChannelInboundHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     let host: String
     let path: String
     let promise: EventLoopPromise<Bool>
+    private var parser = UpstreamResponseParser()
+    private var received: ByteBuffer?
 
     init(host: String, path: String, promise: EventLoopPromise<Bool>) {
         self.host = host
@@ -89,16 +93,30 @@ private final class ProbeHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        var headers = HTTPHeaders([("Host", host), ("User-Agent", "homerack-edge-health-check")])
-        headers.setKeepAlive(false)
-        context.write(wrapOutboundOut(.head(HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        parser.requestSent(method: .GET)
+        let request = "GET \(path) HTTP/1.1\r\nHost: \(host)\r\nUser-Agent: homerack-edge-health-check\r\nConnection: close\r\n\r\n"
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: request)), promise: nil)
         context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .head(let head) = unwrapInboundIn(data) {
-            promise.succeed((200..<400).contains(Int(head.status.code)))
+        var buffer = unwrapInboundIn(data)
+        if var earlier = received {
+            earlier.writeBuffer(&buffer)
+            buffer = earlier
+        }
+        do {
+            while let event = try parser.next(&buffer) {
+                if case .head(let head) = event {
+                    promise.succeed((200..<400).contains(Int(head.status.code)))
+                    context.close(promise: nil)
+                    return
+                }
+            }
+            received = buffer.readableBytes > 0 ? buffer : nil
+        } catch {
+            promise.succeed(false)
+            context.close(promise: nil)
         }
     }
 
