@@ -10,16 +10,32 @@ import Synchronization
 /// - While open, every operation fails at once with ``StoreError/unavailable`` carrying the
 ///   cool-down's remaining time (the `Retry-After` header), and readiness says so.
 /// - While it is not closed, a prober task starts a `SELECT 1` every cool-down
-///   (`DB_BREAKER_COOLDOWN`); the first answered closes the breaker. Its leases also make the
-///   pool open a fresh connection at once rather than at the end of its own reconnect backoff,
-///   so the pool is re-established before the first request after the outage arrives. Requests
-///   are never the probe: until the prober closes the breaker, every one is answered at once.
+///   (`DB_BREAKER_COOLDOWN`); the first answered closes the breaker. For PostgreSQL it first
+///   checks whether the server listens: once it does again, the pool is replaced by a fresh one
+///   (``Reconnect``), which connects at once, where the old pool would retry only at the end of
+///   a reconnect backoff grown to seconds during the outage. So the pool is re-established in
+///   the background before requests are let through again. Requests are never the probe:
+///   until the prober closes the breaker, every one is answered at once.
 ///
 /// Transactions count once, as a whole. Nested operations inside one (on the session the body
 /// receives) bypass the breaker: they run on the connection already leased.
 public final class BreakerDatabase: Database {
     public let base: any Database
     public let breaker: CircuitBreaker
+    /// For PostgreSQL: whether the server listens again, and how to replace its pool then.
+    private let reconnect: Reconnect?
+    /// What the prober does besides probing, when the guarded database is PostgreSQL.
+    public struct Reconnect: Sendable {
+        /// Whether the server accepts connections again.
+        public var isListening: @Sendable () async -> Bool
+        /// Replaces the pool with a fresh one (at most once every few seconds).
+        public var replacePool: @Sendable () -> Void
+
+        public init(isListening: @escaping @Sendable () async -> Bool, replacePool: @escaping @Sendable () -> Void) {
+            self.isListening = isListening
+            self.replacePool = replacePool
+        }
+    }
     private let prober = Mutex<Task<Void, Never>?>(nil)
     private let logger: Logger
 
@@ -29,12 +45,14 @@ public final class BreakerDatabase: Database {
     ///   - base: the database to guard (PostgreSQL).
     ///   - configuration: threshold and cool-down; the probe timeout should exceed the lease
     ///     timeout.
+    ///   - reconnect: for PostgreSQL, how to notice the server is back and replace its pool.
     ///   - logger: transitions are logged at warning (opened) and info (closed).
     public init(
-        base: any Database, configuration: CircuitBreaker.StateMachine.Configuration,
+        base: any Database, configuration: CircuitBreaker.StateMachine.Configuration, reconnect: Reconnect? = nil,
         logger: Logger = Logger(label: "backend.persistence.breaker")
     ) {
         self.base = base
+        self.reconnect = reconnect
         self.breaker = CircuitBreaker(name: "database", configuration: configuration, logger: logger)
         self.logger = logger
     }
@@ -125,6 +143,11 @@ public final class BreakerDatabase: Database {
                 // The database just failed: the first probe waits a cool-down too.
                 try? await Task.sleep(for: interval)
                 guard !Task.isCancelled, breaker.mode != .closed else { break }
+                if let reconnect, await reconnect.isListening() {
+                    // Listening (again): a fresh pool connects at once, where the old one waits
+                    // out a reconnect backoff grown during the outage. (At most once every 5 s.)
+                    reconnect.replacePool()
+                }
                 group.addTask { [base, breaker] in
                     if (try? await base.query("SELECT 1", [])) != nil { breaker.externalProbeSucceeded() }
                 }
