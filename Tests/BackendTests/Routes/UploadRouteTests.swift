@@ -66,6 +66,26 @@ struct UploadRouteTests {
         }
     }
 
+    @Test(arguments: TestDatabases.kinds)
+    func simultaneousUploadsForOneBrandLeaveOnlyTheCurrentLogoOnDisk(kind: StoreKind) async throws {
+        try await APITest.withAPI(kind) { api, services in
+            let brand = try await api.createBrand("Racer")
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<6 {
+                    group.addTask {
+                        try await api.uploadLogo(brand: brand.id, filename: "r\(index).png", LogoSamples.png).status.code
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.allSatisfy { $0 == 200 }, "\(statuses)")
+            let current = try await api.get("/api/brands/\(brand.id)").decode(Brand.self).logoURL
+            let folder = URL(fileURLWithPath: services.uploadsDirectory).appendingPathComponent("brand_logos")
+            let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+            #expect(files == [try file(for: current, in: services).lastPathComponent], "orphaned: \(files)")
+        }
+    }
+
     @Test(arguments: [
         ("logo.png", LogoSamples.png, "image/png"), ("logo.JPG", LogoSamples.jpeg, "image/jpeg"),
         ("logo.jpeg", LogoSamples.jpeg, "image/jpeg"), ("logo.Svg", LogoSamples.svg, "image/svg+xml"),

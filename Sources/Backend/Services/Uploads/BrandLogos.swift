@@ -111,9 +111,12 @@ struct BrandLogos: Sendable {
         }
     }
 
-    /// Sets `logo_url` in one transaction. - Returns: the stored brand and the URL it replaced.
+    /// Sets `logo_url` in one transaction, the brand locked first: two uploads at once must each
+    /// see the other's URL as the one they replace (and remove its file), or one file would be
+    /// orphaned. - Returns: the stored brand and the URL it replaced.
     private func setLogoURL(_ logoURL: String?, brandID: Int) async throws -> (Brand, String?) {
         try await store.transaction { store in
+            try await store.lockBrand(id: brandID)
             var brand = try await store.brand(id: brandID)
             let previous = brand.logoURL
             brand.logoURL = logoURL
