@@ -88,6 +88,7 @@ public final class BackendRuntime: Service {
             store: SQLRackStore(database: database.database),
             cache: redis ?? NoResultCache(),
             uploadsDirectory: configuration.uploadsDirectory,
+            maxUploadBytes: configuration.maxUploadBytes,
             tokens: configuration.apiTokens,
             startup: startup,
             metrics: metrics,

@@ -8,7 +8,7 @@ extension BackendConfiguration {
         "DATA_DIR", "DATABASE_URL", "DB_POOL_MIN", "DB_POOL_MAX", "DB_CONNECT_TIMEOUT", "DB_STARTUP_ATTEMPTS",
         "DB_TIMEOUT", "DB_BREAKER_THRESHOLD", "DB_BREAKER_COOLDOWN",
         "REDIS_URL", "REDIS_POOL_SIZE", "REDIS_TIMEOUT", "CACHE_BREAKER_THRESHOLD", "CACHE_BREAKER_COOLDOWN",
-        "UPLOADS_DIR", "API_TOKENS", "HOST", "PORT", "UNIX_SOCKET", "WORKERS", "MAX_REQUESTS",
+        "UPLOADS_DIR", "MAX_UPLOAD_BYTES", "API_TOKENS", "HOST", "PORT", "UNIX_SOCKET", "WORKERS", "MAX_REQUESTS",
         "MAX_REQUESTS_JITTER", "WORKER_TIMEOUT", "GRACEFUL_TIMEOUT", "WORKER_CONNECTIONS", "METRICS_ADDRESS",
         "WORKER_SOCKETS",
         "LOG_LEVEL", "LOG_FORMAT",
@@ -76,6 +76,7 @@ extension BackendConfiguration {
         let uploadsDirectory =
             reader.setting("UPLOADS_DIR")?.value
             ?? (dataDirectory.hasSuffix("/") ? dataDirectory + "uploads" : dataDirectory + "/uploads")
+        let maxUploadBytes = reader.integer("MAX_UPLOAD_BYTES", default: 5 * 1024 * 1024, in: 1024...(1 << 30))
         let (tokens, tokenCount) = readTokens(&reader)
         let listen = readListenAddress(&reader)
 
@@ -100,7 +101,7 @@ extension BackendConfiguration {
         return BackendConfiguration(
             dataDirectory: dataDirectory, database: database, databasePool: pool, databaseStartup: startup,
             databaseTimeout: databaseTimeout, databaseBreaker: databaseBreaker,
-            cache: cache, uploadsDirectory: uploadsDirectory, apiTokens: tokens, apiTokenCount: tokenCount,
+            cache: cache, uploadsDirectory: uploadsDirectory, maxUploadBytes: maxUploadBytes, apiTokens: tokens, apiTokenCount: tokenCount,
             listen: listen, logLevel: logLevel, logFormat: logFormat, workers: workers, file: file)
     }
 

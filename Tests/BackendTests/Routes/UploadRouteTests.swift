@@ -183,6 +183,26 @@ struct UploadRouteTests {
         }
     }
 
+    @Test func theLogoLimitIsMaxUploadBytes() async throws {
+        try await APITest.withAPI(configure: { $0.maxUploadBytes = 2048 }) { api, _ in
+            let brand = try await api.createBrand("Small")
+            let atLimit = LogoSamples.png + [UInt8](repeating: 0, count: 2048 - LogoSamples.png.count)
+            #expect(try await api.uploadLogo(brand: brand.id, filename: "a.png", atLimit).status == .ok)
+            let refused = try await api.uploadLogo(brand: brand.id, filename: "b.png", atLimit + [0])
+            #expect(refused.status == .contentTooLarge)
+            #expect((refused.envelope["message"] as? String)?.contains("2048 bytes") == true)
+            // A body far over the limit (and its 1 MiB of form framing) is refused before it is parsed.
+            let huge = try await api.uploadLogo(
+                brand: brand.id, filename: "c.png", LogoSamples.png + [UInt8](repeating: 0, count: 2 << 20))
+            #expect(huge.status == .contentTooLarge)
+        }
+        let configuration = try BackendConfiguration.load(environment: ["MAX_UPLOAD_BYTES": "2048"], file: nil)
+        #expect(configuration.maxUploadBytes == 2048)
+        #expect(throws: BackendConfigurationError.self) {
+            try BackendConfiguration.load(environment: ["MAX_UPLOAD_BYTES": "10"], file: nil)
+        }
+    }
+
     @Test func logosOver5MBAre413() async throws {
         try await APITest.withAPI { api, services in
             let brand = try await api.createBrand("Acme")
