@@ -61,7 +61,8 @@ extension BackendConfiguration {
             minimumConnections: minimum, maximumConnections: max(minimum, maximum), connectTimeout: connectTimeout)
         let startup = PostgresDatabase.Configuration.StartupRetry(
             attempts: reader.integer("DB_STARTUP_ATTEMPTS", default: 10, in: 1...1000))
-        let databaseTimeout = reader.duration("DB_TIMEOUT", default: .seconds(1), in: .milliseconds(50) ... .seconds(60))
+        let databaseTimeout = reader.duration(
+            "DB_TIMEOUT", default: .seconds(1), in: .milliseconds(50) ... .seconds(60))
         let databaseBreaker = CircuitBreaker.StateMachine.Configuration(
             failureThreshold: reader.integer("DB_BREAKER_THRESHOLD", default: 3, in: 1...1000),
             coolDown: reader.duration(
@@ -101,7 +102,8 @@ extension BackendConfiguration {
         return BackendConfiguration(
             dataDirectory: dataDirectory, database: database, databasePool: pool, databaseStartup: startup,
             databaseTimeout: databaseTimeout, databaseBreaker: databaseBreaker,
-            cache: cache, uploadsDirectory: uploadsDirectory, maxUploadBytes: maxUploadBytes, apiTokens: tokens, apiTokenCount: tokenCount,
+            cache: cache, uploadsDirectory: uploadsDirectory, maxUploadBytes: maxUploadBytes, apiTokens: tokens,
+            apiTokenCount: tokenCount,
             listen: listen, logLevel: logLevel, logFormat: logFormat, workers: workers, file: file)
     }
 

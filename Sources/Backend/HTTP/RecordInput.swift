@@ -45,7 +45,8 @@ public enum RecordInput {
             throw APIError.invalidField("body", "The body must be a JSON object", type: "type_error")
         }
         if let field = firstFieldWithNUL(object, path: "") {
-            throw APIError.invalidField(field, "Text may not contain the NUL character", type: "string_pattern_mismatch")
+            throw APIError.invalidField(
+                field, "Text may not contain the NUL character", type: "string_pattern_mismatch")
         }
         return JSONObject(fields: object)
     }
@@ -63,7 +64,9 @@ public enum RecordInput {
             return nil
         case let array as [Any]:
             for (index, inner) in array.enumerated() {
-                if let found = firstFieldWithNUL(inner, path: path.isEmpty ? "\(index)" : "\(path).\(index)") { return found }
+                if let found = firstFieldWithNUL(inner, path: path.isEmpty ? "\(index)" : "\(path).\(index)") {
+                    return found
+                }
             }
             return nil
         default:

@@ -86,7 +86,9 @@ public final class SupervisorEventLog: Sendable {
         var text: String {
             switch self {
             case .string(let text):
-                guard text.isEmpty || text.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) else { return text }
+                guard text.isEmpty || text.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) else {
+                    return text
+                }
                 var quoted = ""
                 appendJSONString(text, to: &quoted)
                 return quoted
@@ -104,7 +106,6 @@ public final class SupervisorEventLog: Sendable {
             }
         }
     }
-
 
     /// The event's name, level and fields.
     static func describe(_ event: SupervisorEvent) -> (String, String, [(String, JSONField)]) {

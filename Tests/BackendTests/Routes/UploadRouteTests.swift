@@ -73,7 +73,8 @@ struct UploadRouteTests {
             let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                 for index in 0..<6 {
                     group.addTask {
-                        try await api.uploadLogo(brand: brand.id, filename: "r\(index).png", LogoSamples.png).status.code
+                        try await api.uploadLogo(brand: brand.id, filename: "r\(index).png", LogoSamples.png).status
+                            .code
                     }
                 }
                 return try await group.reduce(into: []) { $0.append($1) }

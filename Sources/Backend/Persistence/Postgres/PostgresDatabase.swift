@@ -27,7 +27,8 @@ public final class PostgresDatabase: Database, Service {
     public let dialect = SQLDialect.postgres
     public let configuration: Configuration
     /// The pool in use, and the signal that ends its ``run()`` generation when it is replaced.
-    private let generation: Mutex<(client: PostgresClient, replaced: AsyncStream<Void>.Continuation, ended: AsyncStream<Void>)>
+    private let generation:
+        Mutex<(client: PostgresClient, replaced: AsyncStream<Void>.Continuation, ended: AsyncStream<Void>)>
     private let lastReplacement = Mutex<ContinuousClock.Instant?>(nil)
     let logger: Logger
 
@@ -56,7 +57,10 @@ public final class PostgresDatabase: Database, Service {
         self.logger = logger
         let (ended, replaced) = AsyncStream<Void>.makeStream()
         self.generation = Mutex(
-            (PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger), replaced, ended))
+            (
+                PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger), replaced,
+                ended
+            ))
     }
 
     /// The recovery counters so far.

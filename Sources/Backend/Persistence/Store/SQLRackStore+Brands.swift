@@ -30,7 +30,9 @@ extension SQLRackStore {
     }
 
     public func lockBrand(id: Int) async throws {
-        let sql = dialect == .postgres ? "SELECT id FROM brands WHERE id = ? FOR UPDATE" : "SELECT id FROM brands WHERE id = ?"
+        let sql =
+            dialect == .postgres
+            ? "SELECT id FROM brands WHERE id = ? FOR UPDATE" : "SELECT id FROM brands WHERE id = ?"
         guard try await !database.query(sql, [DatabaseValue(id)]).isEmpty else {
             throw StoreError.notFound("Brand \(id) not found")
         }
