@@ -136,6 +136,9 @@ public final class BreakerDatabase: Database {
     /// without waiting for the previous one: the first to be answered closes the breaker. Each
     /// lease also asks the pool for a connection at once, so the pool reconnects within a
     /// cool-down of the server's return instead of at the end of its own backoff.
+    /// How long a probe through the current pool may take before the pool is replaced.
+    static let poolGrace = Duration.milliseconds(200)
+
     private func probeUntilClosed() async {
         let interval = max(breaker.configuration.coolDown, .milliseconds(50))
         await withTaskGroup(of: Void.self) { group in
@@ -143,14 +146,16 @@ public final class BreakerDatabase: Database {
                 // The database just failed: the first probe waits a cool-down too.
                 try? await Task.sleep(for: interval)
                 guard !Task.isCancelled, breaker.mode != .closed else { break }
-                if let reconnect, await reconnect.isListening() {
-                    // Listening (again): a fresh pool connects at once, where the old one waits
-                    // out a reconnect backoff grown during the outage. (At most once every 5 s.)
-                    reconnect.replacePool()
-                }
                 group.addTask { [base, breaker] in
                     if (try? await base.query("SELECT 1", [])) != nil { breaker.externalProbeSucceeded() }
                 }
+                guard let reconnect else { continue }
+                // The pool gets a moment to answer by itself (after an overload that opened the
+                // breaker, it does, and keeps its connections); if it does not while the server
+                // listens (again), a fresh pool connects at once where the old one waits out a
+                // reconnect backoff grown during the outage. At most once every 5 s.
+                try? await Task.sleep(for: min(interval, Self.poolGrace))
+                if breaker.mode != .closed, await reconnect.isListening() { reconnect.replacePool() }
             }
             group.cancelAll()
         }
