@@ -10,10 +10,10 @@ import Synchronization
 /// - While open, every operation fails at once with ``StoreError/unavailable`` carrying the
 ///   cool-down's remaining time (the `Retry-After` header), and readiness says so.
 /// - While it is not closed, a prober task starts a `SELECT 1` every cool-down
-///   (`DB_BREAKER_COOLDOWN`); the first answered closes the breaker. For PostgreSQL it first
-///   checks whether the server listens: once it does again, the pool is replaced by a fresh one
-///   (``Reconnect``), which connects at once, where the old pool would retry only at the end of
-///   a reconnect backoff grown to seconds during the outage. So the pool is re-established in
+///   (`DB_BREAKER_COOLDOWN`); the first answered closes the breaker. For PostgreSQL it also
+///   checks every 100 ms whether the server listens: once it does again, the pool is replaced
+///   by a fresh one (``Reconnect``) and probed at once; the old pool would retry only at the end
+///   of a reconnect backoff grown to seconds during the outage. So the pool is re-established in
 ///   the background before requests are let through again. Requests are never the probe:
 ///   until the prober closes the breaker, every one is answered at once.
 ///
@@ -138,24 +138,49 @@ public final class BreakerDatabase: Database {
     /// cool-down of the server's return instead of at the end of its own backoff.
     /// How long a probe through the current pool may take before the pool is replaced.
     static let poolGrace = Duration.milliseconds(200)
+    /// How often the prober checks whether PostgreSQL listens (cheap: a TCP connect).
+    static let listenCheckInterval = Duration.milliseconds(100)
 
     private func probeUntilClosed() async {
         let interval = max(breaker.configuration.coolDown, .milliseconds(50))
+        let clock = ContinuousClock()
         await withTaskGroup(of: Void.self) { group in
-            while !Task.isCancelled, breaker.mode != .closed {
-                // The database just failed: the first probe waits a cool-down too.
-                try? await Task.sleep(for: interval)
-                guard !Task.isCancelled, breaker.mode != .closed else { break }
+            func probe() {
                 group.addTask { [base, breaker] in
                     if (try? await base.query("SELECT 1", [])) != nil { breaker.externalProbeSucceeded() }
                 }
-                guard let reconnect else { continue }
-                // The pool gets a moment to answer by itself (after an overload that opened the
-                // breaker, it does, and keeps its connections); if it does not while the server
-                // listens (again), a fresh pool connects at once where the old one waits out a
-                // reconnect backoff grown during the outage. At most once every 5 s.
-                try? await Task.sleep(for: min(interval, Self.poolGrace))
-                if breaker.mode != .closed, await reconnect.isListening() { reconnect.replacePool() }
+            }
+            // The database just failed: the first probe waits a cool-down too.
+            var nextProbe = clock.now.advanced(by: interval)
+            var wasListening = true
+            while !Task.isCancelled, breaker.mode != .closed {
+                guard let reconnect else {
+                    try? await Task.sleep(until: nextProbe)
+                    guard !Task.isCancelled, breaker.mode != .closed else { break }
+                    probe()
+                    nextProbe = clock.now.advanced(by: interval)
+                    continue
+                }
+                try? await Task.sleep(for: Self.listenCheckInterval)
+                guard !Task.isCancelled, breaker.mode != .closed else { break }
+                let listening = await reconnect.isListening()
+                defer { wasListening = listening }
+                if listening, !wasListening {
+                    // Back after an outage: the old pool waits out a reconnect backoff grown to
+                    // seconds; a fresh one connects at once. Probe through it straight away.
+                    reconnect.replacePool()
+                    probe()
+                    nextProbe = clock.now.advanced(by: interval)
+                } else if clock.now >= nextProbe {
+                    probe()
+                    nextProbe = clock.now.advanced(by: interval)
+                    guard listening else { continue }
+                    // Listening all along (an overload opened the breaker, or the outage was not
+                    // seen): the pool gets a moment to answer by itself and keep its connections;
+                    // if it does not, it is replaced (at most once every 5 s).
+                    try? await Task.sleep(for: min(interval, Self.poolGrace))
+                    if breaker.mode != .closed { reconnect.replacePool() }
+                }
             }
             group.cancelAll()
         }
