@@ -71,7 +71,7 @@ struct SuperviseCommand: AsyncParsableCommand {
                 metricsAddress: metricsAddress?.lowercased() == "off" ? nil : configuration.workers.metricsAddress),
             sockets: sockets,
             spawner: WorkerSpawner(executable: try Self.executablePath(), environment: environment),
-            log: SupervisorEventLog(),
+            log: SupervisorEventLog(format: configuration.logFormat),
             logger: Logger(label: "backend.supervisor"),
             reload: {
                 let reloaded = try BackendConfiguration.load(environment: reloadEnvironment, file: nil)

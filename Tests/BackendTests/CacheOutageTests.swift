@@ -93,12 +93,12 @@ struct CacheOutageTests {
         defer { Task { await cache.shutdown() } }
         _ = try await cache.cached(.layout(rack: 1)) { 1 }
 
-        // Redis stops answering (every client paused) for long enough that the lookups below
-        // run inside the pause even on a loaded machine.
-        let admin = try await RedisConnection.connect(
-            to: configuration, on: MultiThreadedEventLoopGroup.singleton.next())
-        _ = try await admin.send(RedisCommand("CLIENT", "PAUSE", 5000, "ALL")).checked()
-        await admin.close()
+        // Redis stops answering (its process stopped with SIGSTOP, by PID; connections stay
+        // open) until the test continues it: a pause that ended by itself (CLIENT PAUSE) could
+        // end before the lookups below on a loaded machine.
+        let pid = try #require(server.pid)
+        kill(pid, SIGSTOP)
+        defer { kill(pid, SIGCONT) }
 
         #expect(await cache.lookup(.layout(rack: 1), as: Int.self).value == nil)
         #expect(breaker.mode == .open)
@@ -110,7 +110,8 @@ struct CacheOutageTests {
         }
         #expect(await cache.statistics().bypassed - before >= 90)  // a few may be half-open probes
 
-        // After the pause, it closes by itself.
+        // Once Redis answers again, it closes by itself.
+        kill(pid, SIGCONT)
         let closed = await RedisTestServer.eventually(timeout: .seconds(10), every: .milliseconds(50)) {
             _ = await cache.lookup(.layout(rack: 1), as: Int.self)
             return breaker.mode == .closed

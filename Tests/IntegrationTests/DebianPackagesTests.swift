@@ -59,8 +59,13 @@ import Testing
               "libc-dev")
             RUN_PACKAGES=(curl)
             """
-        #expect(try DebianPackageText.bashArray(named: "BUILD_PACKAGES", in: script) == ["liba-dev", "libb-dev", "libc-dev"])
-        #expect(throws: DebianPackageText.Failure.self) { try DebianPackageText.bashArray(named: "TEST_PACKAGES", in: script) }
+        #expect(
+            try DebianPackageText.bashArray(named: "BUILD_PACKAGES", in: script) == [
+                "liba-dev", "libb-dev", "libc-dev",
+            ])
+        #expect(throws: DebianPackageText.Failure.self) {
+            try DebianPackageText.bashArray(named: "TEST_PACKAGES", in: script)
+        }
     }
 }
 

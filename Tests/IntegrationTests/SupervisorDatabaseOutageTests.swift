@@ -126,7 +126,9 @@ final class OutageRequestLoop: Sendable {
                     let started = ContinuousClock.now
                     var sample = Sample(path: path, started: started, finished: started)
                     do {
-                        if connection == nil { connection = try SupervisorHTTPConnection(port: port, timeoutSeconds: 15) }
+                        if connection == nil {
+                            connection = try SupervisorHTTPConnection(port: port, timeoutSeconds: 15)
+                        }
                         let response = try connection!.request("GET", path)
                         sample.status = response.status
                         sample.retryAfter = response.headers["retry-after"]

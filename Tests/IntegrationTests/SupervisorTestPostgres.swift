@@ -29,8 +29,11 @@ final class SupervisorTestPostgres: Sendable {
 
     /// Makes a cluster in a temporary directory and starts it.
     static func start() async throws -> SupervisorTestPostgres {
-        guard isAvailable else { throw SupervisorTestFailure("PostgreSQL 15 is not installed (scripts/test.sh installs it)") }
-        let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent("homerack-pg-\(UUID().uuidString.prefix(8))")
+        guard isAvailable else {
+            throw SupervisorTestFailure("PostgreSQL 15 is not installed (scripts/test.sh installs it)")
+        }
+        let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent(
+            "homerack-pg-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory.path)
         let server = SupervisorTestPostgres(port: try freePort(), directory: directory)
@@ -42,8 +45,11 @@ final class SupervisorTestPostgres: Sendable {
                 try await run("/bin/chown", ["postgres:", server.data.path, server.log.path, directory.path])
             }
             try await server.asPostgres(
-                "initdb", ["-D", server.data.path, "-A", "trust", "-U", "homerack", "--no-sync", "-E", "UTF8",
-                           "--locale=C.UTF-8"])
+                "initdb",
+                [
+                    "-D", server.data.path, "-A", "trust", "-U", "homerack", "--no-sync", "-E", "UTF8",
+                    "--locale=C.UTF-8",
+                ])
             let settings = """
 
                 listen_addresses = '127.0.0.1'

@@ -71,7 +71,10 @@ public final class BackendDatabase: Sendable {
             }
             let guarded = breaker.map {
                 BreakerDatabase(
-                    base: database, configuration: $0, logger: Logger(label: "backend.persistence.breaker"))
+                    base: database, configuration: $0,
+                    reconnect: .init(
+                        isListening: { await database.isListening() }, replacePool: { database.replacePool() }),
+                    logger: Logger(label: "backend.persistence.breaker"))
             }
             return BackendDatabase(driver: .postgres(database, breaker: guarded, pool: pool))
         }

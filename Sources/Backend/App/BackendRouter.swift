@@ -12,6 +12,7 @@ public enum BackendRouter {
     public static func build(_ services: BackendServices) -> Router<BackendRequestContext> {
         let router = Router(context: BackendRequestContext.self)
         router.middlewares.add(RequestIDMiddleware())
+        router.middlewares.add(BodyLimitMiddleware(maxUploadBytes: services.maxUploadBytes))
         router.middlewares.add(ObservabilityMiddleware(metrics: services.metrics))
         router.middlewares.add(ErrorEnvelopeMiddleware())
         let methods = RouteMethodTable()

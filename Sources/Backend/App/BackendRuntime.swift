@@ -61,7 +61,8 @@ public final class BackendRuntime: Service {
             atPath: configuration.uploadsDirectory, withIntermediateDirectories: true)
 
         let database = try await BackendDatabase.open(
-            configuration.database, breaker: configuration.databaseBreaker, logger: Logger(label: "backend.persistence"))
+            configuration.database, breaker: configuration.databaseBreaker, logger: Logger(label: "backend.persistence")
+        )
         do {
             let report = try await Migrator.migrate(
                 database.database, logger: Logger(label: "backend.persistence.migrations"))
@@ -88,6 +89,7 @@ public final class BackendRuntime: Service {
             store: SQLRackStore(database: database.database),
             cache: redis ?? NoResultCache(),
             uploadsDirectory: configuration.uploadsDirectory,
+            maxUploadBytes: configuration.maxUploadBytes,
             tokens: configuration.apiTokens,
             startup: startup,
             metrics: metrics,

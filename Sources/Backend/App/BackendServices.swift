@@ -9,6 +9,9 @@ public struct BackendServices: Sendable {
     public var cache: any ResultCache
     /// Where uploaded files live; served at `/uploads/...`. Brand logos go under `brand_logos/`.
     public var uploadsDirectory: String
+    /// `MAX_UPLOAD_BYTES`: the largest uploaded file (a brand logo); request bodies may be 1 MiB
+    /// larger, for the multipart form around it.
+    public var maxUploadBytes: Int
     /// The clock every timestamp the routes produce comes from (tests pass a fixed one).
     public var now: @Sendable () -> Date
     /// Bearer tokens that may write; `nil` leaves writes open (the embedded default).
@@ -26,6 +29,7 @@ public struct BackendServices: Sendable {
         store: any RackRepository,
         cache: any ResultCache = NoResultCache(),
         uploadsDirectory: String,
+        maxUploadBytes: Int = 5 * 1024 * 1024,
         now: @escaping @Sendable () -> Date = Date.init,
         tokens: APITokens? = nil,
         startup: StartupState = StartupState(migrationsDone: true),
@@ -35,6 +39,7 @@ public struct BackendServices: Sendable {
         self.store = store
         self.cache = cache
         self.uploadsDirectory = uploadsDirectory
+        self.maxUploadBytes = maxUploadBytes
         self.now = now
         self.tokens = tokens
         self.startup = startup

@@ -8,7 +8,7 @@ extension BackendConfiguration {
         "DATA_DIR", "DATABASE_URL", "DB_POOL_MIN", "DB_POOL_MAX", "DB_CONNECT_TIMEOUT", "DB_STARTUP_ATTEMPTS",
         "DB_TIMEOUT", "DB_BREAKER_THRESHOLD", "DB_BREAKER_COOLDOWN",
         "REDIS_URL", "REDIS_POOL_SIZE", "REDIS_TIMEOUT", "CACHE_BREAKER_THRESHOLD", "CACHE_BREAKER_COOLDOWN",
-        "UPLOADS_DIR", "API_TOKENS", "HOST", "PORT", "UNIX_SOCKET", "WORKERS", "MAX_REQUESTS",
+        "UPLOADS_DIR", "MAX_UPLOAD_BYTES", "API_TOKENS", "HOST", "PORT", "UNIX_SOCKET", "WORKERS", "MAX_REQUESTS",
         "MAX_REQUESTS_JITTER", "WORKER_TIMEOUT", "GRACEFUL_TIMEOUT", "WORKER_CONNECTIONS", "METRICS_ADDRESS",
         "WORKER_SOCKETS",
         "LOG_LEVEL", "LOG_FORMAT",
@@ -61,7 +61,8 @@ extension BackendConfiguration {
             minimumConnections: minimum, maximumConnections: max(minimum, maximum), connectTimeout: connectTimeout)
         let startup = PostgresDatabase.Configuration.StartupRetry(
             attempts: reader.integer("DB_STARTUP_ATTEMPTS", default: 10, in: 1...1000))
-        let databaseTimeout = reader.duration("DB_TIMEOUT", default: .seconds(1), in: .milliseconds(50) ... .seconds(60))
+        let databaseTimeout = reader.duration(
+            "DB_TIMEOUT", default: .seconds(1), in: .milliseconds(50) ... .seconds(60))
         let databaseBreaker = CircuitBreaker.StateMachine.Configuration(
             failureThreshold: reader.integer("DB_BREAKER_THRESHOLD", default: 3, in: 1...1000),
             coolDown: reader.duration(
@@ -76,6 +77,7 @@ extension BackendConfiguration {
         let uploadsDirectory =
             reader.setting("UPLOADS_DIR")?.value
             ?? (dataDirectory.hasSuffix("/") ? dataDirectory + "uploads" : dataDirectory + "/uploads")
+        let maxUploadBytes = reader.integer("MAX_UPLOAD_BYTES", default: 5 * 1024 * 1024, in: 1024...(1 << 30))
         let (tokens, tokenCount) = readTokens(&reader)
         let listen = readListenAddress(&reader)
 
@@ -100,7 +102,8 @@ extension BackendConfiguration {
         return BackendConfiguration(
             dataDirectory: dataDirectory, database: database, databasePool: pool, databaseStartup: startup,
             databaseTimeout: databaseTimeout, databaseBreaker: databaseBreaker,
-            cache: cache, uploadsDirectory: uploadsDirectory, apiTokens: tokens, apiTokenCount: tokenCount,
+            cache: cache, uploadsDirectory: uploadsDirectory, maxUploadBytes: maxUploadBytes, apiTokens: tokens,
+            apiTokenCount: tokenCount,
             listen: listen, logLevel: logLevel, logFormat: logFormat, workers: workers, file: file)
     }
 

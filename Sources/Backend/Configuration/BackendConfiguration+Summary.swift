@@ -13,6 +13,7 @@ extension BackendConfiguration {
             "DB_BREAKER_THRESHOLD": String(databaseBreaker.failureThreshold),
             "DB_BREAKER_COOLDOWN": DurationText.format(databaseBreaker.coolDown),
             "UPLOADS_DIR": uploadsDirectory,
+            "MAX_UPLOAD_BYTES": String(maxUploadBytes),
             "API_TOKENS": apiTokenCount == 0 ? "none (writes open)" : "\(apiTokenCount) configured",
             "WORKERS": String(workers.count),
             "MAX_REQUESTS": String(workers.maxRequests),

@@ -94,6 +94,8 @@ public struct BackendConfiguration: Sendable {
     public var cache: Cache?
     /// `UPLOADS_DIR`.
     public var uploadsDirectory: String
+    /// `MAX_UPLOAD_BYTES`: the largest uploaded file (a brand logo).
+    public var maxUploadBytes: Int
     /// `API_TOKENS` as digests; `nil` leaves writes open.
     public var apiTokens: APITokens?
     /// How many tokens `API_TOKENS` lists (the summary shows this, never the tokens).

@@ -17,6 +17,7 @@ public struct BackendRequestContext: RequestContext {
         self.coreContext = .init(source: source)
     }
 
-    /// JSON bodies are small; uploads (brand logos) read their own limit. Larger bodies get 413.
-    public var maxUploadSize: Int { 6 * 1024 * 1024 }
+    /// The largest body a route reads (`MAX_UPLOAD_BYTES` plus 1 MiB for a multipart form's
+    /// framing, set by the router for each request); larger bodies get 413.
+    public var maxUploadSize: Int = 6 * 1024 * 1024
 }

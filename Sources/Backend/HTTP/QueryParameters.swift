@@ -44,7 +44,8 @@ extension Request {
 
     /// An optional enum query parameter (by raw value). Present but empty (`width_type=`) is
     /// refused like any other value outside the enum: absent is the way to not filter.
-    public func enumQuery<T: RawRepresentable>(_ name: String, as type: T.Type) throws -> T? where T.RawValue == String {
+    public func enumQuery<T: RawRepresentable>(_ name: String, as type: T.Type) throws -> T?
+    where T.RawValue == String {
         guard let raw = uri.queryParameters[Substring(name)] else { return nil }
         guard let value = T(rawValue: String(raw)) else {
             throw APIError.invalidField(name, "Input is not an accepted value", type: "enum")

@@ -45,7 +45,8 @@ public enum RecordInput {
             throw APIError.invalidField("body", "The body must be a JSON object", type: "type_error")
         }
         if let field = firstFieldWithNUL(object, path: "") {
-            throw APIError.invalidField(field, "Text may not contain the NUL character", type: "string_pattern_mismatch")
+            throw APIError.invalidField(
+                field, "Text may not contain the NUL character", type: "string_pattern_mismatch")
         }
         return JSONObject(fields: object)
     }
@@ -63,7 +64,9 @@ public enum RecordInput {
             return nil
         case let array as [Any]:
             for (index, inner) in array.enumerated() {
-                if let found = firstFieldWithNUL(inner, path: path.isEmpty ? "\(index)" : "\(path).\(index)") { return found }
+                if let found = firstFieldWithNUL(inner, path: path.isEmpty ? "\(index)" : "\(path).\(index)") {
+                    return found
+                }
             }
             return nil
         default:
@@ -128,9 +131,12 @@ public enum RecordInput {
             throw APIError.validation(missing + (outcome.errors.isEmpty ? [undecodable] : outcome.errors))
         }
         // Range checks of the fields that decoded; a refused or missing field is reported once.
+        // With one refused or missing, a field the body did not send is not reported either: its
+        // fault (a slug derived from a name that is missing) is a consequence, not the client's.
         let reported = outcome.refusedKeys.union(missing.map(\.field))
         let ranges = record.fieldErrors().filter { error in
-            !reported.contains(String(error.field.split(separator: ".").first ?? ""))
+            let key = String(error.field.split(separator: ".").first ?? "")
+            return !reported.contains(key) && (reported.isEmpty || body.contains(key))
         }
         let errors = missing + outcome.errors + ranges
         if !errors.isEmpty { throw APIError.validation(errors) }

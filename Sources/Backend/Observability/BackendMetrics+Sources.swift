@@ -69,6 +69,9 @@ extension BackendMetrics {
             mirror(
                 "db_lease_timeouts", help: "Database operations that gave up waiting for a pooled connection",
                 cumulative: counters.leaseTimeouts)
+            mirror(
+                "db_pool_replacements", help: "PostgreSQL pools replaced by a fresh one after an outage",
+                cumulative: counters.poolReplacements)
         }
         if let breaker = databaseBreaker?.breaker {
             mirror(

@@ -10,16 +10,32 @@ import Synchronization
 /// - While open, every operation fails at once with ``StoreError/unavailable`` carrying the
 ///   cool-down's remaining time (the `Retry-After` header), and readiness says so.
 /// - While it is not closed, a prober task starts a `SELECT 1` every cool-down
-///   (`DB_BREAKER_COOLDOWN`); the first answered closes the breaker. Its leases also make the
-///   pool open a fresh connection at once rather than at the end of its own reconnect backoff,
-///   so the pool is re-established before the first request after the outage arrives. Requests
-///   are never the probe: until the prober closes the breaker, every one is answered at once.
+///   (`DB_BREAKER_COOLDOWN`); the first answered closes the breaker. For PostgreSQL it also
+///   checks every 100 ms whether the server listens: once it does again, the pool is replaced
+///   by a fresh one (``Reconnect``) and probed at once; the old pool would retry only at the end
+///   of a reconnect backoff grown to seconds during the outage. So the pool is re-established in
+///   the background before requests are let through again. Requests are never the probe:
+///   until the prober closes the breaker, every one is answered at once.
 ///
 /// Transactions count once, as a whole. Nested operations inside one (on the session the body
 /// receives) bypass the breaker: they run on the connection already leased.
 public final class BreakerDatabase: Database {
     public let base: any Database
     public let breaker: CircuitBreaker
+    /// For PostgreSQL: whether the server listens again, and how to replace its pool then.
+    private let reconnect: Reconnect?
+    /// What the prober does besides probing, when the guarded database is PostgreSQL.
+    public struct Reconnect: Sendable {
+        /// Whether the server accepts connections again.
+        public var isListening: @Sendable () async -> Bool
+        /// Replaces the pool with a fresh one (at most once every few seconds).
+        public var replacePool: @Sendable () -> Void
+
+        public init(isListening: @escaping @Sendable () async -> Bool, replacePool: @escaping @Sendable () -> Void) {
+            self.isListening = isListening
+            self.replacePool = replacePool
+        }
+    }
     private let prober = Mutex<Task<Void, Never>?>(nil)
     private let logger: Logger
 
@@ -29,12 +45,14 @@ public final class BreakerDatabase: Database {
     ///   - base: the database to guard (PostgreSQL).
     ///   - configuration: threshold and cool-down; the probe timeout should exceed the lease
     ///     timeout.
+    ///   - reconnect: for PostgreSQL, how to notice the server is back and replace its pool.
     ///   - logger: transitions are logged at warning (opened) and info (closed).
     public init(
-        base: any Database, configuration: CircuitBreaker.StateMachine.Configuration,
+        base: any Database, configuration: CircuitBreaker.StateMachine.Configuration, reconnect: Reconnect? = nil,
         logger: Logger = Logger(label: "backend.persistence.breaker")
     ) {
         self.base = base
+        self.reconnect = reconnect
         self.breaker = CircuitBreaker(name: "database", configuration: configuration, logger: logger)
         self.logger = logger
     }
@@ -118,15 +136,50 @@ public final class BreakerDatabase: Database {
     /// without waiting for the previous one: the first to be answered closes the breaker. Each
     /// lease also asks the pool for a connection at once, so the pool reconnects within a
     /// cool-down of the server's return instead of at the end of its own backoff.
+    /// How long a probe through the current pool may take before the pool is replaced.
+    static let poolGrace = Duration.milliseconds(200)
+    /// How often the prober checks whether PostgreSQL listens (cheap: a TCP connect).
+    static let listenCheckInterval = Duration.milliseconds(100)
+
     private func probeUntilClosed() async {
         let interval = max(breaker.configuration.coolDown, .milliseconds(50))
+        let clock = ContinuousClock()
         await withTaskGroup(of: Void.self) { group in
-            while !Task.isCancelled, breaker.mode != .closed {
-                // The database just failed: the first probe waits a cool-down too.
-                try? await Task.sleep(for: interval)
-                guard !Task.isCancelled, breaker.mode != .closed else { break }
+            func probe() {
                 group.addTask { [base, breaker] in
                     if (try? await base.query("SELECT 1", [])) != nil { breaker.externalProbeSucceeded() }
+                }
+            }
+            // The database just failed: the first probe waits a cool-down too.
+            var nextProbe = clock.now.advanced(by: interval)
+            var wasListening = true
+            while !Task.isCancelled, breaker.mode != .closed {
+                guard let reconnect else {
+                    try? await Task.sleep(until: nextProbe)
+                    guard !Task.isCancelled, breaker.mode != .closed else { break }
+                    probe()
+                    nextProbe = clock.now.advanced(by: interval)
+                    continue
+                }
+                try? await Task.sleep(for: Self.listenCheckInterval)
+                guard !Task.isCancelled, breaker.mode != .closed else { break }
+                let listening = await reconnect.isListening()
+                defer { wasListening = listening }
+                if listening, !wasListening {
+                    // Back after an outage: the old pool waits out a reconnect backoff grown to
+                    // seconds; a fresh one connects at once. Probe through it straight away.
+                    reconnect.replacePool()
+                    probe()
+                    nextProbe = clock.now.advanced(by: interval)
+                } else if clock.now >= nextProbe {
+                    probe()
+                    nextProbe = clock.now.advanced(by: interval)
+                    guard listening else { continue }
+                    // Listening all along (an overload opened the breaker, or the outage was not
+                    // seen): the pool gets a moment to answer by itself and keep its connections;
+                    // if it does not, it is replaced (at most once every 5 s).
+                    try? await Task.sleep(for: min(interval, Self.poolGrace))
+                    if breaker.mode != .closed { reconnect.replacePool() }
                 }
             }
             group.cancelAll()

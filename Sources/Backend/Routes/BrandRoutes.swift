@@ -66,7 +66,8 @@ struct BrandRoutes {
             _ = try await services.store.brand(id: id)
             let body = try await RecordInput.collect(request, context: context)
             let file = try BrandLogos.logoFile(
-                in: Array(body.readableBytesView), contentType: request.headers[.contentType])
+                in: Array(body.readableBytesView), contentType: request.headers[.contentType],
+                maxFileSize: services.maxUploadBytes)
             let updated = try await logos.replace(brandID: id, with: file, logger: context.logger)
             await services.cache.invalidate(.catalog)
             return try APIResponse.json(updated)

@@ -2,22 +2,28 @@ import Foundation
 import ServerSupport
 
 /// Writes the supervisor's lifecycle events (worker start, exit with reason and status, recycle,
-/// kill, reload, shutdown) as JSON lines, one object per line, for log shippers and for the
-/// integration tests that follow a supervisor through its output.
+/// kill, reload, shutdown), one line each, in `LOG_FORMAT` like every other log line, for log
+/// shippers and for the integration tests that follow a supervisor through its output.
 ///
-/// Each line has `ts`, `level`, `logger` (`backend.supervisor`), `event` (snake case) and the
-/// event's fields: `slot`, `pid`, `status` (`exit 0`, `signal 9 (SIGKILL)`), `reason`, ...
+/// JSON (the default): `time`, `level`, `logger` (`backend.supervisor`), `message` and `event`
+/// (both the event's snake-case name), then the event's fields: `slot`, `pid`, `status`
+/// (`exit 0`, `signal 9 (SIGKILL)`), `reason`, ... The same keys as the workers' lines
+/// (``LogLineFormatter``). Text: `TIME LEVEL backend.supervisor: EVENT key=value ...`.
 public final class SupervisorEventLog: Sendable {
+    private let format: BackendConfiguration.LogFormat
     private let sink: @Sendable (String) -> Void
     private let clock: @Sendable () -> Date
 
     /// - Parameters:
+    ///   - format: `LOG_FORMAT`.
     ///   - sink: receives each line, newline included (default: standard output, unbuffered).
     ///   - clock: the time stamped on each line.
     public init(
+        format: BackendConfiguration.LogFormat = .json,
         sink: @escaping @Sendable (String) -> Void = SupervisorEventLog.standardOutput,
         clock: @escaping @Sendable () -> Date = Date.init
     ) {
+        self.format = format
         self.sink = sink
         self.clock = clock
     }
@@ -43,20 +49,31 @@ public final class SupervisorEventLog: Sendable {
 
     /// Writes an event the state machines do not produce (the metrics address, an error).
     public func write(event: String, level: String = "info", fields: [(String, JSONField)] = []) {
-        var line = "{\"ts\":"
-        appendJSONString(clock().formatted(Self.timestampStyle), to: &line)
-        line += ",\"level\":"
-        appendJSONString(level, to: &line)
-        line += ",\"logger\":\"backend.supervisor\",\"event\":"
-        appendJSONString(event, to: &line)
-        for (key, value) in fields {
-            line += ","
-            appendJSONString(key, to: &line)
-            line += ":"
-            value.append(to: &line)
+        let time = Timestamp.string(from: clock())
+        switch format {
+        case .json:
+            var line = "{\"time\":"
+            appendJSONString(time, to: &line)
+            line += ",\"level\":"
+            appendJSONString(level, to: &line)
+            line += ",\"logger\":\"backend.supervisor\",\"message\":"
+            appendJSONString(event, to: &line)
+            line += ",\"event\":"
+            appendJSONString(event, to: &line)
+            for (key, value) in fields {
+                line += ","
+                appendJSONString(key, to: &line)
+                line += ":"
+                value.append(to: &line)
+            }
+            sink(line + "}\n")
+        case .text:
+            var line = "\(time) \(level) backend.supervisor: \(event)"
+            for (key, value) in fields {
+                line += " \(key)=\(value.text)"
+            }
+            sink(line + "\n")
         }
-        line += "}\n"
-        sink(line)
     }
 
     /// A JSON value in a log line.
@@ -64,6 +81,21 @@ public final class SupervisorEventLog: Sendable {
         case string(String)
         case int(Int)
         case double(Double)
+
+        /// The value in a text line: strings with a space, quote or `=` quoted.
+        var text: String {
+            switch self {
+            case .string(let text):
+                guard text.isEmpty || text.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" }) else {
+                    return text
+                }
+                var quoted = ""
+                appendJSONString(text, to: &quoted)
+                return quoted
+            case .int(let number): return String(number)
+            case .double(let number): return String(number)
+            }
+        }
 
         /// Appends the value as JSON; a non-finite number, which JSON cannot hold, as `null`.
         func append(to line: inout String) {
@@ -74,8 +106,6 @@ public final class SupervisorEventLog: Sendable {
             }
         }
     }
-
-    private static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
     /// The event's name, level and fields.
     static func describe(_ event: SupervisorEvent) -> (String, String, [(String, JSONField)]) {

@@ -52,7 +52,10 @@ struct RackRouteTests {
             #expect(missing.errorFields == ["name"])
             #expect(try await api.post("/api/racks", raw: "{not json").errorFields == ["body"])
             #expect(try await api.post("/api/racks", raw: "[1,2]").errorFields == ["body"])
-            #expect(try await api.post("/api/racks", ["name": "x", "total_height_u": "tall"]).errorFields == ["total_height_u"])
+            #expect(
+                try await api.post("/api/racks", ["name": "x", "total_height_u": "tall"]).errorFields == [
+                    "total_height_u"
+                ])
             // Neither database keeps text past a NUL faithfully: refused, not truncated.
             #expect(try await api.post("/api/racks", raw: #"{"name": "a\u0000b"}"#).errorFields == ["name"])
         }

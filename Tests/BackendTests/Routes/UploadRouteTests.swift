@@ -66,6 +66,27 @@ struct UploadRouteTests {
         }
     }
 
+    @Test(arguments: TestDatabases.kinds)
+    func simultaneousUploadsForOneBrandLeaveOnlyTheCurrentLogoOnDisk(kind: StoreKind) async throws {
+        try await APITest.withAPI(kind) { api, services in
+            let brand = try await api.createBrand("Racer")
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for index in 0..<6 {
+                    group.addTask {
+                        try await api.uploadLogo(brand: brand.id, filename: "r\(index).png", LogoSamples.png).status
+                            .code
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(statuses.allSatisfy { $0 == 200 }, "\(statuses)")
+            let current = try await api.get("/api/brands/\(brand.id)").decode(Brand.self).logoURL
+            let folder = URL(fileURLWithPath: services.uploadsDirectory).appendingPathComponent("brand_logos")
+            let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+            #expect(files == [try file(for: current, in: services).lastPathComponent], "orphaned: \(files)")
+        }
+    }
+
     @Test(arguments: [
         ("logo.png", LogoSamples.png, "image/png"), ("logo.JPG", LogoSamples.jpeg, "image/jpeg"),
         ("logo.jpeg", LogoSamples.jpeg, "image/jpeg"), ("logo.Svg", LogoSamples.svg, "image/svg+xml"),
@@ -160,6 +181,26 @@ struct UploadRouteTests {
             let response = try await api.uploadLogo(brand: brand.id, filename: filename, content)
             #expect(response.status == .badRequest)
             #expect((response.object["detail"] as? String)?.contains("content") == true)
+        }
+    }
+
+    @Test func theLogoLimitIsMaxUploadBytes() async throws {
+        try await APITest.withAPI(configure: { $0.maxUploadBytes = 2048 }) { api, _ in
+            let brand = try await api.createBrand("Small")
+            let atLimit = LogoSamples.png + [UInt8](repeating: 0, count: 2048 - LogoSamples.png.count)
+            #expect(try await api.uploadLogo(brand: brand.id, filename: "a.png", atLimit).status == .ok)
+            let refused = try await api.uploadLogo(brand: brand.id, filename: "b.png", atLimit + [0])
+            #expect(refused.status == .contentTooLarge)
+            #expect((refused.envelope["message"] as? String)?.contains("2048 bytes") == true)
+            // A body far over the limit (and its 1 MiB of form framing) is refused before it is parsed.
+            let huge = try await api.uploadLogo(
+                brand: brand.id, filename: "c.png", LogoSamples.png + [UInt8](repeating: 0, count: 2 << 20))
+            #expect(huge.status == .contentTooLarge)
+        }
+        let configuration = try BackendConfiguration.load(environment: ["MAX_UPLOAD_BYTES": "2048"], file: nil)
+        #expect(configuration.maxUploadBytes == 2048)
+        #expect(throws: BackendConfigurationError.self) {
+            try BackendConfiguration.load(environment: ["MAX_UPLOAD_BYTES": "10"], file: nil)
         }
     }
 

@@ -74,7 +74,10 @@ struct ValidationRouteTests {
             #expect(trace.status == .methodNotAllowed)
             #expect(trace.envelope["code"] as? String == "METHOD_NOT_ALLOWED")
             let allow = try #require(trace.headers[.allow])
-            #expect(Set(allow.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) == ["GET", "HEAD", "POST"])
+            #expect(
+                Set(allow.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) == [
+                    "GET", "HEAD", "POST",
+                ])
 
             let patch = try await api.request(.patch, "/api/racks/1")
             #expect(patch.status == .methodNotAllowed)

@@ -1,4 +1,5 @@
 import Logging
+import NIOPosix
 import PostgresNIO
 import ServiceLifecycle
 import Synchronization
@@ -25,8 +26,14 @@ import Synchronization
 public final class PostgresDatabase: Database, Service {
     public let dialect = SQLDialect.postgres
     public let configuration: Configuration
-    let client: PostgresClient
+    /// The pool in use, and the signal that ends its ``run()`` generation when it is replaced.
+    private let generation:
+        Mutex<(client: PostgresClient, replaced: AsyncStream<Void>.Continuation, ended: AsyncStream<Void>)>
+    private let lastReplacement = Mutex<ContinuousClock.Instant?>(nil)
     let logger: Logger
+
+    /// The pool in use.
+    var client: PostgresClient { generation.withLock { $0.client } }
     private let counterState = Mutex(Counters())
 
     /// How often the driver had to recover; for metrics and tests.
@@ -35,6 +42,8 @@ public final class PostgresDatabase: Database, Service {
         public var retriedReads = 0
         /// Operations that gave up waiting for a connection.
         public var leaseTimeouts = 0
+        /// Pools replaced after an outage (``replacePool()``).
+        public var poolReplacements = 0
     }
 
     /// Creates the pool; nothing connects until ``run()`` runs.
@@ -46,7 +55,12 @@ public final class PostgresDatabase: Database, Service {
     public init(configuration: Configuration, logger: Logger = Logger(label: "backend.persistence.postgres")) {
         self.configuration = configuration
         self.logger = logger
-        self.client = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger)
+        let (ended, replaced) = AsyncStream<Void>.makeStream()
+        self.generation = Mutex(
+            (
+                PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger), replaced,
+                ended
+            ))
     }
 
     /// The recovery counters so far.
@@ -62,8 +76,59 @@ public final class PostgresDatabase: Database, Service {
                 "backend.db.pool_min": "\(configuration.pool.minimumConnections)",
                 "backend.db.pool_max": "\(configuration.pool.maximumConnections)",
             ])
-        await client.run()
+        // One generation per pool: ``replacePool()`` ends the current one (its pool closes) and
+        // the loop runs the new pool.
+        while !Task.isCancelled {
+            let (client, ended) = generation.withLock { ($0.client, $0.ended) }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await client.run() }
+                group.addTask { for await _ in ended {} }
+                await group.next()
+                group.cancelAll()
+            }
+        }
         logger.info("PostgreSQL pool closed")
+    }
+
+    /// Replaces the pool with a fresh one, whose connections are attempted at once: the old
+    /// pool, after an outage, retries each connection only at the end of a backoff that has grown
+    /// to seconds. Operations waiting on the old pool fail (as unavailable); new ones use the new
+    /// pool as soon as ``run()`` starts it. At most once every 5 s.
+    /// - Returns: whether the pool was replaced.
+    @discardableResult
+    public func replacePool() -> Bool {
+        let now = ContinuousClock.now
+        let allowed = lastReplacement.withLock { last -> Bool in
+            if let last, now - last < .seconds(5) { return false }
+            last = now
+            return true
+        }
+        guard allowed else { return false }
+        let fresh = PostgresClient(configuration: configuration.clientConfiguration, backgroundLogger: logger)
+        let (ended, replaced) = AsyncStream<Void>.makeStream()
+        let old = generation.withLock { current in
+            defer { current = (fresh, replaced, ended) }
+            return current.replaced
+        }
+        old.finish()
+        counterState.withLock { $0.poolReplacements += 1 }
+        logger.info("PostgreSQL pool replaced: the server is listening again")
+        return true
+    }
+
+    /// Whether the server accepts TCP connections (it may still refuse sessions while it starts).
+    /// - Parameter timeout: how long the connection attempt may take.
+    public func isListening(timeout: Duration = .milliseconds(500)) async -> Bool {
+        let (seconds, attoseconds) = timeout.components
+        let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
+        do {
+            let channel = try await bootstrap.connect(host: configuration.host, port: configuration.port).get()
+            try? await channel.close()
+            return true
+        } catch {
+            return false
+        }
     }
 
     /// Runs `body` with a database whose pool runs for the closure's duration.

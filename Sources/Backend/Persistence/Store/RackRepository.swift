@@ -88,6 +88,11 @@ public protocol RackRepository: Sendable {
     // MARK: Brands
     func brands(filter: BrandFilter, page: Page) async throws -> [Brand]
     func brand(id: Int) async throws -> Brand
+    /// Inside a transaction: makes every other transaction that locks or writes the brand wait
+    /// until this one ends, so a read-modify-write of it (its logo) cannot interleave with
+    /// another (PostgreSQL `SELECT … FOR UPDATE`; SQLite serializes write transactions already).
+    /// - Throws: ``StoreError/notFound`` for an unknown brand.
+    func lockBrand(id: Int) async throws
     /// Brands whose name contains `query`, ignoring case, at most `limit`.
     func searchBrands(_ query: String, limit: Int) async throws -> [Brand]
     func createBrand(_ brand: Brand) async throws -> Brand

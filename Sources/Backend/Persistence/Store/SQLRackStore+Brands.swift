@@ -29,6 +29,15 @@ extension SQLRackStore {
         return try decodeOne(rows, notFound: "Brand \(id) not found", StoreRows.brand)
     }
 
+    public func lockBrand(id: Int) async throws {
+        let sql =
+            dialect == .postgres
+            ? "SELECT id FROM brands WHERE id = ? FOR UPDATE" : "SELECT id FROM brands WHERE id = ?"
+        guard try await !database.query(sql, [DatabaseValue(id)]).isEmpty else {
+            throw StoreError.notFound("Brand \(id) not found")
+        }
+    }
+
     public func searchBrands(_ query: String, limit: Int) async throws -> [Brand] {
         var clause = WhereClause()
         clause.addContains("b.name", query)

@@ -15,8 +15,8 @@ struct BrandLogos: Sendable {
     static let folder = "brand_logos"
     /// How `logo_url` starts; the rest is the file name.
     static let urlPrefix = "/uploads/\(folder)/"
-    /// 5 MB; a larger file is a 413.
-    static let maxFileSize = 5 * 1024 * 1024
+    /// `MAX_UPLOAD_BYTES`'s default, 5 MB; a larger file is a 413.
+    static let defaultMaxFileSize = 5 * 1024 * 1024
     /// The form field holding the file.
     static let fieldName = "file"
 
@@ -38,8 +38,10 @@ struct BrandLogos: Sendable {
     /// - Returns: the file, of an accepted type, size and content.
     /// - Throws: 400 when the body is not a readable multipart form, the extension is not
     ///   accepted, or the content is not of the extension's type; 422 on `file` when the form
-    ///   has no file in that field (FastAPI's answer for a missing `UploadFile`); 413 over 5 MB.
-    static func logoFile(in body: [UInt8], contentType: String?) throws -> LogoFile {
+    ///   has no file in that field (FastAPI's answer for a missing `UploadFile`); 413 over
+    ///   `maxFileSize`.
+    ///   - maxFileSize: `MAX_UPLOAD_BYTES`.
+    static func logoFile(in body: [UInt8], contentType: String?, maxFileSize: Int) throws -> LogoFile {
         let parts: [MultipartPart]
         do {
             let boundary = try MultipartBoundary.from(contentType: contentType)
@@ -61,7 +63,7 @@ struct BrandLogos: Sendable {
         guard part.body.count <= maxFileSize else {
             throw APIError(
                 status: .contentTooLarge, code: "PAYLOAD_TOO_LARGE",
-                message: "The logo is larger than 5 MB (\(maxFileSize) bytes)")
+                message: "The logo is larger than \(maxFileSize) bytes")
         }
         guard format.matches(part.body) else {
             throw APIError.badRequest("The file's content is not a \(fileExtension) image")
@@ -111,9 +113,12 @@ struct BrandLogos: Sendable {
         }
     }
 
-    /// Sets `logo_url` in one transaction. - Returns: the stored brand and the URL it replaced.
+    /// Sets `logo_url` in one transaction, the brand locked first: two uploads at once must each
+    /// see the other's URL as the one they replace (and remove its file), or one file would be
+    /// orphaned. - Returns: the stored brand and the URL it replaced.
     private func setLogoURL(_ logoURL: String?, brandID: Int) async throws -> (Brand, String?) {
         try await store.transaction { store in
+            try await store.lockBrand(id: brandID)
             var brand = try await store.brand(id: brandID)
             let previous = brand.logoURL
             brand.logoURL = logoURL
