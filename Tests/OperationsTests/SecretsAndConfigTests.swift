@@ -81,18 +81,11 @@ struct SecretsAndConfigTests {
             .replacingOccurrences(of: "\nsupervised systemd\n", with: "\nsupervised no\n")
         let config = directory.appendingPathComponent("redis.conf")
         try text.write(to: config, atomically: true, encoding: .utf8)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: try Operations.tool("redis-server"))
-        server.arguments = [config.path]
         let log = directory.appendingPathComponent("redis.log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        server.standardOutput = try FileHandle(forWritingTo: log)
-        server.standardError = server.standardOutput
-        try server.run()
-        defer {
-            server.terminate()
-            server.waitUntilExit()
-        }
+        let server = try Child(
+            [try Operations.tool("redis-server"), config.path], environment: Operations.environment,
+            stdout: log.path, stderr: log.path)
+        defer { server.stop() }
         let cli = ["redis-cli", "-h", "127.0.0.1", "-p", String(port)]
         do {
             try await waitUntil("redis to answer", timeout: .seconds(30)) {
