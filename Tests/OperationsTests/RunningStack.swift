@@ -39,6 +39,13 @@ struct RunningStack {
         let partial = RunningStack(
             directory: directory, edgeAdmin: edgeAdmin, backendMetrics: backendMetrics, prometheus: try address(),
             nodeExporter: try address(), processExporter: try address(), monitoringEnvironment: [:], processes: [])
+        let monitoring = [
+            "MONITORING_DIR": directory.appendingPathComponent("monitoring").path,
+            "PROMETHEUS_ADDRESS": partial.prometheus, "ALERTMANAGER_ADDRESS": try address(),
+            "NODE_EXPORTER_ADDRESS": partial.nodeExporter, "PROCESS_EXPORTER_ADDRESS": partial.processExporter,
+            "EDGE_METRICS_ADDRESS": edgeAdmin, "BACKEND_METRICS_ADDRESS": backendMetrics,
+            "SCRAPE_INTERVAL": "1s",
+        ]
         do {
             try launch(
                 try Operations.binary("homerack-backend"),
@@ -81,13 +88,6 @@ struct RunningStack {
                 _ = try run(["curl", "-s", "-o", "/dev/null", "--max-time", "5", "http://\(edgeListener)\(path)"])
             }
 
-            let monitoring = [
-                "MONITORING_DIR": directory.appendingPathComponent("monitoring").path,
-                "PROMETHEUS_ADDRESS": partial.prometheus, "ALERTMANAGER_ADDRESS": try address(),
-                "NODE_EXPORTER_ADDRESS": partial.nodeExporter, "PROCESS_EXPORTER_ADDRESS": partial.processExporter,
-                "EDGE_METRICS_ADDRESS": edgeAdmin, "BACKEND_METRICS_ADDRESS": backendMetrics,
-                "SCRAPE_INTERVAL": "1s",
-            ]
             let stack = RunningStack(
                 directory: directory, edgeAdmin: edgeAdmin, backendMetrics: backendMetrics,
                 prometheus: partial.prometheus, nodeExporter: partial.nodeExporter,
@@ -116,7 +116,7 @@ struct RunningStack {
             RunningStack(
                 directory: directory, edgeAdmin: edgeAdmin, backendMetrics: backendMetrics, prometheus: partial.prometheus,
                 nodeExporter: partial.nodeExporter, processExporter: partial.processExporter,
-                monitoringEnvironment: [:], processes: processes
+                monitoringEnvironment: monitoring, processes: processes
             ).stop()
             throw OperationsFailure("\(error)\n\(logs)")
         }
