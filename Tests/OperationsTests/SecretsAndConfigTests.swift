@@ -140,3 +140,49 @@ struct SecretsAndConfigTests {
         #expect(result.status == 0, "\(result)")
     }
 }
+
+/// PRODUCTION_SETUP.md names only files that exist and commands the binaries have.
+struct ProductionGuideTests {
+    static func guide() throws -> String {
+        try String(contentsOfFile: Operations.path("PRODUCTION_SETUP.md"), encoding: .utf8)
+    }
+
+    @Test func everyRepositoryPathInTheGuideExists() throws {
+        let text = try Self.guide()
+        let regex = try NSRegularExpression(pattern: #"(?<![\w/.])((?:deploy|monitoring|config|docs)/[A-Za-z0-9_./*-]*[A-Za-z0-9_*])"#)
+        var paths = Set<String>()
+        for match in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+            paths.insert(String(text[Range(match.range(at: 1), in: text)!]))
+        }
+        #expect(paths.count >= 20)
+        for path in paths.sorted() {
+            if path.contains("*") {
+                let directory = Operations.path((path as NSString).deletingLastPathComponent)
+                let suffix = (path as NSString).lastPathComponent.replacingOccurrences(of: "*", with: "")
+                let matches = (try? FileManager.default.contentsOfDirectory(atPath: directory))?.filter { $0.hasSuffix(suffix) } ?? []
+                #expect(!matches.isEmpty, "PRODUCTION_SETUP.md names \(path), which matches nothing")
+            } else {
+                #expect(FileManager.default.fileExists(atPath: Operations.path(path)), "PRODUCTION_SETUP.md names \(path), which does not exist")
+            }
+        }
+    }
+
+    @Test func everyBackendCommandInTheGuideExists() throws {
+        let text = try Self.guide()
+        let regex = try NSRegularExpression(pattern: #"homerack-backend ([a-z][a-z-]+)"#)
+        var commands = Set<String>()
+        for match in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+            commands.insert(String(text[Range(match.range(at: 1), in: text)!]))
+        }
+        // `systemctl ... homerack-edge homerack-backend homerack-backup` names units, not commands.
+        commands = commands.filter { !$0.hasPrefix("homerack") }
+        #expect(commands.isSuperset(of: ["migrate", "copy-database", "hash-token"]))
+        let backend = try Operations.binary("homerack-backend")
+        for command in commands.sorted() {
+            let help = try run([backend, command, "--help"])
+            #expect(help.status == 0, "PRODUCTION_SETUP.md runs `homerack-backend \(command)`\n\(help)")
+        }
+        let edge = try run([try Operations.binary("homerack-edge"), "--help"])
+        #expect(edge.status == 0 && edge.stdout.contains("--check"), "\(edge)")
+    }
+}
