@@ -163,7 +163,8 @@ libpq_url() {
 
 # The counts query: every base table of the current schema with its row count, as JSON.
 readonly PG_COUNTS_SQL="SELECT coalesce(json_object_agg(t.table_name, (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.%I', t.table_schema, t.table_name), false, true, '')))[1]::text::bigint ORDER BY t.table_name), '{}') FROM information_schema.tables t WHERE t.table_schema = current_schema() AND t.table_type = 'BASE TABLE';"
-readonly PG_VERSION_SQL="SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN 0 ELSE (SELECT coalesce(max(version), 0) FROM schema_migrations) END;"
+# (Through query_to_xml: a plain subquery on schema_migrations fails to plan when it is missing.)
+readonly PG_VERSION_SQL="SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN 0 ELSE coalesce((xpath('/row/v/text()', query_to_xml('SELECT max(version) AS v FROM schema_migrations', false, true, '')))[1]::text::int, 0) END;"
 
 # pg_counts URL: the counts JSON of the database at URL.
 pg_counts() {

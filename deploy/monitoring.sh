@@ -138,8 +138,15 @@ start_one() {
   local -a cmd
   read -r -a cmd <<<"$(command_line "$name")"
   # setsid: its own session, so a Ctrl-C in this terminal does not reach it. Not a fork
-  # (this subshell is no group leader), so $! is the daemon itself.
-  setsid "${RUN_AS[@]}" "${cmd[@]}" </dev/null >>"$DIR/logs/$name.log" 2>&1 &
+  # (this subshell is no group leader), so $! is the daemon itself. Descriptors other than
+  # 0-2 that this script inherited are closed first: a daemon must not hold its caller's pipes.
+  (
+    for fd in "/proc/$BASHPID/fd/"*; do
+      fd=${fd##*/}
+      if ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
+    done
+    exec setsid "${RUN_AS[@]}" "${cmd[@]}"
+  ) </dev/null >>"$DIR/logs/$name.log" 2>&1 &
   pid=$!
   echo "$pid" >"$DIR/run/$name.pid"
   for ((i = 0; i < READY_TIMEOUT * 5; i++)); do

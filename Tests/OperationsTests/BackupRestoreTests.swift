@@ -41,7 +41,7 @@ struct BackupRestoreTests {
         #expect(before.tables["racks"]?.count == 302)
 
         let archive = try site.takeBackup()
-        let verified = try run([Self.backup, "--verify", archive], removing: Self.isolated)
+        let verified = try run([Self.backup, "--verify", archive], environment: site.environment, removing: Self.isolated)
         #expect(verified.status == 0, "\(verified)")
 
         let target = try Site.sqlite(seeded: false)
@@ -183,14 +183,18 @@ struct BackupRestoreTests {
 
     @Test func retentionNeverDeletesTheNewestArchive() throws {
         let dest = try Operations.scratch("prune")
-        defer { try? FileManager.default.removeItem(at: dest) }
+        let configuration = try Operations.scratch("config")
+        defer {
+            try? FileManager.default.removeItem(at: dest)
+            try? FileManager.default.removeItem(at: configuration)
+        }
         for file in ["homerack-backup-20260101T020000Z.tar.gz", "homerack-backup-20260102T020000Z.tar.gz"] {
             _ = FileManager.default.createFile(atPath: dest.appendingPathComponent(file).path, contents: Data("x".utf8))
         }
         // A year later, with a 7-day window: both are out of it, and the newer one stays.
         let result = try run(
             [Self.backup, "--prune", "--dest", dest.path, "--now", "1798761600", "--retention-days", "7"],
-            removing: Self.isolated)
+            environment: ["HOMERACK_CONFIG": try Site.emptyConfiguration(in: configuration)], removing: Self.isolated)
         #expect(result.status == 0, "\(result)")
         let remaining = try FileManager.default.contentsOfDirectory(atPath: dest.path).filter { !$0.hasPrefix(".") }
         #expect(remaining == ["homerack-backup-20260102T020000Z.tar.gz"])
@@ -202,14 +206,11 @@ struct BackupRestoreTests {
         let dest = site.directory.appendingPathComponent("backups")
         try FileManager.default.createDirectory(at: dest, withIntermediateDirectories: true)
         let lock = dest.appendingPathComponent(".backup.lock").path
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: try Operations.tool("flock"))
-        holder.arguments = [lock, "sleep", "120"]
-        try holder.run()
-        defer {
-            holder.terminate()
-            holder.waitUntilExit()
-        }
+        // --no-fork: flock becomes `sleep`, so stopping it releases the lock at once.
+        let holder = try Child(
+            [try Operations.tool("flock"), "--no-fork", lock, "sleep", "120"], environment: Operations.environment,
+            stdout: "/dev/null", stderr: "/dev/null")
+        defer { holder.stop() }
         try await waitUntil("the lock to be held", timeout: .seconds(30)) {
             try run(["flock", "-n", lock, "true"]).status != 0
         }
@@ -241,7 +242,11 @@ struct Site {
     static func sqlite(seeded: Bool = true) throws -> Site {
         let directory = try Operations.scratch("site")
         let site = Site(
-            directory: directory, environment: ["DATA_DIR": directory.appendingPathComponent("data").path],
+            directory: directory,
+            environment: [
+                "DATA_DIR": directory.appendingPathComponent("data").path,
+                "HOMERACK_CONFIG": try emptyConfiguration(in: directory),
+            ],
             postgres: nil)
         if seeded { try site.seed() }
         return site
@@ -259,10 +264,19 @@ struct Site {
             environment: [
                 "DATABASE_URL": "\(server)/\(database)",
                 "DATA_DIR": directory.appendingPathComponent("data").path,
+                "HOMERACK_CONFIG": try emptyConfiguration(in: directory),
             ],
             postgres: (server, database))
         if seeded { try site.seed() }
         return site
+    }
+
+    /// An empty configuration file: the site's settings come from the environment only, never
+    /// from a host's /etc/homerack/backend.env (the scripts' default).
+    static func emptyConfiguration(in directory: URL) throws -> String {
+        let file = directory.appendingPathComponent("backend.env")
+        try Data().write(to: file)
+        return file.path
     }
 
     /// Migrates with the real binary, inserts the rows, writes upload files.

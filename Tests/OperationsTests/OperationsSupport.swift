@@ -102,6 +102,82 @@ struct ToolResult: CustomStringConvertible {
     }
 }
 
+/// A child process started with `posix_spawn` and watched with `waitpid`.
+///
+/// Not Foundation's `Process`: on Linux it learns that a child exited when a socket the child
+/// inherited is closed, so a daemon the child leaves behind (deploy/monitoring.sh's), or any
+/// process spawned meanwhile that inherits the socket, keeps it "running". `waitpid` knows.
+final class Child: @unchecked Sendable {
+    let pid: pid_t
+    private var exitStatus: Int32?
+
+    /// Starts `arguments[0]` (a path) with `environment`, standard input from `stdin` (a path,
+    /// /dev/null by default) and standard output and error appended to the given files.
+    init(_ arguments: [String], environment: [String: String], stdin: String = "/dev/null", stdout: String, stderr: String) throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // Default dispositions and no blocked signals (the test process ignores SIGPIPE).
+        var all = sigset_t()
+        sigfillset(&all)
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
+        guard result == 0 else { throw OperationsFailure("cannot start \(arguments[0]): \(String(cString: strerror(result)))") }
+        self.pid = pid
+    }
+
+    /// Whether it still runs (reaps it when it has exited).
+    var isRunning: Bool {
+        if exitStatus != nil { return false }
+        var status: Int32 = 0
+        let result = waitpid(pid, &status, WNOHANG)
+        guard result == pid else { return result == 0 }
+        // WIFEXITED: the low 7 bits are 0; then the exit code is the next byte. Else a signal.
+        exitStatus = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return false
+    }
+
+    /// The exit status (128 + the signal for a killed child); nil while it runs.
+    var status: Int32? { isRunning ? nil : exitStatus }
+
+    /// Waits until it exits or `timeout` passes; returns whether it exited.
+    func wait(timeout: Duration) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while isRunning {
+            if ContinuousClock.now >= deadline { return false }
+            usleep(20_000)
+        }
+        return true
+    }
+
+    /// SIGTERM, then SIGKILL after `grace`; returns once it has exited.
+    func stop(grace: Duration = .seconds(30)) {
+        guard isRunning else { return }
+        kill(pid, SIGTERM)
+        if !wait(timeout: grace) {
+            kill(pid, SIGKILL)
+            _ = wait(timeout: .seconds(3600))
+        }
+    }
+}
+
 /// Runs `command` (the first element a path or a name on PATH), waits at most `timeout`, and
 /// returns its status and output; a run past its deadline is killed and throws.
 @discardableResult
@@ -109,53 +185,30 @@ func run(
     _ command: [String], environment: [String: String] = [:], removing: [String] = [], directory: URL? = nil,
     stdin: String? = nil, timeout: Duration = .seconds(300)
 ) throws -> ToolResult {
-    let process = Process()
     let executable = command[0].contains("/") ? command[0] : try Operations.tool(command[0])
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = Array(command.dropFirst())
     var env = Operations.environment
     for key in removing { env.removeValue(forKey: key) }
     env.merge(environment) { _, new in new }
-    process.environment = env
-    if let directory { process.currentDirectoryURL = directory }
     // Output goes to files, not pipes: a tool that writes more than a pipe holds never blocks.
     let outputs = try Operations.scratch("output")
     defer { try? FileManager.default.removeItem(at: outputs) }
     let outURL = outputs.appendingPathComponent("stdout")
     let errURL = outputs.appendingPathComponent("stderr")
-    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    let outHandle = try FileHandle(forWritingTo: outURL)
-    let errHandle = try FileHandle(forWritingTo: errURL)
-    defer {
-        try? outHandle.close()
-        try? errHandle.close()
-    }
-    process.standardOutput = outHandle
-    process.standardError = errHandle
-    let finished = DispatchSemaphore(value: 0)
-    process.terminationHandler = { _ in finished.signal() }
+    var input = "/dev/null"
     if let stdin {
-        let input = Pipe()
-        process.standardInput = input
-        try process.run()
-        input.fileHandleForWriting.write(Data(stdin.utf8))
-        try input.fileHandleForWriting.close()
-    } else {
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        input = outputs.appendingPathComponent("stdin").path
+        try Data(stdin.utf8).write(to: URL(fileURLWithPath: input))
     }
-    let seconds = Double(timeout.components.seconds)
-    if finished.wait(timeout: .now() + seconds) == .timedOut {
-        process.terminate()
-        _ = finished.wait(timeout: .now() + 5)
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    var arguments = [executable] + command.dropFirst()
+    if let directory { arguments = ["/usr/bin/env", "-C", directory.path] + arguments }
+    let child = try Child(arguments, environment: env, stdin: input, stdout: outURL.path, stderr: errURL.path)
+    guard child.wait(timeout: timeout) else {
+        child.stop(grace: .seconds(5))
         throw OperationsFailure("\(command.joined(separator: " ")) did not finish within \(timeout)")
     }
-    process.waitUntilExit()
     let stdout = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
     let stderr = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
-    return ToolResult(command: command, status: process.terminationStatus, stdout: stdout, stderr: stderr)
+    return ToolResult(command: command, status: child.status ?? -1, stdout: stdout, stderr: stderr)
 }
 
 /// Polls `condition` every 200 ms until it holds, or throws after `timeout`.

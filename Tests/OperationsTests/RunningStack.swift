@@ -16,7 +16,7 @@ struct RunningStack {
     let nodeExporter: String
     let processExporter: String
     let monitoringEnvironment: [String: String]
-    private let processes: [Process]
+    private let processes: [Child]
 
     static func start() async throws -> RunningStack {
         let directory = try Operations.scratch("stack")
@@ -25,30 +25,27 @@ struct RunningStack {
         let backendMetrics = try address()
         let edgeListener = try address()
         let edgeAdmin = try address()
-        var processes: [Process] = []
+        var processes: [Child] = []
         func launch(_ executable: String, _ arguments: [String], environment: [String: String], log: String) throws {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
             var env = Operations.environment.filter {
                 !["DATABASE_URL", "REDIS_URL", "HOMERACK_CONFIG", "HOST", "PORT", "WORKERS", "LISTEN_FDS", "LISTEN_PID"]
                     .contains($0.key)
             }
             env.merge(environment) { _, new in new }
-            process.environment = env
-            let url = directory.appendingPathComponent(log)
-            _ = FileManager.default.createFile(atPath: url.path, contents: nil)
-            let handle = try FileHandle(forWritingTo: url)
-            process.standardOutput = handle
-            process.standardError = handle
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-            processes.append(process)
+            let path = directory.appendingPathComponent(log).path
+            processes.append(try Child([executable] + arguments, environment: env, stdout: path, stderr: path))
         }
 
         let partial = RunningStack(
             directory: directory, edgeAdmin: edgeAdmin, backendMetrics: backendMetrics, prometheus: try address(),
             nodeExporter: try address(), processExporter: try address(), monitoringEnvironment: [:], processes: [])
+        let monitoring = [
+            "MONITORING_DIR": directory.appendingPathComponent("monitoring").path,
+            "PROMETHEUS_ADDRESS": partial.prometheus, "ALERTMANAGER_ADDRESS": try address(),
+            "NODE_EXPORTER_ADDRESS": partial.nodeExporter, "PROCESS_EXPORTER_ADDRESS": partial.processExporter,
+            "EDGE_METRICS_ADDRESS": edgeAdmin, "BACKEND_METRICS_ADDRESS": backendMetrics,
+            "SCRAPE_INTERVAL": "1s",
+        ]
         do {
             try launch(
                 try Operations.binary("homerack-backend"),
@@ -74,7 +71,7 @@ struct RunningStack {
                 upstreams:
                   backend:
                     servers: ["127.0.0.1:\(workerPort)"]
-                    health_check: {path: /api/health/ready, interval: 1s, timeout: 1s, rise: 1, fall: 2}
+                    health_check: {path: /api/health/ready, interval: 2s, timeout: 1s, rise: 1, fall: 2}
                 routes:
                   - prefix: /api/
                     proxy: backend
@@ -91,13 +88,6 @@ struct RunningStack {
                 _ = try run(["curl", "-s", "-o", "/dev/null", "--max-time", "5", "http://\(edgeListener)\(path)"])
             }
 
-            let monitoring = [
-                "MONITORING_DIR": directory.appendingPathComponent("monitoring").path,
-                "PROMETHEUS_ADDRESS": partial.prometheus, "ALERTMANAGER_ADDRESS": try address(),
-                "NODE_EXPORTER_ADDRESS": partial.nodeExporter, "PROCESS_EXPORTER_ADDRESS": partial.processExporter,
-                "EDGE_METRICS_ADDRESS": edgeAdmin, "BACKEND_METRICS_ADDRESS": backendMetrics,
-                "SCRAPE_INTERVAL": "1s",
-            ]
             let stack = RunningStack(
                 directory: directory, edgeAdmin: edgeAdmin, backendMetrics: backendMetrics,
                 prometheus: partial.prometheus, nodeExporter: partial.nodeExporter,
@@ -126,7 +116,7 @@ struct RunningStack {
             RunningStack(
                 directory: directory, edgeAdmin: edgeAdmin, backendMetrics: backendMetrics, prometheus: partial.prometheus,
                 nodeExporter: partial.nodeExporter, processExporter: partial.processExporter,
-                monitoringEnvironment: [:], processes: processes
+                monitoringEnvironment: monitoring, processes: processes
             ).stop()
             throw OperationsFailure("\(error)\n\(logs)")
         }
@@ -138,13 +128,7 @@ struct RunningStack {
         if !monitoringEnvironment.isEmpty {
             _ = try? run([Operations.path("deploy/monitoring.sh"), "stop"], environment: monitoringEnvironment, timeout: .seconds(120))
         }
-        for process in processes.reversed() where process.isRunning {
-            process.terminate()
-            let deadline = Date().addingTimeInterval(30)
-            while process.isRunning, Date() < deadline { usleep(100_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-        }
+        for process in processes.reversed() { process.stop() }
         try? FileManager.default.removeItem(at: directory)
     }
 }

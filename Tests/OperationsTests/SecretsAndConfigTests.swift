@@ -81,18 +81,11 @@ struct SecretsAndConfigTests {
             .replacingOccurrences(of: "\nsupervised systemd\n", with: "\nsupervised no\n")
         let config = directory.appendingPathComponent("redis.conf")
         try text.write(to: config, atomically: true, encoding: .utf8)
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: try Operations.tool("redis-server"))
-        server.arguments = [config.path]
         let log = directory.appendingPathComponent("redis.log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        server.standardOutput = try FileHandle(forWritingTo: log)
-        server.standardError = server.standardOutput
-        try server.run()
-        defer {
-            server.terminate()
-            server.waitUntilExit()
-        }
+        let server = try Child(
+            [try Operations.tool("redis-server"), config.path], environment: Operations.environment,
+            stdout: log.path, stderr: log.path)
+        defer { server.stop() }
         let cli = ["redis-cli", "-h", "127.0.0.1", "-p", String(port)]
         do {
             try await waitUntil("redis to answer", timeout: .seconds(30)) {
@@ -145,5 +138,51 @@ struct SecretsAndConfigTests {
         let scripts = ["backup.sh", "restore.sh", "monitoring.sh", "generate_passwords.sh"].map { Operations.path("deploy/\($0)") }
         let result = try run(["shellcheck", "-x"] + scripts, directory: Operations.root)
         #expect(result.status == 0, "\(result)")
+    }
+}
+
+/// PRODUCTION_SETUP.md names only files that exist and commands the binaries have.
+struct ProductionGuideTests {
+    static func guide() throws -> String {
+        try String(contentsOfFile: Operations.path("PRODUCTION_SETUP.md"), encoding: .utf8)
+    }
+
+    @Test func everyRepositoryPathInTheGuideExists() throws {
+        let text = try Self.guide()
+        let regex = try NSRegularExpression(pattern: #"(?<![\w/.])((?:deploy|monitoring|config|docs)/[A-Za-z0-9_./*-]*[A-Za-z0-9_*])"#)
+        var paths = Set<String>()
+        for match in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+            paths.insert(String(text[Range(match.range(at: 1), in: text)!]))
+        }
+        #expect(paths.count >= 20)
+        for path in paths.sorted() {
+            if path.contains("*") {
+                let directory = Operations.path((path as NSString).deletingLastPathComponent)
+                let suffix = (path as NSString).lastPathComponent.replacingOccurrences(of: "*", with: "")
+                let matches = (try? FileManager.default.contentsOfDirectory(atPath: directory))?.filter { $0.hasSuffix(suffix) } ?? []
+                #expect(!matches.isEmpty, "PRODUCTION_SETUP.md names \(path), which matches nothing")
+            } else {
+                #expect(FileManager.default.fileExists(atPath: Operations.path(path)), "PRODUCTION_SETUP.md names \(path), which does not exist")
+            }
+        }
+    }
+
+    @Test func everyBackendCommandInTheGuideExists() throws {
+        let text = try Self.guide()
+        let regex = try NSRegularExpression(pattern: #"homerack-backend ([a-z][a-z-]+)"#)
+        var commands = Set<String>()
+        for match in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+            commands.insert(String(text[Range(match.range(at: 1), in: text)!]))
+        }
+        // `systemctl ... homerack-edge homerack-backend homerack-backup` names units, not commands.
+        commands = commands.filter { !$0.hasPrefix("homerack") }
+        #expect(commands.isSuperset(of: ["migrate", "copy-database", "hash-token"]))
+        let backend = try Operations.binary("homerack-backend")
+        for command in commands.sorted() {
+            let help = try run([backend, command, "--help"])
+            #expect(help.status == 0, "PRODUCTION_SETUP.md runs `homerack-backend \(command)`\n\(help)")
+        }
+        let edge = try run([try Operations.binary("homerack-edge"), "--help"])
+        #expect(edge.status == 0 && edge.stdout.contains("--check"), "\(edge)")
     }
 }
