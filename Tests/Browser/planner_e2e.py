@@ -409,6 +409,27 @@ def step_add_devices(p):
     p.screenshot('04-devices-added')
 
 
+def step_add_catalog_model(p):
+    """A catalog model found by the search becomes a device through /api/devices/from-model."""
+    s = p.servers
+    status, _, body = s.request('POST', '/api/device-types', {'name': 'Router', 'slug': 'router', 'icon': '🛜'})
+    if status != 201:
+        raise StepFailure(f'POST /api/device-types: {status} {body[:200]!r}')
+    brand = json.loads(s.request('GET', '/api/brands?search=Ubiquiti')[2])[0]
+    status, _, body = s.request('POST', '/api/models', {
+        'brand_id': brand['id'], 'device_type_id': json.loads(body)['id'], 'name': 'Dream Machine Pro',
+        'height_u': 1, 'power_watts': 33})
+    if status != 201:
+        raise StepFailure(f'POST /api/models: {status} {body[:200]!r}')
+    p.type('#catalog-search', 'dream')
+    p.click('#search-submit')
+    p.click('#search-results li.hit[data-kind="model"] button.add-device')
+    p.message(lambda text, status: 'Added Ubiquiti Dream Machine Pro' in text, 'about the added catalog model')
+    options = [o.text for o in p.driver.find_elements(By.CSS_SELECTOR, '#place-device option')]
+    if not any(o.startswith('Ubiquiti Dream Machine Pro') for o in options):
+        raise StepFailure(f'devices to place: {options}')
+
+
 def place(p, device_id, start_u):
     Select(p.visible('#place-device')).select_by_value(str(device_id))
     p.type('#place-u', start_u)
@@ -666,6 +687,7 @@ def main():
         ('creating a rack needs the token (401), shows the 422, then works', step_create_rack_needs_token, (401, 422)),
         ('the rack can be edited', step_edit_rack, ()),
         ('two devices added: by search and as a new specification', step_add_devices, ()),
+        ('a catalog model added through the search', step_add_catalog_model, ()),
         ('both placed and drawn at their Us, with type colour and logo', step_place_devices, ()),
         ('an overlapping move shows the server\'s 409', step_overlap_refused, (409,)),
         ('drag, keyboard move and lock', step_drag_keyboard_and_lock, ()),
