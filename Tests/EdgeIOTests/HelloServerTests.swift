@@ -40,6 +40,23 @@ struct HelloServerTests {
         #expect(used == bytes.count)
     }
 
+    @Test func closeWithUnreadInputLingersInsteadOfResettingTheResponse() async throws {
+        let server = try HelloServer()
+        defer { server.stop() }
+        let client = try TestClient(port: server.port)
+        // The request says close, and more bytes follow that the server never reads: closing
+        // the socket with them unread would send a reset that can destroy the response.
+        try client.send("GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        client.sendWithoutBlocking(bytes: 1 << 20, forAtMost: 2)
+        let bytes = try client.receiveAll()  // throws on ECONNRESET
+        #expect(Response.parse(bytes)?.0.status == 200)
+        let lingering = await server.statistics()
+        #expect(lingering[0].connections <= 1)
+        client.close()
+        let after = await server.waitFor { $0[0].connections == 0 }
+        #expect(after[0].connections == 0)  // the peer's close ended the lingering
+    }
+
     @Test func http10WithoutKeepAliveIsClosed() throws {
         let server = try HelloServer()
         defer { server.stop() }
