@@ -159,6 +159,10 @@ extension LoopIO {
     /// ends.
     @inlinable
     mutating func coreTimerFired(payload: UInt64) {
+        if payload == Self.acceptRetryPayload {
+            acceptPending = true
+            return
+        }
         let index = Int(UInt32(truncatingIfNeeded: payload))
         let generation = UInt32(truncatingIfNeeded: payload >> 32) & 0x7fff_ffff
         guard index < slots.count, slots[index].generation == generation, slots[index].flags & Flag.inUse != 0 else {
@@ -327,8 +331,12 @@ extension LoopIO {
             if fd < 0 {
                 let error = ceio_errno()
                 if error == EINTR || error == ECONNABORTED { continue }
-                // EAGAIN: drained. EMFILE/ENFILE/ENOBUFS: the backlog waits for the next edge.
-                return
+                if error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM {
+                    // Out of descriptors or memory: the backlog keeps the connections; try
+                    // again in 100 ms (no new edge may come for them).
+                    _ = timers.arm(at: now + 100, payload: Self.acceptRetryPayload)
+                }
+                return  // EAGAIN: drained
             }
             _ = ceio_set_nodelay(fd, 1)
             guard let connection = register(fd, connecting: false) else {

@@ -71,6 +71,8 @@ public struct LoopIO {
     @usableFromInline static let listenerTag: UInt64 = specialTag | 1
     /// Timer payloads with this bit are the core's own (TLS handshake timeouts).
     @usableFromInline static let coreTimerTag: UInt64 = 1 << 63
+    /// The core timer that retries accepting after the process ran out of descriptors.
+    @usableFromInline static let acceptRetryPayload: UInt64 = coreTimerTag | 0x7fff_ffff_ffff_ffff
     @usableFromInline static let connectionEvents: UInt32 =
         CEIO_EPOLLIN | CEIO_EPOLLOUT | CEIO_EPOLLRDHUP | CEIO_EPOLLET
 
