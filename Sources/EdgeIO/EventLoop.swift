@@ -364,8 +364,11 @@ extension LoopIO {
     @inlinable
     mutating func runReadQueue<Handler: EventLoopHandler>(handler: inout Handler) {
         swap(&readQueue, &readSpare)
-        for entry in readSpare {
-            let index = Int(entry)
+        // Indexing (not `for in`) keeps the array's buffer unretained while callbacks run.
+        var position = 0
+        while position < readSpare.count {
+            let index = Int(readSpare[position])
+            position += 1
             slots[index].flags &= ~Flag.queuedRead
             if slots[index].flags & Flag.inUse != 0 { readConnection(index, untilDrained: true, handler: &handler) }
         }
@@ -379,8 +382,10 @@ extension LoopIO {
         while !flushQueue.isEmpty || !closeQueue.isEmpty {
             if !flushQueue.isEmpty {
                 swap(&flushQueue, &spareQueue)
-                for entry in spareQueue {
-                    let index = Int(entry)
+                var position = 0
+                while position < spareQueue.count {
+                    let index = Int(spareQueue[position])
+                    position += 1
                     slots[index].flags &= ~Flag.queuedFlush
                     let flags = slots[index].flags
                     guard flags & Flag.inUse != 0, flags & (Flag.abortRequested | Flag.failed) == 0 else { continue }
@@ -390,8 +395,10 @@ extension LoopIO {
             }
             if !closeQueue.isEmpty {
                 swap(&closeQueue, &spareQueue)
-                for entry in spareQueue {
-                    let index = Int(entry)
+                var position = 0
+                while position < spareQueue.count {
+                    let index = Int(spareQueue[position])
+                    position += 1
                     slots[index].flags &= ~Flag.queuedClose
                     let flags = slots[index].flags
                     guard flags & Flag.inUse != 0 else { continue }

@@ -70,12 +70,29 @@ public struct HelloHandler: EventLoopHandler {
         deinit { body.deallocate() }
     }
 
+    /// The fixed responses, in memory this handler owns for its life (``Storage``); kept as
+    /// raw buffers so writing one retains nothing.
+    final class Storage {
+        let buffers: [UnsafeMutableRawBufferPointer]
+
+        init(_ contents: [[UInt8]]) {
+            buffers = contents.map { bytes in
+                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 16)
+                bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
+                return UnsafeMutableRawBufferPointer(rebasing: buffer[0..<bytes.count])
+            }
+        }
+
+        deinit { for buffer in buffers { buffer.deallocate() } }
+    }
+
     let configuration: Configuration
-    let keepAliveResponse: [UInt8]
-    let closeResponse: [UInt8]
-    let largeHead: [UInt8]
-    let largeHeadClose: [UInt8]
-    let pattern: [UInt8]
+    let storage: Storage
+    let keepAliveResponse: UnsafeRawBufferPointer
+    let closeResponse: UnsafeRawBufferPointer
+    let largeHead: UnsafeRawBufferPointer
+    let largeHeadClose: UnsafeRawBufferPointer
+    let pattern: UnsafeRawBufferPointer
     var connections: [Connection] = []
     let http2: HTTP2Resources
     /// SETTINGS for HTTP/2 connections.
@@ -91,11 +108,18 @@ public struct HelloHandler: EventLoopHandler {
                 ("HTTP/1.1 200 OK\r\nServer: edgeio\r\nContent-Type: text/plain\r\nContent-Length: \(length)\r\n"
                     + (close ? "Connection: close\r\n" : "") + "\r\n").utf8)
         }
-        keepAliveResponse = head(length: configuration.body.count, close: false) + configuration.body
-        closeResponse = head(length: configuration.body.count, close: true) + configuration.body
-        largeHead = head(length: configuration.largeBodySize, close: false)
-        largeHeadClose = head(length: configuration.largeBodySize, close: true)
-        pattern = (0..<(256 * 1024)).map { UInt8(truncatingIfNeeded: $0 % 251) }
+        storage = Storage([
+            head(length: configuration.body.count, close: false) + configuration.body,
+            head(length: configuration.body.count, close: true) + configuration.body,
+            head(length: configuration.largeBodySize, close: false),
+            head(length: configuration.largeBodySize, close: true),
+            (0..<(256 * 1024)).map { UInt8(truncatingIfNeeded: $0 % 251) },
+        ])
+        keepAliveResponse = UnsafeRawBufferPointer(storage.buffers[0])
+        closeResponse = UnsafeRawBufferPointer(storage.buffers[1])
+        largeHead = UnsafeRawBufferPointer(storage.buffers[2])
+        largeHeadClose = UnsafeRawBufferPointer(storage.buffers[3])
+        pattern = UnsafeRawBufferPointer(storage.buffers[4])
         http2 = HTTP2Resources(body: configuration.body)
     }
 
@@ -134,16 +158,16 @@ public struct HelloHandler: EventLoopHandler {
             offset += request.headLength + request.contentLength
             requests += 1
             if request.isLarge {
-                (request.keepAlive ? largeHead : largeHeadClose).withUnsafeBytes { io.enqueue($0, on: connection) }
+                io.enqueue(request.keepAlive ? largeHead : largeHeadClose, on: connection)
                 connections[index].streamRemaining = configuration.largeBodySize
                 connections[index].closeAfterStream = !request.keepAlive
                 pump(connection, io: &io)
                 continue
             }
             if request.keepAlive {
-                keepAliveResponse.withUnsafeBytes { io.enqueue($0, on: connection) }
+                io.enqueue(keepAliveResponse, on: connection)
             } else {
-                closeResponse.withUnsafeBytes { io.enqueue($0, on: connection) }
+                io.enqueue(closeResponse, on: connection)
                 io.close(connection)
                 return input.count
             }
@@ -218,7 +242,7 @@ public struct HelloHandler: EventLoopHandler {
         guard connections[index].open, connections[index].generation == connection.generation else { return }
         while connections[index].streamRemaining > 0 && io.pendingOutputBytes(connection) < 64 * 1024 && io.isOpen(connection) {
             let n = min(connections[index].streamRemaining, pattern.count)
-            pattern.withUnsafeBytes { io.write(UnsafeRawBufferPointer(rebasing: $0[0..<n]), on: connection) }
+            io.write(UnsafeRawBufferPointer(rebasing: pattern[0..<n]), on: connection)
             connections[index].streamRemaining -= n
         }
         guard connections[index].streamRemaining == 0 else { return }
