@@ -110,6 +110,23 @@ struct HelloServerTests {
         #expect(after[0].buffersInUse == 0)
     }
 
+    @Test func fileIsSentWithSendfileThroughPartialWrites() async throws {
+        let path = NSTemporaryDirectory() + "edgeio-sendfile-\(UUID().uuidString)"
+        let contents = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 13) }
+        try Data(contents).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let server = try HelloServer(configuration: HelloHandler.Configuration(filePath: path))
+        defer { server.stop() }
+        let client = try TestClient(port: server.port, receiveBuffer: 8192)
+        try client.send("GET /file HTTP/1.1\r\nHost: test\r\n\r\n" + Self.request)
+        let responses = try client.receiveResponses(2)
+        #expect(responses[0].body.count == contents.count)
+        #expect(responses[0].body == contents)
+        #expect(responses[1].status == 200)  // the pipelined request after the file
+        let statistics = await server.statistics()
+        #expect(statistics[0].buffersInUse == 0)
+    }
+
     @Test func clientClosingMidResponseFreesTheConnectionAndItsBuffers() async throws {
         let server = try HelloServer()
         defer { server.stop() }
