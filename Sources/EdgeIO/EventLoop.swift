@@ -104,6 +104,10 @@ extension LoopIO {
         guard index < slots.count, slots[index].generation == generation, slots[index].flags & Flag.inUse != 0 else {
             return  // an event for a connection closed earlier in this wake-up
         }
+        if slots[index].flags & Flag.lingering != 0 {
+            discardLingeringInput(index)
+            return
+        }
         let events = event.events
         let out = CEIO_EPOLLOUT
         let errorOrHangUp = CEIO_EPOLLERR | CEIO_EPOLLHUP
@@ -135,9 +139,9 @@ extension LoopIO {
             switch ceio_tls_handshake(slots[index].tls) {
             case 1:
                 slots[index].flags &= ~Flag.handshaking
-                if let timer = slots[index].handshakeTimer {
+                if let timer = slots[index].coreTimer {
                     timers.cancel(timer)
-                    slots[index].handshakeTimer = nil
+                    slots[index].coreTimer = nil
                 }
                 handler.accepted(connectionID(index), io: &self)
             case 0:
@@ -151,16 +155,55 @@ extension LoopIO {
         readConnection(index, untilDrained: true, handler: &handler)
     }
 
-    /// A timer of the core's own fired: a TLS handshake took too long.
+    /// A timer of the core's own fired: a TLS handshake took too long, or a lingering close
+    /// ends.
     @inlinable
     mutating func coreTimerFired(payload: UInt64) {
+        if payload == Self.acceptRetryPayload {
+            acceptPending = true
+            return
+        }
         let index = Int(UInt32(truncatingIfNeeded: payload))
         let generation = UInt32(truncatingIfNeeded: payload >> 32) & 0x7fff_ffff
-        guard index < slots.count, slots[index].generation == generation,
-            slots[index].flags & (Flag.inUse | Flag.handshaking) == Flag.inUse | Flag.handshaking
-        else { return }
-        slots[index].handshakeTimer = nil
-        fail(index, .failed(errno: ETIMEDOUT))
+        guard index < slots.count, slots[index].generation == generation, slots[index].flags & Flag.inUse != 0 else {
+            return
+        }
+        slots[index].coreTimer = nil
+        if slots[index].flags & Flag.lingering != 0 {
+            finishLingering(index)
+        } else if slots[index].flags & Flag.handshaking != 0 {
+            fail(index, .failed(errno: ETIMEDOUT))
+        }
+    }
+
+    /// Reads and drops input on a lingering connection; the peer's close (or an error) ends it.
+    @inlinable
+    mutating func discardLingeringInput(_ index: Int) {
+        for _ in 0..<16 {
+            let n = Glibc.read(slots[index].fd, scratch, pool.chunkSize)
+            if n > 0 { continue }
+            if n < 0 {
+                let error = ceio_errno()
+                if error == EINTR { continue }
+                if error == EAGAIN || error == EWOULDBLOCK { return }
+            }
+            finishLingering(index)
+            return
+        }
+    }
+
+    /// Closes a lingering connection's socket and frees its slot (the handler was told
+    /// already).
+    @inlinable
+    mutating func finishLingering(_ index: Int) {
+        if let timer = slots[index].coreTimer { timers.cancel(timer) }
+        Glibc.close(slots[index].fd)
+        let generation = (slots[index].generation &+ 1) & 0x7fff_ffff
+        slots[index] = Slot()
+        slots[index].generation = generation
+        slots[index].nextFree = freeSlot
+        freeSlot = Int32(index)
+        _connectionCount -= 1
     }
 
     @inlinable
@@ -288,8 +331,12 @@ extension LoopIO {
             if fd < 0 {
                 let error = ceio_errno()
                 if error == EINTR || error == ECONNABORTED { continue }
-                // EAGAIN: drained. EMFILE/ENFILE/ENOBUFS: the backlog waits for the next edge.
-                return
+                if error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM {
+                    // Out of descriptors or memory: the backlog keeps the connections; try
+                    // again in 100 ms (no new edge may come for them).
+                    _ = timers.arm(at: now + 100, payload: Self.acceptRetryPayload)
+                }
+                return  // EAGAIN: drained
             }
             _ = ceio_set_nodelay(fd, 1)
             guard let connection = register(fd, connecting: false) else {
@@ -304,7 +351,7 @@ extension LoopIO {
                 }
                 slots[index].tls = tls
                 slots[index].flags |= Flag.handshaking
-                slots[index].handshakeTimer = timers.arm(
+                slots[index].coreTimer = timers.arm(
                     at: now + handshakeTimeout,
                     payload: Self.coreTimerTag | UInt64(connection.generation) << 32 | UInt64(connection.index))
                 continue  // the handler hears of it when the handshake is done
@@ -317,8 +364,11 @@ extension LoopIO {
     @inlinable
     mutating func runReadQueue<Handler: EventLoopHandler>(handler: inout Handler) {
         swap(&readQueue, &readSpare)
-        for entry in readSpare {
-            let index = Int(entry)
+        // Indexing (not `for in`) keeps the array's buffer unretained while callbacks run.
+        var position = 0
+        while position < readSpare.count {
+            let index = Int(readSpare[position])
+            position += 1
             slots[index].flags &= ~Flag.queuedRead
             if slots[index].flags & Flag.inUse != 0 { readConnection(index, untilDrained: true, handler: &handler) }
         }
@@ -332,8 +382,10 @@ extension LoopIO {
         while !flushQueue.isEmpty || !closeQueue.isEmpty {
             if !flushQueue.isEmpty {
                 swap(&flushQueue, &spareQueue)
-                for entry in spareQueue {
-                    let index = Int(entry)
+                var position = 0
+                while position < spareQueue.count {
+                    let index = Int(spareQueue[position])
+                    position += 1
                     slots[index].flags &= ~Flag.queuedFlush
                     let flags = slots[index].flags
                     guard flags & Flag.inUse != 0, flags & (Flag.abortRequested | Flag.failed) == 0 else { continue }
@@ -343,8 +395,10 @@ extension LoopIO {
             }
             if !closeQueue.isEmpty {
                 swap(&closeQueue, &spareQueue)
-                for entry in spareQueue {
-                    let index = Int(entry)
+                var position = 0
+                while position < spareQueue.count {
+                    let index = Int(spareQueue[position])
+                    position += 1
                     slots[index].flags &= ~Flag.queuedClose
                     let flags = slots[index].flags
                     guard flags & Flag.inUse != 0 else { continue }
@@ -366,19 +420,40 @@ extension LoopIO {
 
     @inlinable
     mutating func teardown<Handler: EventLoopHandler>(_ index: Int, reason: CloseReason, handler: inout Handler) {
+        if slots[index].flags & Flag.lingering != 0 {
+            finishLingering(index)  // the handler heard of this connection's close already
+            return
+        }
         let connection = connectionID(index)
         let fd = slots[index].fd
         let announced = slots[index].flags & Flag.handshaking == 0
-        if let timer = slots[index].handshakeTimer { timers.cancel(timer) }
+        // An orderly close while the peer may still be sending lingers (see Flag.lingering).
+        let linger = reason == .closed && announced && lingeringTimeout > 0 && slots[index].flags & Flag.inputEnded == 0
+        if let timer = slots[index].coreTimer { timers.cancel(timer) }
         if let tls = slots[index].tls {
             // close_notify on an orderly close; none after a reset or a failure.
             let notify = announced && (reason == .closed || reason == .loopStopped)
             ceio_tls_free(tls, notify ? 1 : 0)
         }
-        if reason == .aborted { _ = ceio_set_linger_zero(fd) }
-        Glibc.close(fd)
         if slots[index].input >= 0 { pool.release(slots[index].input) }
         pool.releaseChain(slots[index].outputHead)
+        if linger && Glibc.shutdown(fd, Int32(SHUT_WR)) == 0 {
+            // The handler's id goes stale now; the slot stays, under a new generation, until
+            // the peer closes or the lingering timeout.
+            let generation = (slots[index].generation &+ 1) & 0x7fff_ffff
+            slots[index] = Slot()
+            slots[index].fd = fd
+            slots[index].generation = generation
+            slots[index].flags = Flag.inUse | Flag.lingering
+            _ = ceio_epoll_modify(epoll, fd, Self.connectionEvents, UInt64(generation) << 32 | UInt64(index))
+            slots[index].coreTimer = timers.arm(
+                at: now + lingeringTimeout, payload: Self.coreTimerTag | UInt64(generation) << 32 | UInt64(index))
+            handler.closed(connection, reason: reason, io: &self)
+            discardLingeringInput(index)
+            return
+        }
+        if reason == .aborted { _ = ceio_set_linger_zero(fd) }
+        Glibc.close(fd)
         let generation = (slots[index].generation &+ 1) & 0x7fff_ffff
         slots[index] = Slot()
         slots[index].generation = generation

@@ -23,11 +23,16 @@ public struct EventLoopConfiguration: Sendable {
     public var tls: TLSContext?
     /// Milliseconds a TLS handshake may take before the connection is dropped.
     public var handshakeTimeout: UInt64
+    /// Milliseconds a closed connection keeps reading and dropping input until the peer
+    /// closes, so a close never resets a response in flight (0: close at once).
+    public var lingeringTimeout: UInt64
 
     public init(
         host: String = "127.0.0.1", port: UInt16 = 0, loopCount: Int = 1, backlog: Int32 = 1024,
-        chunkSize: Int = 16 * 1024, listens: Bool = true, tls: TLSContext? = nil, handshakeTimeout: UInt64 = 10_000
+        chunkSize: Int = 16 * 1024, listens: Bool = true, tls: TLSContext? = nil, handshakeTimeout: UInt64 = 10_000,
+        lingeringTimeout: UInt64 = 2_000
     ) {
+        self.lingeringTimeout = lingeringTimeout
         self.tls = tls
         self.handshakeTimeout = handshakeTimeout
         self.host = host
@@ -77,6 +82,7 @@ public final class EventLoopGroup<Handler: EventLoopHandler>: Sendable {
         let chunkSize = configuration.chunkSize
         let tls = configuration.tls
         let handshakeTimeout = configuration.handshakeTimeout
+        let lingeringTimeout = configuration.lingeringTimeout
         for index in 0..<loopCount {
             let mailbox = mailboxes[index]
             let listener = setup.listeners[index]
@@ -84,7 +90,8 @@ public final class EventLoopGroup<Handler: EventLoopHandler>: Sendable {
             do {
                 let handle = try startLoopThread(name: "edge-loop-\(index)") {
                     var io = LoopIO(
-                        loopIndex: index, epoll: epoll, chunkSize: chunkSize, tls: tls, handshakeTimeout: handshakeTimeout)
+                        loopIndex: index, epoll: epoll, chunkSize: chunkSize, tls: tls, handshakeTimeout: handshakeTimeout,
+                        lingeringTimeout: lingeringTimeout)
                     var handler = makeHandler(index)
                     EventLoop<Handler>.run(handler: &handler, io: &io, listener: listener, mailbox: mailbox)
                 }

@@ -32,8 +32,9 @@ public struct LoopIO {
         @usableFromInline var reason: CloseReason = .closed
         /// The OpenSSL connection of a TLS connection.
         @usableFromInline var tls: OpaquePointer? = nil
-        /// The handshake timeout of a TLS connection still handshaking.
-        @usableFromInline var handshakeTimer: TimerID? = nil
+        /// The core's own timer on this slot: the TLS handshake timeout, or the end of a
+        /// lingering close.
+        @usableFromInline var coreTimer: TimerID? = nil
 
         @inlinable init() {}
     }
@@ -57,6 +58,10 @@ public struct LoopIO {
         @usableFromInline static let redeliver: UInt16 = 1 << 12
         /// TLS handshake in progress: the handler has not been told about the connection.
         @usableFromInline static let handshaking: UInt16 = 1 << 13
+        /// Closed for the handler; the core half-closed the socket and discards input until
+        /// the peer closes (or a timeout), so unread input cannot turn the close into a reset
+        /// that destroys the response in flight (nginx's lingering close).
+        @usableFromInline static let lingering: UInt16 = 1 << 14
         @usableFromInline static let closing: UInt16 = closeRequested | abortRequested | failed
     }
 
@@ -66,6 +71,8 @@ public struct LoopIO {
     @usableFromInline static let listenerTag: UInt64 = specialTag | 1
     /// Timer payloads with this bit are the core's own (TLS handshake timeouts).
     @usableFromInline static let coreTimerTag: UInt64 = 1 << 63
+    /// The core timer that retries accepting after the process ran out of descriptors.
+    @usableFromInline static let acceptRetryPayload: UInt64 = coreTimerTag | 0x7fff_ffff_ffff_ffff
     @usableFromInline static let connectionEvents: UInt32 =
         CEIO_EPOLLIN | CEIO_EPOLLOUT | CEIO_EPOLLRDHUP | CEIO_EPOLLET
 
@@ -91,6 +98,7 @@ public struct LoopIO {
     /// One record's worth of plaintext assembled from a head and a body (TLS only).
     @usableFromInline let tlsStaging: UnsafeMutableRawPointer?
     @usableFromInline let handshakeTimeout: UInt64
+    @usableFromInline let lingeringTimeout: UInt64
     /// This loop's timers, in milliseconds since the loop started (``now``).
     public var timers: TimingWheel
     /// The loop's clock: milliseconds since it started, read once per wake-up (like nginx's
@@ -108,7 +116,13 @@ public struct LoopIO {
     ///     (at least 16 KiB with TLS: a retried TLS write must find a whole record).
     ///   - tls: accepted connections speak TLS with this context; `nil`: plain TCP.
     ///   - handshakeTimeout: milliseconds a TLS handshake may take.
-    public init(loopIndex: Int, epoll: Int32, chunkSize: Int, tls: TLSContext? = nil, handshakeTimeout: UInt64 = 10_000) {
+    ///   - lingeringTimeout: milliseconds a closed connection keeps discarding input until the
+    ///     peer closes (0: close at once).
+    public init(
+        loopIndex: Int, epoll: Int32, chunkSize: Int, tls: TLSContext? = nil, handshakeTimeout: UInt64 = 10_000,
+        lingeringTimeout: UInt64 = 2_000
+    ) {
+        self.lingeringTimeout = lingeringTimeout
         precondition(tls == nil || chunkSize >= 16 * 1024, "TLS needs chunks of at least 16 KiB")
         tlsContext = tls
         tlsPointer = tls?.pointer

@@ -5,6 +5,7 @@ struct HTTPRequestHead {
     var contentLength: Int
     var keepAlive: Bool
     var isLarge: Bool
+    var isFile: Bool
     var malformed: Bool
 
     /// Parses the head starting at `offset`, or returns `nil` when it is not complete yet.
@@ -20,7 +21,7 @@ struct HTTPRequestHead {
             i += 1
         }
         guard end > 0 else { return nil }
-        var head = HTTPRequestHead(headLength: end - offset, contentLength: 0, keepAlive: true, isLarge: false, malformed: false)
+        var head = HTTPRequestHead(headLength: end - offset, contentLength: 0, keepAlive: true, isLarge: false, isFile: false, malformed: false)
         // Request line: METHOD SP TARGET SP VERSION CRLF
         var lineEnd = offset
         while input[lineEnd] != 13 { lineEnd += 1 }
@@ -33,6 +34,7 @@ struct HTTPRequestHead {
             return head
         }
         head.isLarge = matches(input, firstSpace + 1, secondSpace, "/large")
+        head.isFile = matches(input, firstSpace + 1, secondSpace, "/file")
         let minor = input[lineEnd - 1]
         head.keepAlive = minor == UInt8(ascii: "1")
         // Header lines

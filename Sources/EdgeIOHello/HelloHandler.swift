@@ -1,8 +1,13 @@
 import EdgeIO
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A minimal HTTP/1.1 server on the I/O core, for tests and benchmarks: every request gets a
 /// fixed response, except `GET /large`, which streams a large body through the core's
-/// backpressure (partial writes, pooled output, ``EventLoopHandler/writable(_:io:)``).
+/// backpressure (partial writes, pooled output, ``EventLoopHandler/writable(_:io:)``), and
+/// `GET /file`, which sends the configured file with `sendfile(2)` (plain TCP only).
 ///
 /// Keep-alive by default, `Connection: close` (and HTTP/1.0 without keep-alive) honoured,
 /// pipelined requests answered in order with one `writev` per wake-up, an idle timeout on the
@@ -19,11 +24,17 @@ public struct HelloHandler: EventLoopHandler {
         public var largeBodySize: Int
         /// Closes a connection idle this long (ms); `nil`: never.
         public var idleTimeout: UInt64?
+        /// The file `GET /file` sends (opened once per loop), or `nil`.
+        public var filePath: String?
 
-        public init(body: [UInt8] = Array("Hello, world!\n".utf8), largeBodySize: Int = 4 << 20, idleTimeout: UInt64? = 60_000) {
+        public init(
+            body: [UInt8] = Array("Hello, world!\n".utf8), largeBodySize: Int = 4 << 20, idleTimeout: UInt64? = 60_000,
+            filePath: String? = nil
+        ) {
             self.body = body
             self.largeBodySize = largeBodySize
             self.idleTimeout = idleTimeout
+            self.filePath = filePath
         }
     }
 
@@ -48,6 +59,8 @@ public struct HelloHandler: EventLoopHandler {
         var open = false
         var streamRemaining = 0
         var closeAfterStream = false
+        var fileOffset: Int64 = 0
+        var fileRemaining = 0
         var idleTimer: TimerID?
         var http2: HTTP2ServerSession?
     }
@@ -70,12 +83,33 @@ public struct HelloHandler: EventLoopHandler {
         deinit { body.deallocate() }
     }
 
+    /// The fixed responses, in memory this handler owns for its life (``Storage``); kept as
+    /// raw buffers so writing one retains nothing.
+    final class Storage {
+        let buffers: [UnsafeMutableRawBufferPointer]
+
+        init(_ contents: [[UInt8]]) {
+            buffers = contents.map { bytes in
+                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 16)
+                bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
+                return UnsafeMutableRawBufferPointer(rebasing: buffer[0..<bytes.count])
+            }
+        }
+
+        deinit { for buffer in buffers { buffer.deallocate() } }
+    }
+
     let configuration: Configuration
-    let keepAliveResponse: [UInt8]
-    let closeResponse: [UInt8]
-    let largeHead: [UInt8]
-    let largeHeadClose: [UInt8]
-    let pattern: [UInt8]
+    let storage: Storage
+    let keepAliveResponse: UnsafeRawBufferPointer
+    let closeResponse: UnsafeRawBufferPointer
+    let largeHead: UnsafeRawBufferPointer
+    let largeHeadClose: UnsafeRawBufferPointer
+    let pattern: UnsafeRawBufferPointer
+    /// The open file for `GET /file` and its head, or -1.
+    let file: Int32
+    let fileSize: Int
+    let fileHead: UnsafeRawBufferPointer
     var connections: [Connection] = []
     let http2: HTTP2Resources
     /// SETTINGS for HTTP/2 connections.
@@ -91,11 +125,28 @@ public struct HelloHandler: EventLoopHandler {
                 ("HTTP/1.1 200 OK\r\nServer: edgeio\r\nContent-Type: text/plain\r\nContent-Length: \(length)\r\n"
                     + (close ? "Connection: close\r\n" : "") + "\r\n").utf8)
         }
-        keepAliveResponse = head(length: configuration.body.count, close: false) + configuration.body
-        closeResponse = head(length: configuration.body.count, close: true) + configuration.body
-        largeHead = head(length: configuration.largeBodySize, close: false)
-        largeHeadClose = head(length: configuration.largeBodySize, close: true)
-        pattern = (0..<(256 * 1024)).map { UInt8(truncatingIfNeeded: $0 % 251) }
+        var fd: Int32 = -1
+        var size = 0
+        if let path = configuration.filePath {
+            fd = open(path, O_RDONLY | O_CLOEXEC)
+            if fd >= 0 { size = Int(lseek(fd, 0, SEEK_END)) }
+        }
+        file = fd
+        fileSize = size
+        storage = Storage([
+            head(length: configuration.body.count, close: false) + configuration.body,
+            head(length: configuration.body.count, close: true) + configuration.body,
+            head(length: configuration.largeBodySize, close: false),
+            head(length: configuration.largeBodySize, close: true),
+            (0..<(256 * 1024)).map { UInt8(truncatingIfNeeded: $0 % 251) },
+            head(length: size, close: false),
+        ])
+        fileHead = UnsafeRawBufferPointer(storage.buffers[5])
+        keepAliveResponse = UnsafeRawBufferPointer(storage.buffers[0])
+        closeResponse = UnsafeRawBufferPointer(storage.buffers[1])
+        largeHead = UnsafeRawBufferPointer(storage.buffers[2])
+        largeHeadClose = UnsafeRawBufferPointer(storage.buffers[3])
+        pattern = UnsafeRawBufferPointer(storage.buffers[4])
         http2 = HTTP2Resources(body: configuration.body)
     }
 
@@ -133,17 +184,26 @@ public struct HelloHandler: EventLoopHandler {
             guard input.count - request.headLength - offset >= request.contentLength else { return offset }
             offset += request.headLength + request.contentLength
             requests += 1
+            if request.isFile && file >= 0 {
+                io.enqueue(fileHead, on: connection)
+                connections[index].fileOffset = 0
+                connections[index].fileRemaining = fileSize
+                connections[index].streamRemaining = fileSize
+                connections[index].closeAfterStream = !request.keepAlive
+                pump(connection, io: &io)
+                continue
+            }
             if request.isLarge {
-                (request.keepAlive ? largeHead : largeHeadClose).withUnsafeBytes { io.enqueue($0, on: connection) }
+                io.enqueue(request.keepAlive ? largeHead : largeHeadClose, on: connection)
                 connections[index].streamRemaining = configuration.largeBodySize
                 connections[index].closeAfterStream = !request.keepAlive
                 pump(connection, io: &io)
                 continue
             }
             if request.keepAlive {
-                keepAliveResponse.withUnsafeBytes { io.enqueue($0, on: connection) }
+                io.enqueue(keepAliveResponse, on: connection)
             } else {
-                closeResponse.withUnsafeBytes { io.enqueue($0, on: connection) }
+                io.enqueue(closeResponse, on: connection)
                 io.close(connection)
                 return input.count
             }
@@ -216,9 +276,16 @@ public struct HelloHandler: EventLoopHandler {
     mutating func pump(_ connection: ConnectionID, io: inout LoopIO) {
         let index = Int(connection.index)
         guard connections[index].open, connections[index].generation == connection.generation else { return }
+        while connections[index].fileRemaining > 0 && io.isOpen(connection) {
+            let sent = io.sendFile(
+                file, offset: &connections[index].fileOffset, count: connections[index].fileRemaining, on: connection)
+            connections[index].fileRemaining -= sent
+            connections[index].streamRemaining -= sent
+            if sent == 0 { return }  // the socket is full: writable(_:io:) resumes
+        }
         while connections[index].streamRemaining > 0 && io.pendingOutputBytes(connection) < 64 * 1024 && io.isOpen(connection) {
             let n = min(connections[index].streamRemaining, pattern.count)
-            pattern.withUnsafeBytes { io.write(UnsafeRawBufferPointer(rebasing: $0[0..<n]), on: connection) }
+            io.write(UnsafeRawBufferPointer(rebasing: pattern[0..<n]), on: connection)
             connections[index].streamRemaining -= n
         }
         guard connections[index].streamRemaining == 0 else { return }

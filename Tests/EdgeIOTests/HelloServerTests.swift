@@ -40,6 +40,23 @@ struct HelloServerTests {
         #expect(used == bytes.count)
     }
 
+    @Test func closeWithUnreadInputLingersInsteadOfResettingTheResponse() async throws {
+        let server = try HelloServer()
+        defer { server.stop() }
+        let client = try TestClient(port: server.port)
+        // The request says close, and more bytes follow that the server never reads: closing
+        // the socket with them unread would send a reset that can destroy the response.
+        try client.send("GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        client.sendWithoutBlocking(bytes: 1 << 20, forAtMost: 2)
+        let bytes = try client.receiveAll()  // throws on ECONNRESET
+        #expect(Response.parse(bytes)?.0.status == 200)
+        let lingering = await server.statistics()
+        #expect(lingering[0].connections <= 1)
+        client.close()
+        let after = await server.waitFor { $0[0].connections == 0 }
+        #expect(after[0].connections == 0)  // the peer's close ended the lingering
+    }
+
     @Test func http10WithoutKeepAliveIsClosed() throws {
         let server = try HelloServer()
         defer { server.stop() }
@@ -91,6 +108,23 @@ struct HelloServerTests {
         #expect(responses[1].status == 200)  // the pipelined request after the stream
         let after = await server.waitFor { $0[0].buffersInUse == 0 }
         #expect(after[0].buffersInUse == 0)
+    }
+
+    @Test func fileIsSentWithSendfileThroughPartialWrites() async throws {
+        let path = NSTemporaryDirectory() + "edgeio-sendfile-\(UUID().uuidString)"
+        let contents = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 13) }
+        try Data(contents).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let server = try HelloServer(configuration: HelloHandler.Configuration(filePath: path))
+        defer { server.stop() }
+        let client = try TestClient(port: server.port, receiveBuffer: 8192)
+        try client.send("GET /file HTTP/1.1\r\nHost: test\r\n\r\n" + Self.request)
+        let responses = try client.receiveResponses(2)
+        #expect(responses[0].body.count == contents.count)
+        #expect(responses[0].body == contents)
+        #expect(responses[1].status == 200)  // the pipelined request after the file
+        let statistics = await server.statistics()
+        #expect(statistics[0].buffersInUse == 0)
     }
 
     @Test func clientClosingMidResponseFreesTheConnectionAndItsBuffers() async throws {

@@ -37,7 +37,7 @@ final class TestClient {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    deinit { Glibc.close(fd) }
+    deinit { if !closed { Glibc.close(fd) } }
 
     func send(_ text: String) throws {
         try send(Array(text.utf8))
@@ -89,6 +89,33 @@ final class TestClient {
     }
 
     func shutdownWrite() { Glibc.shutdown(fd, Int32(SHUT_WR)) }
+
+    private var closed = false
+
+    /// Closes the socket now (the deinit then does nothing).
+    func close() {
+        guard !closed else { return }
+        closed = true
+        Glibc.close(fd)
+    }
+
+    /// Sends up to `bytes` filler bytes without blocking, giving up when the peer stops
+    /// taking them for `seconds` or an error occurs.
+    func sendWithoutBlocking(bytes: Int, forAtMost seconds: Double) {
+        let filler = [UInt8](repeating: UInt8(ascii: "x"), count: 16384)
+        var sent = 0
+        let deadline = Date().addingTimeInterval(seconds)
+        while sent < bytes && Date() < deadline {
+            let n = filler.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, min($0.count, bytes - sent), Int32(MSG_DONTWAIT | MSG_NOSIGNAL)) }
+            if n > 0 {
+                sent += n
+            } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                usleep(1000)
+            } else {
+                return
+            }
+        }
+    }
 }
 
 struct Response {
