@@ -55,6 +55,7 @@ struct AbortedRequestTests {
                     defer { connection.close() }
                     try connection.sendRequest("GET", "/big?bytes=\(size)")
                     // This client never reads: the edge drops it once `send` passes without progress.
+                    try await eventually("the request to reach the upstream") { upstreams[0].requestCount(path: "/big") == 1 }
                     try await eventually("the edge to drop the stalled client", timeout: .seconds(15)) {
                         (try edge.metrics()).contains("edge_open_connections 0")
                     }

@@ -80,7 +80,8 @@ struct ClosePathTests {
                             connection.close()
                             connection = try edge.connect()
                         }
-                        let response = try Self.get("/pattern?bytes=\(size)\(framing)", on: connection, mode: mode)
+                        let current = connection
+                        let response = try await offThePool { try Self.get("/pattern?bytes=\(size)\(framing)", on: current, mode: mode) }
                         Self.expectWhole(response, size: size, mode: mode, connection: connection, what: "\(size) bytes\(framing) \(mode)")
                         if framing == "&close=1", mode == .keepAlive {
                             // An answer the upstream framed by closing has no length for the
@@ -107,7 +108,8 @@ struct ClosePathTests {
                         connection.close()
                         connection = try edge.connect()
                     }
-                    let response = try Self.get("/files/pattern-\(size)", on: connection, mode: mode)
+                    let current = connection
+                    let response = try await offThePool { try Self.get("/files/pattern-\(size)", on: current, mode: mode) }
                     Self.expectWhole(response, size: size, mode: mode, connection: connection, what: "file of \(size) bytes, \(mode)")
                     #expect(response.header("Content-Length") == String(size))
                 }
@@ -218,7 +220,7 @@ struct ClosePathTests {
                 }
                 // The drain starts while the body is on its way (this client has not read a byte).
                 let shutdown = Task { await edge.server.shutdown(grace: .seconds(10)) }
-                let response = try connection.readResponse(timeout: .seconds(20))
+                let response = try await offThePool { try connection.readResponse(timeout: .seconds(20)) }
                 await shutdown.value
                 #expect(response.status == 200, "round \(round)")
                 #expect(response.body.count == size, "round \(round): \(response.body.count) of \(size) bytes")

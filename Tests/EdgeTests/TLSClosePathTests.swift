@@ -111,7 +111,7 @@ struct TLSClosePathTests {
                 try await Self.withHTTPSEdge(root: root, upstream: upstreams[0]) { port, _ in
                     for size in Self.sizes {
                         for target in ["/files/pattern-\(size)", "/pattern?bytes=\(size)"] {
-                            let (status, version, body) = try Self.curl(port: port, target, mode: mode)
+                            let (status, version, body) = try await offThePool { try Self.curl(port: port, target, mode: mode) }
                             #expect(status == 200, "\(target) \(mode)")
                             // An HTTP/1.0 request may be answered as HTTP/1.1 (RFC 9110 §2.5), framed for 1.0.
                             let versions = mode == .http2 ? ["2"] : mode == .http10 ? ["1", "1.0", "1.1"] : ["1.1"]
@@ -130,7 +130,9 @@ struct TLSClosePathTests {
         try await ClosePathTests.withPatternFiles([size]) { root in
             try await withUpstreams(["a"]) { upstreams in
                 try await Self.withHTTPSEdge(root: root, upstream: upstreams[0]) { port, _ in
-                    let output = try Self.curl(port: port, "/files/pattern-\(size)", mode: .http2, extra: ["-r", "1000000-1999999"])
+                    let output = try await offThePool {
+                        try Self.curl(port: port, "/files/pattern-\(size)", mode: .http2, extra: ["-r", "1000000-1999999"])
+                    }
                     #expect(output.status == 206)
                     #expect(output.body == TestPattern.bytes(1_000_000..<2_000_000))
                 }

@@ -10,11 +10,6 @@ struct MonitoringTests {
         Operations.path("monitoring/grafana/dashboards/\($0)")
     }
 
-    /// Until the edge exports `edge_tls_certificate_expiry_timestamp_seconds` (being added on
-    /// main), the certificate-expiry alert and panel name it ahead of the binary. Remove this
-    /// entry once it is merged: the test then checks it like every other name.
-    static let notYetExposed: Set<String> = ["edge_tls_certificate_expiry_timestamp_seconds"]
-
     @Test func prometheusConfigurationAndRulesPassPromtool() throws {
         let config = try run(["promtool", "check", "config", Operations.path("monitoring/prometheus.yml")])
         #expect(config.status == 0, "\(config)")
@@ -98,12 +93,8 @@ struct MonitoringTests {
         }
         #expect(referenced.keys.contains("edge_upstream_up"))
         #expect(referenced.keys.contains("backend_worker_exits_total"))
-        let missing = referenced.keys.filter { !exposed.contains($0) && !Self.notYetExposed.contains($0) }.sorted()
+        let missing = referenced.keys.filter { !exposed.contains($0) }.sorted()
         #expect(missing.isEmpty, "named but not exposed: \(missing.map { "\($0) (\(referenced[$0]!.sorted().joined(separator: ", ")))" })")
-        // The allow-list must not hide a name the stack does expose by now.
-        for name in Self.notYetExposed where exposed.contains(name) {
-            Issue.record("\(name) is exposed now: remove it from MonitoringTests.notYetExposed")
-        }
     }
 
     // MARK: Reading the files

@@ -18,11 +18,11 @@ enum RequestHost {
     /// Checks a request's `Host` lines against its version and target.
     /// - Parameters:
     ///   - target: the request target as it came (`/path?q`, `http://host/path`, `*`).
-    ///   - hostValues: every `Host` line's value, in order.
+    ///   - host: the first `Host` line's value, if any.
+    ///   - hostCount: how many `Host` lines the request has.
     ///   - requiresHost: whether the request's version requires `Host` (HTTP/1.1; not 1.0).
-    static func check(target: String, hostValues: [String], requiresHost: Bool) -> Verdict {
-        if hostValues.count > 1 { return .invalid("the request has more than one Host header") }
-        let host = hostValues.first
+    static func check(target: String, host: String?, hostCount: Int, requiresHost: Bool) -> Verdict {
+        if hostCount > 1 { return .invalid("the request has more than one Host header") }
         if let host, !isValidHost(host) { return .invalid("the Host header is not a host name with an optional port") }
         guard let absolute = AbsoluteTarget(target) else {
             if host == nil && requiresHost { return .invalid("an HTTP/1.1 request needs a Host header") }

@@ -349,10 +349,16 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         // An HTTP/2 request's `:authority` arrives as `host`, possibly beside a `host` field of
-        // the same value; HTTP/2 needs neither (RFC 9113 §8.3.1).
-        var hosts = head.headers["host"]
-        if mode == .http2Stream, hosts.count > 1, Set(hosts.map { $0.lowercased() }).count == 1 { hosts.removeLast(hosts.count - 1) }
-        switch RequestHost.check(target: head.uri, hostValues: hosts, requiresHost: mode == .http1 && head.version == .http1_1) {
+        // the same value; HTTP/2 needs neither (RFC 9113 §8.3.1). The usual single Host is read
+        // without building an array (this runs for every request).
+        var host: String?
+        var hostCount = 0
+        for (name, value) in head.headers where name.utf8.count == 4 && name.lowercased() == "host" {
+            if let host, mode == .http2Stream, value.lowercased() == host.lowercased() { continue }
+            if host == nil { host = value }
+            hostCount += 1
+        }
+        switch RequestHost.check(target: head.uri, host: host, hostCount: hostCount, requiresHost: mode == .http1 && head.version == .http1_1) {
         case .invalid(let reason):
             answerLocally(.badRequest(reason), record: record, runtime: runtime, route: nil, hasBody: hasBody, forceClose: true)
             return

@@ -165,3 +165,12 @@ func metricValue(_ metrics: String, _ series: String) -> Double? {
     }
     return nil
 }
+
+/// Runs blocking socket or process I/O (a ``RawHTTPConnection`` read of many megabytes, a `curl`
+/// run) on a thread of its own: on the concurrency pool, which has one thread per core, it
+/// would stall every other test's awaits for as long as it blocks.
+func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
+    }
+}

@@ -64,7 +64,7 @@ struct RawResponse {
 /// A blocking HTTP/1.1 client over one TCP socket, byte for byte: the test writes the exact
 /// request bytes (so malformed and ambiguous requests can be sent) and reads responses with a
 /// deadline on every wait. It never hangs: each read waits at most until its deadline.
-final class RawHTTPConnection {
+final class RawHTTPConnection: @unchecked Sendable {  // used by one task at a time
     private let fd: Int32
     private var buffer: [UInt8] = []
     private var start = 0
