@@ -34,125 +34,125 @@ struct BackupRestoreTests {
 
     // MARK: Round trips
 
-    @Test func sqliteRoundTripRestoresEveryRowAndUpload() throws {
-        let site = try Site.sqlite()
+    @Test func sqliteRoundTripRestoresEveryRowAndUpload() async throws {
+        let site = try await Site.sqlite()
         defer { site.remove() }
-        let before = try site.snapshot()
+        let before = try await site.snapshot()
         #expect(before.tables["racks"]?.count == 302)
 
-        let archive = try site.takeBackup()
-        let verified = try run([Self.backup, "--verify", archive], environment: site.environment, removing: Self.isolated)
+        let archive = try await site.takeBackup()
+        let verified = try await run([Self.backup, "--verify", archive], environment: site.environment, removing: Self.isolated)
         #expect(verified.status == 0, "\(verified)")
 
-        let target = try Site.sqlite(seeded: false)
+        let target = try await Site.sqlite(seeded: false)
         defer { target.remove() }
-        let restored = try run([Self.restore, archive], environment: target.environment, removing: Self.isolated)
+        let restored = try await run([Self.restore, archive], environment: target.environment, removing: Self.isolated)
         #expect(restored.status == 0, "\(restored)")
         #expect((restored.jsonLine?["mismatched"] as? [Any])?.isEmpty == true, "\(restored)")
-        let after = try target.snapshot()
+        let after = try await target.snapshot()
         #expect(after.tables == before.tables)
         #expect(after.uploads == before.uploads)
         #expect(after.tables.keys.contains("schema_migrations"))
     }
 
     @Test(.enabled(if: Operations.postgresRequired))
-    func postgresRoundTripRestoresEveryRowAndUpload() throws {
-        let site = try Site.postgres()
+    func postgresRoundTripRestoresEveryRowAndUpload() async throws {
+        let site = try await Site.postgres()
         defer { site.remove() }
-        let before = try site.snapshot()
+        let before = try await site.snapshot()
         #expect(before.tables["racks"]?.count == 302)
 
-        let archive = try site.takeBackup()
-        let metadata = try Self.metadata(of: archive)
+        let archive = try await site.takeBackup()
+        let metadata = try await Self.metadata(of: archive)
         #expect(metadata["database"] as? String == "postgresql")
         #expect((metadata["schema_version"] as? Int ?? 0) >= 1)
         #expect((metadata["row_counts"] as? [String: Int])?["racks"] == 302)
 
-        let target = try Site.postgres(seeded: false)
+        let target = try await Site.postgres(seeded: false)
         defer { target.remove() }
-        let restored = try run([Self.restore, archive], environment: target.environment, removing: Self.isolated)
+        let restored = try await run([Self.restore, archive], environment: target.environment, removing: Self.isolated)
         #expect(restored.status == 0, "\(restored)")
-        let after = try target.snapshot()
+        let after = try await target.snapshot()
         #expect(after.tables == before.tables)
         #expect(after.uploads == before.uploads)
 
         // Into a database that now has tables: refused without --force, then replaced with it.
-        let again = try run([Self.restore, archive], environment: target.environment, removing: Self.isolated)
+        let again = try await run([Self.restore, archive], environment: target.environment, removing: Self.isolated)
         #expect(again.status == 5, "\(again)")
-        let forced = try run([Self.restore, "--force", archive], environment: target.environment, removing: Self.isolated)
+        let forced = try await run([Self.restore, "--force", archive], environment: target.environment, removing: Self.isolated)
         #expect(forced.status == 0, "\(forced)")
-        #expect(try target.snapshot().tables == before.tables)
+        #expect(try await target.snapshot().tables == before.tables)
     }
 
-    @Test func restoreRefusesAnExistingSQLiteFileWithoutForce() throws {
-        let site = try Site.sqlite()
+    @Test func restoreRefusesAnExistingSQLiteFileWithoutForce() async throws {
+        let site = try await Site.sqlite()
         defer { site.remove() }
-        let archive = try site.takeBackup()
-        let other = try Site.sqlite()
+        let archive = try await site.takeBackup()
+        let other = try await Site.sqlite()
         defer { other.remove() }
-        try other.execute("DELETE FROM connections")
-        let before = try other.snapshot()
+        try await other.execute("DELETE FROM connections")
+        let before = try await other.snapshot()
 
-        let refused = try run([Self.restore, archive], environment: other.environment, removing: Self.isolated)
+        let refused = try await run([Self.restore, archive], environment: other.environment, removing: Self.isolated)
         #expect(refused.status == 5, "\(refused)")
-        #expect(try other.snapshot().tables == before.tables)
+        #expect(try await other.snapshot().tables == before.tables)
 
-        let forced = try run([Self.restore, "--force", archive], environment: other.environment, removing: Self.isolated)
+        let forced = try await run([Self.restore, "--force", archive], environment: other.environment, removing: Self.isolated)
         #expect(forced.status == 0, "\(forced)")
-        #expect(try other.snapshot().tables == (try site.snapshot()).tables)
+        #expect(try await other.snapshot().tables == (try await site.snapshot()).tables)
     }
 
     // MARK: Damaged archives
 
-    @Test func damagedGzipIsRefusedByVerifyAndRestore() throws {
-        let site = try Site.sqlite()
+    @Test func damagedGzipIsRefusedByVerifyAndRestore() async throws {
+        let site = try await Site.sqlite()
         defer { site.remove() }
-        let archive = try site.takeBackup()
+        let archive = try await site.takeBackup()
         var bytes = try Data(contentsOf: URL(fileURLWithPath: archive))
         for offset in stride(from: bytes.count / 3, to: bytes.count / 3 + 16, by: 1) { bytes[offset] ^= 0xFF }
         let damaged = site.directory.appendingPathComponent("damaged.tar.gz").path
         try bytes.write(to: URL(fileURLWithPath: damaged))
 
-        let verified = try run([Self.backup, "--verify", damaged], removing: Self.isolated)
+        let verified = try await run([Self.backup, "--verify", damaged], removing: Self.isolated)
         #expect(verified.status == 4, "\(verified)")
-        let target = try Site.sqlite(seeded: false)
+        let target = try await Site.sqlite(seeded: false)
         defer { target.remove() }
-        let restored = try run([Self.restore, damaged], environment: target.environment, removing: Self.isolated)
+        let restored = try await run([Self.restore, damaged], environment: target.environment, removing: Self.isolated)
         #expect(restored.status == 4, "\(restored)")
         #expect(!FileManager.default.fileExists(atPath: target.sqliteFile))
     }
 
     /// A well-formed archive whose database part was changed after it was written: only the
     /// checksum in the metadata can tell.
-    @Test func tamperedPartFailsItsChecksum() throws {
-        let site = try Site.sqlite()
+    @Test func tamperedPartFailsItsChecksum() async throws {
+        let site = try await Site.sqlite()
         defer { site.remove() }
-        let archive = try site.takeBackup()
+        let archive = try await site.takeBackup()
         let unpacked = site.directory.appendingPathComponent("unpacked")
         try FileManager.default.createDirectory(at: unpacked, withIntermediateDirectories: true)
-        try #require(try run(["tar", "-C", unpacked.path, "-xzf", archive]).status == 0)
+        try #require(try await run(["tar", "-C", unpacked.path, "-xzf", archive]).status == 0)
         let database = unpacked.appendingPathComponent("database.sqlite")
         var bytes = try Data(contentsOf: database)
         bytes[bytes.count - 10] ^= 0x01
         try bytes.write(to: database)
         let tampered = site.directory.appendingPathComponent("tampered.tar.gz").path
         try #require(
-            try run(["tar", "-C", unpacked.path, "-czf", tampered, "metadata.json", "database.sqlite", "uploads.tar"])
+            try await run(["tar", "-C", unpacked.path, "-czf", tampered, "metadata.json", "database.sqlite", "uploads.tar"])
                 .status == 0)
 
-        let verified = try run([Self.backup, "--verify", tampered], removing: Self.isolated)
+        let verified = try await run([Self.backup, "--verify", tampered], removing: Self.isolated)
         #expect(verified.status == 4, "\(verified)")
         #expect((verified.jsonLine?["error"] as? String)?.contains("checksum") == true, "\(verified)")
-        let target = try Site.sqlite(seeded: false)
+        let target = try await Site.sqlite(seeded: false)
         defer { target.remove() }
-        let restored = try run([Self.restore, tampered], environment: target.environment, removing: Self.isolated)
+        let restored = try await run([Self.restore, tampered], environment: target.environment, removing: Self.isolated)
         #expect(restored.status == 4, "\(restored)")
     }
 
     // MARK: Retention and the lock
 
-    @Test func retentionDeletesOnlyArchivesOlderThanTheWindow() throws {
-        let site = try Site.sqlite()
+    @Test func retentionDeletesOnlyArchivesOlderThanTheWindow() async throws {
+        let site = try await Site.sqlite()
         defer { site.remove() }
         let now = 1_800_000_000  // 2027-01-15T08:00:00Z
         let dest = site.directory.appendingPathComponent("backups")
@@ -172,7 +172,7 @@ struct BackupRestoreTests {
             _ = FileManager.default.createFile(atPath: dest.appendingPathComponent(file).path, contents: Data("x".utf8))
         }
 
-        let result = try run(
+        let result = try await run(
             [Self.backup, "--dest", dest.path, "--now", String(now), "--retention-days", "7"],
             environment: site.environment, removing: Self.isolated)
         #expect(result.status == 0, "\(result)")
@@ -181,7 +181,7 @@ struct BackupRestoreTests {
         #expect(Set((result.jsonLine?["pruned"] as? [String])?.map { URL(fileURLWithPath: $0).lastPathComponent } ?? []) == Set(old))
     }
 
-    @Test func retentionNeverDeletesTheNewestArchive() throws {
+    @Test func retentionNeverDeletesTheNewestArchive() async throws {
         let dest = try Operations.scratch("prune")
         let configuration = try Operations.scratch("config")
         defer {
@@ -192,7 +192,7 @@ struct BackupRestoreTests {
             _ = FileManager.default.createFile(atPath: dest.appendingPathComponent(file).path, contents: Data("x".utf8))
         }
         // A year later, with a 7-day window: both are out of it, and the newer one stays.
-        let result = try run(
+        let result = try await run(
             [Self.backup, "--prune", "--dest", dest.path, "--now", "1798761600", "--retention-days", "7"],
             environment: ["HOMERACK_CONFIG": try Site.emptyConfiguration(in: configuration)], removing: Self.isolated)
         #expect(result.status == 0, "\(result)")
@@ -201,7 +201,7 @@ struct BackupRestoreTests {
     }
 
     @Test func secondRunExitsWhileTheLockIsHeld() async throws {
-        let site = try Site.sqlite()
+        let site = try await Site.sqlite()
         defer { site.remove() }
         let dest = site.directory.appendingPathComponent("backups")
         try FileManager.default.createDirectory(at: dest, withIntermediateDirectories: true)
@@ -212,16 +212,16 @@ struct BackupRestoreTests {
             stdout: "/dev/null", stderr: "/dev/null")
         defer { holder.stop() }
         try await waitUntil("the lock to be held", timeout: .seconds(30)) {
-            try run(["flock", "-n", lock, "true"]).status != 0
+            try await run(["flock", "-n", lock, "true"]).status != 0
         }
-        let result = try run([Self.backup, "--dest", dest.path], environment: site.environment, removing: Self.isolated)
+        let result = try await run([Self.backup, "--dest", dest.path], environment: site.environment, removing: Self.isolated)
         #expect(result.status == 3, "\(result)")
         #expect(result.jsonLine?["status"] as? String == "error", "\(result)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dest.path).filter { $0.hasSuffix(".tar.gz") }.isEmpty)
     }
 
-    static func metadata(of archive: String) throws -> [String: Any] {
-        let result = try run(["tar", "-xzOf", archive, "metadata.json"])
+    static func metadata(of archive: String) async throws -> [String: Any] {
+        let result = try await run(["tar", "-xzOf", archive, "metadata.json"])
         try #require(result.status == 0, "\(result)")
         return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
     }
@@ -239,7 +239,7 @@ struct Site {
     var uploads: String { directory.appendingPathComponent("data/uploads").path }
     var sqliteFile: String { dataDirectory + "/homerack.sqlite" }
 
-    static func sqlite(seeded: Bool = true) throws -> Site {
+    static func sqlite(seeded: Bool = true) async throws -> Site {
         let directory = try Operations.scratch("site")
         let site = Site(
             directory: directory,
@@ -248,15 +248,15 @@ struct Site {
                 "HOMERACK_CONFIG": try emptyConfiguration(in: directory),
             ],
             postgres: nil)
-        if seeded { try site.seed() }
+        if seeded { try await site.seed() }
         return site
     }
 
-    static func postgres(seeded: Bool = true) throws -> Site {
+    static func postgres(seeded: Bool = true) async throws -> Site {
         let url = try Operations.requirePostgres()
         let server = String(url[..<url.lastIndex(of: "/")!])
         let database = "ops_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased())"
-        let created = try run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", "\(server)/postgres", "-c", "CREATE DATABASE \(database)"])
+        let created = try await run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", "\(server)/postgres", "-c", "CREATE DATABASE \(database)"])
         try #require(created.status == 0, "\(created)")
         let directory = try Operations.scratch("site")
         let site = Site(
@@ -267,7 +267,7 @@ struct Site {
                 "HOMERACK_CONFIG": try emptyConfiguration(in: directory),
             ],
             postgres: (server, database))
-        if seeded { try site.seed() }
+        if seeded { try await site.seed() }
         return site
     }
 
@@ -280,12 +280,12 @@ struct Site {
     }
 
     /// Migrates with the real binary, inserts the rows, writes upload files.
-    func seed() throws {
-        let migrated = try run(
+    func seed() async throws {
+        let migrated = try await run(
             [try Operations.binary("homerack-backend"), "migrate"], environment: environment,
             removing: BackupRestoreTests.isolated, timeout: .seconds(120))
         try #require(migrated.status == 0, "\(migrated)")
-        try execute(BackupRestoreTests.seedSQL)
+        try await execute(BackupRestoreTests.seedSQL)
         let files: [(String, Data)] = [
             ("brand_logos/ubiquiti.png", Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7919 &+ 13) })),
             ("brand_logos/dell logo.svg", Data("<svg xmlns=\"http://www.w3.org/2000/svg\"/>".utf8)),
@@ -298,13 +298,13 @@ struct Site {
         }
     }
 
-    func execute(_ sql: String) throws {
+    func execute(_ sql: String) async throws {
         let result: ToolResult
         if let postgres {
-            result = try run(
+            result = try await run(
                 ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", "\(postgres.server)/\(postgres.database)"], stdin: sql)
         } else {
-            result = try run(["sqlite3", "-bail", sqliteFile], stdin: sql)
+            result = try await run(["sqlite3", "-bail", sqliteFile], stdin: sql)
         }
         try #require(result.status == 0, "\(result)")
     }
@@ -316,14 +316,14 @@ struct Site {
         var uploads: [String: Data]
     }
 
-    func snapshot() throws -> Snapshot {
+    func snapshot() async throws -> Snapshot {
         var tables: [String: [String]] = [:]
-        for table in try query(
+        for table in try await query(
             postgres == nil
                 ? "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
                 : "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'")
         {
-            tables[table] = try query("SELECT * FROM \"\(table)\" ORDER BY 1")
+            tables[table] = try await query("SELECT * FROM \"\(table)\" ORDER BY 1")
         }
         var uploads: [String: Data] = [:]
         let root = URL(fileURLWithPath: self.uploads)
@@ -335,23 +335,23 @@ struct Site {
         return Snapshot(tables: tables, uploads: uploads)
     }
 
-    func query(_ sql: String) throws -> [String] {
+    func query(_ sql: String) async throws -> [String] {
         let result: ToolResult
         if let postgres {
-            result = try run(
+            result = try await run(
                 ["psql", "-X", "-q", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-d",
                  "\(postgres.server)/\(postgres.database)", "-c", sql])
         } else {
-            result = try run(["sqlite3", "-readonly", "-separator", "\t", sqliteFile, sql])
+            result = try await run(["sqlite3", "-readonly", "-separator", "\t", sqliteFile, sql])
         }
         try #require(result.status == 0, "\(result)")
         return result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
     }
 
     /// Runs backup.sh into `backups/` and returns the archive's path.
-    func takeBackup() throws -> String {
+    func takeBackup() async throws -> String {
         let dest = directory.appendingPathComponent("backups").path
-        let result = try run(
+        let result = try await run(
             [BackupRestoreTests.backup, "--dest", dest], environment: environment, removing: BackupRestoreTests.isolated)
         try #require(result.status == 0, "\(result)")
         let line = try #require(result.jsonLine, "\(result)")
@@ -361,7 +361,7 @@ struct Site {
 
     func remove() {
         if let postgres {
-            _ = try? run(["psql", "-X", "-q", "-d", "\(postgres.server)/postgres", "-c", "DROP DATABASE IF EXISTS \(postgres.database) WITH (FORCE)"])
+            _ = try? runBlocking(["psql", "-X", "-q", "-d", "\(postgres.server)/postgres", "-c", "DROP DATABASE IF EXISTS \(postgres.database) WITH (FORCE)"])
         }
         try? FileManager.default.removeItem(at: directory)
     }

@@ -15,23 +15,23 @@ struct MonitoringTests {
     /// entry once it is merged: the test then checks it like every other name.
     static let notYetExposed: Set<String> = ["edge_tls_certificate_expiry_timestamp_seconds"]
 
-    @Test func prometheusConfigurationAndRulesPassPromtool() throws {
-        let config = try run(["promtool", "check", "config", Operations.path("monitoring/prometheus.yml")])
+    @Test func prometheusConfigurationAndRulesPassPromtool() async throws {
+        let config = try await run(["promtool", "check", "config", Operations.path("monitoring/prometheus.yml")])
         #expect(config.status == 0, "\(config)")
-        let rules = try run(["promtool", "check", "rules", Self.alerts])
+        let rules = try await run(["promtool", "check", "rules", Self.alerts])
         #expect(rules.status == 0, "\(rules)")
-        let alertmanager = try run(["amtool", "check-config", Operations.path("monitoring/alertmanager.yml")])
+        let alertmanager = try await run(["amtool", "check-config", Operations.path("monitoring/alertmanager.yml")])
         #expect(alertmanager.status == 0, "\(alertmanager)")
     }
 
-    @Test func alertUnitTestsPass() throws {
-        let result = try run(["promtool", "test", "rules", Operations.path("monitoring/tests/alerts_test.yml")])
+    @Test func alertUnitTestsPass() async throws {
+        let result = try await run(["promtool", "test", "rules", Operations.path("monitoring/tests/alerts_test.yml")])
         #expect(result.status == 0, "\(result)")
     }
 
     /// Each alert is the subject of a test case that expects it to fire, and of one that
     /// expects silence (`exp_alerts: []`).
-    @Test func everyAlertHasAFiringAndASilentCase() throws {
+    @Test func everyAlertHasAFiringAndASilentCase() async throws {
         let names = try Self.alertNames()
         #expect(names.count >= 12)
         let tests = try String(contentsOfFile: Operations.path("monitoring/tests/alerts_test.yml"), encoding: .utf8)
@@ -50,7 +50,7 @@ struct MonitoringTests {
     }
 
     /// promtool parses every dashboard query (written out as recording rules).
-    @Test func dashboardQueriesParse() throws {
+    @Test func dashboardQueriesParse() async throws {
         let expressions = try Self.dashboardExpressions()
         #expect(expressions.count >= 30)
         let directory = try Operations.scratch("dashboards")
@@ -63,7 +63,7 @@ struct MonitoringTests {
         }
         let file = directory.appendingPathComponent("dashboards.yml")
         try yaml.write(to: file, atomically: true, encoding: .utf8)
-        let result = try run(["promtool", "check", "rules", file.path])
+        let result = try await run(["promtool", "check", "rules", file.path])
         #expect(result.status == 0, "\(result)")
         // Provisioning points at the data source uid every panel uses.
         let datasource = try String(contentsOfFile: Operations.path("monitoring/grafana/provisioning/datasources/homerack.yml"), encoding: .utf8)
@@ -80,11 +80,11 @@ struct MonitoringTests {
 
         var exposed = Set<String>()
         for target in [stack.edgeAdmin, stack.backendMetrics, stack.nodeExporter, stack.processExporter] {
-            let text = try #require(httpGet("http://\(target)/metrics"), "nothing on http://\(target)/metrics")
+            let text = try #require(await httpGet("http://\(target)/metrics"), "nothing on http://\(target)/metrics")
             exposed.formUnion(MetricNames.exposed(in: text))
         }
         // And what Prometheus itself stored (`up` is its own).
-        let stored = try #require(httpGet("http://\(stack.prometheus)/api/v1/label/__name__/values"))
+        let stored = try #require(await httpGet("http://\(stack.prometheus)/api/v1/label/__name__/values"))
         let names = try #require(
             (try JSONSerialization.jsonObject(with: Data(stored.utf8)) as? [String: Any])?["data"] as? [String])
         exposed.formUnion(names)

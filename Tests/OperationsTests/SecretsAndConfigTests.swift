@@ -15,10 +15,10 @@ struct SecretsAndConfigTests {
         return values
     }
 
-    @Test func generatedSecretsHaveTheDocumentedStrength() throws {
+    @Test func generatedSecretsHaveTheDocumentedStrength() async throws {
         let directory = try Operations.scratch("secrets")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let result = try run([Self.generator], directory: directory)
+        let result = try await run([Self.generator], directory: directory)
         #expect(result.status == 0, "\(result)")
         let file = directory.appendingPathComponent(".env.generated")
         let attributes = try FileManager.default.attributesOfItem(atPath: file.path)
@@ -40,30 +40,30 @@ struct SecretsAndConfigTests {
         // Three different values: no shared source or truncated output.
         #expect(Set([postgres, redis, token]).count == 3)
         // The digest is the one the backend computes for the token.
-        let hashed = try run([try Operations.binary("homerack-backend"), "hash-token"], stdin: token + "\n")
+        let hashed = try await run([try Operations.binary("homerack-backend"), "hash-token"], stdin: token + "\n")
         #expect(hashed.status == 0, "\(hashed)")
         #expect(hashed.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == digest)
     }
 
-    @Test func generatorNeverOverwritesAnExistingFile() throws {
+    @Test func generatorNeverOverwritesAnExistingFile() async throws {
         let directory = try Operations.scratch("secrets")
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("mine.env")
-        try #require(try run([Self.generator, file.path]).status == 0)
+        try #require(try await run([Self.generator, file.path]).status == 0)
         let first = try Data(contentsOf: file)
-        let second = try run([Self.generator, file.path])
+        let second = try await run([Self.generator, file.path])
         #expect(second.status == 1, "\(second)")
         #expect(try Data(contentsOf: file) == first)
         // Another run into a new file draws new values.
         let other = directory.appendingPathComponent("other.env")
-        try #require(try run([Self.generator, other.path]).status == 0)
+        try #require(try await run([Self.generator, other.path]).status == 0)
         #expect(try Self.values(in: other)["POSTGRES_PASSWORD"] != (try Self.values(in: file))["POSTGRES_PASSWORD"])
     }
 
-    @Test func envFilesStayOutOfGitButTheTemplates() throws {
-        let ignored = try run(["git", "-C", Operations.root.path, "check-ignore", "--no-index", ".env.generated", ".env", ".env.local"])
+    @Test func envFilesStayOutOfGitButTheTemplates() async throws {
+        let ignored = try await run(["git", "-C", Operations.root.path, "check-ignore", "--no-index", ".env.generated", ".env", ".env.local"])
         #expect(ignored.status == 0 && ignored.stdout.split(separator: "\n").count == 3, "\(ignored)")
-        let template = try run(["git", "-C", Operations.root.path, "check-ignore", "--no-index", ".env.production"])
+        let template = try await run(["git", "-C", Operations.root.path, "check-ignore", "--no-index", ".env.production"])
         #expect(template.status == 1, "\(template)")
     }
 
@@ -89,26 +89,26 @@ struct SecretsAndConfigTests {
         let cli = ["redis-cli", "-h", "127.0.0.1", "-p", String(port)]
         do {
             try await waitUntil("redis to answer", timeout: .seconds(30)) {
-                try run(cli + ["ping"]).stdout.contains("NOAUTH")
+                try await run(cli + ["ping"]).stdout.contains("NOAUTH")
             }
         } catch {
             throw OperationsFailure("\(error)\n\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
         }
         let authenticated = cli + ["-a", "s3cret", "--no-auth-warning"]
-        #expect(try run(authenticated + ["ping"]).stdout.contains("PONG"))
-        #expect(try run(authenticated + ["config", "get", "maxmemory"]).stdout.contains("268435456"))
-        #expect(try run(authenticated + ["config", "get", "maxmemory-policy"]).stdout.contains("allkeys-lru"))
-        #expect(try run(authenticated + ["config", "get", "appendonly"]).stdout.contains("yes"))
-        #expect(try run(authenticated + ["config", "get", "bind"]).stdout.contains("127.0.0.1"))
+        #expect(try await run(authenticated + ["ping"]).stdout.contains("PONG"))
+        #expect(try await run(authenticated + ["config", "get", "maxmemory"]).stdout.contains("268435456"))
+        #expect(try await run(authenticated + ["config", "get", "maxmemory-policy"]).stdout.contains("allkeys-lru"))
+        #expect(try await run(authenticated + ["config", "get", "appendonly"]).stdout.contains("yes"))
+        #expect(try await run(authenticated + ["config", "get", "bind"]).stdout.contains("127.0.0.1"))
     }
 
-    @Test func composeFileIsValidAndHardened() throws {
+    @Test func composeFileIsValidAndHardened() async throws {
         let directory = try Operations.scratch("compose")
         defer { try? FileManager.default.removeItem(at: directory) }
         let env = directory.appendingPathComponent(".env.generated")
-        try #require(try run([Self.generator, env.path]).status == 0)
+        try #require(try await run([Self.generator, env.path]).status == 0)
         let compose = Operations.path("deploy/container/docker-compose.yml")
-        let result = try run(["docker-compose", "-f", compose, "--env-file", env.path, "config"])
+        let result = try await run(["docker-compose", "-f", compose, "--env-file", env.path, "config"])
         #expect(result.status == 0, "\(result)")
         let rendered = result.stdout
         for service in ["edge", "backend", "postgres", "redis"] {
@@ -123,20 +123,20 @@ struct SecretsAndConfigTests {
         #expect(added.count == 1)
         #expect(rendered.contains("- NET_BIND_SERVICE"))
         // Without the secrets the file refuses to render.
-        let missing = try run(["docker-compose", "-f", compose, "config"], removing: ["POSTGRES_PASSWORD", "REDIS_PASSWORD", "API_TOKEN_DIGEST"])
+        let missing = try await run(["docker-compose", "-f", compose, "config"], removing: ["POSTGRES_PASSWORD", "REDIS_PASSWORD", "API_TOKEN_DIGEST"])
         #expect(missing.status != 0, "\(missing)")
     }
 
-    @Test func logrotateReadsItsConfiguration() throws {
-        let result = try run(["logrotate", "--debug", "--state", "/dev/null", Operations.path("deploy/logrotate.conf")])
+    @Test func logrotateReadsItsConfiguration() async throws {
+        let result = try await run(["logrotate", "--debug", "--state", "/dev/null", Operations.path("deploy/logrotate.conf")])
         #expect(result.status == 0, "\(result)")
         #expect(!result.stderr.contains("error"), "\(result)")
         #expect(result.stderr.contains("copytruncate") || result.stderr.contains("rotating pattern"), "\(result)")
     }
 
-    @Test func scriptsPassShellcheck() throws {
+    @Test func scriptsPassShellcheck() async throws {
         let scripts = ["backup.sh", "restore.sh", "monitoring.sh", "generate_passwords.sh"].map { Operations.path("deploy/\($0)") }
-        let result = try run(["shellcheck", "-x"] + scripts, directory: Operations.root)
+        let result = try await run(["shellcheck", "-x"] + scripts, directory: Operations.root)
         #expect(result.status == 0, "\(result)")
     }
 }
@@ -147,7 +147,7 @@ struct ProductionGuideTests {
         try String(contentsOfFile: Operations.path("PRODUCTION_SETUP.md"), encoding: .utf8)
     }
 
-    @Test func everyRepositoryPathInTheGuideExists() throws {
+    @Test func everyRepositoryPathInTheGuideExists() async throws {
         let text = try Self.guide()
         let regex = try NSRegularExpression(pattern: #"(?<![\w/.])((?:deploy|monitoring|config|docs)/[A-Za-z0-9_./*-]*[A-Za-z0-9_*])"#)
         var paths = Set<String>()
@@ -167,7 +167,7 @@ struct ProductionGuideTests {
         }
     }
 
-    @Test func everyBackendCommandInTheGuideExists() throws {
+    @Test func everyBackendCommandInTheGuideExists() async throws {
         let text = try Self.guide()
         let regex = try NSRegularExpression(pattern: #"homerack-backend ([a-z][a-z-]+)"#)
         var commands = Set<String>()
@@ -179,10 +179,10 @@ struct ProductionGuideTests {
         #expect(commands.isSuperset(of: ["migrate", "copy-database", "hash-token"]))
         let backend = try Operations.binary("homerack-backend")
         for command in commands.sorted() {
-            let help = try run([backend, command, "--help"])
+            let help = try await run([backend, command, "--help"])
             #expect(help.status == 0, "PRODUCTION_SETUP.md runs `homerack-backend \(command)`\n\(help)")
         }
-        let edge = try run([try Operations.binary("homerack-edge"), "--help"])
+        let edge = try await run([try Operations.binary("homerack-edge"), "--help"])
         #expect(edge.status == 0 && edge.stdout.contains("--check"), "\(edge)")
     }
 }

@@ -11,8 +11,8 @@ struct SystemdUnitTests {
     static let maximumExposure = 2.5
 
     @Test(arguments: services)
-    func serviceExposureIsAtMostTwoAndAHalf(_ service: String) throws {
-        let result = try run(["systemd-analyze", "security", "--offline=yes", Operations.path("deploy/\(service)")])
+    func serviceExposureIsAtMostTwoAndAHalf(_ service: String) async throws {
+        let result = try await run(["systemd-analyze", "security", "--offline=yes", Operations.path("deploy/\(service)")])
         #expect(result.status == 0, "\(result)")
         let line = try #require(
             result.stdout.split(separator: "\n").first { $0.contains("Overall exposure level for \(service)") },
@@ -23,7 +23,7 @@ struct SystemdUnitTests {
         #expect(score <= Self.maximumExposure, "\(service) scores \(score)\n\(result.stdout)")
     }
 
-    @Test func unitsVerify() throws {
+    @Test func unitsVerify() async throws {
         let root = try Operations.scratch("systemd-root")
         defer { try? FileManager.default.removeItem(at: root) }
         let fileManager = FileManager.default
@@ -32,7 +32,7 @@ struct SystemdUnitTests {
         }
         // The system's units (targets the ours are ordered against), copied in.
         try makeDirectory("usr/lib/systemd")
-        let copied = try run(["cp", "-a", "/usr/lib/systemd/system", root.appendingPathComponent("usr/lib/systemd").path])
+        let copied = try await run(["cp", "-a", "/usr/lib/systemd/system", root.appendingPathComponent("usr/lib/systemd").path])
         try #require(copied.status == 0, "\(copied)")
         try makeDirectory("etc/systemd/system")
         for unit in Self.units {
@@ -57,7 +57,7 @@ struct SystemdUnitTests {
             }
         }
         let named = Self.units.map { "/etc/systemd/system/\($0)" }
-        let result = try run(["systemd-analyze", "verify", "--root=\(root.path)"] + named)
+        let result = try await run(["systemd-analyze", "verify", "--root=\(root.path)"] + named)
         #expect(result.status == 0, "\(result)")
         // verify reports unknown keys and bad values as warnings with status 0: any output fails.
         #expect(result.stdout.isEmpty && result.stderr.isEmpty, "\(result)")
@@ -65,13 +65,13 @@ struct SystemdUnitTests {
         // And it does complain about a unit with a mistake (so the check above can fail).
         let broken = root.appendingPathComponent("etc/systemd/system/homerack-backup.service")
         try (String(contentsOf: broken, encoding: .utf8) + "ProtectSystm=strict\n").write(to: broken, atomically: true, encoding: .utf8)
-        let complaint = try run(["systemd-analyze", "verify", "--root=\(root.path)", "/etc/systemd/system/homerack-backup.service"])
+        let complaint = try await run(["systemd-analyze", "verify", "--root=\(root.path)", "/etc/systemd/system/homerack-backup.service"])
         #expect(complaint.stderr.contains("ProtectSystm"), "\(complaint)")
     }
 
     /// The unit files say what the issue asks of them, whatever the score.
     @Test(arguments: services)
-    func serviceHasTheRequiredHardening(_ service: String) throws {
+    func serviceHasTheRequiredHardening(_ service: String) async throws {
         let text = try String(contentsOfFile: Operations.path("deploy/\(service)"), encoding: .utf8)
         let keys = Set(text.split(separator: "\n").compactMap { line -> String? in
             guard !line.hasPrefix("#"), let equals = line.firstIndex(of: "=") else { return nil }
@@ -92,11 +92,11 @@ struct SystemdUnitTests {
         if service != "homerack-backup.service" { #expect(keys.contains("LimitNOFILE")) }
     }
 
-    @Test func backupTimerRunsDailyAtTwoAndCatchesUp() throws {
+    @Test func backupTimerRunsDailyAtTwoAndCatchesUp() async throws {
         let text = try String(contentsOfFile: Operations.path("deploy/homerack-backup.timer"), encoding: .utf8)
         #expect(text.contains("OnCalendar=*-*-* 02:00:00"))
         #expect(text.contains("Persistent=true"))
-        let next = try run(["systemd-analyze", "calendar", "*-*-* 02:00:00"])
+        let next = try await run(["systemd-analyze", "calendar", "*-*-* 02:00:00"])
         #expect(next.status == 0 && next.stdout.contains("02:00:00"), "\(next)")
         let cron = try String(contentsOfFile: Operations.path("deploy/homerack-backup.cron"), encoding: .utf8)
         #expect(cron.contains("0 2 * * * homerack /usr/local/lib/homerack/backup.sh"))
