@@ -5,6 +5,10 @@ import Testing
     import Glibc
 #endif
 
+/// Every suite of this target, one test at a time: they start servers and run tools, and in
+/// parallel they would take the CPU the timing-sensitive suites of the other targets need.
+@Suite(.serialized) enum OperationsSuite {}
+
 /// What these tests share: the repository's paths, running a tool with a deadline, scratch
 /// directories, the test PostgreSQL server and free loopback ports.
 enum Operations {
