@@ -71,11 +71,11 @@ struct BreakerDatabaseTests {
         #expect(database.breaker.mode != .closed)
         // Still down: the prober keeps probing (its calls grow) and the breaker stays open.
         let calls = base.calls.load(ordering: .relaxed)
-        try await waitFor("a probe", timeout: .seconds(10)) { base.calls.load(ordering: .relaxed) > calls + 1 }
+        try await waitFor("a probe", timeout: .seconds(30)) { base.calls.load(ordering: .relaxed) > calls + 1 }
         #expect(database.breaker.mode != .closed)
 
         base.unreachable.store(false, ordering: .relaxed)
-        try await waitFor("the breaker to close", timeout: .seconds(10)) { database.breaker.mode == .closed }
+        try await waitFor("the breaker to close", timeout: .seconds(30)) { database.breaker.mode == .closed }
         #expect(try await database.query("SELECT 1", []).count == 1)
         await database.shutdown()
     }

@@ -112,7 +112,7 @@ final class RedisServerProcess {
         process.standardError = FileHandle.nullDevice
         try process.run()
         self.process = process
-        try await waitUntilAnswering(timeout: .seconds(10))
+        try await waitUntilAnswering(timeout: .seconds(30))
     }
 
     /// Kills the server with SIGKILL (by PID) and reaps it: a crash, not a shutdown.

@@ -5,6 +5,10 @@ import Testing
     import Glibc
 #endif
 
+/// Every suite of this target, one test at a time: they start servers and run tools, and in
+/// parallel they would take the CPU the timing-sensitive suites of the other targets need.
+@Suite(.serialized) enum OperationsSuite {}
+
 /// What these tests share: the repository's paths, running a tool with a deadline, scratch
 /// directories, the test PostgreSQL server and free loopback ports.
 enum Operations {
@@ -180,10 +184,79 @@ final class Child: @unchecked Sendable {
 
 /// Runs `command` (the first element a path or a name on PATH), waits at most `timeout`, and
 /// returns its status and output; a run past its deadline is killed and throws.
+///
+/// Waits with `Task.sleep`, never blocking a thread of the cooperative pool: the suite's other
+/// tests (a few threads for the whole process) keep running meanwhile.
 @discardableResult
 func run(
     _ command: [String], environment: [String: String] = [:], removing: [String] = [], directory: URL? = nil,
     stdin: String? = nil, timeout: Duration = .seconds(300)
+) async throws -> ToolResult {
+    try await runChild(
+        command, environment: environment, removing: removing, directory: directory, stdin: stdin, timeout: timeout
+    ) { child in
+        let deadline = ContinuousClock.now + timeout
+        while child.isRunning {
+            if ContinuousClock.now >= deadline { return false }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return true
+    }
+}
+
+/// ``run(_:environment:removing:directory:stdin:timeout:)`` for clean-up code in `defer`, which
+/// cannot await: it blocks its thread, so only for short commands at the end of a test.
+@discardableResult
+func runBlocking(
+    _ command: [String], environment: [String: String] = [:], removing: [String] = [], directory: URL? = nil,
+    stdin: String? = nil, timeout: Duration = .seconds(120)
+) throws -> ToolResult {
+    let outcome = UnsafeOutcome()
+    let semaphore = DispatchSemaphore(value: 0)
+    Thread.detachNewThread {
+        outcome.result = Result { try blockingRun(command, environment: environment, removing: removing, directory: directory, stdin: stdin, timeout: timeout) }
+        semaphore.signal()
+    }
+    semaphore.wait()
+    return try outcome.result!.get()
+}
+
+private final class UnsafeOutcome: @unchecked Sendable {
+    var result: Result<ToolResult, any Error>?
+}
+
+private func runChild(
+    _ command: [String], environment: [String: String], removing: [String], directory: URL?, stdin: String?,
+    timeout: Duration, wait: (Child) async throws -> Bool
+) async throws -> ToolResult {
+    let executable = command[0].contains("/") ? command[0] : try Operations.tool(command[0])
+    var env = Operations.environment
+    for key in removing { env.removeValue(forKey: key) }
+    env.merge(environment) { _, new in new }
+    let outputs = try Operations.scratch("output")
+    defer { try? FileManager.default.removeItem(at: outputs) }
+    let outURL = outputs.appendingPathComponent("stdout")
+    let errURL = outputs.appendingPathComponent("stderr")
+    var input = "/dev/null"
+    if let stdin {
+        input = outputs.appendingPathComponent("stdin").path
+        try Data(stdin.utf8).write(to: URL(fileURLWithPath: input))
+    }
+    var arguments = [executable] + command.dropFirst()
+    if let directory { arguments = ["/usr/bin/env", "-C", directory.path] + arguments }
+    let child = try Child(arguments, environment: env, stdin: input, stdout: outURL.path, stderr: errURL.path)
+    guard try await wait(child) else {
+        child.stop(grace: .seconds(5))
+        throw OperationsFailure("\(command.joined(separator: " ")) did not finish within \(timeout)")
+    }
+    let stdout = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
+    let stderr = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+    return ToolResult(command: command, status: child.status ?? -1, stdout: stdout, stderr: stderr)
+}
+
+private func blockingRun(
+    _ command: [String], environment: [String: String], removing: [String], directory: URL?, stdin: String?,
+    timeout: Duration
 ) throws -> ToolResult {
     let executable = command[0].contains("/") ? command[0] : try Operations.tool(command[0])
     var env = Operations.environment
@@ -212,18 +285,18 @@ func run(
 }
 
 /// Polls `condition` every 200 ms until it holds, or throws after `timeout`.
-func waitUntil(_ what: String, timeout: Duration, _ condition: () throws -> Bool) async throws {
+func waitUntil(_ what: String, timeout: Duration, _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
-        if try condition() { return }
+        if try await condition() { return }
         try await Task.sleep(for: .milliseconds(200))
     }
     throw OperationsFailure("timed out after \(timeout) waiting for \(what)")
 }
 
 /// The body of an HTTP GET on loopback (curl, which the run packages install), or nil.
-func httpGet(_ url: String) -> String? {
-    guard let result = try? run(["curl", "-fsS", "--max-time", "5", url], timeout: .seconds(10)),
+func httpGet(_ url: String) async -> String? {
+    guard let result = try? await run(["curl", "-fsS", "--max-time", "5", url], timeout: .seconds(10)),
         result.status == 0
     else { return nil }
     return result.stdout

@@ -53,8 +53,8 @@ struct RunningStack {
                 environment: ["DATA_DIR": directory.appendingPathComponent("data").path, "LOG_LEVEL": "warning"],
                 log: "backend.log")
             try await waitUntil("the backend worker", timeout: .seconds(120)) {
-                httpGet("http://127.0.0.1:\(workerPort)/api/health/ready") != nil
-                    && httpGet("http://\(backendMetrics)/metrics")?.contains("backend_workers") == true
+                guard await httpGet("http://127.0.0.1:\(workerPort)/api/health/ready") != nil else { return false }
+                return await httpGet("http://\(backendMetrics)/metrics")?.contains("backend_workers") == true
             }
 
             let config = """
@@ -82,25 +82,25 @@ struct RunningStack {
             try config.write(to: configFile, atomically: true, encoding: .utf8)
             try launch(try Operations.binary("homerack-edge"), ["--config", configFile.path], environment: [:], log: "edge.log")
             try await waitUntil("the edge", timeout: .seconds(60)) {
-                httpGet("http://\(edgeListener)/api/health/ready") != nil
+                await httpGet("http://\(edgeListener)/api/health/ready") != nil
             }
             for path in ["/api/racks", "/api/health/ready", "/api/racks/999999"] {
-                _ = try run(["curl", "-s", "-o", "/dev/null", "--max-time", "5", "http://\(edgeListener)\(path)"])
+                _ = try await run(["curl", "-s", "-o", "/dev/null", "--max-time", "5", "http://\(edgeListener)\(path)"])
             }
 
             let stack = RunningStack(
                 directory: directory, edgeAdmin: edgeAdmin, backendMetrics: backendMetrics,
                 prometheus: partial.prometheus, nodeExporter: partial.nodeExporter,
                 processExporter: partial.processExporter, monitoringEnvironment: monitoring, processes: processes)
-            let started = try run([Operations.path("deploy/monitoring.sh"), "start"], environment: monitoring, timeout: .seconds(300))
+            let started = try await run([Operations.path("deploy/monitoring.sh"), "start"], environment: monitoring, timeout: .seconds(300))
             guard started.status == 0 else {
                 stack.stop()
                 throw OperationsFailure("monitoring.sh start failed\n\(started)")
             }
-            let status = try run([Operations.path("deploy/monitoring.sh"), "status"], environment: monitoring)
+            let status = try await run([Operations.path("deploy/monitoring.sh"), "status"], environment: monitoring)
             #expect(status.status == 0, "\(status)")
             try await waitUntil("Prometheus to scrape every target", timeout: .seconds(90)) {
-                guard let body = httpGet("http://\(stack.prometheus)/api/v1/targets"),
+                guard let body = await httpGet("http://\(stack.prometheus)/api/v1/targets"),
                     let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
                     let targets = (object["data"] as? [String: Any])?["activeTargets"] as? [[String: Any]]
                 else { return false }
@@ -126,7 +126,7 @@ struct RunningStack {
     /// their recorded PIDs), then the edge and the supervisor (SIGTERM, SIGKILL after 30 s).
     func stop() {
         if !monitoringEnvironment.isEmpty {
-            _ = try? run([Operations.path("deploy/monitoring.sh"), "stop"], environment: monitoringEnvironment, timeout: .seconds(120))
+            _ = try? runBlocking([Operations.path("deploy/monitoring.sh"), "stop"], environment: monitoringEnvironment, timeout: .seconds(120))
         }
         for process in processes.reversed() { process.stop() }
         try? FileManager.default.removeItem(at: directory)
