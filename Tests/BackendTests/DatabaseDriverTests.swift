@@ -191,7 +191,7 @@ struct DatabaseDriverTests {
             #expect(database.counters.leaseTimeouts >= 5)
         }
         // Bounded, not hanging: about 3 s alone; the wide bound absorbs a fully loaded machine.
-        #expect(ContinuousClock.now - started < .seconds(30))
+        #expect(ContinuousClock.now - started < .seconds(90))
     }
 
     @Test func connectionFailuresAreBrokenConnectionsAndConstraintsMapToStoreErrors() {

@@ -176,7 +176,7 @@ final class HelloServer {
     }
 
     /// Polls the statistics until `condition` holds, for at most `timeout` seconds.
-    func waitFor(timeout: Double = 10, _ condition: ([HelloHandler.Statistics]) -> Bool) async -> [HelloHandler.Statistics] {
+    func waitFor(timeout: Double = 30, _ condition: ([HelloHandler.Statistics]) -> Bool) async -> [HelloHandler.Statistics] {
         let deadline = Date().addingTimeInterval(timeout)
         var last = await statistics()
         while !condition(last) && Date() < deadline {
