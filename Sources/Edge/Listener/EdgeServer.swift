@@ -150,7 +150,7 @@ public final class EdgeServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(quiesce.makeServerChannelHandler(channel: channel))
                 }
             }
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
             // A connection keeps its last receive buffer for its whole life, idle or not (NIO pools
             // it). Start at 1 KiB rather than NIO's 2 KiB, as nginx's client_header_buffer_size:
