@@ -30,9 +30,11 @@ struct DatabaseMigrationTests {
                 // The second waits for the first's migration under SQLite's write lock; on a
                 // loaded machine that can outlast the default 5 s busy timeout.
                 configuration.busyTimeout = .seconds(60)
-                async let first = SQLiteDatabase.open(configuration, logger: TestDatabases.quietLogger)
-                async let second = SQLiteDatabase.open(configuration, logger: TestDatabases.quietLogger)
-                let (a, b) = try await (first, second)
+                // Opened one after the other: switching a new file to WAL from two connections at
+                // once can fail with SQLITE_BUSY at once, whatever the busy timeout (a lock
+                // upgrade SQLite will not wait for). The migrations below still race.
+                let a = try await SQLiteDatabase.open(configuration, logger: TestDatabases.quietLogger)
+                let b = try await SQLiteDatabase.open(configuration, logger: TestDatabases.quietLogger)
                 async let reportA = Migrator.migrate(a, logger: TestDatabases.quietLogger)
                 async let reportB = Migrator.migrate(b, logger: TestDatabases.quietLogger)
                 let reports = try await [reportA, reportB]

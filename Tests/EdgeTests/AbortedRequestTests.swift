@@ -29,7 +29,7 @@ struct AbortedRequestTests {
                 yaml.logging = logging
                 try await withEdge(yaml: yaml) { edge in
                     let connection = try edge.connect()
-                    try connection.sendRequest("GET", "/slow?ms=3000")
+                    try connection.sendRequest("GET", "/slow?ms=20000")
                     try await eventually("the request to reach the upstream") { upstreams[0].requestCount(path: "/slow") == 1 }
                     connection.close()
                     try await eventually("the edge to notice the client left", timeout: .seconds(5)) {
