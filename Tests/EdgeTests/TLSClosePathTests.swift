@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Testing
 
@@ -80,27 +79,14 @@ extension ProxyIntegrationTests {
         {
             let output = FileManager.default.temporaryDirectory.appendingPathComponent("edge-curl-\(UUID().uuidString)").path
             defer { try? FileManager.default.removeItem(atPath: output) }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-            process.arguments = mode.arguments + extra + [
+            let arguments = mode.arguments + extra + [
                 "-sS", "-k", "--max-time", "60", "--resolve", "a.test:\(port):127.0.0.1", "-o", output,
                 "-w", "%{http_code} %{http_version}", "https://a.test:\(port)\(target)",
             ]
-            let stdout = Pipe()
-            let stderr = Pipe()
-            process.standardOutput = stdout
-            process.standardError = stderr
-            let exited = DispatchSemaphore(value: 0)
-            process.terminationHandler = { _ in exited.signal() }
-            try process.run()
-            guard exited.wait(timeout: .now() + 90) == .success else {
-                process.terminate()
-                throw TestFailure("curl \(target) did not finish within 90 s")
-            }
-            let written = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            guard process.terminationStatus == 0 else {
-                throw TestFailure("curl \(mode) \(target) failed with exit \(process.terminationStatus): \(message) (\(written))")
+            // With -sS curl prints only the -w line on success, and only its error otherwise.
+            let (status, written) = try runTool("/usr/bin/curl", arguments, timeout: 90)
+            guard status == 0 else {
+                throw TestFailure("curl \(mode) \(target) failed with exit \(status): \(written)")
             }
             let parts = written.split(separator: " ")
             let body = FileManager.default.contents(atPath: output).map { [UInt8]($0) } ?? []

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import NIOSSL
 
@@ -96,22 +95,9 @@ final class TLSTestDirectory: Sendable {
 
     /// Runs `openssl arguments`, failing with its output when it fails or takes over 60 s.
     private static func openssl(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try opensslPath())
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        try process.run()
-        guard exited.wait(timeout: .now() + 60) == .success else {
-            process.terminate()
-            throw TLSTestFailure("openssl \(arguments.joined(separator: " ")) did not finish within 60 s")
-        }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw TLSTestFailure("openssl \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(text)")
+        let (status, text) = try runTool(try opensslPath(), arguments, timeout: 60)
+        guard status == 0 else {
+            throw TLSTestFailure("openssl \(arguments.joined(separator: " ")) failed (\(status)): \(text)")
         }
     }
 }
