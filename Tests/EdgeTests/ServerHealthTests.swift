@@ -1,3 +1,4 @@
+import Limits
 import Testing
 
 @testable import Edge
@@ -5,8 +6,8 @@ import Testing
 @Suite("Server health")
 struct ServerHealthTests {
     /// Monotonic nanoseconds `seconds` after an arbitrary start (not zero, as a real clock).
-    static func at(_ seconds: Double) -> UInt64 { 5_000_000_000_000 + UInt64(seconds * 1e9) }
-    static let tenSeconds: UInt64 = 10_000_000_000
+    static func at(_ seconds: Double) -> Instant { Instant(nanoseconds: 5_000_000_000_000 + UInt64(seconds * 1e9)) }
+    static let tenSeconds: Duration = .seconds(10)
 
     // MARK: Passive (max_fails / fail_timeout)
 

@@ -38,7 +38,7 @@ final class AdminHandler: ChannelInboundHandler {
             if path == "/metrics" && (head.method == .GET || head.method == .HEAD) {
                 let runtime = state.runtime
                 (status, body, type) = (
-                    .ok, state.metrics.render(clusters: runtime.clusters, now: NIODeadline.now().uptimeNanoseconds),
+                    .ok, state.metrics.render(clusters: runtime.clusters, now: MonotonicClock().now()),
                     "text/plain; version=0.0.4; charset=utf-8"
                 )
             } else {

@@ -1,3 +1,4 @@
+import Limits
 import NIOCore
 
 /// Per-connection facts the HTTP layer cannot see: when bytes last arrived, and the first bytes
@@ -6,9 +7,9 @@ import NIOCore
 /// once it is complete).
 final class ClientActivity {
     /// When the last bytes arrived.
-    var lastReadAt: NIODeadline = .now()
+    var lastReadAt: Instant = MonotonicClock().now()
     /// When the first bytes arrived since the handler last waited for a head.
-    var firstReadSinceWait: NIODeadline?
+    var firstReadSinceWait: Instant?
     /// The context of the ``ClientActivityHandler`` while it is in the pipeline: `writeRaw` writes there.
     fileprivate var rawContext: ChannelHandlerContext?
     /// Called after a read that left a request head incomplete (rare: most heads arrive whole).
@@ -50,7 +51,7 @@ final class ClientActivityHandler: ChannelInboundHandler, RemovableChannelHandle
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if activity.discardsReads { return }
-        let now = NIODeadline.now()
+        let now = MonotonicClock().now()
         activity.lastReadAt = now
         if activity.firstReadSinceWait == nil { activity.firstReadSinceWait = now }
         context.fireChannelRead(data)

@@ -1,4 +1,4 @@
-import NIOCore
+import Limits
 
 /// What the access log says about one request: nginx's fields plus the upstream and the limit
 /// outcome, as one JSON line.
@@ -7,7 +7,7 @@ struct AccessRecord {
     var client: String
     var method: String
     var target: String
-    var started: NIODeadline
+    var started: Instant
     var route: String?
     var status = 0
     var bytesIn = 0

@@ -1,3 +1,4 @@
+import Limits
 import Synchronization
 
 /// The edge's Prometheus metrics.
@@ -96,7 +97,7 @@ public final class EdgeMetrics: Sendable {
     }
 
     /// The Prometheus text exposition of everything, plus the upstream gauges of `clusters`.
-    func render(clusters: [Cluster], now: UInt64) -> String {
+    func render(clusters: [Cluster], now: Instant) -> String {
         var total = Shard()
         for shard in shards {
             shard.state.withLock { part in

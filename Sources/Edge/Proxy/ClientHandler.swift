@@ -5,9 +5,11 @@ import NIOHTTP2
 import NIOHTTPCompression
 import NIOPosix
 
-/// The client side of the edge for one HTTP/1.1 connection: filters each request (path guard,
-/// body size, route, rate limit), answers it locally or proxies it to an upstream server with
-/// the body streamed both ways under backpressure, and enforces the client timeouts.
+/// The SwiftNIO shell of one client connection (HTTP/1.1) or one HTTP/2 stream: it turns reads,
+/// writes, timers and closes into events for the engine (``ClientConnection`` for the
+/// connection's life, ``FilterChain`` for each request's fate, ``Exchange`` for proxying) and
+/// carries out what they decide. It holds no decision of its own: keep-alive, pipelining,
+/// draining, lingering and every timeout are the machine's.
 ///
 /// One request at a time: parts of a pipelined next request that arrive while the current one is
 /// still being answered are held (and reading stops) until its response has ended. Responses
@@ -19,73 +21,49 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Unused: responses leave through the ``ResponseWriter`` as bytes or as parts.
     typealias OutboundOut = HTTPServerResponsePart
 
-    /// Where the handler is in the life of the current request.
-    private enum State {
-        /// Waiting for a request head. Can transition to: `local`, `delayed`, `proxying`, `closing`.
-        case awaitingHead
-        /// The edge answered itself; body parts still arriving are dropped until `.end`.
-        /// Can transition to: `awaitingHead`, `closing`.
-        case local(requestEnded: Bool, responseEnded: Bool, keepAlive: Bool)
-        /// A rate limit holds the request (nginx's delay mode). Can transition to: `proxying`, `local`, `closing`.
-        case delayed(Exchange)
-        /// Proxying. Can transition to: `awaitingHead`, `local` (error before the response started), `closing`.
-        case proxying(Exchange)
-        /// The connection is closing; everything is dropped.
-        case closing
-        /// The last response has reached the socket and the sending side is closed: what the
-        /// client still sends is read and dropped (below the HTTP decoder) until it closes or
-        /// `timeouts.lingering` passes. Can transition to: nothing (the close).
-        case lingering
-    }
+    typealias Mode = ClientConnection<Exchange>.Mode
 
     private let state: EdgeState
     private let loop: LoopContext
+    private let clock = MonotonicClock()
     private let activity: ClientActivity
     private let peer: ClientKey
     private let peerText: String
     private let peerTrusted: Bool
     private let scheme: String
     private var secure: Bool { scheme == "https" }
+    /// The connection's slot in its client's cap (released when the channel closes).
     private var lease: ConnectionLease?
+    /// The connection was over its client's cap when it opened: it gets only refusals.
     private var overConnectionLimit = false
     /// The slot of the request in progress in its client's cap, when the connection comes from
     /// a trusted proxy: there the cap counts the real client's requests in flight, since one
     /// proxy connection carries many clients (nginx's `limit_conn` after `real_ip`).
     private var requestLease: ConnectionLease?
 
-    private var current: State = .awaitingHead
+    /// The connection's life: every decision about it.
+    private var machine: ClientConnection<Exchange>
     private var context: ChannelHandlerContext!
     /// Where the writer writes: this handler's context, or on an HTTP/2 stream the context of the
     /// HTTP/1 codec, so that frames go below it.
     private var outputContext: ChannelHandlerContext!
-    /// Keep-alive idle and request-head deadlines while no request is in progress.
+    /// The machine's wait timer: request head, keep-alive idle, lingering.
     private var waitTimer: LazyTimer!
     /// The upstream read timeout of the exchange in progress (one timer for the connection's life).
     private var upstreamReadTimer: LazyTimer!
     private var bodyTimer: Scheduled<Void>?
     private var sendTimer: Scheduled<Void>?
-    private var readsPaused = false
-    private var readPending = false
-    private var quiescing = false
     private var writer: ResponseWriter
     /// The method of the request being answered (a HEAD's answer carries no body).
     private var requestMethod: HTTPMethod = .GET
     /// Parts of pipelined requests that arrived while the current one was still being answered.
     /// (Room for one to start with: it is rarely used, and every idle connection carries it.)
     private var pipelined = CircularBuffer<HTTPServerRequestPart>(initialCapacity: 1)
-    /// Reads stop while pipelined parts wait.
-    private var pipelineHold = false
+    /// Set while held parts are being handed on (a local answer inside that loop comes back here).
     private var releasingPipelined = false
+    private var activated = false
 
-    /// What kind of channel this handler serves.
-    enum Mode {
-        /// A whole HTTP/1.1 connection: keep-alive, idle and header timeouts are this handler's.
-        case http1
-        /// One HTTP/2 stream: one request, and the connection's timeouts live on its parent.
-        case http2Stream
-    }
-
-    private let mode: Mode
+    private var mode: Mode { machine.mode }
     /// Set on a listener that only redirects to HTTPS (and serves ACME challenges).
     private let httpsRedirect: HTTPSRedirect?
 
@@ -93,7 +71,10 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         state: EdgeState, loop: LoopContext, activity: ClientActivity, peer: ClientKey, scheme: String, mode: Mode = .http1,
         output: ResponseWriter.Output, httpsRedirect: HTTPSRedirect? = nil
     ) {
-        self.mode = mode
+        let timeouts = state.runtime.config.timeouts
+        self.machine = ClientConnection(
+            mode: mode,
+            timeouts: .init(header: timeouts.header, keepAlive: timeouts.keepAlive, body: timeouts.body, lingering: timeouts.lingering))
         self.writer = ResponseWriter(output: output)
         self.httpsRedirect = httpsRedirect
         self.state = state
@@ -116,7 +97,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         waitTimer = LazyTimer(eventLoop: context.eventLoop) { [weak self] in self?.waitExpired() }
         upstreamReadTimer = LazyTimer(eventLoop: context.eventLoop) { [weak self] in
-            guard let self, case .proxying(let exchange) = self.current else { return }
+            guard let self, case .proxying(let exchange) = self.machine.phase else { return }
             exchange.readTimedOut()
         }
         activity.onPartialHead = { [weak self] in self?.partialHeadArrived() }
@@ -137,8 +118,6 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         activate(context: context)
         context.fireChannelActive()
     }
-
-    private var activated = false
 
     /// Counts the connection (or stream) against the client's cap and starts its timers, once.
     private func activate(context: ChannelHandlerContext) {
@@ -164,18 +143,13 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             lease?.release()
             if countsAsConnection { metrics.openConnections.add(-1, ordering: .relaxed) }
         }
-        startWaitingForHead(first: true)
+        activity.firstReadSinceWait = nil
+        apply(machine.activated(now: clock.now()))
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         cancelTimers()
-        switch current {
-        case .proxying(let exchange), .delayed(let exchange):
-            abandon(exchange)
-        case .awaitingHead, .local, .closing, .lingering:
-            break
-        }
-        current = .closing
+        if let exchange = machine.closed() { abandon(exchange) }
         releaseRequestLease()
         context.fireChannelInactive()
     }
@@ -183,8 +157,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
             // Shutdown: finish the request in progress, then close; an idle connection closes now.
-            quiescing = true
-            if mode == .http1, case .awaitingHead = current, pipelined.isEmpty { close() }
+            if machine.drain(pipelinedWaiting: !pipelined.isEmpty) { close() }
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -194,54 +167,40 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // Malformed or ambiguous requests (both Content-Length and Transfer-Encoding, differing
             // Content-Lengths, bad chunk sizes, bad header bytes): refuse, never forward, close.
             state.logger.debug("bad request from client", [("edge.client", peerText), ("error", "\(error)")])
-            switch current {
+            switch machine.phase {
             case .awaitingHead:
                 // No request head reached the HTTP layer, so the 400 goes out as raw bytes: a
                 // response there would have no request to answer (the compressor would trap).
                 writeRawAndClose(.badRequest("malformed request"))
             case .proxying(let exchange), .delayed(let exchange):
                 if exchange.responseStarted {
-                    context.close(promise: nil)
+                    close()
                 } else {
                     exchange.abort()
                     respondAndClose(.badRequest("malformed request body"), runtime: exchange.runtime, requestID: exchange.requestID)
                 }
             case .local, .closing, .lingering:
-                context.close(promise: nil)
+                close()
             }
             return
         }
-        context.close(promise: nil)
+        close()
     }
 
     // MARK: Reads and backpressure
 
     func read(context: ChannelHandlerContext) {
-        if case .lingering = current {
-            context.read()
-        } else if readsPaused || pipelineHold {
-            readPending = true
-        } else {
-            context.read()
-        }
+        if machine.readRequested() { context.read() }
     }
 
     /// Stops or resumes reading from the client (while an upstream connects, or cannot take more).
     func setReadsPaused(_ paused: Bool) {
-        readsPaused = paused
-        resumeReadIfWanted()
-    }
-
-    private func resumeReadIfWanted() {
-        if !readsPaused, !pipelineHold, readPending {
-            readPending = false
-            context.read()
-        }
+        if machine.setBackpressure(paused) { context.read() }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         let writable = context.channel.isWritable
-        if case .proxying(let exchange) = current { exchange.clientWritabilityChanged(isWritable: writable) }
+        if case .proxying(let exchange) = machine.phase { exchange.clientWritabilityChanged(isWritable: writable) }
         if writable {
             sendTimer?.cancel()
             sendTimer = nil
@@ -263,21 +222,13 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let part = unwrapInboundIn(data)
         if !pipelined.isEmpty || holdsNextRequest {
             pipelined.append(part)
-            pipelineHold = true
+            _ = machine.setPipelineHold(true)
             return
         }
         handle(part)
     }
 
-    /// Whether the current request has been read whole while its answer is still going out, so
-    /// that what arrives now belongs to the next one.
-    private var holdsNextRequest: Bool {
-        switch current {
-        case .awaitingHead, .closing, .lingering: false
-        case .local(let requestEnded, _, _): requestEnded
-        case .proxying(let exchange), .delayed(let exchange): exchange.requestEnded
-        }
-    }
+    private var holdsNextRequest: Bool { machine.holdsNextRequest { $0.requestEnded } }
 
     /// Takes the held parts of pipelined requests, once the connection waits for a head again.
     private func releasePipelined() {
@@ -285,198 +236,119 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         releasingPipelined = true
         defer { releasingPipelined = false }
         while !holdsNextRequest, let part = pipelined.popFirst() {
-            if case .closing = current {
+            if case .closing = machine.phase {
                 pipelined.removeAll()
                 break
             }
             handle(part)
         }
-        if pipelined.isEmpty, pipelineHold {
-            pipelineHold = false
-            resumeReadIfWanted()
-        }
+        if pipelined.isEmpty, machine.reads.pipelineHold, machine.setPipelineHold(false) { context?.read() }
     }
 
     private func handle(_ part: HTTPServerRequestPart) {
-        switch (current, part) {
+        switch (machine.phase, part) {
         case (.awaitingHead, .head(let head)):
-            waitTimer.disarm()
             activity.firstReadSinceWait = nil
+            apply(machine.headReceived(keepAlive: head.isKeepAlive))
             receivedHead(head)
-        case (.local(let requestEnded, let responseEnded, let keepAlive), .end) where !requestEnded:
-            current = .local(requestEnded: true, responseEnded: responseEnded, keepAlive: keepAlive)
-            if responseEnded { finishLocal(keepAlive: keepAlive) }
+        case (.local, .end):
+            if let next = machine.localRequestEnded(now: clock.now(), pipelinedWaiting: !pipelined.isEmpty) {
+                afterResponse(next, alreadyEnded: true)
+            }
         case (.local, .body):
             break  // the body of a request answered locally: dropped
         case (.proxying(let exchange), .body(let body)), (.delayed(let exchange), .body(let body)):
             // On HTTP/2 no handler below sees the stream's bytes: the body timeout measures the
             // gap between DATA frames from here.
-            if mode == .http2Stream { activity.lastReadAt = .now() }
+            if mode == .http2Stream { activity.lastReadAt = clock.now() }
             exchange.clientBody(body)
         case (.proxying(let exchange), .end(_)), (.delayed(let exchange), .end(_)):
             exchange.clientEnd()
         case (.closing, _), (.lingering, _):
             break
-        case (.awaitingHead, _), (.local, _), (.proxying, .head), (.delayed, .head):
-            preconditionFailure("request part \(part) in state \(current)")
+        case (.awaitingHead, _), (.proxying, .head), (.delayed, .head), (.local, .head):
+            preconditionFailure("request part \(part) in state \(machine.phase)")
         }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if case .proxying(let exchange) = current { exchange.clientReadComplete() }
+        if case .proxying(let exchange) = machine.phase { exchange.clientReadComplete() }
         context.fireChannelReadComplete()
+    }
+
+    /// What the filter chain needs of this connection.
+    private var filterContext: FilterChain.Connection {
+        FilterChain.Connection(
+            peer: peer, peerTrusted: peerTrusted, isHTTP2Stream: mode == .http2Stream,
+            overConnectionLimit: overConnectionLimit, httpsRedirect: httpsRedirect)
     }
 
     private func receivedHead(_ head: HTTPRequestHead) {
         var head = head
         let runtime = state.runtime
-        let started = NIODeadline.now()
-        currentRequestKeepAlive = head.isKeepAlive
+        let started = clock.now()
         requestMethod = head.method
-        let requestID = requestID(for: head)
-        let client = peerTrusted
-            ? ClientAddress.resolve(peer: peer, forwardedFor: head.headers["x-forwarded-for"].map { Substring($0) }, trusted: runtime.config.trustedProxies)
-            : peer
-        let hasBody = head.headers.contains(name: "transfer-encoding")
-            || (head.headers.first(name: "content-length").flatMap { Int($0) } ?? 0) > 0
+        let verdict = FilterChain.decide(
+            head, on: filterContext, runtime: runtime, connectionLimiter: state.connectionLimiter, now: started, random: &loop.random)
+        if let originForm = verdict.originFormTarget { head.uri = originForm }
+        requestLease = verdict.requestLease
         var record = AccessRecord(
-            requestID: requestID, client: client == peer ? peerText : client.description, method: head.method.rawValue,
-            target: head.uri, started: started)
-
-        if overConnectionLimit {
-            record.limitOutcome = "connection_limited"
-            answerLocally(.connectionLimited(status: runtime.config.limits.connectionLimitStatus), record: record, runtime: runtime, route: nil, hasBody: hasBody, forceClose: true)
-            return
-        }
-        // An HTTP/2 request's `:authority` arrives as `host`, possibly beside a `host` field of
-        // the same value; HTTP/2 needs neither (RFC 9113 §8.3.1). The usual single Host is read
-        // without building an array (this runs for every request).
-        var host: String?
-        var hostCount = 0
-        for (name, value) in head.headers where name.utf8.count == 4 && name.lowercased() == "host" {
-            if let host, mode == .http2Stream, value.lowercased() == host.lowercased() { continue }
-            if host == nil { host = value }
-            hostCount += 1
-        }
-        switch RequestHost.check(target: head.uri, host: host, hostCount: hostCount, requiresHost: mode == .http1 && head.version == .http1_1) {
-        case .invalid(let reason):
-            answerLocally(.badRequest(reason), record: record, runtime: runtime, route: nil, hasBody: hasBody, forceClose: true)
-            return
-        case .valid(let originForm):
-            if let originForm { head.uri = originForm }
+            requestID: verdict.requestID, client: verdict.client == peer ? peerText : verdict.client.description,
+            method: head.method.rawValue, target: head.uri, started: started)
+        record.route = verdict.routeLabel
+        record.limitOutcome = verdict.limitOutcome
+        record.logged = verdict.logged
+        switch verdict.refusedBy {
+        case .connectionLimit: state.metrics.recordConnectionLimited(shard: loop.index)
+        case .rateLimit(let zone): state.metrics.recordRateLimited(shard: loop.index, zone: zone)
+        case nil: break
         }
         if mode == .http2Stream { Self.joinCookieCrumbs(&head.headers) }
-        if peerTrusted, let limiter = state.connectionLimiter {
-            switch limiter.acquire(client) {
-            case .acquired(let lease):
-                requestLease = lease
-            case .rejected:
-                record.limitOutcome = "connection_limited"
-                state.metrics.recordConnectionLimited(shard: loop.index)
-                answerLocally(.connectionLimited(status: runtime.config.limits.connectionLimitStatus), record: record, runtime: runtime, route: nil, hasBody: hasBody)
-                return
-            }
-        }
-        if PathGuard.isForbidden(Substring(head.uri)) {
-            record.logged = false  // as the old front's `deny all; access_log off;`
-            answerLocally(.forbidden, record: record, runtime: runtime, route: nil, hasBody: hasBody)
-            return
-        }
-        if let length = head.headers.first(name: "content-length").flatMap({ Int($0) }),
-            length > runtime.config.limits.maxBodySize
-        {
-            // Refused before a byte of the body is read; the connection closes rather than drain it.
-            answerLocally(.payloadTooLarge, record: record, runtime: runtime, route: nil, hasBody: hasBody, forceClose: true)
-            return
-        }
-        let path = head.uri.prefix { $0 != "?" }
-        if let httpsRedirect {
-            if let acme = httpsRedirect.acmeRoute, path.hasPrefix(acme.config.prefix) {
-                record.route = acme.label
-                serveStatic(head, config: httpsRedirect.acmeStatic!, record: record, runtime: runtime, route: acme, hasBody: hasBody)
-            } else {
-                record.route = "https-redirect"
-                answerLocally(httpsRedirect.redirect(head), record: record, runtime: runtime, route: nil, hasBody: hasBody)
-            }
-            return
-        }
-        guard let route = runtime.router.route(for: path) else {
-            answerLocally(.notFound, record: record, runtime: runtime, route: nil, hasBody: hasBody)
-            return
-        }
-        record.route = route.label
-        record.logged = route.config.accessLog
-        let now = Instant(nanoseconds: started.uptimeNanoseconds)
-        var delay: Duration = .zero
-        switch route.policy.check(client, now: now) {
-        case .allowed:
-            record.limitOutcome = "passed"
-        case .delayed(let by):
-            record.limitOutcome = "delayed"
-            delay = by
-        case .rejected(let retryAfter, let zone):
-            record.limitOutcome = "rejected:\(zone)"
-            state.metrics.recordRateLimited(shard: loop.index, zone: zone)
-            answerLocally(.rateLimited(status: runtime.config.limits.rateLimitStatus, retryAfter: retryAfter), record: record, runtime: runtime, route: route, hasBody: hasBody)
-            return
-        }
-        if route.policy.rules.isEmpty { record.limitOutcome = "none" }
-
-        switch route.config.action {
-        case .respond(let status, let body, let contentType):
-            var response = LocalResponse(status: HTTPResponseStatus(statusCode: status), body: body)
-            response.headers.add(name: "Content-Type", value: contentType)
-            answerLocally(response, record: record, runtime: runtime, route: route, hasBody: hasBody)
-        case .redirect(let location, let status, let appendPath):
-            var target = location
-            if appendPath { target += String(head.uri.dropFirst(min(route.config.prefix.count, head.uri.count))) }
-            var response = LocalResponse(status: HTTPResponseStatus(statusCode: status), body: "")
-            response.headers.add(name: "Location", value: target)
-            answerLocally(response, record: record, runtime: runtime, route: route, hasBody: hasBody)
-        case .staticFiles(let config):
-            serveStatic(head, config: config, record: record, runtime: runtime, route: route, hasBody: hasBody)
-        case .proxy:
-            guard let cluster = route.cluster else {
-                preconditionFailure("a proxy route without a cluster passed validation")
-            }
-            if head.headers["expect"].contains(where: { $0.lowercased() == "100-continue" }) {
-                // The edge wants the body (it passed every check), so it says so itself. Written
-                // below the HTTP layer: an interim head would confuse the compressor's request queue
-                // (and the writer's framing).
-                activity.writeRaw(context.channel.allocator.buffer(string: "HTTP/1.1 100 Continue\r\n\r\n"))
-            }
-            // HTTP/2 checks a body against its `content-length` only at the stream's end, and a
-            // request refused then must not have reached the upstream: a small declared body is
-            // read whole before anything goes upstream (a large one streams, and a stream reset
-            // resets the upstream connection, so the upstream never takes it as complete).
-            let holdsBody = mode == .http2Stream && hasBody
-                && (head.headers.first(name: "content-length").flatMap { Int($0) } ?? Int.max) <= Exchange.replayableBodyLimit
-            let exchange = Exchange(
-                handler: self, runtime: runtime, route: route, cluster: cluster, head: head, waitsForEnd: !hasBody || holdsBody,
-                keepAlive: currentRequestKeepAlive ?? true, requestID: requestID, record: record, peerText: peerText,
-                peerTrusted: peerTrusted, scheme: scheme)
-            // Reads pause only for a body, which must wait for the upstream connection; a
-            // bodiless request is already complete (and a pipelined next one waits in `pipelined`).
-            if hasBody && !holdsBody { setReadsPaused(true) }
-            if delay > .zero {
-                current = .delayed(exchange)
-                context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(delay)) { [weak self] in
-                    guard let self, case .delayed(let waiting) = self.current, waiting === exchange else { return }
-                    self.current = .proxying(exchange)
-                    exchange.start()
-                }
-            } else {
-                current = .proxying(exchange)
-                exchange.start()
-            }
+        let hasBody = verdict.hasBody
+        switch verdict.decision {
+        case .answer(let answer, let route, let close):
+            answerLocally(
+                LocalResponse(answer, head: head, limits: runtime.config.limits, httpsRedirect: httpsRedirect), record: record,
+                runtime: runtime, route: route, hasBody: hasBody, forceClose: close)
+        case .serveStatic(let config, let relative, let route):
+            serveStatic(head, config: config, relative: relative, record: record, runtime: runtime, route: route, hasBody: hasBody)
+        case .proxy(let route, let cluster, let delay):
+            proxy(head, route: route, cluster: cluster, delay: delay, verdict: verdict, record: record, runtime: runtime)
         }
     }
 
-    private func requestID(for head: HTTPRequestHead) -> String {
-        if peerTrusted, let incoming = head.headers.first(name: "x-request-id"), RequestID.isWellFormed(Substring(incoming)) {
-            return incoming
+    private func proxy(
+        _ head: HTTPRequestHead, route: CompiledRoute, cluster: Cluster, delay: Duration, verdict: RequestVerdict,
+        record: AccessRecord, runtime: EdgeRuntime
+    ) {
+        let hasBody = verdict.hasBody
+        if head.headers["expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+            // The edge wants the body (it passed every check), so it says so itself. Written
+            // below the HTTP layer: an interim head would confuse the compressor's request queue
+            // (and the writer's framing).
+            activity.writeRaw(context.channel.allocator.buffer(string: "HTTP/1.1 100 Continue\r\n\r\n"))
         }
-        return RequestID.generate(using: &loop.random)
+        // HTTP/2 checks a body against its `content-length` only at the stream's end, and a
+        // request refused then must not have reached the upstream: a small declared body is
+        // read whole before anything goes upstream (a large one streams, and a stream reset
+        // resets the upstream connection, so the upstream never takes it as complete).
+        let holdsBody = mode == .http2Stream && hasBody
+            && (head.headers.first(name: "content-length").flatMap { Int($0) } ?? Int.max) <= Exchange.replayableBodyLimit
+        let exchange = Exchange(
+            handler: self, runtime: runtime, route: route, cluster: cluster, head: head, waitsForEnd: !hasBody || holdsBody,
+            requestID: verdict.requestID, record: record, peerText: peerText,
+            peerTrusted: peerTrusted, scheme: scheme)
+        // Reads pause only for a body, which must wait for the upstream connection; a
+        // bodiless request is already complete (and a pipelined next one waits in `pipelined`).
+        machine.beginProxy(exchange, delayed: delay > .zero, pausesReads: hasBody && !holdsBody)
+        if delay > .zero {
+            context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(delay)) { [weak self] in
+                guard let self, self.machine.delayElapsed(exchange) else { return }
+                exchange.start()
+            }
+        } else {
+            exchange.start()
+        }
     }
 
     // MARK: Local answers
@@ -487,7 +359,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         _ response: LocalResponse, record: AccessRecord, runtime: EdgeRuntime, route: CompiledRoute?, hasBody: Bool,
         forceClose: Bool = false
     ) {
-        let keepAlive = beginLocal(forceClose: forceClose, hasBody: hasBody)
+        let keepAlive = machine.beginLocal(mustClose: forceClose, hasBody: hasBody)
         let decorations = decorations(for: route, runtime)
         let (head, body) = response.parts(
             decorations: decorations, requestID: record.requestID, keepAlive: keepAlive, allocator: context.channel.allocator)
@@ -503,19 +375,6 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         /// chunk read only once the previous one was written; the handle is closed at the end.
         case fileChunks(NIOFileHandle, range: Range<Int>)
         case none
-    }
-
-    /// Enters the local-answer state.
-    /// - Returns: whether the connection stays open after the answer.
-    private func beginLocal(forceClose: Bool, hasBody: Bool) -> Bool {
-        let keepAlive = !forceClose && !quiescing && (currentRequestKeepAlive ?? true)
-        // The decoder delivers `.end` for every request, bodiless ones included.
-        current = .local(requestEnded: false, responseEnded: false, keepAlive: keepAlive)
-        if !keepAlive && hasBody {
-            // Do not read a body we refused; the close after the response ends the exchange.
-            setReadsPaused(true)
-        }
-        return keepAlive
     }
 
     private func writeLocal(
@@ -578,55 +437,57 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func endLocal(record: AccessRecord, runtime: EdgeRuntime, handle: NIOFileHandle?) {
         finishRecord(record, runtime: runtime)
         let closeFile: ((Result<Void, any Error>) -> Void)? = handle.map { handle in { _ in try? handle.close() } }
-        guard case .local(let requestEnded, _, let keepAlive) = current else {
+        guard case .local = machine.phase else {
             endResponse(then: closeFile)
             return
         }
-        if !keepAlive || (requestEnded && quiescing) {
-            current = .closing
-            let unread = !requestEnded || !pipelined.isEmpty
-            endResponse { [weak self] result in
-                closeFile?(result)
-                self?.lingerOrClose(result, unreadInput: unread)
-            }
-        } else if requestEnded {
-            current = .awaitingHead
-            setReadsPaused(false)
-            startWaitingForHead(first: false)
-            endResponse(then: closeFile)
-            releasePipelined()
-        } else {
-            // The request body is still arriving (and dropped); its `.end` moves the connection on.
-            current = .local(requestEnded: false, responseEnded: true, keepAlive: keepAlive)
-            endResponse(then: closeFile)
-        }
+        afterResponse(machine.localResponseEnded(now: clock.now(), pipelinedWaiting: !pipelined.isEmpty), then: closeFile)
     }
 
-    private var currentRequestKeepAlive: Bool?
+    /// Carries out what the machine decided once a response ended.
+    /// - Parameters:
+    ///   - alreadyEnded: the response's end was written before (the request's end came after it).
+    ///   - completion: runs once the response's end was written (or failed).
+    private func afterResponse(
+        _ next: ClientConnection<Exchange>.AfterResponse, alreadyEnded: Bool = false,
+        then completion: ((Result<Void, any Error>) -> Void)? = nil
+    ) {
+        switch next {
+        case .nextRequest(let wait):
+            if machine.takeOwedRead() { context.read() }
+            activity.firstReadSinceWait = nil
+            apply(wait)
+            if !alreadyEnded { endResponse(then: completion) }
+            releasePipelined()
+        case .awaitRequestEnd:
+            endResponse(then: completion)
+        case .streamDone:
+            if !alreadyEnded { endResponse(then: completion) }
+        case .close(let unreadInput):
+            if alreadyEnded {
+                closeWhenWritten(unreadInput: unreadInput)
+            } else {
+                endResponse { [weak self] result in
+                    completion?(result)
+                    self?.lingerOrClose(result, unreadInput: unreadInput)
+                }
+            }
+        }
+    }
 
     // MARK: Static files
 
     private func serveStatic(
-        _ head: HTTPRequestHead, config: StaticConfig, record: AccessRecord, runtime: EdgeRuntime, route: CompiledRoute,
-        hasBody: Bool
+        _ head: HTTPRequestHead, config: StaticConfig, relative: String, record: AccessRecord, runtime: EdgeRuntime,
+        route: CompiledRoute, hasBody: Bool
     ) {
-        guard head.method == .GET || head.method == .HEAD else {
-            var response = LocalResponse.error(.methodNotAllowed, "only GET and HEAD are served here")
-            response.headers.add(name: "Allow", value: "GET, HEAD")
-            answerLocally(response, record: record, runtime: runtime, route: route, hasBody: hasBody)
-            return
-        }
-        guard let relative = StaticPath.relative(target: head.uri, prefix: route.config.prefix) else {
-            answerLocally(.forbidden, record: record, runtime: runtime, route: route, hasBody: hasBody)
-            return
-        }
-        let keepAlive = beginLocal(forceClose: false, hasBody: hasBody)
+        let keepAlive = machine.beginLocal(mustClose: false, hasBody: hasBody)
         let readBody = head.method == .GET
         let eventLoop = context.eventLoop
         state.fileIO.runIfActive(eventLoop: eventLoop) {
             StaticFiles.lookup(relative: relative, config: config, readBody: readBody)
         }.assumeIsolated().whenComplete { [weak self] result in
-            guard let self, case .local = self.current else {
+            guard let self, case .local = self.machine.phase else {
                 if case .success(.file(_, _, _, .handle(let handle))) = result { try? handle.close() }
                 var gone = record
                 gone.status = 499  // the client went away before the answer started
@@ -712,18 +573,6 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    private func finishLocal(keepAlive: Bool) {
-        if keepAlive && !quiescing {
-            current = .awaitingHead
-            setReadsPaused(false)
-            startWaitingForHead(first: false)
-            releasePipelined()
-        } else {
-            // The answer was ended already (a pipelined request's end or a drain came after it).
-            closeWhenWritten(unreadInput: !pipelined.isEmpty)
-        }
-    }
-
     /// Writes a response below the HTTP layer and closes: for answers when no request head exists
     /// (a head that never completed, or bytes that are not HTTP).
     private func writeRawAndClose(_ response: LocalResponse) {
@@ -731,7 +580,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let bytes = response.serialized(
             decorations: decorations(for: nil, runtime), requestID: RequestID.generate(using: &loop.random),
             allocator: context.channel.allocator)
-        current = .closing
+        machine.startClosing()
         let written = context.eventLoop.makePromise(of: Void.self)
         // No request was parsed: what the client sent after the bad bytes is unread.
         written.futureResult.assumeIsolated().whenComplete { [weak self] in self?.lingerOrClose($0, unreadInput: true) }
@@ -743,7 +592,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let id = requestID ?? RequestID.generate(using: &loop.random)
         let (head, body) = response.parts(
             decorations: decorations(for: nil, runtime), requestID: id, keepAlive: false, allocator: context.channel.allocator)
-        current = .closing
+        machine.startClosing()
         writeResponseHead(status: head.status, version: head.version, headers: head.headers)
         writer.writeBody(.byteBuffer(body), context: outputContext)
         // The request failed before its end was read: assume the client is still sending.
@@ -762,44 +611,35 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The upstream response ended: writes its end and moves the connection on to the next
     /// request (a pipelined one may be waiting already).
     func exchangeFinished(_ exchange: Exchange, keepAlive: Bool) {
-        guard case .proxying(let running) = current, running === exchange else { return }
+        guard case .proxying(let running) = machine.phase, running === exchange else { return }
         cancelBodyTimer()
         finishRecord(exchange.record, runtime: exchange.runtime)
-        if keepAlive && !quiescing {
-            current = .awaitingHead
-            setReadsPaused(false)
-            startWaitingForHead(first: false)
-            endResponse()
-            releasePipelined()
-        } else {
-            current = .closing
-            let unread = !exchange.requestEnded || !pipelined.isEmpty
-            endResponse { [weak self] in self?.lingerOrClose($0, unreadInput: unread) }
-        }
+        afterResponse(
+            machine.exchangeFinished(
+                keepAlive: keepAlive, requestEnded: exchange.requestEnded, now: clock.now(), pipelinedWaiting: !pipelined.isEmpty))
     }
 
     /// The exchange failed before any response byte went to the client: answer with `response`.
     func exchangeFailed(_ exchange: Exchange, response: LocalResponse, mustClose: Bool) {
-        guard case .proxying(let running) = current, running === exchange else { return }
+        guard case .proxying(let running) = machine.phase, running === exchange else { return }
         cancelBodyTimer()
         var record = exchange.record
         record.route = exchange.route.label
-        let keepAlive = !mustClose && exchange.requestEnded && !quiescing && exchange.requestKeepAlive
+        let keepAlive = machine.exchangeFailed(requestEnded: exchange.requestEnded, mustClose: mustClose)
+        if machine.takeOwedRead() { context.read() }
         let (head, body) = response.parts(
             decorations: decorations(for: nil, exchange.runtime), requestID: exchange.requestID, keepAlive: keepAlive,
             allocator: context.channel.allocator)
-        current = .local(requestEnded: exchange.requestEnded, responseEnded: false, keepAlive: keepAlive)
-        setReadsPaused(!keepAlive)
         writeLocal(head: head, body: .buffer(body), record: record, runtime: exchange.runtime)
     }
 
     /// The upstream switched protocols: from here on both connections carry raw bytes, joined by
     /// a ``TunnelHandler`` pair, and the HTTP handlers leave both pipelines.
     func switchToTunnel(_ exchange: Exchange, upstream: UpstreamConnection) {
-        guard case .proxying(let running) = current, running === exchange else { return }
+        guard case .proxying(let running) = machine.phase, running === exchange else { return }
         cancelTimers()
         finishRecord(exchange.record, runtime: exchange.runtime)
-        current = .closing
+        machine.startClosing()
         let (clientSide, upstreamSide) = TunnelHandler.pair()
         let clientChannel = context.channel
         let client = clientChannel.pipeline.syncOperations
@@ -833,11 +673,11 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The response had started and cannot be completed: the only honest signal left is a close.
     func exchangeBroken(_ exchange: Exchange) {
-        guard case .proxying(let running) = current, running === exchange else { return }
+        guard case .proxying(let running) = machine.phase, running === exchange else { return }
         var record = exchange.record
         record.status = record.status == 0 ? 502 : record.status
         finishRecord(record, runtime: exchange.runtime)
-        current = .closing
+        machine.startClosing()
         close()
     }
 
@@ -894,14 +734,15 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     var clientIsWritable: Bool { context.channel.isWritable }
     var allocator: ByteBufferAllocator { context.channel.allocator }
-    var isQuiescing: Bool { quiescing }
+    /// Whether the connection stays open after the current answer (the machine's one rule).
+    func keepsAlive(mustClose: Bool) -> Bool { machine.keepsAlive(mustClose: mustClose) }
     var loopContext: LoopContext { loop }
     var edgeState: EdgeState { state }
 
     /// The request body is streaming: (re)arm the `client_body` timeout.
     func bodyActivity() {
         guard bodyTimer == nil else { return }
-        armBodyTimer(after: TimeAmount(state.runtime.config.timeouts.body))
+        armBodyTimer(at: clock.now().advanced(by: state.runtime.config.timeouts.body))
     }
 
     func cancelBodyTimer() {
@@ -909,60 +750,49 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         bodyTimer = nil
     }
 
-    private func armBodyTimer(after delay: TimeAmount) {
-        let timeout = state.runtime.config.timeouts.body
-        bodyTimer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [weak self] in
+    private func armBodyTimer(at deadline: Instant) {
+        bodyTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: NIODeadline(deadline)) { [weak self] in
             guard let self else { return }
             self.bodyTimer = nil
-            guard case .proxying(let exchange) = self.current, !exchange.requestEnded else { return }
-            // Time spent paused by our own backpressure is not the client's stall.
-            let idle = NIODeadline.now() - self.activity.lastReadAt
-            if self.readsPaused || idle < TimeAmount(timeout) {
-                self.armBodyTimer(after: self.readsPaused ? TimeAmount(timeout) : TimeAmount(timeout) - idle)
+            guard case .proxying(let exchange) = self.machine.phase else { return }
+            switch self.machine.bodyTimerFired(now: self.clock.now(), lastRead: self.activity.lastReadAt, requestEnded: exchange.requestEnded) {
+            case .none:
                 return
-            }
-            self.state.logger.debug("request body stalled", [("edge.client", self.peerText), ("request_id", exchange.requestID)])
-            if exchange.responseStarted {
+            case .rearm(let next):
+                self.armBodyTimer(at: next)
+            case .timedOut:
+                self.state.logger.debug("request body stalled", [("edge.client", self.peerText), ("request_id", exchange.requestID)])
                 exchange.abort()
-                self.exchangeBroken(exchange)
-            } else {
-                exchange.abort()
-                self.exchangeFailed(exchange, response: .requestTimeout, mustClose: true)
+                if exchange.responseStarted {
+                    self.exchangeBroken(exchange)
+                } else {
+                    self.exchangeFailed(exchange, response: .requestTimeout, mustClose: true)
+                }
             }
         }
     }
 
-    // MARK: Waiting for a head: keep-alive idle and header timeouts
+    // MARK: The wait timer: request head, keep-alive idle, lingering
 
-    private func startWaitingForHead(first: Bool) {
-        guard mode == .http1 else {
-            // A stream carries one request; the HTTP/2 layer closes it once both sides ended.
-            if !first { current = .closing }
-            return
+    private func apply(_ timer: ClientConnection<Exchange>.WaitTimer) {
+        switch timer {
+        case .arm(let deadline): waitTimer.arm(at: NIODeadline(deadline))
+        case .disarm: waitTimer.disarm()
+        case .unchanged: break
         }
-        let timeouts = state.runtime.config.timeouts
-        activity.firstReadSinceWait = nil
-        // The first request gets `client_header` to arrive; later ones may idle for `keepalive` first.
-        waitTimer.arm(at: .now() + TimeAmount(first ? timeouts.header : timeouts.keepAlive))
     }
 
     /// Part of a request head arrived: from its first byte it has `client_header` to complete.
     private func partialHeadArrived() {
-        guard case .awaitingHead = current, let first = activity.firstReadSinceWait else { return }
-        waitTimer.arm(at: first + TimeAmount(state.runtime.config.timeouts.header))
+        guard let first = activity.firstReadSinceWait else { return }
+        apply(machine.headStarted(at: first))
     }
 
     private func waitExpired() {
-        if case .lingering = current {
-            context?.close(promise: nil)  // the client never closed its side
-            return
-        }
-        guard case .awaitingHead = current else { return }
-        if activity.firstReadSinceWait != nil {
-            // No request exists at the HTTP layer yet, so the 408 goes out as raw bytes.
-            writeRawAndClose(.requestTimeout)
-        } else {
-            close()  // idle: nothing to answer
+        switch machine.waitExpired() {
+        case .close: close()
+        case .requestTimeout: writeRawAndClose(.requestTimeout)  // no request exists at the HTTP layer yet
+        case .none: break
         }
     }
 
@@ -980,11 +810,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func close() {
         // A request still in progress gives its upstream connection back (closed, never reused).
-        switch current {
-        case .proxying(let exchange), .delayed(let exchange): abandon(exchange)
-        case .awaitingHead, .local, .closing, .lingering: break
-        }
-        current = .closing
+        if let exchange = machine.closed() { abandon(exchange) }
         cancelTimers()
         context?.close(promise: nil)
     }
@@ -1006,7 +832,6 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Closes once everything written so far has reached the socket (the answer was ended
     /// already): an empty write below the HTTP layer completes after every earlier one.
     private func closeWhenWritten(unreadInput: Bool) {
-        current = .closing
         cancelTimers()
         guard let context else { return }
         let written = context.eventLoop.makePromise(of: Void.self)
@@ -1018,31 +843,24 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// The connection's last answer was written (`result`): close without losing it.
-    ///
-    /// When the client may still be sending (`unreadInput`: a body not read to its end, a
-    /// pipelined request, bytes after a bad head), the edge closes only its sending side on
-    /// HTTP/1 (after a TLS `close_notify`), then keeps reading and dropping what the client
-    /// sends until the client closes, for at most `timeouts.lingering`, as nginx's
-    /// `lingering_close`: closing a socket with unread bytes in its receive queue makes the
-    /// kernel send a reset, and a reset destroys whatever of the response the client has not
-    /// read yet. Otherwise, and on a stream of an HTTP/2 connection, it just closes.
+    /// The connection's last answer was written (`result`): close without losing it. The machine
+    /// decides whether to linger (see ``ClientConnection/lastAnswerWritten(unreadInput:stillOpen:now:)``,
+    /// nginx's `lingering_close`); lingering shuts the sending side (after a TLS `close_notify`)
+    /// and drops what the client still sends, below the HTTP decoder.
     private func lingerOrClose(_ result: Result<Void, any Error>, unreadInput: Bool) {
-        guard case .success = result, unreadInput, mode == .http1, let context, context.channel.isActive else {
+        guard case .success = result, let context,
+            let deadline = machine.lastAnswerWritten(unreadInput: unreadInput, stillOpen: context.channel.isActive, now: clock.now())
+        else {
             close()
             return
         }
         cancelTimers()
-        current = .lingering
         activity.discardsReads = true
         pipelined.removeAll()
-        pipelineHold = false
-        readsPaused = false
-        readPending = false
         let halfClosed = context.eventLoop.makePromise(of: Void.self)
         halfClosed.futureResult.assumeIsolated().whenFailure { [weak self] _ in self?.close() }
         context.close(mode: .output, promise: halfClosed)
-        waitTimer.arm(at: .now() + TimeAmount(state.runtime.config.timeouts.lingering))
+        waitTimer.arm(at: NIODeadline(deadline))
         context.read()
     }
 
@@ -1050,10 +868,15 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func finishRecord(_ record: AccessRecord, runtime: EdgeRuntime) {
         releaseRequestLease()
-        let seconds = Double((NIODeadline.now() - record.started).nanoseconds) / 1e9
+        let seconds = Double(clock.now().duration(since: record.started).nanosecondsClamped) / 1e9
         state.metrics.recordRequest(shard: loop.index, route: record.route ?? "none", method: record.method, status: record.status, seconds: seconds)
         if record.logged, state.accessLog.isEnabled {
             state.accessLog.write(record.jsonLine(durationSeconds: seconds))
         }
     }
+}
+
+extension NIODeadline {
+    /// The NIO deadline of an engine instant: both count `CLOCK_MONOTONIC` nanoseconds.
+    init(_ instant: Instant) { self = .uptimeNanoseconds(instant.nanoseconds) }
 }

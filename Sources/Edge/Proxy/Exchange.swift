@@ -26,49 +26,32 @@ final class Exchange: UpstreamExchangeDelegate {
     private let upstreamHead: ByteBuffer
     /// Whether the body goes up chunked (as it came), so each part is framed.
     private let chunkedBody: Bool
-    private let idempotent: Bool
     private let maxBodySize: Int
 
+    /// Attempts, retries and the response's progress: every decision of this exchange.
+    private var machine: UpstreamExchangeMachine
     private var tried = TriedServers()
     private var server: UpstreamServer?
     private var connection: UpstreamConnection?
-    private var attemptStarted: NIODeadline?
-    private var connected = false
+    private var attemptStarted: Instant?
     /// Body parts kept for a replay (and while connecting); `nil` once the body outgrew the limit.
     private var heldBody: [ByteBuffer]? = []
     private var heldBytes = 0
     private var pendingBody: [ByteBuffer] = []
     /// Whether the client's `.end` arrived (the decoder sends one for bodiless requests too).
-    private(set) var requestEnded = false
-    private(set) var responseStarted = false
+    var requestEnded: Bool { machine.requestEnded }
+    /// Whether a response head went to the client.
+    var responseStarted: Bool { machine.responseStarted }
     /// Whether the client connection stays open after this response (decided with its head).
     private var clientKeepAlive = true
-    /// Whether the client's request asked to keep the connection (read once, from its head).
-    let requestKeepAlive: Bool
-    private var finished = false
-    /// The client asked to switch protocols (WebSocket); the upstream's `101` turns the exchange into a tunnel.
-    private let upgradeRequested: Bool
-    private var switchingProtocols = false
-    /// A request without a body goes upstream once its `.end` has arrived (the decoder delivers
-    /// it right behind the head): head and end then leave in one write with one flush, and no
-    /// body timer runs. So does an HTTP/2 request with a small declared body, read whole first.
-    private let waitsForEnd: Bool
-    private var startRequested = false
-    /// The status to answer when no server is left: 504 after a timeout, else 502.
-    private var exhaustedStatus = 502
-    /// Whether the connection in use came from the idle pool (a stale one is not the server's fault).
-    private var connectionReused = false
-    private var staleRetryUsed = false
     /// Armed while the upstream takes no request bytes (its socket buffer stays full).
     private var sendTimer: Scheduled<Void>?
 
     init(
         handler: ClientHandler, runtime: EdgeRuntime, route: CompiledRoute, cluster: Cluster, head: HTTPRequestHead,
-        waitsForEnd: Bool, keepAlive: Bool, requestID: String, record: AccessRecord, peerText: String, peerTrusted: Bool, scheme: String
+        waitsForEnd: Bool, requestID: String, record: AccessRecord, peerText: String, peerTrusted: Bool, scheme: String
     ) {
         self.handler = handler
-        self.waitsForEnd = waitsForEnd
-        self.requestKeepAlive = keepAlive
         self.runtime = runtime
         self.route = route
         self.cluster = cluster
@@ -78,6 +61,7 @@ final class Exchange: UpstreamExchangeDelegate {
         self.record.userAgent = head.headers.first(name: "user-agent")
         self.record.referer = head.headers.first(name: "referer")
         self.maxBodySize = runtime.config.limits.maxBodySize
+        let idempotent: Bool
         switch head.method {
         case .GET, .HEAD, .PUT, .DELETE, .OPTIONS, .TRACE: idempotent = true
         default: idempotent = false
@@ -86,7 +70,10 @@ final class Exchange: UpstreamExchangeDelegate {
         let upgrade = head.headers.first(name: "upgrade").flatMap { value in
             head.headers["connection"].contains { $0.lowercased().contains("upgrade") } ? value : nil
         }
-        upgradeRequested = upgrade != nil
+        // A request without a body goes upstream once its `.end` has arrived (the decoder
+        // delivers it right behind the head): head and end then leave in one write with one
+        // flush, and no body timer runs. So does an HTTP/2 request with a small declared body.
+        machine = UpstreamExchangeMachine(waitsForEnd: waitsForEnd, idempotent: idempotent, upgradeRequested: upgrade != nil)
         upstreamHead = HeaderRewriting.upstreamRequestBytes(
             head, clientAddress: record.client, peerAddress: peerText, fromTrustedPeer: peerTrusted, scheme: scheme,
             requestID: requestID, upgrade: upgrade, allocator: handler.allocator)
@@ -95,16 +82,15 @@ final class Exchange: UpstreamExchangeDelegate {
     // MARK: Attempts
 
     func start() {
-        startRequested = true
-        if !waitsForEnd || requestEnded { attempt() }
+        if machine.start() { attempt() }
     }
 
     private func attempt() {
-        guard !finished else { return }
+        guard !machine.isFinished else { return }
         let loop = handler.loopContext
-        let now = NIODeadline.now().uptimeNanoseconds
+        let now = MonotonicClock().now()
         guard tried.count <= cluster.config.maxRetries, let server = cluster.choose(tried: tried, now: now, random: &loop.random) else {
-            fail(exhaustedStatus == 504 ? .gatewayTimeout : .badGateway)
+            if let status = machine.exhausted() { fail(status) }
             return
         }
         tried.insert(server.index)
@@ -117,16 +103,16 @@ final class Exchange: UpstreamExchangeDelegate {
         let loop = handler.loopContext
         self.server = server
         server.inFlight.add(1, ordering: .relaxed)
-        attemptStarted = .now()
+        attemptStarted = MonotonicClock().now()
         record.upstream = server.addressText
         if reuse, let idle = loop.pool.takeIdle(for: server) {
-            connectionReused = true
+            machine.attemptBegan(reused: true)
             use(idle)
             return
         }
-        connectionReused = false
+        machine.attemptBegan(reused: false)
         loop.pool.connect(to: server, timeout: route.connectTimeout).assumeIsolated().whenComplete { [self] result in
-            guard !finished, self.server === server else {
+            guard !machine.isFinished, self.server === server else {
                 if case .success(let connection) = result { connection.close() }
                 return
             }
@@ -147,7 +133,7 @@ final class Exchange: UpstreamExchangeDelegate {
         self.connection = connection
         connection.handler.delegate = self
         connection.requestsServed += 1
-        connected = true
+        machine.connected()
         connection.writeHead(upstreamHead, method: head.method)
         // `heldBody`, while kept, is everything received so far (a replay resends it whole);
         // otherwise `pendingBody` is what arrived before any connection took it.
@@ -163,19 +149,18 @@ final class Exchange: UpstreamExchangeDelegate {
     }
 
     private func attemptFailed(_ failure: UpstreamRetryPolicy.Failure, error: any Error) {
-        let decision = UpstreamRetryPolicy.decide(
-            failure,
-            .init(idempotent: idempotent, replayable: heldBody != nil, responseStarted: responseStarted, staleRetryUsed: staleRetryUsed))
+        let decision = machine.attemptFailed(failure, replayable: heldBody != nil)
         let strike: Bool
         switch decision {
         case .nextServer(let counts), .fail(_, let counts), .broken(let counts): strike = counts
         case .reconnect: strike = false
+        case .ignored: return
         }
         let failedServer = server
         if let server {
             server.inFlight.add(-1, ordering: .relaxed)
             if strike {
-                let now = NIODeadline.now().uptimeNanoseconds
+                let now = MonotonicClock().now()
                 server.health.withLock { $0.requestFailed(now: now) }
                 handler.edgeState.metrics.recordUpstreamFailure(shard: handler.loopContext.index, upstream: cluster.name)
             }
@@ -185,7 +170,6 @@ final class Exchange: UpstreamExchangeDelegate {
                  ("request_id", requestID), ("error", "\(error)")])
         }
         server = nil
-        connected = false
         cancelSendTimer()
         handler.disarmUpstreamRead()
         if let connection {
@@ -195,36 +179,33 @@ final class Exchange: UpstreamExchangeDelegate {
         }
         switch decision {
         case .broken:
-            finished = true
             handler.exchangeBroken(self)
         case .reconnect:
-            staleRetryUsed = true
             if let failedServer {
                 begin(on: failedServer, reuse: false)
             } else {
                 attempt()
             }
         case .nextServer:
-            if failure == .connectTimedOut { exhaustedStatus = 504 }
             attempt()
         case .fail(let status, _):
-            fail(status == 504 ? .gatewayTimeout : .badGateway)
+            fail(status)
+        case .ignored:
+            break
         }
     }
 
-    private func fail(_ response: LocalResponse) {
-        guard !finished else { return }
-        finished = true
+    /// Answers the client with 502 or 504 (the machine has finished the exchange).
+    private func fail(_ status: Int) {
         cancelSendTimer()
         handler.disarmUpstreamRead()
-        handler.exchangeFailed(self, response: response, mustClose: !requestEnded)
+        handler.exchangeFailed(self, response: status == 504 ? .gatewayTimeout : .badGateway, mustClose: !requestEnded)
     }
 
     /// Stops the exchange: the upstream connection is closed, never reused; with a TCP reset
     /// when the request sent so far is cut short (see ``UpstreamConnection/reset()``).
     func abort() {
-        guard !finished else { return }
-        finished = true
+        guard machine.abort() else { return }
         cancelSendTimer()
         handler.disarmUpstreamRead()
         if let server { server.inFlight.add(-1, ordering: .relaxed) }
@@ -237,14 +218,14 @@ final class Exchange: UpstreamExchangeDelegate {
     }
 
     func clientClosed() {
-        if !finished, record.status == 0 { record.status = 499 }
+        if !machine.isFinished, record.status == 0 { record.status = 499 }
         abort()
     }
 
     // MARK: Request body from the client
 
     func clientBody(_ body: ByteBuffer) {
-        guard !finished else { return }
+        guard !machine.isFinished else { return }
         record.bytesIn += body.readableBytes
         if record.bytesIn > maxBodySize {
             // A chunked body that outgrew the limit while streaming.
@@ -252,7 +233,6 @@ final class Exchange: UpstreamExchangeDelegate {
             if responseStarted {
                 handler.exchangeBroken(self)
             } else {
-                finished = true
                 handler.exchangeFailed(self, response: .payloadTooLarge, mustClose: true)
             }
             return
@@ -262,7 +242,7 @@ final class Exchange: UpstreamExchangeDelegate {
             if heldBytes <= Self.replayableBodyLimit { heldBody!.append(body) } else { heldBody = nil }
         }
         handler.bodyActivity()
-        if connected, let connection {
+        if machine.isConnected, let connection {
             writeBody(body, to: connection)
             if !connection.channel.isWritable { handler.setReadsPaused(true) }
         } else {
@@ -271,16 +251,18 @@ final class Exchange: UpstreamExchangeDelegate {
     }
 
     func clientEnd() {
-        guard !finished else { return }
-        requestEnded = true
+        guard !machine.isFinished else { return }
         handler.cancelBodyTimer()
-        if waitsForEnd {
-            if startRequested && tried.isEmpty { attempt() }
-            return
-        }
-        if connected, let connection {
-            writeEnd(to: connection)
-            connection.flush()
+        switch machine.requestEnd() {
+        case .startAttempt:
+            attempt()
+        case .forwardEnd:
+            if let connection {
+                writeEnd(to: connection)
+                connection.flush()
+            }
+        case .none:
+            break
         }
     }
 
@@ -307,7 +289,7 @@ final class Exchange: UpstreamExchangeDelegate {
     private static let lastChunk = ByteBuffer(string: "0\r\n\r\n")
 
     func clientReadComplete() {
-        if connected, !finished, let connection { connection.flush() }
+        if machine.isConnected, let connection { connection.flush() }
     }
 
     func clientWritabilityChanged(isWritable: Bool) {
@@ -317,21 +299,22 @@ final class Exchange: UpstreamExchangeDelegate {
     // MARK: Response from the upstream
 
     func upstreamResponseHead(_ upstream: HTTPResponseHead) {
-        guard !finished else { return }
-        responseStarted = true
+        guard !machine.isFinished else { return }
+        _ = machine.responseHead(status: Int(upstream.status.code))
         cancelSendTimer()
         heldBody = nil
         if let server {
             server.health.withLock { $0.requestSucceeded() }
         }
-        if let attemptStarted { record.upstreamSeconds = Double((NIODeadline.now() - attemptStarted).nanoseconds) / 1e9 }
-        switchingProtocols = upgradeRequested && upstream.status == .switchingProtocols
+        if let attemptStarted {
+            record.upstreamSeconds = Double(MonotonicClock().now().duration(since: attemptStarted).nanosecondsClamped) / 1e9
+        }
         // After an upgrade request the decoder parses no more requests on this connection, so a
         // refused upgrade closes it once answered. An HTTP/1.0 client cannot take a chunked body:
         // a body of unknown length is sent as is and ended by closing.
         let unframedForHTTP10 = head.version == .http1_0 && !upstream.headers.contains(name: "content-length")
             && upstream.status.mayHaveResponseBody && head.method != .HEAD
-        clientKeepAlive = requestKeepAlive && !handler.isQuiescing && !upgradeRequested && !unframedForHTTP10
+        clientKeepAlive = handler.keepsAlive(mustClose: machine.upgradeRequested || unframedForHTTP10)
         let version: HTTPVersion = head.version == .http1_0 ? .http1_0 : .http1_1
         let headers = ClientResponseHeaders(
             upstream: upstream, remove: runtime.removeFromUpstream, decorations: handler.decorations(for: route, runtime),
@@ -344,7 +327,7 @@ final class Exchange: UpstreamExchangeDelegate {
     }
 
     func upstreamResponseBody(_ body: ByteBuffer) {
-        guard !finished else { return }
+        guard !machine.isFinished else { return }
         record.bytesOut += body.readableBytes
         handler.writeResponseBody(body)
         if !handler.clientIsWritable {
@@ -358,15 +341,15 @@ final class Exchange: UpstreamExchangeDelegate {
     }
 
     func upstreamReadComplete() {
-        if !finished { handler.flushResponse() }
+        if !machine.isFinished { handler.flushResponse() }
     }
 
     func upstreamResponseEnd() {
-        guard !finished else { return }
-        finished = true
+        let end = machine.responseEnd(upstreamKeepsConnection: connection?.handler.isReusable ?? false)
+        if end == .ignored { return }
         handler.disarmUpstreamRead()
         if let server { server.inFlight.add(-1, ordering: .relaxed) }
-        if switchingProtocols, let connection {
+        if end == .tunnel, let connection {
             self.connection = nil
             handler.flushResponse()
             // The `.end` of a 101 arrives from inside the upstream decoder's parse; the switch
@@ -379,7 +362,7 @@ final class Exchange: UpstreamExchangeDelegate {
         }
         if let connection {
             // Reusable only when both messages completed and the upstream keeps the connection.
-            if requestEnded && connection.handler.isReusable {
+            if end == .finished(reuseConnection: true) {
                 handler.loopContext.pool.release(connection, keepAlive: cluster.config.keepAlive)
             } else {
                 connection.handler.delegate = nil
@@ -391,19 +374,19 @@ final class Exchange: UpstreamExchangeDelegate {
     }
 
     func upstreamExchangeFailed(_ error: any Error) {
-        guard !finished else { return }
-        attemptFailed(.closedBeforeResponse(reusedConnection: connectionReused), error: error)
+        // Whether the connection came from the idle pool is the machine's to know.
+        attemptFailed(.closedBeforeResponse(reusedConnection: false), error: error)
     }
 
     func upstreamWritabilityChanged(isWritable: Bool) {
         if !requestEnded { handler.setReadsPaused(!isWritable) }
         if isWritable {
             cancelSendTimer()
-        } else if sendTimer == nil, !finished, !responseStarted {
+        } else if sendTimer == nil, !machine.isFinished, !responseStarted {
             // The upstream stopped taking the request (its receive buffer is full): give it the
             // route's `send_timeout` to take more, as nginx's `proxy_send_timeout`.
             sendTimer = handler.loopContext.eventLoop.assumeIsolated().scheduleTask(in: route.sendTimeout) { [weak self] in
-                guard let self, !self.finished, !self.responseStarted else { return }
+                guard let self, !self.machine.isFinished, !self.responseStarted else { return }
                 self.sendTimer = nil
                 self.attemptFailed(.sendTimedOut, error: UpstreamTimeout(after: self.route.sendTimeout, sending: true))
             }
@@ -423,7 +406,7 @@ final class Exchange: UpstreamExchangeDelegate {
 
     /// The upstream was silent for the route's read timeout.
     func readTimedOut() {
-        guard !finished else { return }
+        guard !machine.isFinished else { return }
         attemptFailed(.readTimedOut, error: UpstreamTimeout(after: route.readTimeout))
     }
 }

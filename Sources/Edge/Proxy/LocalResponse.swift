@@ -93,3 +93,29 @@ struct LocalResponse {
         return (HTTPResponseHead(version: .http1_1, status: status, headers: headers), buffer)
     }
 }
+
+extension LocalResponse {
+    /// The response for an answer the engine decided on (see ``FilterChain``).
+    init(_ answer: LocalAnswer, head: HTTPRequestHead, limits: LimitsConfig, httpsRedirect: HTTPSRedirect?) {
+        switch answer {
+        case .connectionLimited: self = .connectionLimited(status: limits.connectionLimitStatus)
+        case .badRequest(let reason): self = .badRequest(reason)
+        case .forbidden: self = .forbidden
+        case .payloadTooLarge: self = .payloadTooLarge
+        case .notFound: self = .notFound
+        case .rateLimited(let retryAfter): self = .rateLimited(status: limits.rateLimitStatus, retryAfter: retryAfter)
+        case .methodNotAllowed(let allow, let message):
+            self = .error(.methodNotAllowed, message)
+            headers.add(name: "Allow", value: allow)
+        case .httpsRedirect:
+            guard let httpsRedirect else { preconditionFailure("an HTTPS redirect decided on a listener without one") }
+            self = httpsRedirect.redirect(head)
+        case .respond(let status, let body, let contentType):
+            self = LocalResponse(status: HTTPResponseStatus(statusCode: status), body: body)
+            headers.add(name: "Content-Type", value: contentType)
+        case .redirect(let location, let status):
+            self = LocalResponse(status: HTTPResponseStatus(statusCode: status), body: "")
+            headers.add(name: "Location", value: location)
+        }
+    }
+}

@@ -1,3 +1,4 @@
+import Limits
 import NIOCore
 import Synchronization
 
@@ -23,11 +24,11 @@ final class UpstreamServer: Sendable {
         self.addressText = config.address.description
         self.health = Mutex(
             ServerHealth(
-                maxFails: config.maxFails, failTimeout: UInt64(config.failTimeout.nanosecondsClamped),
+                maxFails: config.maxFails, failTimeout: config.failTimeout,
                 rise: healthCheck?.rise ?? 2, fall: healthCheck?.fall ?? 3))
     }
 
-    func isAvailable(now: UInt64) -> Bool { health.withLock { $0.isAvailable(now: now) } }
+    func isAvailable(now: Instant) -> Bool { health.withLock { $0.isAvailable(now: now) } }
 }
 
 /// An upstream pool: its servers and the choice among them. Pure decisions live in ``Balancer``
@@ -55,7 +56,7 @@ final class Cluster: Sendable {
     ///   marked down, one of them is tried anyway on a request's first attempt (as nginx does
     ///   with a single server): refusing everything until a timer expires would turn one blip
     ///   into an outage.
-    func choose<R: RandomNumberGenerator>(tried: TriedServers, now: UInt64, random: inout R) -> UpstreamServer? {
+    func choose<R: RandomNumberGenerator>(tried: TriedServers, now: Instant, random: inout R) -> UpstreamServer? {
         if servers.count == 1 {
             // The common single-worker pool: no candidate list to build.
             guard !tried.contains(0) else { return nil }

@@ -1,6 +1,8 @@
+import Limits
+
 /// The health of one upstream server: passive (nginx `max_fails` / `fail_timeout`) and active
-/// (health-check probes with `rise` / `fall` counts). Pure: every event takes `now` in
-/// nanoseconds of the caller's monotonic clock.
+/// (health-check probes with `rise` / `fall` counts). Pure: every event takes `now`, an
+/// ``Limits/Instant`` of the edge's clock.
 ///
 /// Passive: `maxFails` failures within `failTimeout` take the server out for `failTimeout`;
 /// after that one request is let through as a probe (nginx does the same), and a success clears
@@ -8,21 +10,21 @@
 /// successes; a server with active checks starts in, as nginx's without `health_check mandatory`.
 public struct ServerHealth: Sendable, Equatable {
     public let maxFails: Int
-    public let failTimeout: UInt64
+    public let failTimeout: Duration
     public let rise: Int
     public let fall: Int
 
     private var failures = 0
-    private var firstFailureAt: UInt64 = 0
-    private var downUntil: UInt64 = 0
+    private var firstFailureAt = Instant(nanoseconds: 0)
+    private var downUntil = Instant(nanoseconds: 0)
     private var activelyDown = false
     private var probeStreak = 0
 
     /// - Parameters:
     ///   - maxFails: failures that take the server out (0: never, passively).
-    ///   - failTimeout: window for counting failures and time out, in nanoseconds.
+    ///   - failTimeout: window for counting failures, and the time a server stays out.
     ///   - rise: successful probes that bring it back; `fall`: failed probes that take it out.
-    public init(maxFails: Int, failTimeout: UInt64, rise: Int = 2, fall: Int = 3) {
+    public init(maxFails: Int, failTimeout: Duration, rise: Int = 2, fall: Int = 3) {
         self.maxFails = maxFails
         self.failTimeout = failTimeout
         self.rise = rise
@@ -30,20 +32,20 @@ public struct ServerHealth: Sendable, Equatable {
     }
 
     /// Whether requests may go to this server at `now`.
-    public func isAvailable(now: UInt64) -> Bool {
+    public func isAvailable(now: Instant) -> Bool {
         !activelyDown && now >= downUntil
     }
 
     /// A request to it failed (connect error, reset before the response, timeout).
-    public mutating func requestFailed(now: UInt64) {
+    public mutating func requestFailed(now: Instant) {
         guard maxFails > 0 else { return }
-        if failures == 0 || now &- firstFailureAt > failTimeout {
+        if failures == 0 || now.duration(since: firstFailureAt) > failTimeout {
             failures = 0
             firstFailureAt = now
         }
         failures += 1
         if failures >= maxFails {
-            downUntil = now &+ failTimeout
+            downUntil = now.advanced(by: failTimeout)
             failures = 0
         }
     }
@@ -65,7 +67,7 @@ public struct ServerHealth: Sendable, Equatable {
         if probeStreak >= (activelyDown ? rise : fall) {
             activelyDown.toggle()
             probeStreak = 0
-            if !activelyDown { downUntil = 0 }
+            if !activelyDown { downUntil = Instant(nanoseconds: 0) }
             return true
         }
         return false

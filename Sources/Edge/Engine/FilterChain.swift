@@ -1,0 +1,157 @@
+import Limits
+
+/// The order in which the edge looks at a request, in one function: every check that can answer
+/// a request before it reaches an upstream, and the route it goes to. Pure but for the limit
+/// tables it consults (which take `now` as an input); the connection acts on the verdict.
+///
+/// The order, and why:
+/// 1. request ID and real client address (everything after logs and limits by them);
+/// 2. the connection's cap (`connections_per_client`): a connection over it gets only refusals;
+/// 3. `Host` (RFC 9112 §3.2): ambiguous hosts are never routed;
+/// 4. behind trusted proxies, the real client's cap on requests in flight;
+/// 5. the path guard (dot-files, traversal), not logged, as the old front's `deny all`;
+/// 6. the declared body size, before any of the body is read;
+/// 7. the plain-HTTP listener: ACME challenges, else the redirect to HTTPS;
+/// 8. the route (longest prefix), then its rate limits (reject, or delay);
+/// 9. the route's action: fixed answer, redirect, static files (GET and HEAD only), proxy.
+enum FilterChain {
+    /// What the chain needs to know of the connection a request came on.
+    struct Connection {
+        var peer: ClientKey
+        /// Whether the peer is a trusted proxy (its `X-Forwarded-For` and `X-Request-ID` count).
+        var peerTrusted: Bool
+        /// A stream of an HTTP/2 connection (`:authority` may repeat as `host`; no `Host` needed).
+        var isHTTP2Stream: Bool
+        /// The connection was over the client's cap when it opened.
+        var overConnectionLimit: Bool
+        /// Set on a listener that only redirects to HTTPS (and serves ACME challenges).
+        var httpsRedirect: HTTPSRedirect?
+    }
+
+    static func decide<Head: RequestHeadFields, Random: RandomNumberGenerator>(
+        _ head: Head, on connection: Connection, runtime: EdgeRuntime, connectionLimiter: ConnectionLimiter?, now: Instant,
+        random: inout Random
+    ) -> RequestVerdict {
+        let config = runtime.config
+        let requestID = requestID(head, trusted: connection.peerTrusted, random: &random)
+        let client = connection.peerTrusted
+            ? ClientAddress.resolve(
+                peer: connection.peer, forwardedFor: head.values("x-forwarded-for").map { Substring($0) },
+                trusted: config.trustedProxies)
+            : connection.peer
+        let declaredLength = head.first("content-length").flatMap { Int($0) }
+        var verdict = RequestVerdict(
+            decision: .answer(.notFound, route: nil, close: false), requestID: requestID, client: client,
+            hasBody: head.contains("transfer-encoding") || (declaredLength ?? 0) > 0)
+
+        func answer(_ local: LocalAnswer, route: CompiledRoute? = nil, close: Bool = false) -> RequestVerdict {
+            verdict.decision = .answer(local, route: route, close: close)
+            return verdict
+        }
+
+        if connection.overConnectionLimit {
+            verdict.limitOutcome = "connection_limited"
+            return answer(.connectionLimited, close: true)
+        }
+        switch hostVerdict(head, isHTTP2Stream: connection.isHTTP2Stream) {
+        case .invalid(let reason): return answer(.badRequest(reason), close: true)
+        case .valid(let originForm): verdict.originFormTarget = originForm
+        }
+        if connection.peerTrusted, let connectionLimiter {
+            switch connectionLimiter.acquire(client) {
+            case .acquired(let lease):
+                verdict.requestLease = lease
+            case .rejected:
+                verdict.limitOutcome = "connection_limited"
+                verdict.refusedBy = .connectionLimit
+                return answer(.connectionLimited)
+            }
+        }
+        let target = verdict.originFormTarget ?? head.target
+        if PathGuard.isForbidden(Substring(target)) {
+            verdict.logged = false  // as the old front's `deny all; access_log off;`
+            return answer(.forbidden)
+        }
+        if let declaredLength, declaredLength > config.limits.maxBodySize {
+            // Refused before a byte of the body is read; the connection closes rather than drain it.
+            return answer(.payloadTooLarge, close: true)
+        }
+        let path = target.prefix { $0 != "?" }
+        if let redirect = connection.httpsRedirect {
+            if let acme = redirect.acmeRoute, let directory = redirect.acmeStatic, path.hasPrefix(acme.config.prefix) {
+                verdict.routeLabel = acme.label
+                verdict.decision = staticDecision(head, target: target, config: directory, route: acme)
+                return verdict
+            }
+            verdict.routeLabel = "https-redirect"
+            return answer(.httpsRedirect)
+        }
+        guard let route = runtime.router.route(for: path) else { return answer(.notFound) }
+        verdict.routeLabel = route.label
+        verdict.logged = route.config.accessLog
+        var delay: Duration = .zero
+        if !route.policy.rules.isEmpty {
+            switch route.policy.check(client, now: now) {
+            case .allowed:
+                verdict.limitOutcome = "passed"
+            case .delayed(let by):
+                verdict.limitOutcome = "delayed"
+                delay = by
+            case .rejected(let retryAfter, let zone):
+                verdict.limitOutcome = "rejected:\(zone)"
+                verdict.refusedBy = .rateLimit(zone: zone)
+                return answer(.rateLimited(retryAfter: retryAfter), route: route)
+            }
+        }
+        switch route.config.action {
+        case .respond(let status, let body, let contentType):
+            return answer(.respond(status: status, body: body, contentType: contentType), route: route)
+        case .redirect(let location, let status, let appendPath):
+            var location = location
+            if appendPath { location += String(target.dropFirst(min(route.config.prefix.count, target.count))) }
+            return answer(.redirect(location: location, status: status), route: route)
+        case .staticFiles(let directory):
+            verdict.decision = staticDecision(head, target: target, config: directory, route: route)
+        case .proxy:
+            guard let cluster = route.cluster else { preconditionFailure("a proxy route without a cluster passed validation") }
+            verdict.decision = .proxy(route, cluster, delay: delay)
+        }
+        return verdict
+    }
+
+    /// The request's ID: a trusted proxy's, when well formed, else a new one.
+    static func requestID<Head: RequestHeadFields, Random: RandomNumberGenerator>(
+        _ head: Head, trusted: Bool, random: inout Random
+    ) -> String {
+        if trusted, let incoming = head.first("x-request-id"), RequestID.isWellFormed(Substring(incoming)) { return incoming }
+        return RequestID.generate(using: &random)
+    }
+
+    /// RFC 9112 §3.2 on the head's `Host` lines. An HTTP/2 request's `:authority` arrives as
+    /// `host`, possibly beside a `host` field of the same value; HTTP/2 needs neither (RFC 9113
+    /// §8.3.1). The usual single Host is read without building an array.
+    static func hostVerdict<Head: RequestHeadFields>(_ head: Head, isHTTP2Stream: Bool) -> RequestHost.Verdict {
+        var host: String?
+        var hostCount = 0
+        head.forEachValue("host") { value in
+            if let host, isHTTP2Stream, value.lowercased() == host.lowercased() { return }
+            if host == nil { host = value }
+            hostCount += 1
+        }
+        return RequestHost.check(
+            target: head.target, host: host, hostCount: hostCount, requiresHost: !isHTTP2Stream && head.isHTTP11OrLater)
+    }
+
+    /// A static directory serves GET and HEAD, and only paths that stay below its root.
+    private static func staticDecision<Head: RequestHeadFields>(
+        _ head: Head, target: String, config: StaticConfig, route: CompiledRoute
+    ) -> RequestDecision {
+        guard head.methodName == "GET" || head.methodName == "HEAD" else {
+            return .answer(.methodNotAllowed(allow: "GET, HEAD", message: "only GET and HEAD are served here"), route: route, close: false)
+        }
+        guard let relative = StaticPath.relative(target: target, prefix: route.config.prefix) else {
+            return .answer(.forbidden, route: route, close: false)
+        }
+        return .serveStatic(config, relative: relative, route: route)
+    }
+}

@@ -1,0 +1,74 @@
+import Limits
+
+/// An answer the edge makes itself, named by what it means; the I/O shell renders it (status,
+/// the error envelope, headers), so the engine decides without building bytes.
+enum LocalAnswer: Equatable, Sendable {
+    /// Over `connections_per_client` (status `limits.connection_limit_status`).
+    case connectionLimited
+    /// A request the edge refuses to forward, with the reason for the message.
+    case badRequest(String)
+    /// The path guard (dot-files, traversal) or a static path that escapes its root.
+    case forbidden
+    /// A declared `Content-Length` over `limits.max_body_size`.
+    case payloadTooLarge
+    /// No route for the path.
+    case notFound
+    /// Over a rate limit (status `limits.rate_limit_status`), with the exact wait.
+    case rateLimited(retryAfter: Duration)
+    /// A method the route does not serve.
+    case methodNotAllowed(allow: String, message: String)
+    /// The plain-HTTP listener's redirect to HTTPS.
+    case httpsRedirect
+    /// A route's fixed answer.
+    case respond(status: Int, body: String, contentType: String)
+    /// A route's redirect.
+    case redirect(location: String, status: Int)
+}
+
+/// What happens to a request once its head is read: the result of ``FilterChain/decide``.
+enum RequestDecision: Equatable {
+    /// The edge answers itself; `close` when the connection must close after it (the client's
+    /// keep-alive wish is applied on top of that by the connection).
+    case answer(LocalAnswer, route: CompiledRoute?, close: Bool)
+    /// A file below a static root (`relative` is checked against escapes already).
+    case serveStatic(StaticConfig, relative: String, route: CompiledRoute)
+    /// Proxy to the route's cluster, after `delay` (nginx's `limit_req` delay; zero for none).
+    case proxy(CompiledRoute, Cluster, delay: Duration)
+
+    static func == (lhs: RequestDecision, rhs: RequestDecision) -> Bool {
+        switch (lhs, rhs) {
+        case let (.answer(a, r1, c1), .answer(b, r2, c2)): a == b && r1 === r2 && c1 == c2
+        case let (.serveStatic(s1, p1, r1), .serveStatic(s2, p2, r2)): s1 == s2 && p1 == p2 && r1 === r2
+        case let (.proxy(r1, c1, d1), .proxy(r2, c2, d2)): r1 === r2 && c1 === c2 && d1 == d2
+        default: false
+        }
+    }
+}
+
+/// Everything the filter chain worked out about one request, for the connection to act on.
+struct RequestVerdict {
+    var decision: RequestDecision
+    /// The request's ID: a trusted proxy's well-formed `X-Request-ID`, else a new one.
+    var requestID: String
+    /// The real client (behind trusted proxies, from `X-Forwarded-For`), for limits and logs.
+    var client: ClientKey
+    /// The target in origin form when the request came in absolute form (forward this one).
+    var originFormTarget: String?
+    /// Whether a body follows the head (`Transfer-Encoding`, or a `Content-Length` above zero).
+    var hasBody: Bool
+    /// The route's metrics and log label, once a route matched (`https-redirect` on port 80).
+    var routeLabel: String?
+    /// The access log's `rate_limit` field.
+    var limitOutcome = "none"
+    /// Whether the request is written to the access log.
+    var logged = true
+    /// Behind trusted proxies: the real client's slot for this request, released with its log line.
+    var requestLease: ConnectionLease?
+    /// A limit that refused the request, for its metric.
+    var refusedBy: Refusal?
+
+    enum Refusal: Equatable {
+        case connectionLimit
+        case rateLimit(zone: String)
+    }
+}

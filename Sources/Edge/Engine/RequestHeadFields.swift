@@ -1,0 +1,23 @@
+/// What the engine reads of a parsed request head, whatever parsed it: SwiftNIO's codec today,
+/// the edge's own parser on its I/O core later. The engine's decisions are generic over it (and
+/// specialised), so no head is copied into another type per request.
+///
+/// Header names passed in are lowercase; matching is case-insensitive, as HTTP's.
+protocol RequestHeadFields {
+    /// The method as sent (`GET`, `POST`, …).
+    var methodName: String { get }
+    /// The request target as sent (`/path?query`, an absolute form, `*`).
+    var target: String { get }
+    /// Whether the request is HTTP/1.1 or later (HTTP/1.0 needs no `Host`).
+    var isHTTP11OrLater: Bool { get }
+    /// Whether the head asks to keep the connection open (the version's default and `Connection`).
+    var asksKeepAlive: Bool { get }
+    /// The first value of a header, if present.
+    func first(_ name: String) -> String?
+    /// Whether the header is present.
+    func contains(_ name: String) -> Bool
+    /// Every value of a header, in order.
+    func values(_ name: String) -> [String]
+    /// Calls `body` with each value of a header, in order, without building an array.
+    func forEachValue(_ name: String, _ body: (String) -> Void)
+}

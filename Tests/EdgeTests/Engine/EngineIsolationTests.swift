@@ -1,0 +1,23 @@
+import Foundation
+import Testing
+
+/// The engine holds the edge's decisions apart from any I/O: nothing in `Sources/Edge/Engine`
+/// imports SwiftNIO (or reads a clock other than ``EdgeClock``), so the edge's own I/O core can
+/// carry every rule across untouched.
+@Suite struct EngineIsolationTests {
+    @Test func engineFilesImportNoIOFramework() throws {
+        let engine = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Sources/Edge/Engine")
+        let files = try FileManager.default.contentsOfDirectory(atPath: engine.path).filter { $0.hasSuffix(".swift") }
+        #expect(files.count >= 6)
+        for file in files {
+            let text = try String(contentsOf: engine.appendingPathComponent(file), encoding: .utf8)
+            for line in text.split(separator: "\n") where line.hasPrefix("import ") {
+                #expect(!line.contains("NIO"), "\(file): \(line)")
+                #expect(!line.contains("Dispatch") && !line.contains("Foundation"), "\(file): \(line)")
+            }
+            #expect(!text.contains("NIODeadline") && !text.contains("ContinuousClock") && !text.contains("Date()"), "\(file) reads a clock")
+        }
+    }
+}
