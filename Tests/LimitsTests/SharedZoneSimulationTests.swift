@@ -45,7 +45,8 @@ struct SharedZoneSimulationTests {
 
     let client = ClientKey(parsing: "198.51.100.7")!
 
-    /// Runs a client at `clientRateMultiple` × the rate, sending request `n` to edge `pick(n)`.
+    /// Runs a client at `clientRateMultiple` × the rate, sending request `n` to edge `pick(n)`
+    /// (a negative pick leaves that request's slot idle).
     /// - Returns: the times of the admitted requests.
     func run(_ parameters: Parameters, pick: (Int) -> Int) throws -> [Instant] {
         let clock = ManualClock()
@@ -95,9 +96,12 @@ struct SharedZoneSimulationTests {
                 }
             }
             while nextRequest <= now {
-                let edge = pick(sent) % edges.count
+                let choice = pick(sent)
                 sent += 1
-                if case .rejected = edges[edge].policy.check(client, now: nextRequest) {} else { admitted.append(nextRequest) }
+                if choice >= 0 {
+                    let edge = choice % edges.count
+                    if case .rejected = edges[edge].policy.check(client, now: nextRequest) {} else { admitted.append(nextRequest) }
+                }
                 nextRequest = nextRequest.advanced(by: requestGap)
             }
             clock.advance(by: parameters.step)
@@ -175,6 +179,25 @@ struct SharedZoneSimulationTests {
         }
         let admitted = try run(parameters) { choices[$0] }
         expectWithinBound(parameters, admitted, "dwelling")
+    }
+
+    @Test func burstsAfterIdlePeriodsOnFourEdgesStayWithinTheBound() throws {
+        // The first-contact case: 20 × the rate for 300 ms, over all four edges at random, then
+        // idle long enough for every edge's view to drain, again and again. Each burst meets
+        // edges that no longer track the client.
+        var parameters = Parameters()
+        parameters.edges = 4
+        parameters.clientRateMultiple = 20
+        var random = PatternRandom(seed: 11)
+        let perSecond = parameters.rate * parameters.clientRateMultiple
+        let admitted = try run(parameters) { index in
+            let inCycle = index % (perSecond * 2)  // a 2 s cycle: 300 ms of requests, then idle
+            return inCycle < perSecond * 3 / 10 ? Int(random.next() % 4) : -1
+        }
+        expectWithinBound(parameters, admitted, "bursts after idle")
+        // Local zones would let each burst through on every edge; sharing keeps each near one edge's.
+        let bursts = 10
+        #expect(admitted.count <= bursts * Int(parameters.singleEdgeLimit(.milliseconds(300)) + parameters.excessBound))
     }
 
     @Test func slowSyncWidensTheBoundAsDocumented() throws {

@@ -3,6 +3,10 @@ import Limits
 import NIOCore
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The sync thread of one shared zone: it performs what the zone's
 /// ``SharedZoneSyncStateMachine`` decides (cut a batch, charge it to Redis, merge the answer,
 /// wait), and reports mode changes to the log and the metrics.
@@ -48,6 +52,13 @@ final class SharedZoneSync: Sendable {
 
     private func run() {
         defer { finished.store(true, ordering: .releasing) }
+        // A write to a Redis that went away raises SIGPIPE, which would end the process where
+        // nobody ignores it (the binary does; a test runner may not): blocked on this thread
+        // only, the write fails with EPIPE instead, which is a failed sync like any other.
+        var pipe = sigset_t()
+        sigemptyset(&pipe)
+        sigaddset(&pipe, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &pipe, nil)
         let connection = SharedZoneRedisConnection(address: config.redis, timeout: config.timeout)
         var machine = SharedZoneSyncStateMachine(
             configuration: .init(
