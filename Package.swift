@@ -49,7 +49,7 @@ let package = Package(
         .target(
             name: "Edge",
             dependencies: nio + [
-                "Limits", "ServerSupport",
+                "Limits", "ServerSupport", "CHiredis",
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -64,6 +64,13 @@ struct BoundedKeyTable<Value: BitwiseCopyable & Sendable>: Sendable {
     /// The least recently used entry, if any.
     var oldestSlot: Slot? { oldest == Self.none ? nil : oldest }
 
+    /// The entry used next after `slot`, for walking the table from the oldest entry to the
+    /// newest (read it before removing `slot`).
+    func slot(after slot: Slot) -> Slot? {
+        let next = newer[Int(slot)]
+        return next == Self.none ? nil : next
+    }
+
     @inline(__always)
     func hash(_ key: ClientKey) -> UInt64 {
         Self.hash(key, seed: seed)

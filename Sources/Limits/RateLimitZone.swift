@@ -25,10 +25,21 @@ public final class RateLimitZone: Sendable {
     public let capacity: Int
     /// Whether IPv6 clients are keyed by their /64 network instead of their full address.
     public let aggregatesIPv6By64: Bool
+    /// Whether the zone records what it admits for a ``SharedZoneSyncStateMachine`` to
+    /// reconcile with other edges (see `RateLimitZone+Sharing.swift`).
+    public let isShared: Bool
 
     struct ShardState: Sendable {
         var table: BoundedKeyTable<UInt64>
         var evictions = 0
+        /// Shared zones only: per client, the requests admitted here since the last sync batch
+        /// was cut (0 for a client kept only to refresh its state from the other edges). A
+        /// one-entry table, unused, in a zone that is not shared.
+        var pending: BoundedKeyTable<UInt32>
+        let recordsPending: Bool
+        /// Pending counts lost because the pending table was full (each an admission the other
+        /// edges never hear of).
+        var pendingOverflows = 0
         /// The latest `now` this shard has seen. Callers read their clock before taking the
         /// lock, so a thread preempted in between arrives with a time older than one already
         /// counted; such a request is taken to arrive at this latest time (nginx likewise treats
@@ -53,10 +64,12 @@ public final class RateLimitZone: Sendable {
     ///   - aggregateIPv6By64: key IPv6 clients by their /64 network.
     ///   - hashSeed: seed for the key hash; pass a random one in production so that clients cannot
     ///     choose addresses that collide.
+    ///   - shared: record admissions for reconciling with other edges (allocates a second table
+    ///     of `capacity` pending counts).
     /// - Throws: ``LimitsError`` when capacity or shard count is out of range.
     public init(
         name: String, rate: Rate, capacity: Int, shardCount: Int = 16, aggregateIPv6By64: Bool = false,
-        hashSeed: UInt64 = 0
+        hashSeed: UInt64 = 0, shared: Bool = false
     ) throws(LimitsError) {
         try requireRange("zone '\(name)' capacity", capacity, 1...100_000_000)
         try requireRange("zone '\(name)' shard count", shardCount, 1...1024)
@@ -67,9 +80,13 @@ public final class RateLimitZone: Sendable {
         self.rate = rate
         self.capacity = capacity
         self.aggregatesIPv6By64 = aggregateIPv6By64
+        self.isShared = shared
         let perShard = ShardedTables<ShardState>.perShardCapacity(capacity, shardCount: shardCount)
         tables = ShardedTables(shardCount: shardCount, seed: hashSeed) { _ in
-            ShardState(table: BoundedKeyTable(capacity: perShard, placeholder: 0, seed: hashSeed))
+            ShardState(
+                table: BoundedKeyTable(capacity: perShard, placeholder: 0, seed: hashSeed),
+                pending: BoundedKeyTable(capacity: shared ? perShard : 1, placeholder: 0, seed: hashSeed),
+                recordsPending: shared)
         }
     }
 
@@ -123,6 +140,13 @@ extension RateLimitZone.ShardState {
     /// Records an admitted request.
     @inline(__always)
     mutating func commit(_ key: ClientKey, slot: BoundedKeyTable<UInt64>.Slot?, newArrival: UInt64, now: UInt64) {
+        if recordsPending { countPending(key, admitted: 1) }
+        store(key, slot: slot, arrival: newArrival, now: now)
+    }
+
+    /// Sets `key`'s arrival time, inserting it (and making room) when it is not in the table.
+    @inline(__always)
+    mutating func store(_ key: ClientKey, slot: BoundedKeyTable<UInt64>.Slot?, arrival newArrival: UInt64, now: UInt64) {
         if let slot {
             table.setValue(newArrival, at: slot)
             table.touch(slot)

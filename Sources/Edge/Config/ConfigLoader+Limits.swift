@@ -100,7 +100,7 @@ extension ConfigLoader {
                 reader.report(zonePath, entry.keyNode, error.message)
                 continue
             }
-            guard let mapping = reader.mapping(entry.value, at: zonePath, keys: ["rate", "capacity"]) else { continue }
+            guard let mapping = reader.mapping(entry.value, at: zonePath, keys: ["rate", "capacity", "shared"]) else { continue }
             let rate = reader.required(mapping, "rate", hint: "write the steady rate per client, e.g. rate: 10r/s") {
                 text throws(ConfigValueError) in
                 do throws(LimitsError) {
@@ -112,8 +112,14 @@ extension ConfigLoader {
             let capacity = reader.optional(mapping, "capacity") { text throws(ConfigValueError) in
                 try ConfigValues.integer(text, in: 1...100_000_000)
             }
-            if let rate {
-                zones[entry.key] = ZoneConfig(rate: rate, capacity: capacity ?? defaultZoneCapacity)
+            var shared: SharedZoneConfig?
+            var sharedIsValid = true
+            if let node = mapping["shared"] {
+                shared = readSharedZone(node, at: zonePath.appending("shared"), reader: reader)
+                sharedIsValid = shared != nil
+            }
+            if let rate, sharedIsValid {
+                zones[entry.key] = ZoneConfig(rate: rate, capacity: capacity ?? defaultZoneCapacity, shared: shared)
             }
         }
         return (zones, names)

@@ -195,9 +195,61 @@ public struct ZoneConfig: Sendable, Equatable {
     public var rate: Rate
     /// Clients tracked at most (memory is allocated for all of them).
     public var capacity: Int
-    public init(rate: Rate, capacity: Int) {
+    /// Shared with the other edges through Redis; `nil` keeps the zone to this edge.
+    public var shared: SharedZoneConfig?
+    public init(rate: Rate, capacity: Int, shared: SharedZoneConfig? = nil) {
         self.rate = rate
         self.capacity = capacity
+        self.shared = shared
+    }
+}
+
+/// How a zone is shared between edges (`shared:` of a zone; docs/SCALING.md).
+public struct SharedZoneConfig: Sendable, Equatable {
+    /// How decisions use Redis.
+    public enum Mode: String, Sendable, Equatable, CaseIterable {
+        /// Decide locally, reconcile with Redis every `syncInterval` (the bound is in docs/SCALING.md).
+        case batched
+    }
+
+    /// Where Redis is: `redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]`.
+    public var redis: RedisAddress
+    public var mode: Mode = .batched
+    /// Time between two syncs with Redis.
+    public var syncInterval: Duration = .milliseconds(10)
+    /// Connect and command timeout; a slower answer counts as a failure.
+    public var timeout: Duration = .milliseconds(100)
+    /// Consecutive failed syncs that make the zone local-only.
+    public var failures: Int = 3
+    /// Time between attempts to reach Redis again while local-only.
+    public var retryInterval: Duration = .seconds(1)
+
+    public init(redis: RedisAddress) {
+        self.redis = redis
+    }
+}
+
+/// A Redis server's address and credentials, from a `redis://` URL.
+public struct RedisAddress: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+    public var user: String?
+    public var password: String?
+    public var database: Int
+
+    public init(host: String, port: Int = 6379, user: String? = nil, password: String? = nil, database: Int = 0) {
+        self.host = host
+        self.port = port
+        self.user = user
+        self.password = password
+        self.database = database
+    }
+
+    /// The URL with the password redacted, for logs.
+    public var description: String {
+        let credentials = password == nil ? (user.map { "\($0)@" } ?? "") : "\(user ?? ""):***@"
+        let hostText = host.contains(":") ? "[\(host)]" : host
+        return "redis://\(credentials)\(hostText):\(port)\(database == 0 ? "" : "/\(database)")"
     }
 }
 

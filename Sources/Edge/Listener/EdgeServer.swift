@@ -18,6 +18,8 @@ public final class EdgeServer: Sendable {
     public let group: MultiThreadedEventLoopGroup
     let state: EdgeState
     let zones: ZoneRegistry
+    /// The sync threads of shared rate-limit zones (`SharedLimits/`).
+    let sharedZoneSyncs: SharedZoneSyncers
     private let listeners: [any Channel]
     private let adminChannel: (any Channel)?
     /// One quiescing helper per listener (a helper tracks a single server channel). They live on
@@ -76,6 +78,7 @@ public final class EdgeServer: Sendable {
             runtime: runtime, metrics: metrics, logger: logger, accessLog: accessSink, connectionLimiter: limiter,
             loops: contexts, fileIO: fileIO)
         self.state = state
+        sharedZoneSyncs = SharedZoneSyncers(metrics: metrics.sharedZones, logger: logger.with(label: "edge.limits"))
         self.generation = Mutex(1)
         var quiescers: [ServerQuiescingHelper] = []
 
@@ -119,6 +122,7 @@ public final class EdgeServer: Sendable {
         self.quiescers = quiescers
         self.tlsContexts = tlsContexts
         startHealthChecks(for: runtime)
+        sharedZoneSyncs.update(zones.current)
     }
 
     /// Replaces the running health checkers by those of `runtime`'s pools.
@@ -328,6 +332,7 @@ public final class EdgeServer: Sendable {
             }
             state.swapRuntime(runtime)
             startHealthChecks(for: runtime)
+            sharedZoneSyncs.update(zones.current)
             state.metrics.reloadsSucceeded.add(1, ordering: .relaxed)
             state.logger.info("configuration reloaded", [("generation", String(next))])
         } catch {
@@ -372,6 +377,7 @@ public final class EdgeServer: Sendable {
         let grace = grace ?? state.runtime.config.timeouts.shutdownGrace
         state.logger.info("shutting down", [("grace_seconds", "\(grace.components.seconds)")])
         checkers.withLock { $0 }.forEach { $0.stop() }
+        sharedZoneSyncs.stopAll()
         // Every listener stops accepting; open connections finish their request and close.
         let drained = quiescers.map { helper in
             let promise = group.next().makePromise(of: Void.self)

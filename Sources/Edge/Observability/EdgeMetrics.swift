@@ -57,6 +57,8 @@ public final class EdgeMetrics: Sendable {
     private let certificateExpiry = Mutex<[String: [(serverName: String, notAfter: Int)]]>([:])
     let reloadsSucceeded = Atomic<Int>(0)
     let reloadsFailed = Atomic<Int>(0)
+    /// Shared rate-limit zones (their mode, sync failures and latency).
+    let sharedZones = SharedZoneMetrics()
 
     /// - Parameter shardCount: one per event loop.
     public init(shardCount: Int) {
@@ -152,6 +154,7 @@ public final class EdgeMetrics: Sendable {
             ([("result", "success")], Double(reloadsSucceeded.load(ordering: .relaxed))),
             ([("result", "failure")], Double(reloadsFailed.load(ordering: .relaxed))),
         ])
+        sharedZones.render(into: &out)
         return out.text
     }
 

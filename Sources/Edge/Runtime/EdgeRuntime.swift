@@ -93,7 +93,9 @@ final class EdgeRuntime: Sendable {
 }
 
 /// Rate zones by name, kept across reloads: a zone whose rate and capacity did not change keeps
-/// its clients' state, so a reload is no way to reset an abuser's bucket.
+/// its clients' state, so a reload is no way to reset an abuser's bucket. A shared zone whose
+/// only change is in its `shared:` settings (Redis address, sync interval, timeouts) keeps its
+/// state too; turning sharing on or off makes a new zone (a shared zone keeps a second table).
 final class ZoneRegistry: @unchecked Sendable {
     private var zones: [String: (ZoneConfig, RateLimitZone)] = [:]
     private let hashSeed: UInt64
@@ -104,18 +106,27 @@ final class ZoneRegistry: @unchecked Sendable {
         self.shardCount = shardCount
     }
 
+    /// The zones in force with their settings (for the shared zones' sync threads); read on the
+    /// loading thread after ``update(_:)``.
+    var current: [String: (config: ZoneConfig, zone: RateLimitZone)] {
+        zones.mapValues { (config: $0.0, zone: $0.1) }
+    }
+
     /// Called only from the thread that loads configurations (start-up, then the reload signal).
     func update(_ limits: LimitsConfig) throws -> [String: RateLimitZone] {
         var next: [String: (ZoneConfig, RateLimitZone)] = [:]
         for (name, zone) in limits.zones {
-            if let existing = zones[name], existing.0 == zone, existing.1.aggregatesIPv6By64 == limits.aggregateIPv6By64 {
-                next[name] = existing
+            if let existing = zones[name], existing.0.rate == zone.rate, existing.0.capacity == zone.capacity,
+                (existing.0.shared == nil) == (zone.shared == nil),
+                existing.1.aggregatesIPv6By64 == limits.aggregateIPv6By64
+            {
+                next[name] = (zone, existing.1)
                 continue
             }
             do {
                 let object = try RateLimitZone(
                     name: name, rate: zone.rate, capacity: zone.capacity, shardCount: shardCount,
-                    aggregateIPv6By64: limits.aggregateIPv6By64, hashSeed: hashSeed)
+                    aggregateIPv6By64: limits.aggregateIPv6By64, hashSeed: hashSeed, shared: zone.shared != nil)
                 next[name] = (zone, object)
             } catch {
                 throw EdgeError.limits("zone \(name): \(error)")

@@ -241,6 +241,11 @@ final class RawHTTPConnection: @unchecked Sendable {  // used by one task at a t
         }
     }
 
+    /// One CRLF-terminated line, for the few peers a test talks to that are not HTTP (Redis's PING).
+    func readLine(timeout: Duration) throws -> String {
+        try readLine(deadline: ContinuousClock.now + timeout)
+    }
+
     private func readLine(deadline: ContinuousClock.Instant) throws -> String {
         while true {
             if let index = buffer[start...].firstIndex(of: 10), index > start, buffer[index - 1] == 13 {

@@ -52,19 +52,22 @@ struct RecordedRequest: Sendable {
 /// before answering. Requests are recorded (at their head) so tests can count them.
 final class TestUpstream: Sendable {
     let name: String
+    let host: String
     let port: Int
     private let recorder: UpstreamRecorder
     private let channel: any Channel
 
-    private init(name: String, port: Int, recorder: UpstreamRecorder, channel: any Channel) {
+    private init(name: String, host: String, port: Int, recorder: UpstreamRecorder, channel: any Channel) {
         self.name = name
+        self.host = host
         self.port = port
         self.recorder = recorder
         self.channel = channel
     }
 
-    /// Starts an upstream on the shared event loop group.
-    static func start(name: String, dropsOnClose: Bool = true) async throws -> TestUpstream {
+    /// Starts an upstream on the shared event loop group, on `host` (a loopback address, so a
+    /// test can stand in for several hosts with 127.0.0.2, 127.0.0.3, ...) and `port` (0: any).
+    static func start(name: String, dropsOnClose: Bool = true, host: String = "127.0.0.1", port: Int = 0) async throws -> TestUpstream {
         let recorder = UpstreamRecorder(name: name, dropsOnClose: dropsOnClose)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -74,16 +77,16 @@ final class TestUpstream: Sendable {
                     try channel.pipeline.syncOperations.addHandler(TestUpstreamHandler(recorder: recorder))
                 }
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .bind(host: host, port: port).get()
         guard let port = channel.localAddress?.port else {
             try? await channel.close()
             throw TestFailure("the test upstream has no port")
         }
-        return TestUpstream(name: name, port: port, recorder: recorder, channel: channel)
+        return TestUpstream(name: name, host: host, port: port, recorder: recorder, channel: channel)
     }
 
-    /// `127.0.0.1:PORT`, for a configuration.
-    var address: String { "127.0.0.1:\(port)" }
+    /// `HOST:PORT`, for a configuration.
+    var address: String { "\(host):\(port)" }
 
     /// Stops accepting and closes open connections.
     func stop() async {
