@@ -1,6 +1,5 @@
 import Foundation
 import Limits
-import NIOCore
 import Synchronization
 
 #if canImport(Glibc)
@@ -34,9 +33,9 @@ final class SharedZoneSync: Sendable {
         self.logger = logger
     }
 
-    /// The clock the request path decides with (`NIODeadline`'s uptime), so merged arrival times
+    /// The clock the request path decides with (the edge's one clock), so merged arrival times
     /// and local ones are on one time line.
-    static func now() -> Instant { Instant(nanoseconds: NIODeadline.now().uptimeNanoseconds) }
+    static func now() -> Instant { MonotonicClock().now() }
 
     func start() {
         status.setMode(.shared)
