@@ -160,6 +160,23 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         answers = storage.answers
     }
 
+    /// The position of `status` in ``answerStatuses`` (500's for any other), without
+    /// building the array.
+    static func answerPosition(_ status: Int) -> Int {
+        switch status {
+        case 400: 0
+        case 403: 1
+        case 404: 2
+        case 413: 3
+        case 429: 4
+        case 431: 5
+        case 502: 7
+        case 503: 8
+        case 504: 9
+        default: 6
+        }
+    }
+
     static func reason(_ status: Int) -> String {
         switch status {
         case 400: "Bad Request"
@@ -633,8 +650,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     }
 
     mutating func answer(_ status: Int, _ index: Int, _ client: ConnectionID, close: Bool, io: inout LoopIO) {
-        var position = Self.answerStatuses.firstIndex(of: status) ?? Self.answerStatuses.firstIndex(of: 500)!
-        position = 2 * position + (close ? 1 : 0)
+        let position = 2 * Self.answerPosition(status) + (close ? 1 : 0)
         io.write(UnsafeRawBufferPointer(answers[position]), on: client)
         if let timer = entries[index].timer {
             io.cancelTimer(timer)
