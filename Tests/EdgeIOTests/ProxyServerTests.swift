@@ -251,6 +251,31 @@ struct ProxyServerTests {
         #expect(upstream.connections == 0)
     }
 
+    @Test func tlsClientsAreProxiedOverKeepAliveWithHTTPSFields() throws {
+        let pki = try TestPKI()
+        let upstream = try TestUpstream()
+        defer { upstream.stop() }
+        let context = try TLSContext(
+            configuration: .init(
+                certificates: [.init(chainPath: pki.path("a.pem"), keyPath: pki.path("a.key"))],
+                applicationProtocols: ["http/1.1"]))
+        let proxy = try ProxyServer(
+            listen: EventLoopConfiguration(), tlsListen: EventLoopConfiguration(tls: context),
+            configuration: .init(upstreams: [try SocketAddress(host: "127.0.0.1", port: UInt16(upstream.port))]))
+        defer { proxy.stop() }
+        let url = "https://a.test:\(proxy.tlsPort)/chunked/70000"
+        let output = try runProcess(
+            "/usr/bin/curl",
+            ["-sS", "--max-time", "10", "--cacert", pki.path("ca.pem"), "--resolve", "a.test:\(proxy.tlsPort):127.0.0.1",
+             "-D", "-", url, url, "-o", "/dev/null", "-o", "/dev/null",
+             "-w", "%{http_code} %{size_download} %{num_connects}\n"])
+        let lines = output.split(separator: "\r\n").flatMap { $0.split(separator: "\n") }
+        #expect(lines.filter { $0.hasPrefix("200 ") } == ["200 70000 1", "200 70000 0"])
+        #expect(lines.contains("X-Seen-Forwarded-Proto: https"))
+        #expect(lines.contains("Strict-Transport-Security: max-age=31536000; includeSubDomains"))
+        #expect(upstream.connections == 1)
+    }
+
     @Test func curlFetchesThroughTheProxyOverKeepAlive() throws {
         let upstream = try TestUpstream()
         defer { upstream.stop() }

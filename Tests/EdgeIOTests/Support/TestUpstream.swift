@@ -13,7 +13,8 @@ import Synchronization
 ///   - `/cut/N`      announces N bytes, sends half of them, closes
 ///   - `/bye`        a small keep-alive answer, then closes the connection at once
 ///   - anything else 600 bytes
-/// Every answer carries `X-Request-Body-Length` and `X-Request-Body-Sum` (``checksum(_:)``)
+/// Every answer carries `X-Seen-Forwarded-Proto` (the request's X-Forwarded-Proto),
+/// `X-Request-Body-Length` and `X-Request-Body-Sum` (``checksum(_:)``)
 /// of the request body it read, and `X-Upstream-Connection` (its connection number).
 final class TestUpstream: Sendable {
     let listener: Int32
@@ -122,8 +123,8 @@ final class TestUpstream: Sendable {
         }
         var reader = Reader(fd: fd)
         while let request = reader.readRequest() {
-            let (path, body, keepAlive) = request
-            var extra = "X-Request-Body-Length: \(body.count)\r\nX-Request-Body-Sum: \(checksum(body))\r\nX-Upstream-Connection: \(number)\r\nServer: test-upstream\r\nX-Powered-By: tests\r\n"
+            let (path, body, keepAlive, headers) = request
+            var extra = "X-Seen-Forwarded-Proto: \(headers["x-forwarded-proto"] ?? "-")\r\nX-Request-Body-Length: \(body.count)\r\nX-Request-Body-Sum: \(checksum(body))\r\nX-Upstream-Connection: \(number)\r\nServer: test-upstream\r\nX-Powered-By: tests\r\n"
             if !keepAlive { extra += "Connection: close\r\n" }
             let parts = path.split(separator: "/")
             let size = parts.count >= 2 ? Int(parts[1]) ?? 0 : 600
@@ -196,8 +197,8 @@ final class TestUpstream: Sendable {
             return bytes
         }
 
-        /// (path without the leading slash, body, keep-alive)
-        mutating func readRequest() -> (String, [UInt8], Bool)? {
+        /// (path without the leading slash, body, keep-alive, fields by lower-cased name)
+        mutating func readRequest() -> (String, [UInt8], Bool, [String: String])? {
             guard let requestLine = line() else { return nil }
             let words = requestLine.split(separator: " ")
             guard words.count == 3 else { return nil }
@@ -224,7 +225,7 @@ final class TestUpstream: Sendable {
             let http10 = words[2] == "HTTP/1.0"
             let connection = headers["connection"]?.lowercased()
             let keepAlive = http10 ? connection == "keep-alive" : connection != "close"
-            return (String(words[1].dropFirst()), body, keepAlive)
+            return (String(words[1].dropFirst()), body, keepAlive, headers)
         }
     }
 }
