@@ -10,12 +10,16 @@ public struct UpstreamPool: Sendable {
     /// The most idle connections kept; a connection offered beyond it is to be closed.
     public let capacity: Int
     @usableFromInline var idle: [ConnectionID]
+    /// When each idle connection was parked (loop milliseconds), parallel to `idle`.
+    @usableFromInline var parkedAt: [UInt64]
 
     /// - Parameter capacity: the bound (nginx's `keepalive N`, per worker there, per loop here).
     public init(capacity: Int) {
         self.capacity = max(0, capacity)
         idle = []
         idle.reserveCapacity(self.capacity)
+        parkedAt = []
+        parkedAt.reserveCapacity(self.capacity)
     }
 
     /// Idle connections parked now.
@@ -25,18 +29,37 @@ public struct UpstreamPool: Sendable {
     @inlinable
     public mutating func take(io: borrowing LoopIO) -> ConnectionID? {
         while let connection = idle.popLast() {
+            parkedAt.removeLast()
             if io.isOpen(connection) { return connection }
         }
         return nil
     }
 
     /// Parks an idle connection.
+    /// - Parameter now: the loop's clock (``LoopIO/now``), for ``closeIdle(parkedBefore:io:)``.
     /// - Returns: `false` when the pool is full: the caller closes the connection.
     @inlinable
-    public mutating func park(_ connection: ConnectionID) -> Bool {
+    public mutating func park(_ connection: ConnectionID, now: UInt64) -> Bool {
         guard idle.count < capacity else { return false }
         idle.append(connection)
+        parkedAt.append(now)
         return true
+    }
+
+    /// Closes the connections parked before `deadline` (the oldest are at the bottom of the
+    /// stack), so an idle connection is closed by this side before the upstream's own idle
+    /// timeout can close it under a request (nginx's upstream `keepalive_timeout`).
+    /// - Returns: how many were closed.
+    @inlinable
+    @discardableResult
+    public mutating func closeIdle(parkedBefore deadline: UInt64, io: inout LoopIO) -> Int {
+        var expired = 0
+        while expired < idle.count && parkedAt[expired] < deadline { expired += 1 }
+        guard expired > 0 else { return 0 }
+        for position in 0..<expired { io.close(idle[position]) }
+        idle.removeFirst(expired)
+        parkedAt.removeFirst(expired)
+        return expired
     }
 
     /// Forgets a parked connection that closed.
@@ -48,6 +71,7 @@ public struct UpstreamPool: Sendable {
         while position >= 0 {
             if idle[position] == connection {
                 idle.remove(at: position)
+                parkedAt.remove(at: position)
                 return true
             }
             position -= 1

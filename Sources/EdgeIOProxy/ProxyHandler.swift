@@ -25,11 +25,15 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         public var clientIdleTimeout: UInt64
         /// Milliseconds an upstream may take to answer (connect + response head), else 504.
         public var upstreamTimeout: UInt64
+        /// Milliseconds a pooled upstream connection may stay idle before this side closes it
+        /// (keep it below the upstream's own idle timeout; 0: never).
+        public var upstreamIdleTimeout: UInt64
 
         public init(
             upstreams: [SocketAddress], keepAlivePerUpstream: Int = 64, clientIdleTimeout: UInt64 = 65_000,
-            upstreamTimeout: UInt64 = 60_000
+            upstreamTimeout: UInt64 = 60_000, upstreamIdleTimeout: UInt64 = 60_000
         ) {
+            self.upstreamIdleTimeout = upstreamIdleTimeout
             self.upstreams = upstreams
             self.keepAlivePerUpstream = keepAlivePerUpstream
             self.clientIdleTimeout = clientIdleTimeout
@@ -114,6 +118,14 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         }
     }
 
+    /// The payload of the pool sweep timer (no connection has this index).
+    static var sweepPayload: UInt64 { UInt64(UInt32.max) }
+
+    /// How often idle pooled connections are checked: a tenth of their timeout, 10 ms to 1 s.
+    static func sweepInterval(_ configuration: Configuration) -> UInt64 {
+        min(1000, max(10, configuration.upstreamIdleTimeout / 10))
+    }
+
     /// The statuses answered locally, each with a keep-alive and a closing variant.
     static var answerStatuses: [Int] { [400, 403, 404, 413, 429, 431, 500, 502, 503, 504] }
 
@@ -128,6 +140,8 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     /// `answers[2 * i]` keeps the connection, `answers[2 * i + 1]` closes it.
     let answers: UnsafeMutableBufferPointer<UnsafeMutableRawBufferPointer>
     let secure: Bool
+    /// The timer that closes idle pooled connections, while any are pooled.
+    var sweepTimer: TimerID?
     var requests = 0
     var connectsStarted = 0
     var reuses = 0
@@ -313,6 +327,20 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     }
 
     public mutating func timerFired(_ timer: TimerID, payload: UInt64, io: inout LoopIO) {
+        if payload == Self.sweepPayload {
+            // Close pooled connections idle too long; come back while any stay pooled.
+            sweepTimer = nil
+            let deadline = io.now &- min(io.now, configuration.upstreamIdleTimeout)
+            var parked = 0
+            for upstream in pools.indices {
+                pools[upstream].closeIdle(parkedBefore: deadline, io: &io)
+                parked += pools[upstream].count
+            }
+            if parked > 0 {
+                sweepTimer = io.armTimer(at: io.now + Self.sweepInterval(configuration), payload: Self.sweepPayload)
+            }
+            return
+        }
         let connection = ConnectionID(index: UInt32(truncatingIfNeeded: payload), generation: UInt32(payload >> 32))
         let index = Int(connection.index)
         guard index < entries.count, entries[index].generation == connection.generation, entries[index].timer == timer,
@@ -608,8 +636,11 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         entries[clientIndex].peer = ConnectionID(index: .max, generation: 0)
         let reusable = entries[clientIndex].flags & Flag.upstreamReusable != 0 && !extra
         if entries[clientIndex].flags & Flag.upstreamPaused != 0 { io.resumeReading(upstream) }
-        if reusable && pools[Int(entries[upstreamSlot].upstream)].park(upstream) {
+        if reusable && pools[Int(entries[upstreamSlot].upstream)].park(upstream, now: io.now) {
             entries[upstreamSlot].flags = Flag.pooled
+            if sweepTimer == nil && configuration.upstreamIdleTimeout > 0 {
+                sweepTimer = io.armTimer(at: io.now + Self.sweepInterval(configuration), payload: Self.sweepPayload)
+            }
         } else {
             io.close(upstream)
         }

@@ -194,6 +194,24 @@ struct ProxyServerTests {
         #expect(response.headers["x-upstream-connection"] == "2")
     }
 
+    @Test func pooledConnectionIdleTooLongIsClosedByTheProxy() async throws {
+        let upstream = try TestUpstream()
+        defer { upstream.stop() }
+        let proxy = try ProxyServer(
+            listen: EventLoopConfiguration(),
+            configuration: .init(
+                upstreams: [try SocketAddress(host: "127.0.0.1", port: UInt16(upstream.port))], upstreamIdleTimeout: 200))
+        defer { proxy.stop() }
+        let client = try ResponseReader(port: proxy.port)
+        try client.send("GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+        #expect(try client.next()?.headers["x-upstream-connection"] == "1")
+        let swept = await proxy.waitFor { $0[0].idlePooled == 0 && $0[0].connections == 1 && $0[0].timersArmed == 1 }
+        #expect(swept[0].idlePooled == 0)
+        #expect(swept[0].timersArmed == 1)  // the client's idle timer only: the sweep stopped
+        try client.send("GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+        #expect(try client.next()?.headers["x-upstream-connection"] == "2")
+    }
+
     @Test func unixSocketUpstreamIsPooledToo() async throws {
         let path = NSTemporaryDirectory() + "edgeio-up-\(UInt32.random(in: 0...UInt32.max)).sock"
         let upstream = try TestUpstream(unixPath: path)
