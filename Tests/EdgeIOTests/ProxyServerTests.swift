@@ -178,6 +178,24 @@ struct ProxyServerTests {
         #expect(statistics[0].timersArmed == 0)
     }
 
+    @Test func upstreamNotAnsweringInTimeGets504AndItsConnectionDropped() async throws {
+        let upstream = try TestUpstream()
+        defer { upstream.stop() }
+        let proxy = try ProxyServer(
+            listen: EventLoopConfiguration(),
+            configuration: .init(
+                upstreams: [try SocketAddress(host: "127.0.0.1", port: UInt16(upstream.port))], upstreamTimeout: 300))
+        defer { proxy.stop() }
+        let client = try ResponseReader(port: proxy.port)
+        try client.send("GET /hang HTTP/1.1\r\nHost: test\r\n\r\n")
+        #expect(try client.next()?.status == 504)
+        #expect(try client.next() == nil)
+        client.client.close()
+        let statistics = await proxy.waitFor { $0[0].connections == 0 }
+        #expect(statistics[0].connections == 0)  // the upstream connection was not pooled
+        #expect(statistics[0].idlePooled == 0)
+    }
+
     @Test func pooledConnectionClosedByTheUpstreamIsDropped() async throws {
         let upstream = try TestUpstream()
         defer { upstream.stop() }

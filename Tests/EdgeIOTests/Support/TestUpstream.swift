@@ -12,6 +12,7 @@ import Synchronization
 ///   - `/chunked/N`  N body bytes in the chunked coding (chunks of up to 7,000 bytes, a trailer)
 ///   - `/cut/N`      announces N bytes, sends half of them, closes
 ///   - `/bye`        a small keep-alive answer, then closes the connection at once
+///   - `/hang`       no answer; reads until the proxy closes
 ///   - anything else 600 bytes
 /// Every answer carries `X-Seen-Forwarded-Proto` (the request's X-Forwarded-Proto),
 /// `X-Request-Body-Length` and `X-Request-Body-Sum` (``checksum(_:)``)
@@ -143,6 +144,11 @@ final class TestUpstream: Sendable {
             case "cut":
                 let out = Array("HTTP/1.1 200 OK\r\nContent-Length: \(size)\r\n\(extra)\r\n".utf8) + payload[0..<(size / 2)]
                 _ = sendAll(fd, out)
+                return
+            case "hang":
+                // Never answers: waits for the proxy to give up and close.
+                var byte: UInt8 = 0
+                while recv(fd, &byte, 1, 0) > 0 {}
                 return
             case "bye":
                 _ = sendAll(fd, Array("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\(extra)\r\nbye".utf8))
