@@ -20,6 +20,7 @@ let package = Package(
         .executable(name: "homerack-edge", targets: ["homerack-edge"]),
         .executable(name: "homerack-backend", targets: ["homerack-backend"]),
         .executable(name: "iocore-hello", targets: ["iocore-hello"]),
+        .executable(name: "iocore-proxy", targets: ["iocore-proxy"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -81,7 +82,14 @@ let package = Package(
         .executableTarget(
             name: "iocore-hello", dependencies: ["EdgeIO", "EdgeIOHello"], path: "Sources/IOCoreHello",
             swiftSettings: hotPath),
-        .testTarget(name: "EdgeIOTests", dependencies: ["EdgeIO", "EdgeIOHello"]),
+        // A minimal HTTP/1.1 reverse proxy on the core (upstream keep-alive pools, relaying with
+        // Content-Length and chunked framing) behind the `ProxyPolicy` seam the engine fills;
+        // for its tests and bench/compare-proxies.
+        .target(name: "EdgeIOProxy", dependencies: ["EdgeIO"], swiftSettings: hotPath),
+        .executableTarget(
+            name: "iocore-proxy", dependencies: ["EdgeIO", "EdgeIOProxy"], path: "Sources/IOCoreProxy",
+            swiftSettings: hotPath),
+        .testTarget(name: "EdgeIOTests", dependencies: ["EdgeIO", "EdgeIOHello", "EdgeIOProxy"]),
         // `homerack-edge`: a thin entry point over `Edge`.
         .executableTarget(name: "homerack-edge", dependencies: ["Edge"], path: "Sources/EdgeMain"),
         .testTarget(name: "LimitsTests", dependencies: ["Limits", "LimitsTestUtils"]),

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/un.h>
 #include <sys/eventfd.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -141,6 +142,68 @@ int ceio_connect_tcp(const char *host, uint16_t port, int *in_progress) {
         return -1;
     }
     return fd;
+}
+
+int ceio_address_tcp(const char *host, uint16_t port, ceio_address *out) {
+    struct sockaddr_storage ss;
+    socklen_t len;
+    memset(out, 0, sizeof *out);
+    if (fill_address(host, port, &ss, &len) != 0) return -1;
+    memcpy(out->storage, &ss, len);
+    out->length = (uint32_t)len;
+    return 0;
+}
+
+int ceio_address_unix(const char *path, ceio_address *out) {
+    struct sockaddr_un un;
+    size_t n = strlen(path);
+    memset(out, 0, sizeof *out);
+    if (n == 0 || n >= sizeof un.sun_path || sizeof un > sizeof out->storage) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memset(&un, 0, sizeof un);
+    un.sun_family = AF_UNIX;
+    memcpy(un.sun_path, path, n);
+    memcpy(out->storage, &un, sizeof un);
+    out->length = (uint32_t)(offsetof(struct sockaddr_un, sun_path) + n + 1);
+    return 0;
+}
+
+int ceio_connect_address(const ceio_address *address, int *in_progress) {
+    const struct sockaddr *sa = (const struct sockaddr *)address->storage;
+    *in_progress = 0;
+    int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    if (sa->sa_family != AF_UNIX) {
+        int on = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    }
+    if (connect(fd, sa, (socklen_t)address->length) != 0) {
+        // A Unix socket whose backlog is full answers EAGAIN: like a refusal here.
+        if (errno == EINPROGRESS) {
+            *in_progress = 1;
+            return fd;
+        }
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+int ceio_peer_text(int fd, char *out, int capacity) {
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0) return 0;
+    const char *r = NULL;
+    if (ss.ss_family == AF_INET) {
+        r = inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, (socklen_t)capacity);
+    } else if (ss.ss_family == AF_INET6) {
+        r = inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, (socklen_t)capacity);
+    }
+    return r ? (int)strlen(out) : 0;
 }
 
 int ceio_socket_error(int fd) {

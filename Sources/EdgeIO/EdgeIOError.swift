@@ -44,3 +44,10 @@ public struct EdgeIOError: Error, CustomStringConvertible, Sendable {
 
     public var description: String { "EdgeIOError(\(code), \(context), errno \(errno)) at \(file):\(line)" }
 }
+
+/// Why ``LoopIO/connect(to:)`` could not start a connection (the errno of `socket`,
+/// `connect` or `epoll_ctl`): no strings, so a failing upstream costs no allocation.
+public struct ConnectError: Error, Hashable, Sendable {
+    public let errno: Int32
+    @inlinable public init(errno: Int32) { self.errno = errno }
+}

@@ -235,10 +235,14 @@ public struct LoopIO {
         _ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer, on connection: ConnectionID
     ) {
         guard let index = slotIndex(connection), slots[index].flags & Flag.closing == 0 else { return }
-        if slots[index].outputHead >= 0 || slots[index].flags & Flag.handshaking != 0 {
+        if slots[index].outputHead >= 0 || slots[index].flags & (Flag.handshaking | Flag.connecting) != 0 {
             appendOutput(index, first)
             appendOutput(index, second)
-            if slots[index].flags & Flag.handshaking == 0 { flush(index) }
+            if slots[index].flags & (Flag.handshaking | Flag.connecting) == 0 {
+                flush(index)
+            } else {
+                slots[index].flags |= Flag.notifyWritable  // told once it is written
+            }
             return
         }
         if let tls = slots[index].tls {
@@ -376,6 +380,34 @@ public struct LoopIO {
         return .success(connection)
     }
 
+    /// Starts a non-blocking connection to an upstream (TCP or Unix socket) on this loop.
+    /// Output written before it is established is queued and sent once it is.
+    /// - Parameter address: where to connect, resolved once in advance.
+    /// - Returns: the connection's id (``EventLoopHandler/connectCompleted(_:error:io:)``
+    ///   follows, also for a connection established at once), or the errno when the socket
+    ///   could not even be started (a refused Unix socket fails here).
+    @inlinable
+    public mutating func connect(to address: SocketAddress) -> Result<ConnectionID, ConnectError> {
+        var inProgress: Int32 = 0
+        let fd = withUnsafePointer(to: address.raw) { ceio_connect_address($0, &inProgress) }
+        guard fd >= 0 else { return .failure(ConnectError(errno: ceio_errno())) }
+        guard let connection = register(fd, connecting: true) else {
+            let error = ceio_errno()
+            Glibc.close(fd)
+            return .failure(ConnectError(errno: error))
+        }
+        return .success(connection)
+    }
+
+    /// The peer's numeric address as text (for X-Forwarded-For), written to `buffer` (at
+    /// least 46 bytes): one `getpeername`, so once per connection.
+    /// - Returns: the length, or 0 for a Unix-domain peer or a closed connection.
+    @inlinable
+    public func peerAddress(_ connection: ConnectionID, into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        guard let index = slotIndex(connection), buffer.count >= 46 else { return 0 }
+        return Int(ceio_peer_text(slots[index].fd, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(buffer.count)))
+    }
+
     // MARK: - Timers
 
     /// Arms a timer on this loop's wheel.
@@ -467,6 +499,7 @@ public struct LoopIO {
     /// chunks.
     @inlinable
     mutating func flush(_ index: Int) {
+        if slots[index].flags & Flag.connecting != 0 { return }  // written once connected
         if let tls = slots[index].tls {
             flushTLS(index, tls)
             return

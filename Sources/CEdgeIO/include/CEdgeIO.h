@@ -52,6 +52,25 @@ int ceio_accept(int fd);
 /// (connection in progress or done) or -1 with errno. `*in_progress` is set to 1 when the
 /// caller must wait for writability and read the result with `ceio_socket_error`.
 int ceio_connect_tcp(const char *host, uint16_t port, int *in_progress);
+/// A socket address kept by value (IPv4, IPv6 or a Unix-domain path), made once and used for
+/// every connect to that upstream: no string handling per connection.
+typedef struct {
+    uint8_t storage[112];  // room for a sockaddr_un (110 bytes) or a sockaddr_in6 (28)
+    uint32_t length;
+} ceio_address;
+
+/// Fills `out` with a numeric IPv4/IPv6 `host` and `port`; 0, or -1 with errno (EINVAL).
+int ceio_address_tcp(const char *host, uint16_t port, ceio_address *out);
+/// Fills `out` with a Unix-domain socket path; 0, or -1 with errno (ENAMETOOLONG).
+int ceio_address_unix(const char *path, ceio_address *out);
+/// Starts a non-blocking connection to `address` (TCP or Unix). Returns the fd or -1 with
+/// errno; `*in_progress` is 1 when the result comes later (`ceio_socket_error`). TCP sockets
+/// get TCP_NODELAY.
+int ceio_connect_address(const ceio_address *address, int *in_progress);
+/// The peer's numeric address as text (no port) into `out` (at least 46 bytes); its length,
+/// or 0 (a Unix-domain peer, or an error).
+int ceio_peer_text(int fd, char *out, int capacity);
+
 /// `SO_ERROR` of a socket (0 when connected), or errno of getsockopt itself.
 int ceio_socket_error(int fd);
 /// TCP_NODELAY on or off; 0 or -1.

@@ -1,0 +1,122 @@
+/// Where an HTTP/1.1 message body ends, tracked while its bytes are relayed unchanged:
+/// a Content-Length countdown, a chunked-coding scanner (sizes, extensions, trailers), or
+/// "until the connection closes". The bytes themselves are never copied or re-framed.
+public struct BodyFraming: Sendable {
+    public enum Kind: UInt8, Sendable {
+        /// No body (or the body is complete).
+        case none
+        case length
+        case chunked
+        /// Ends when the upstream closes (a response without length or chunking).
+        case untilClose
+    }
+
+    enum ChunkState: UInt8, Sendable {
+        case size, sizeSeen, extensions, sizeLF, data, dataCR, dataLF, trailerStart, trailerLine, trailerLF, finalLF
+    }
+
+    public private(set) var kind: Kind
+    /// Length: bytes left. Chunked: bytes left in the current chunk's data.
+    var remaining: Int
+    var state: ChunkState
+    public init(kind: Kind, length: Int = 0) {
+        self.kind = kind == .length && length == 0 ? .none : kind
+        remaining = length
+        state = .size
+    }
+
+    /// Whether the body is complete.
+    public var isComplete: Bool { kind == .none }
+
+    /// Result of ``consume(_:from:)``.
+    public enum Outcome: Sendable, Equatable {
+        /// `used` bytes belong to the body; more are expected (or, `complete`, it ended).
+        case body(used: Int, complete: Bool)
+        /// The chunked coding is broken: the message cannot be relayed further.
+        case malformed
+    }
+
+    /// Takes the bytes of `input[offset...]` that belong to the body.
+    public mutating func consume(_ input: UnsafeRawBufferPointer, from offset: Int) -> Outcome {
+        let available = input.count - offset
+        switch kind {
+        case .none:
+            return .body(used: 0, complete: true)
+        case .untilClose:
+            return .body(used: available, complete: false)
+        case .length:
+            let used = min(available, remaining)
+            remaining -= used
+            if remaining == 0 { kind = .none }
+            return .body(used: used, complete: kind == .none)
+        case .chunked:
+            return consumeChunked(input, from: offset)
+        }
+    }
+    mutating func consumeChunked(_ input: UnsafeRawBufferPointer, from offset: Int) -> Outcome {
+        var i = offset
+        let count = input.count
+        while i < count {
+            let c = input[i]
+            switch state {
+            case .size, .sizeSeen:
+                let digit: Int
+                switch c {
+                case 48...57: digit = Int(c) - 48
+                case 65...70: digit = Int(c) - 55
+                case 97...102: digit = Int(c) - 87
+                default: digit = -1
+                }
+                if digit >= 0 {
+                    guard remaining < 1 << 40 else { return .malformed }
+                    remaining = remaining << 4 | digit
+                    state = .sizeSeen
+                } else if state == .sizeSeen && (c == 59 || c == 32 || c == 9) {
+                    state = .extensions
+                } else if state == .sizeSeen && c == 13 {
+                    state = .sizeLF
+                } else {
+                    return .malformed
+                }
+                i += 1
+            case .extensions:
+                if c == 13 { state = .sizeLF } else if c == 10 { return .malformed }
+                i += 1
+            case .sizeLF:
+                guard c == 10 else { return .malformed }
+                i += 1
+                state = remaining == 0 ? .trailerStart : .data
+            case .data:
+                let n = min(remaining, count - i)
+                remaining -= n
+                i += n
+                if remaining == 0 { state = .dataCR }
+            case .dataCR:
+                guard c == 13 else { return .malformed }
+                state = .dataLF
+                i += 1
+            case .dataLF:
+                guard c == 10 else { return .malformed }
+                state = .size
+                i += 1
+            case .trailerStart:
+                state = c == 13 ? .finalLF : .trailerLine
+                i += 1
+            case .trailerLine:
+                if c == 13 { state = .trailerLF }
+                i += 1
+            case .trailerLF:
+                guard c == 10 else { return .malformed }
+                state = .trailerStart
+                i += 1
+            case .finalLF:
+                guard c == 10 else { return .malformed }
+                i += 1
+                kind = .none
+                state = .size
+                return .body(used: i - offset, complete: true)
+            }
+        }
+        return .body(used: i - offset, complete: false)
+    }
+}

@@ -1,0 +1,55 @@
+import EdgeIO
+
+/// The fixture's policy: every request to upstream 0, with what the benchmark's nginx, HAProxy
+/// and edge configurations add (bench/conf/): X-Real-IP, X-Forwarded-For, X-Forwarded-Proto and
+/// X-Request-ID upstream; the HomeRack security headers and X-Request-ID on every response;
+/// the upstream's Server and X-Powered-By removed. A stand-in for the engine, not a router.
+public struct FixturePolicy: ProxyPolicy {
+    /// xorshift64* state for request IDs (nginx's $request_id is random too).
+    var random: UInt64
+
+    public init(seed: UInt64) { random = seed | 1 }
+
+    public mutating func decide(_ request: HTTPRequestHead, in input: UnsafeRawBufferPointer, client: ClientContext)
+        -> ProxyDecision
+    {
+        random ^= random >> 12
+        random ^= random << 25
+        random ^= random >> 27
+        return .forward(upstream: 0, tag: random &* 0x2545_F491_4F6C_DD1D)
+    }
+
+    public mutating func writeRequestFields(
+        _ request: HTTPRequestHead, in input: UnsafeRawBufferPointer, client: ClientContext, tag: UInt64,
+        into writer: inout HeadWriter
+    ) {
+        writer.append("X-Real-IP: ")
+        writer.append(client.address)
+        writer.append("\r\nX-Forwarded-For: ")
+        writer.append(client.address)
+        writer.append(client.secure ? "\r\nX-Forwarded-Proto: https\r\nX-Request-ID: " : "\r\nX-Forwarded-Proto: http\r\nX-Request-ID: ")
+        writeRequestID(tag, into: &writer)
+        writer.append("\r\n")
+    }
+
+    public func dropsResponseField(_ name: UnsafeRawBufferPointer) -> Bool {
+        (name.count == 6 && HTTPScan.matches(name, 0, 6, "server"))
+            || (name.count == 12 && HTTPScan.matches(name, 0, 12, "x-powered-by"))
+    }
+
+    public mutating func writeResponseFields(status: Int, client: ClientContext, tag: UInt64, into writer: inout HeadWriter) {
+        writer.append(
+            "X-Frame-Options: SAMEORIGIN\r\nX-Content-Type-Options: nosniff\r\nX-XSS-Protection: 1; mode=block\r\nReferrer-Policy: no-referrer-when-downgrade\r\nContent-Security-Policy: default-src 'self' https: data: blob: 'unsafe-inline'; frame-ancestors 'self';\r\nPermissions-Policy: geolocation=(), microphone=(), camera=()\r\n"
+        )
+        if client.secure { writer.append("Strict-Transport-Security: max-age=31536000; includeSubDomains\r\n") }
+        writer.append("X-Request-ID: ")
+        writeRequestID(tag, into: &writer)
+        writer.append("\r\n")
+    }
+
+    /// 32 hex digits, like nginx's $request_id.
+    func writeRequestID(_ tag: UInt64, into writer: inout HeadWriter) {
+        writer.appendHex(tag)
+        writer.appendHex(tag &* 0x9E37_79B9_7F4A_7C15)
+    }
+}

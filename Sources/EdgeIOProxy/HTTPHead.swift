@@ -1,0 +1,255 @@
+/// An HTTP/1.x request head parsed in place: offsets into the caller's input, no copy, no
+/// allocation (picohttpparser's approach). Offsets are absolute positions in the buffer
+/// passed to ``parse(_:from:)``.
+public struct HTTPRequestHead: Sendable {
+    /// Where the head starts and its length up to and including the blank line.
+    public var start: Int
+    public var length: Int
+    /// The method: `start..<methodEnd`.
+    public var methodEnd: Int
+    /// The request target (path and query).
+    public var targetStart: Int
+    public var targetEnd: Int
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    public var minorVersion: UInt8
+    /// The Host header's value, or an empty range.
+    public var hostStart: Int
+    public var hostEnd: Int
+    /// Content-Length, or -1 when absent.
+    public var contentLength: Int
+    public var chunked: Bool
+    public var connectionClose: Bool
+    public var connectionKeepAlive: Bool
+    public var isHEAD: Bool
+    /// Set when the head is not valid HTTP/1.x or its framing is ambiguous (Content-Length
+    /// with Transfer-Encoding, differing lengths, an unknown transfer coding): answer 400.
+    public var malformed: Bool
+
+    /// Whether the client wants the connection kept after this exchange.
+    public var keepAlive: Bool {
+        minorVersion == 1 ? !connectionClose : (connectionKeepAlive && !connectionClose)
+    }
+
+    /// Parses the head starting at `offset`.
+    /// - Returns: the head, or `nil` when the blank line has not arrived yet.
+    public static func parse(_ input: UnsafeRawBufferPointer, from offset: Int) -> HTTPRequestHead? {
+        guard let end = HTTPScan.headEnd(input, from: offset) else { return nil }
+        var head = HTTPRequestHead(
+            start: offset, length: end - offset, methodEnd: offset, targetStart: offset, targetEnd: offset,
+            minorVersion: 1, hostStart: offset, hostEnd: offset, contentLength: -1, chunked: false,
+            connectionClose: false, connectionKeepAlive: false, isHEAD: false, malformed: false)
+        var lineEnd = offset
+        while input[lineEnd] != 13 { lineEnd += 1 }
+        var firstSpace = offset
+        while firstSpace < lineEnd && input[firstSpace] != 32 { firstSpace += 1 }
+        var secondSpace = firstSpace + 1
+        while secondSpace < lineEnd && input[secondSpace] != 32 { secondSpace += 1 }
+        guard firstSpace > offset, firstSpace < lineEnd, secondSpace < lineEnd, secondSpace > firstSpace + 1,
+            lineEnd - secondSpace - 1 == 8, HTTPScan.matches(input, secondSpace + 1, lineEnd - 1, "HTTP/1."),
+            input[lineEnd - 1] == UInt8(ascii: "0") || input[lineEnd - 1] == UInt8(ascii: "1")
+        else {
+            head.malformed = true
+            return head
+        }
+        head.methodEnd = firstSpace
+        head.targetStart = firstSpace + 1
+        head.targetEnd = secondSpace
+        head.minorVersion = input[lineEnd - 1] &- UInt8(ascii: "0")
+        head.isHEAD = HTTPScan.matches(input, offset, firstSpace, "HEAD")
+        var fields = HTTPScan.Fields()
+        var line = lineEnd + 2
+        while line < end - 2 {
+            var lineStop = line
+            while input[lineStop] != 13 { lineStop += 1 }
+            guard input[lineStop + 1] == 10, let colon = HTTPScan.colon(input, line, lineStop) else {
+                head.malformed = true
+                return head
+            }
+            let valueStart = HTTPScan.skipSpace(input, colon + 1, lineStop)
+            let valueEnd = HTTPScan.trimEnd(input, valueStart, lineStop)
+            if HTTPScan.matches(input, line, colon, "host") {
+                head.hostStart = valueStart
+                head.hostEnd = valueEnd
+            } else if !fields.note(input, line, colon, valueStart, valueEnd) {
+                head.malformed = true
+                return head
+            }
+            line = lineStop + 2
+        }
+        head.contentLength = fields.contentLength
+        head.chunked = fields.chunked
+        head.connectionClose = fields.connectionClose
+        head.connectionKeepAlive = fields.connectionKeepAlive
+        if fields.otherCoding || (fields.chunked && fields.contentLength >= 0) { head.malformed = true }
+        return head
+    }
+}
+
+/// An HTTP/1.x response head parsed in place (offsets as in ``HTTPRequestHead``).
+public struct HTTPResponseHead: Sendable {
+    public var start: Int
+    public var length: Int
+    public var status: Int
+    public var minorVersion: UInt8
+    public var contentLength: Int
+    public var chunked: Bool
+    public var connectionClose: Bool
+    public var connectionKeepAlive: Bool
+    public var malformed: Bool
+
+    /// Whether the upstream keeps the connection after this response (framing aside).
+    public var upstreamKeepsAlive: Bool {
+        minorVersion == 1 ? !connectionClose : (connectionKeepAlive && !connectionClose)
+    }
+    public static func parse(_ input: UnsafeRawBufferPointer, from offset: Int) -> HTTPResponseHead? {
+        guard let end = HTTPScan.headEnd(input, from: offset) else { return nil }
+        var head = HTTPResponseHead(
+            start: offset, length: end - offset, status: 0, minorVersion: 1, contentLength: -1, chunked: false,
+            connectionClose: false, connectionKeepAlive: false, malformed: false)
+        var lineEnd = offset
+        while input[lineEnd] != 13 { lineEnd += 1 }
+        // HTTP/1.x SSS[ reason]
+        guard lineEnd - offset >= 12, HTTPScan.matches(input, offset, offset + 7, "HTTP/1."),
+            input[offset + 8] == 32
+        else {
+            head.malformed = true
+            return head
+        }
+        head.minorVersion = input[offset + 7] == UInt8(ascii: "0") ? 0 : 1
+        var status = 0
+        for i in (offset + 9)..<(offset + 12) {
+            let digit = Int(input[i]) &- 48
+            guard digit >= 0 && digit <= 9 else {
+                head.malformed = true
+                return head
+            }
+            status = status * 10 + digit
+        }
+        head.status = status
+        var fields = HTTPScan.Fields()
+        var line = lineEnd + 2
+        while line < end - 2 {
+            var lineStop = line
+            while input[lineStop] != 13 { lineStop += 1 }
+            guard input[lineStop + 1] == 10, let colon = HTTPScan.colon(input, line, lineStop) else {
+                head.malformed = true
+                return head
+            }
+            let valueStart = HTTPScan.skipSpace(input, colon + 1, lineStop)
+            let valueEnd = HTTPScan.trimEnd(input, valueStart, lineStop)
+            if !fields.note(input, line, colon, valueStart, valueEnd) {
+                head.malformed = true
+                return head
+            }
+            line = lineStop + 2
+        }
+        head.contentLength = fields.contentLength
+        head.chunked = fields.chunked
+        head.connectionClose = fields.connectionClose
+        head.connectionKeepAlive = fields.connectionKeepAlive
+        if fields.otherCoding { head.malformed = true }
+        if fields.chunked { head.contentLength = -1 }  // RFC 9112 6.3: chunked wins
+        return head
+    }
+}
+
+/// Byte scanning shared by the head parsers and the head rewriting.
+enum HTTPScan {
+    /// The framing and connection fields of a head.
+    struct Fields {
+        var contentLength = -1
+        var chunked = false
+        var otherCoding = false
+        var connectionClose = false
+        var connectionKeepAlive = false
+
+        init() {}
+
+        /// Notes one field. - Returns: `false` for an invalid or conflicting Content-Length.
+        mutating func note(_ input: UnsafeRawBufferPointer, _ name: Int, _ colon: Int, _ value: Int, _ valueEnd: Int)
+            -> Bool
+        {
+            let nameLength = colon - name
+            if nameLength == 14 && matches(input, name, colon, "content-length") {
+                guard valueEnd > value else { return false }
+                var length = 0
+                for j in value..<valueEnd {
+                    let digit = Int(input[j]) &- 48
+                    guard digit >= 0 && digit <= 9, length < 1 << 50 else { return false }
+                    length = length * 10 + digit
+                }
+                if contentLength >= 0 && contentLength != length { return false }
+                contentLength = length
+            } else if nameLength == 17 && matches(input, name, colon, "transfer-encoding") {
+                // Only "chunked" (last) is understood; anything else is refused.
+                if valueEnd - value == 7 && matches(input, value, valueEnd, "chunked") && !chunked {
+                    chunked = true
+                } else {
+                    otherCoding = true
+                }
+            } else if nameLength == 10 && matches(input, name, colon, "connection") {
+                var token = value
+                while token < valueEnd {
+                    var stop = token
+                    while stop < valueEnd && input[stop] != UInt8(ascii: ",") { stop += 1 }
+                    let tokenEnd = trimEnd(input, token, stop)
+                    if matches(input, token, tokenEnd, "close") { connectionClose = true }
+                    if matches(input, token, tokenEnd, "keep-alive") { connectionKeepAlive = true }
+                    token = skipSpace(input, stop + 1, valueEnd)
+                }
+            }
+            return true
+        }
+    }
+
+    /// The offset just past the blank line ending a head, or `nil`.
+    static func headEnd(_ input: UnsafeRawBufferPointer, from offset: Int) -> Int? {
+        let count = input.count
+        var i = offset
+        while i + 3 < count {
+            // Step by the byte at i+3: only a LF there can end the head at i+4.
+            let c = input[i + 3]
+            if c == 10 {
+                if input[i + 2] == 13 && input[i + 1] == 10 && input[i] == 13 { return i + 4 }
+                i += 1
+            } else if c == 13 {
+                i += 1
+            } else {
+                i += 4
+            }
+        }
+        return nil
+    }
+    static func colon(_ input: UnsafeRawBufferPointer, _ from: Int, _ to: Int) -> Int? {
+        var i = from
+        while i < to {
+            let c = input[i]
+            if c == UInt8(ascii: ":") { return i > from ? i : nil }
+            if c == 32 || c == 9 { return nil }  // no whitespace in a field name (smuggling)
+            i += 1
+        }
+        return nil
+    }
+    static func skipSpace(_ input: UnsafeRawBufferPointer, _ from: Int, _ to: Int) -> Int {
+        var i = from
+        while i < to && (input[i] == 32 || input[i] == 9) { i += 1 }
+        return i
+    }
+    static func trimEnd(_ input: UnsafeRawBufferPointer, _ from: Int, _ to: Int) -> Int {
+        var i = to
+        while i > from && (input[i - 1] == 32 || input[i - 1] == 9) { i -= 1 }
+        return i
+    }
+
+    /// Whether `input[from..<to]` equals `word` (ASCII, case-insensitive).
+    static func matches(_ input: UnsafeRawBufferPointer, _ from: Int, _ to: Int, _ word: StaticString) -> Bool {
+        guard to - from == word.utf8CodeUnitCount else { return false }
+        let bytes = word.utf8Start
+        var j = 0
+        while j < to - from {
+            if input[from + j] | 0x20 != bytes[j] | 0x20 { return false }
+            j += 1
+        }
+        return true
+    }
+}

@@ -1,0 +1,779 @@
+import EdgeIO
+
+/// A minimal HTTP/1.1 reverse proxy on the I/O core: the I/O half of the edge's proxy path.
+///
+/// Each client connection and each upstream connection is a slot of the loop's table; the
+/// handler's own table (``Entry``, indexed like the slots) pairs a client slot with the
+/// upstream slot serving its current exchange. Upstream connections come from per-loop,
+/// per-upstream LIFO keep-alive pools (``UpstreamPool``) or are connected on demand (TCP or
+/// Unix socket). Heads are parsed in place in the loop's input buffer and rewritten into one
+/// per-loop buffer; each head goes out in one `writev` with the body bytes that came with it,
+/// so a small keep-alive request costs 2 reads and 2 writes. Bodies are relayed as they
+/// arrive, framed by Content-Length or the chunked coding (tracked, never re-coded), with
+/// backpressure: a side whose output backs up pauses the other side's reading.
+///
+/// Every decision (where to send a request, which fields to add or drop, local answers) is a
+/// call into ``ProxyPolicy``; nothing here decides anything else than HTTP/1.1 framing and
+/// connection reuse.
+public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
+    public struct Configuration: Sendable {
+        /// Upstream addresses, indexed by ``ProxyDecision/forward(upstream:tag:)``.
+        public var upstreams: [SocketAddress]
+        /// Idle connections kept per upstream per loop.
+        public var keepAlivePerUpstream: Int
+        /// Milliseconds a client connection may stay idle between requests.
+        public var clientIdleTimeout: UInt64
+        /// Milliseconds an upstream may take to answer (connect + response head), else 504.
+        public var upstreamTimeout: UInt64
+        /// Milliseconds a pooled upstream connection may stay idle before this side closes it
+        /// (keep it below the upstream's own idle timeout; 0: never).
+        public var upstreamIdleTimeout: UInt64
+
+        public init(
+            upstreams: [SocketAddress], keepAlivePerUpstream: Int = 64, clientIdleTimeout: UInt64 = 65_000,
+            upstreamTimeout: UInt64 = 60_000, upstreamIdleTimeout: UInt64 = 60_000
+        ) {
+            self.upstreamIdleTimeout = upstreamIdleTimeout
+            self.upstreams = upstreams
+            self.keepAlivePerUpstream = keepAlivePerUpstream
+            self.clientIdleTimeout = clientIdleTimeout
+            self.upstreamTimeout = upstreamTimeout
+        }
+    }
+
+    /// Counters of one loop (tests, benchmarks).
+    public struct Statistics: Sendable, Equatable {
+        public var connections: Int
+        public var buffersInUse: Int
+        public var timersArmed: Int
+        public var requests: Int
+        public var upstreamConnectsStarted: Int
+        public var upstreamReuses: Int
+        public var idlePooled: Int
+        public var badGateway: Int
+    }
+
+    public enum Message: Sendable {
+        case statistics(reply: @Sendable (Statistics) -> Void)
+    }
+
+    enum Role: UInt8 { case free, client, upstream }
+
+    /// Where a client's exchange is.
+    enum Phase: UInt8 {
+        /// Between requests (idle timer armed).
+        case idle
+        /// Request body bytes are still coming from the client.
+        case sendingBody
+        /// The whole request went upstream (or is queued); waiting for the response head.
+        case awaitingResponse
+        /// The response head went to the client; relaying its body.
+        case relayingBody
+    }
+
+    typealias Flag = ProxyFlag
+
+    /// A client's peer address as text, kept inline (no allocation per connection).
+    typealias AddressBytes = (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
+
+    struct Entry {
+        var generation: UInt32 = 0
+        var role: Role = .free
+        var phase: Phase = .idle
+        var flags: UInt16 = 0
+        var upstream: UInt16 = 0
+        var status: UInt16 = 0
+        var addressLength: UInt8 = 0
+        var peer = ConnectionID(index: .max, generation: 0)
+        var request = BodyFraming(kind: .none)
+        var response = BodyFraming(kind: .none)
+        var tag: UInt64 = 0
+        var timer: TimerID? = nil
+        var address: AddressBytes = (0, 0, 0, 0, 0, 0)
+    }
+
+    /// Memory the handler owns for its life: the head being rewritten, the address scratch,
+    /// the local answers. The handler keeps raw pointers into it, so using them retains nothing.
+    final class Storage {
+        let head: UnsafeMutableRawPointer
+        let address: UnsafeMutableRawPointer
+        let answers: UnsafeMutableBufferPointer<UnsafeMutableRawBufferPointer>
+
+        init(headCapacity: Int, answers contents: [[UInt8]]) {
+            head = .allocate(byteCount: headCapacity, alignment: 64)
+            address = .allocate(byteCount: MemoryLayout<AddressBytes>.size, alignment: 8)
+            answers = .allocate(capacity: contents.count)
+            for (i, bytes) in contents.enumerated() {
+                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 16)
+                bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
+                answers[i] = buffer
+            }
+        }
+
+        deinit {
+            head.deallocate()
+            address.deallocate()
+            for answer in answers { answer.deallocate() }
+            answers.deallocate()
+        }
+    }
+
+    /// The payload of the pool sweep timer (no connection has this index).
+    static var sweepPayload: UInt64 { UInt64(UInt32.max) }
+
+    /// How often idle pooled connections are checked: a tenth of their timeout, 10 ms to 1 s.
+    static func sweepInterval(_ configuration: Configuration) -> UInt64 {
+        min(1000, max(10, configuration.upstreamIdleTimeout / 10))
+    }
+
+    /// The statuses answered locally, each with a keep-alive and a closing variant.
+    static var answerStatuses: [Int] { [400, 403, 404, 413, 429, 431, 500, 502, 503, 504] }
+
+    public var policy: Policy
+    let configuration: Configuration
+    var entries: [Entry] = []
+    var pools: [UpstreamPool]
+    let storage: Storage
+    let headBuffer: UnsafeMutableRawPointer
+    let headCapacity: Int
+    let addressBuffer: UnsafeMutableRawPointer
+    /// `answers[2 * i]` keeps the connection, `answers[2 * i + 1]` closes it.
+    let answers: UnsafeMutableBufferPointer<UnsafeMutableRawBufferPointer>
+    let secure: Bool
+    /// The timer that closes idle pooled connections, while any are pooled.
+    var sweepTimer: TimerID?
+    var requests = 0
+    var connectsStarted = 0
+    var reuses = 0
+    var badGateway = 0
+
+    /// - Parameters:
+    ///   - configuration: upstreams, pool bound, timeouts.
+    ///   - policy: the decisions.
+    ///   - chunkSize: the loop's chunk size (the largest head).
+    ///   - secure: whether the loop's clients speak TLS (for X-Forwarded-Proto).
+    public init(configuration: Configuration, policy: Policy, chunkSize: Int = 16 * 1024, secure: Bool = false) {
+        self.configuration = configuration
+        self.policy = policy
+        self.secure = secure
+        pools = configuration.upstreams.map { _ in UpstreamPool(capacity: configuration.keepAlivePerUpstream) }
+        headCapacity = chunkSize + 8192
+        var contents: [[UInt8]] = []
+        for status in Self.answerStatuses {
+            let body = "\(status) \(Self.reason(status))\n"
+            for close in [false, true] {
+                contents.append(
+                    Array(
+                        ("HTTP/1.1 \(status) \(Self.reason(status))\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\n"
+                            + (close ? "Connection: close\r\n" : "") + "\r\n" + body).utf8))
+            }
+        }
+        storage = Storage(headCapacity: headCapacity, answers: contents)
+        headBuffer = storage.head
+        addressBuffer = storage.address
+        answers = storage.answers
+    }
+
+    /// The position of `status` in ``answerStatuses`` (500's for any other), without
+    /// building the array.
+    static func answerPosition(_ status: Int) -> Int {
+        switch status {
+        case 400: 0
+        case 403: 1
+        case 404: 2
+        case 413: 3
+        case 429: 4
+        case 431: 5
+        case 502: 7
+        case 503: 8
+        case 504: 9
+        default: 6
+        }
+    }
+
+    static func reason(_ status: Int) -> String {
+        switch status {
+        case 400: "Bad Request"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 413: "Content Too Large"
+        case 429: "Too Many Requests"
+        case 431: "Request Header Fields Too Large"
+        case 502: "Bad Gateway"
+        case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
+        default: "Internal Server Error"
+        }
+    }
+
+    // MARK: - Events
+
+    public mutating func accepted(_ connection: ConnectionID, io: inout LoopIO) {
+        let index = Int(connection.index)
+        grow(to: index)
+        entries[index] = Entry()
+        entries[index].generation = connection.generation
+        entries[index].role = .client
+        if secure { entries[index].flags = Flag.secure }
+        var address: AddressBytes = (0, 0, 0, 0, 0, 0)
+        let length = withUnsafeMutableBytes(of: &address) { io.peerAddress(connection, into: $0) }
+        entries[index].address = address
+        entries[index].addressLength = UInt8(length)
+        armIdleTimer(index, io: &io)
+    }
+
+    public mutating func received(_ input: UnsafeRawBufferPointer, on connection: ConnectionID, io: inout LoopIO) -> Int {
+        let index = Int(connection.index)
+        switch entries[index].role {
+        case .client: return clientReceived(input, index, connection, io: &io)
+        case .upstream: return upstreamReceived(input, index, connection, io: &io)
+        case .free: return input.count
+        }
+    }
+
+    public mutating func connectCompleted(_ connection: ConnectionID, error: Int32, io: inout LoopIO) {
+        // Success: the queued request is written by the core now. Failure: closed(…) follows.
+    }
+
+    public mutating func writable(_ connection: ConnectionID, io: inout LoopIO) {
+        let index = Int(connection.index)
+        let peer = entries[index].peer
+        guard isCurrent(peer) else { return }
+        let peerIndex = Int(peer.index)
+        switch entries[index].role {
+        case .client:
+            // The client took the relayed body: read the upstream again.
+            if entries[index].flags & Flag.upstreamPaused != 0 {
+                entries[index].flags &= ~Flag.upstreamPaused
+                io.resumeReading(peer)
+            }
+        case .upstream:
+            // The upstream took the request body: read the client again.
+            if entries[peerIndex].phase == .sendingBody && entries[peerIndex].flags & Flag.clientPaused != 0 {
+                entries[peerIndex].flags &= ~Flag.clientPaused
+                io.resumeReading(peer)
+            }
+        case .free:
+            break
+        }
+    }
+
+    public mutating func inputEnded(on connection: ConnectionID, io: inout LoopIO) {
+        let index = Int(connection.index)
+        switch entries[index].role {
+        case .client:
+            entries[index].flags |= Flag.clientInputEnded
+            switch entries[index].phase {
+            case .idle:
+                io.close(connection)
+            case .sendingBody:
+                // The client gave up halfway through its body: nothing sensible can follow.
+                abortExchange(index, io: &io)
+                io.close(connection)
+            case .awaitingResponse, .relayingBody:
+                break  // a half-close after a complete request: answer, then close
+            }
+        case .upstream:
+            entries[index].flags |= Flag.upstreamEnded
+            io.close(connection)  // closed(…) ends or fails the exchange
+        case .free:
+            io.close(connection)
+        }
+    }
+
+    public mutating func closed(_ connection: ConnectionID, reason: CloseReason, io: inout LoopIO) {
+        let index = Int(connection.index)
+        guard index < entries.count, entries[index].generation == connection.generation else { return }
+        let entry = entries[index]
+        if let timer = entry.timer { io.cancelTimer(timer) }
+        entries[index] = Entry()
+        entries[index].generation = connection.generation
+        switch entry.role {
+        case .client:
+            // The client went away mid-exchange: the upstream connection is in an unknown
+            // state and cannot be reused.
+            if isCurrent(entry.peer) {
+                entries[Int(entry.peer.index)].peer = ConnectionID(index: .max, generation: 0)
+                io.abort(entry.peer)
+                policy.exchangeEnded(client: context(entry, connection), tag: entry.tag, status: 0)
+            }
+        case .upstream:
+            if entry.flags & Flag.pooled != 0 {
+                pools[Int(entry.upstream)].remove(connection)
+                return
+            }
+            guard isCurrent(entry.peer) else { return }
+            let clientIndex = Int(entry.peer.index)
+            entries[clientIndex].peer = ConnectionID(index: .max, generation: 0)
+            let client = entry.peer
+            switch entries[clientIndex].phase {
+            case .relayingBody:
+                if entries[clientIndex].response.kind == .untilClose && entry.flags & Flag.upstreamEnded != 0 {
+                    // The end of a response delimited by the close: complete.
+                    finishClient(clientIndex, client, status: Int(entries[clientIndex].status), io: &io)
+                } else {
+                    // Cut short: closing tells the client (its framing is incomplete).
+                    policy.exchangeEnded(client: context(entries[clientIndex], client), tag: entries[clientIndex].tag, status: 0)
+                    io.close(client)
+                }
+            case .sendingBody, .awaitingResponse:
+                answerBadGateway(clientIndex, client, io: &io)
+            case .idle:
+                break
+            }
+        case .free:
+            break
+        }
+    }
+
+    public mutating func timerFired(_ timer: TimerID, payload: UInt64, io: inout LoopIO) {
+        if payload == Self.sweepPayload {
+            // Close pooled connections idle too long; come back while any stay pooled.
+            sweepTimer = nil
+            let deadline = io.now &- min(io.now, configuration.upstreamIdleTimeout)
+            var parked = 0
+            for upstream in pools.indices {
+                pools[upstream].closeIdle(parkedBefore: deadline, io: &io)
+                parked += pools[upstream].count
+            }
+            if parked > 0 {
+                sweepTimer = io.armTimer(at: io.now + Self.sweepInterval(configuration), payload: Self.sweepPayload)
+            }
+            return
+        }
+        let connection = ConnectionID(index: UInt32(truncatingIfNeeded: payload), generation: UInt32(payload >> 32))
+        let index = Int(connection.index)
+        guard index < entries.count, entries[index].generation == connection.generation, entries[index].timer == timer,
+            entries[index].role == .client
+        else { return }
+        entries[index].timer = nil
+        switch entries[index].phase {
+        case .idle:
+            io.close(connection)
+        case .sendingBody, .awaitingResponse:
+            // The upstream did not answer in time: 504, and the upstream connection is dropped.
+            let upstream = entries[index].peer
+            entries[index].peer = ConnectionID(index: .max, generation: 0)
+            if isCurrent(upstream) {
+                entries[Int(upstream.index)].peer = ConnectionID(index: .max, generation: 0)
+                io.abort(upstream)
+            }
+            answer(504, index, connection, close: true, io: &io)
+        case .relayingBody:
+            break
+        }
+    }
+
+    public mutating func received(message: Message, io: inout LoopIO) {
+        switch message {
+        case .statistics(let reply):
+            reply(
+                Statistics(
+                    connections: io.connectionCount, buffersInUse: io.buffersInUse, timersArmed: io.timers.count,
+                    requests: requests, upstreamConnectsStarted: connectsStarted, upstreamReuses: reuses,
+                    idlePooled: pools.reduce(0) { $0 + $1.count }, badGateway: badGateway))
+        }
+    }
+
+    // MARK: - Client side
+
+    mutating func clientReceived(_ input: UnsafeRawBufferPointer, _ index: Int, _ client: ConnectionID, io: inout LoopIO)
+        -> Int
+    {
+        switch entries[index].phase {
+        case .idle:
+            return startExchange(input, index, client, io: &io)
+        case .sendingBody:
+            let upstream = entries[index].peer
+            switch entries[index].request.consume(input, from: 0) {
+            case .malformed:
+                abortExchange(index, io: &io)
+                answer(400, index, client, close: true, io: &io)
+                return input.count
+            case .body(let used, let complete):
+                io.write(UnsafeRawBufferPointer(rebasing: input[0..<used]), on: upstream)
+                if complete { entries[index].phase = .awaitingResponse }
+                if (complete && used < input.count) || io.pendingOutputBytes(upstream) > 0 {
+                    entries[index].flags |= Flag.clientPaused
+                    io.pauseReading(client)
+                }
+                return used
+            }
+        case .awaitingResponse, .relayingBody:
+            // A pipelined request: it waits in the core's buffer until this exchange is done.
+            entries[index].flags |= Flag.clientPaused
+            io.pauseReading(client)
+            return 0
+        }
+    }
+
+    mutating func startExchange(_ input: UnsafeRawBufferPointer, _ index: Int, _ client: ConnectionID, io: inout LoopIO)
+        -> Int
+    {
+        guard let head = HTTPRequestHead.parse(input, from: 0) else { return 0 }
+        requests += 1
+        if head.malformed {
+            answer(400, index, client, close: true, io: &io)
+            return input.count
+        }
+        if let timer = entries[index].timer {
+            io.cancelTimer(timer)
+            entries[index].timer = nil
+        }
+        let clientContext = context(entries[index], client)
+        switch policy.decide(head, in: input, client: clientContext) {
+        case .respond(let status, let close):
+            let hasBody = head.chunked || head.contentLength > 0
+            answer(status, index, client, close: close || hasBody || !head.keepAlive, io: &io)
+            if !(close || hasBody || !head.keepAlive) { armIdleTimer(index, io: &io) }
+            return hasBody ? input.count : head.length
+        case .forward(let upstreamIndex, let tag):
+            entries[index].tag = tag
+            entries[index].upstream = UInt16(upstreamIndex)
+            entries[index].status = 0
+            var flags = entries[index].flags & (Flag.secure | Flag.clientInputEnded)
+            if head.keepAlive { flags |= Flag.keepAlive }
+            if head.isHEAD { flags |= Flag.headRequest }
+            entries[index].flags = flags
+            entries[index].request =
+                head.chunked
+                ? BodyFraming(kind: .chunked) : BodyFraming(kind: .length, length: max(0, head.contentLength))
+            // The rewritten head.
+            var writer = HeadWriter(base: headBuffer, capacity: headCapacity)
+            Self.copyHead(
+                input, from: head.start, to: head.start + head.length, into: &writer,
+                drop: { _ in false })
+            policy.writeRequestFields(head, in: input, client: clientContext, tag: tag, into: &writer)
+            writer.append("\r\n")
+            if writer.overflowed {
+                answer(431, index, client, close: true, io: &io)
+                return input.count
+            }
+            // The body bytes that came with the head.
+            var bodyEnd = head.length
+            switch entries[index].request.consume(input, from: head.length) {
+            case .malformed:
+                answer(400, index, client, close: true, io: &io)
+                return input.count
+            case .body(let used, _):
+                bodyEnd += used
+            }
+            guard let upstream = upstreamConnection(upstreamIndex, io: &io) else {
+                answerBadGateway(index, client, io: &io)
+                return input.count
+            }
+            let upstreamSlot = Int(upstream.index)
+            entries[index].peer = upstream
+            entries[upstreamSlot].peer = client
+            entries[index].phase = entries[index].request.isComplete ? .awaitingResponse : .sendingBody
+            if configuration.upstreamTimeout > 0 { armTimer(index, after: configuration.upstreamTimeout, io: &io) }
+            io.write(
+                UnsafeRawBufferPointer(start: headBuffer, count: writer.count),
+                UnsafeRawBufferPointer(rebasing: input[head.length..<bodyEnd]), on: upstream)
+            if bodyEnd < input.count || io.pendingOutputBytes(upstream) > 0 {
+                // Pipelined bytes, or an upstream that is not taking the body yet.
+                entries[index].flags |= Flag.clientPaused
+                io.pauseReading(client)
+            }
+            return bodyEnd
+        }
+    }
+
+    /// An idle pooled connection to the upstream, or a new one (its request is queued until
+    /// it is established).
+    mutating func upstreamConnection(_ upstreamIndex: Int, io: inout LoopIO) -> ConnectionID? {
+        if let pooled = pools[upstreamIndex].take(io: io) {
+            entries[Int(pooled.index)].flags = 0
+            reuses += 1
+            return pooled
+        }
+        switch io.connect(to: configuration.upstreams[upstreamIndex]) {
+        case .failure:
+            return nil
+        case .success(let upstream):
+            connectsStarted += 1
+            let slot = Int(upstream.index)
+            grow(to: slot)
+            entries[slot] = Entry()
+            entries[slot].generation = upstream.generation
+            entries[slot].role = .upstream
+            entries[slot].upstream = UInt16(upstreamIndex)
+            return upstream
+        }
+    }
+
+    // MARK: - Upstream side
+
+    mutating func upstreamReceived(_ input: UnsafeRawBufferPointer, _ index: Int, _ upstream: ConnectionID, io: inout LoopIO)
+        -> Int
+    {
+        let client = entries[index].peer
+        guard isCurrent(client) else {
+            // Bytes from an idle pooled connection (or after its exchange ended): not HTTP we
+            // can place; the connection cannot be reused.
+            io.close(upstream)
+            return input.count
+        }
+        let clientIndex = Int(client.index)
+        var offset = 0
+        while entries[clientIndex].phase != .relayingBody {
+            guard let head = HTTPResponseHead.parse(input, from: offset) else { return offset }
+            if head.malformed {
+                abortExchange(clientIndex, io: &io)
+                answerBadGateway(clientIndex, client, io: &io)
+                return input.count
+            }
+            if head.status >= 100 && head.status < 200 {
+                if head.status == 101 {  // no tunnels in this fixture
+                    abortExchange(clientIndex, io: &io)
+                    answerBadGateway(clientIndex, client, io: &io)
+                    return input.count
+                }
+                // An interim response goes through as it is; the final one follows.
+                io.write(UnsafeRawBufferPointer(rebasing: input[offset..<(offset + head.length)]), on: client)
+                offset += head.length
+                continue
+            }
+            startRelay(head, input, clientIndex, client, upstreamIndex: index, upstream: upstream, io: &io)
+            return input.count
+        }
+        relayBody(input, from: offset, clientIndex, client, upstreamIndex: index, upstream: upstream, io: &io)
+        return input.count
+    }
+
+    mutating func startRelay(
+        _ head: HTTPResponseHead, _ input: UnsafeRawBufferPointer, _ clientIndex: Int, _ client: ConnectionID,
+        upstreamIndex: Int, upstream: ConnectionID, io: inout LoopIO
+    ) {
+        let flags = entries[clientIndex].flags
+        let framing: BodyFraming
+        if flags & Flag.headRequest != 0 || head.status == 204 || head.status == 304 {
+            framing = BodyFraming(kind: .none)
+        } else if head.chunked {
+            framing = BodyFraming(kind: .chunked)
+        } else if head.contentLength >= 0 {
+            framing = BodyFraming(kind: .length, length: head.contentLength)
+        } else {
+            framing = BodyFraming(kind: .untilClose)
+        }
+        var keepClient = flags & Flag.keepAlive != 0 && flags & Flag.clientInputEnded == 0
+        if framing.kind == .untilClose || entries[clientIndex].phase == .sendingBody { keepClient = false }
+        if !keepClient { entries[clientIndex].flags &= ~Flag.keepAlive }
+        if head.upstreamKeepsAlive && framing.kind != .untilClose {
+            entries[clientIndex].flags |= Flag.upstreamReusable
+        }
+        entries[clientIndex].response = framing
+        entries[clientIndex].status = UInt16(head.status)
+        if entries[clientIndex].phase == .awaitingResponse, let timer = entries[clientIndex].timer {
+            io.cancelTimer(timer)
+            entries[clientIndex].timer = nil
+        }
+        if entries[clientIndex].phase == .awaitingResponse { entries[clientIndex].phase = .relayingBody }
+        // An early answer while the request body still comes (413...): relay it, then close
+        // both sides; the rest of the request body is never read.
+        if entries[clientIndex].phase == .sendingBody {
+            entries[clientIndex].phase = .relayingBody
+            entries[clientIndex].flags &= ~Flag.upstreamReusable
+        }
+        // The rewritten head.
+        var writer = HeadWriter(base: headBuffer, capacity: headCapacity)
+        Self.copyHead(
+            input, from: head.start, to: head.start + head.length, into: &writer,
+            drop: { self.policy.dropsResponseField($0) })
+        self.policy.writeResponseFields(
+            status: head.status, client: context(entries[clientIndex], client), tag: entries[clientIndex].tag, into: &writer)
+        if !keepClient { writer.append("Connection: close\r\n") }
+        writer.append("\r\n")
+        if writer.overflowed {
+            abortExchange(clientIndex, io: &io)
+            answerBadGateway(clientIndex, client, io: &io)
+            return
+        }
+        let bodyStart = head.start + head.length
+        var used = 0
+        var complete = false
+        switch entries[clientIndex].response.consume(input, from: bodyStart) {
+        case .malformed:
+            io.write(UnsafeRawBufferPointer(start: headBuffer, count: writer.count), on: client)
+            abortExchange(clientIndex, io: &io)
+            io.close(client)
+            return
+        case .body(let n, let done):
+            used = n
+            complete = done
+        }
+        io.write(
+            UnsafeRawBufferPointer(start: headBuffer, count: writer.count),
+            UnsafeRawBufferPointer(rebasing: input[bodyStart..<(bodyStart + used)]), on: client)
+        afterRelay(complete: complete, extra: bodyStart + used < input.count, clientIndex, client, upstream: upstream, io: &io)
+    }
+
+    mutating func relayBody(
+        _ input: UnsafeRawBufferPointer, from offset: Int, _ clientIndex: Int, _ client: ConnectionID, upstreamIndex: Int,
+        upstream: ConnectionID, io: inout LoopIO
+    ) {
+        switch entries[clientIndex].response.consume(input, from: offset) {
+        case .malformed:
+            abortExchange(clientIndex, io: &io)
+            io.close(client)
+        case .body(let used, let complete):
+            io.write(UnsafeRawBufferPointer(rebasing: input[offset..<(offset + used)]), on: client)
+            afterRelay(complete: complete, extra: offset + used < input.count, clientIndex, client, upstream: upstream, io: &io)
+        }
+    }
+
+    mutating func afterRelay(complete: Bool, extra: Bool, _ clientIndex: Int, _ client: ConnectionID, upstream: ConnectionID, io: inout LoopIO) {
+        guard complete else {
+            if io.pendingOutputBytes(client) > 0 {
+                entries[clientIndex].flags |= Flag.upstreamPaused
+                io.pauseReading(upstream)
+            }
+            return
+        }
+        // The response is complete: the upstream goes back to its pool or is closed.
+        let upstreamSlot = Int(upstream.index)
+        entries[upstreamSlot].peer = ConnectionID(index: .max, generation: 0)
+        entries[clientIndex].peer = ConnectionID(index: .max, generation: 0)
+        let reusable = entries[clientIndex].flags & Flag.upstreamReusable != 0 && !extra
+        if entries[clientIndex].flags & Flag.upstreamPaused != 0 { io.resumeReading(upstream) }
+        if reusable && pools[Int(entries[upstreamSlot].upstream)].park(upstream, now: io.now) {
+            entries[upstreamSlot].flags = Flag.pooled
+            if sweepTimer == nil && configuration.upstreamIdleTimeout > 0 {
+                sweepTimer = io.armTimer(at: io.now + Self.sweepInterval(configuration), payload: Self.sweepPayload)
+            }
+        } else {
+            io.close(upstream)
+        }
+        finishClient(clientIndex, client, status: Int(entries[clientIndex].status), io: &io)
+    }
+
+    /// The exchange is over for the client: keep the connection (and answer a pipelined
+    /// request waiting in the core's buffer) or close it.
+    mutating func finishClient(_ index: Int, _ client: ConnectionID, status: Int, io: inout LoopIO) {
+        policy.exchangeEnded(client: context(entries[index], client), tag: entries[index].tag, status: status)
+        let flags = entries[index].flags
+        entries[index].phase = .idle
+        entries[index].peer = ConnectionID(index: .max, generation: 0)
+        entries[index].flags = flags & (Flag.secure | Flag.clientInputEnded)
+        if flags & Flag.keepAlive == 0 || flags & Flag.clientInputEnded != 0 {
+            io.close(client)
+            return
+        }
+        armIdleTimer(index, io: &io)
+        if flags & Flag.clientPaused != 0 { io.resumeReading(client) }
+    }
+
+    // MARK: - Failures and local answers
+
+    /// Drops the upstream side of a client's exchange (its connection cannot be reused).
+    mutating func abortExchange(_ clientIndex: Int, io: inout LoopIO) {
+        let upstream = entries[clientIndex].peer
+        entries[clientIndex].peer = ConnectionID(index: .max, generation: 0)
+        guard isCurrent(upstream) else { return }
+        entries[Int(upstream.index)].peer = ConnectionID(index: .max, generation: 0)
+        io.abort(upstream)
+    }
+
+    mutating func answerBadGateway(_ index: Int, _ client: ConnectionID, io: inout LoopIO) {
+        badGateway += 1
+        // The request may not have been read whole: the connection cannot be kept.
+        answer(502, index, client, close: true, io: &io)
+    }
+
+    mutating func answer(_ status: Int, _ index: Int, _ client: ConnectionID, close: Bool, io: inout LoopIO) {
+        let position = 2 * Self.answerPosition(status) + (close ? 1 : 0)
+        io.write(UnsafeRawBufferPointer(answers[position]), on: client)
+        if let timer = entries[index].timer {
+            io.cancelTimer(timer)
+            entries[index].timer = nil
+        }
+        if entries[index].phase != .idle {
+            policy.exchangeEnded(client: context(entries[index], client), tag: entries[index].tag, status: status)
+        }
+        entries[index].phase = .idle
+        entries[index].peer = ConnectionID(index: .max, generation: 0)
+        if close { io.close(client) }
+    }
+
+    // MARK: - Helpers
+
+    /// Copies a head's start line and fields, minus the hop-by-hop fields (Connection,
+    /// Keep-Alive, Proxy-Connection, TE, Upgrade) and those `drop` names; stops before the
+    /// blank line.
+    @inline(__always)
+    static func copyHead(
+        _ input: UnsafeRawBufferPointer, from start: Int, to end: Int, into writer: inout HeadWriter,
+        drop: (UnsafeRawBufferPointer) -> Bool
+    ) {
+        var lineEnd = start
+        while input[lineEnd] != 13 { lineEnd += 1 }
+        var copyStart = start
+        var line = lineEnd + 2
+        while line < end - 2 {
+            var lineStop = line
+            while input[lineStop] != 13 { lineStop += 1 }
+            var colon = line
+            while input[colon] != UInt8(ascii: ":") { colon += 1 }
+            let length = colon - line
+            let hopByHop =
+                (length == 10 && HTTPScan.matches(input, line, colon, "connection"))
+                || (length == 10 && HTTPScan.matches(input, line, colon, "keep-alive"))
+                || (length == 16 && HTTPScan.matches(input, line, colon, "proxy-connection"))
+                || (length == 2 && HTTPScan.matches(input, line, colon, "te"))
+                || (length == 7 && HTTPScan.matches(input, line, colon, "upgrade"))
+            if hopByHop || drop(UnsafeRawBufferPointer(rebasing: input[line..<colon])) {
+                // Flush the run of kept lines before this one, skip this one.
+                writer.append(UnsafeRawBufferPointer(rebasing: input[copyStart..<line]))
+                copyStart = lineStop + 2
+            }
+            line = lineStop + 2
+        }
+        writer.append(UnsafeRawBufferPointer(rebasing: input[copyStart..<(end - 2)]))
+    }
+
+    func context(_ entry: Entry, _ connection: ConnectionID) -> ClientContext {
+        addressBuffer.storeBytes(of: entry.address, as: AddressBytes.self)
+        return ClientContext(
+            connection: connection, address: UnsafeRawBufferPointer(start: addressBuffer, count: Int(entry.addressLength)),
+            secure: entry.flags & Flag.secure != 0)
+    }
+
+    func isCurrent(_ connection: ConnectionID) -> Bool {
+        let index = Int(connection.index)
+        return index < entries.count && entries[index].generation == connection.generation
+            && entries[index].role != .free
+    }
+
+    mutating func grow(to index: Int) {
+        while entries.count <= index { entries.append(Entry()) }
+    }
+
+    mutating func armIdleTimer(_ index: Int, io: inout LoopIO) {
+        armTimer(index, after: configuration.clientIdleTimeout, io: &io)
+    }
+
+    mutating func armTimer(_ index: Int, after milliseconds: UInt64, io: inout LoopIO) {
+        if let timer = entries[index].timer { io.cancelTimer(timer) }
+        entries[index].timer = io.armTimer(
+            at: io.now + milliseconds, payload: UInt64(entries[index].generation) << 32 | UInt64(index))
+    }
+}
+
+/// ``ProxyHandler``'s per-entry flags (outside the generic type: no static stored
+/// properties there).
+enum ProxyFlag {
+    static let keepAlive: UInt16 = 1 << 0
+    static let headRequest: UInt16 = 1 << 1
+    /// The client's reading is paused (pipelined bytes wait, or the upstream is slow).
+    static let clientPaused: UInt16 = 1 << 2
+    /// The upstream's reading is paused (the client is slow).
+    static let upstreamPaused: UInt16 = 1 << 3
+    static let clientInputEnded: UInt16 = 1 << 4
+    /// Upstream entry: it sent its end of stream.
+    static let upstreamEnded: UInt16 = 1 << 5
+    /// Upstream entry: parked in its pool.
+    static let pooled: UInt16 = 1 << 6
+    static let secure: UInt16 = 1 << 7
+    /// The upstream connection may be kept after this response.
+    static let upstreamReusable: UInt16 = 1 << 8
+}

@@ -1,0 +1,129 @@
+import EdgeIO
+
+/// The decisions of a proxied exchange, asked by ``ProxyHandler`` (which only moves bytes).
+///
+/// This is the seam for the edge's engine (issue 12): the engine implements it (routing,
+/// filters, limits, header rules, drain), the handler performs what it answers. Every call is
+/// made on the loop's thread with the request's bytes still in the loop's input buffer, and
+/// must not allocate on the keep-alive path: write headers through ``HeadWriter``.
+public protocol ProxyPolicy {
+    /// A request head was parsed.
+    /// - Parameters:
+    ///   - request: the head, as offsets into `input`.
+    ///   - input: the bytes the head was parsed from (valid during the call only).
+    ///   - client: the client connection.
+    /// - Returns: forward to an upstream (by index into ``ProxyHandler/Configuration/upstreams``),
+    ///   or answer locally.
+    mutating func decide(_ request: HTTPRequestHead, in input: UnsafeRawBufferPointer, client: ClientContext)
+        -> ProxyDecision
+
+    /// Appends the fields the forwarded request gains (`Name: value\r\n` each), after the
+    /// client's own fields minus the hop-by-hop ones.
+    mutating func writeRequestFields(
+        _ request: HTTPRequestHead, in input: UnsafeRawBufferPointer, client: ClientContext, tag: UInt64,
+        into writer: inout HeadWriter)
+
+    /// Whether a field of the upstream's response is dropped (besides the hop-by-hop ones).
+    /// - Parameter name: the field name as received.
+    func dropsResponseField(_ name: UnsafeRawBufferPointer) -> Bool
+
+    /// Appends the fields the response gains (security headers, the request ID...).
+    mutating func writeResponseFields(status: Int, client: ClientContext, tag: UInt64, into writer: inout HeadWriter)
+
+    /// The exchange ended (for logs and metrics).
+    /// - Parameters:
+    ///   - status: the status the client got (502 when the upstream failed before answering),
+    ///     or 0 when it got no complete response.
+    mutating func exchangeEnded(client: ClientContext, tag: UInt64, status: Int)
+}
+
+extension ProxyPolicy {
+    public mutating func exchangeEnded(client: ClientContext, tag: UInt64, status: Int) {}
+}
+
+/// What the client connection is, for policies (no allocation: the address is kept in the
+/// handler's table, copied into the writer when needed).
+public struct ClientContext {
+    public let connection: ConnectionID
+    /// The peer's numeric address (empty for Unix-domain peers).
+    public let address: UnsafeRawBufferPointer
+    /// Whether the connection is TLS.
+    public let secure: Bool
+    public init(connection: ConnectionID, address: UnsafeRawBufferPointer, secure: Bool) {
+        self.connection = connection
+        self.address = address
+        self.secure = secure
+    }
+}
+
+/// What a ``ProxyPolicy`` decided about a request.
+public enum ProxyDecision: Sendable, Equatable {
+    /// Forward to this upstream; `tag` comes back in the later calls of this exchange (a
+    /// request ID, an engine's exchange index).
+    case forward(upstream: Int, tag: UInt64)
+    /// Answer locally with this status (400, 403, 404, 413, 429, 503...) and a short body.
+    /// `close`: close the connection afterwards (always done when the request has a body).
+    case respond(status: Int, close: Bool)
+}
+
+/// Appends bytes to a fixed buffer the handler owns (a head being rewritten); overflowing
+/// it marks the writer, and the handler then answers 502 (response) or 431 (request).
+public struct HeadWriter {
+    let base: UnsafeMutableRawPointer
+    let capacity: Int
+    public private(set) var count: Int
+    public private(set) var overflowed: Bool
+    init(base: UnsafeMutableRawPointer, capacity: Int) {
+        self.base = base
+        self.capacity = capacity
+        count = 0
+        overflowed = false
+    }
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        guard count + bytes.count <= capacity else {
+            overflowed = true
+            return
+        }
+        if let source = bytes.baseAddress { (base + count).copyMemory(from: source, byteCount: bytes.count) }
+        count += bytes.count
+    }
+    public mutating func append(_ text: StaticString) {
+        append(UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    /// Appends `value` as 16 lower-case hex digits.
+    public mutating func appendHex(_ value: UInt64) {
+        guard count + 16 <= capacity else {
+            overflowed = true
+            return
+        }
+        var v = value
+        var i = 15
+        while i >= 0 {
+            let nibble = UInt8(truncatingIfNeeded: v & 0xf)
+            (base + count + i).storeBytes(of: nibble < 10 ? 48 + nibble : 87 + nibble, as: UInt8.self)
+            v >>= 4
+            i -= 1
+        }
+        count += 16
+    }
+
+    /// Appends `value` in decimal.
+    public mutating func appendDecimal(_ value: Int) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes, enough for Int
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var v = value.magnitude
+            var i = buffer.count
+            repeat {
+                i -= 1
+                buffer[i] = UInt8(truncatingIfNeeded: v % 10) + 48
+                v /= 10
+            } while v > 0
+            if value < 0 {
+                i -= 1
+                buffer[i] = UInt8(ascii: "-")
+            }
+            append(UnsafeRawBufferPointer(rebasing: buffer[i...]))
+        }
+    }
+}

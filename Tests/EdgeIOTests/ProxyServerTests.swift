@@ -1,0 +1,442 @@
+import EdgeIO
+import EdgeIOProxy
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The HTTP/1.1 proxy fixture on the core (``ProxyHandler``), between raw clients and a test
+/// upstream: keep-alive on both sides, pooled upstream connections, bodies both ways, chunked
+/// responses, close paths and failures.
+@Suite(.timeLimit(.minutes(3)))
+struct ProxyServerTests {
+    static func server(_ upstream: TestUpstream, loops: Int = 1) throws -> ProxyServer {
+        let address =
+            if let path = upstream.unixPath { try SocketAddress(unixPath: path) } else {
+                try SocketAddress(host: "127.0.0.1", port: UInt16(upstream.port))
+            }
+        return try ProxyServer(
+            listen: EventLoopConfiguration(loopCount: loops), configuration: .init(upstreams: [address]))
+    }
+
+    @Test func keepAliveRequestsShareOnePooledUpstreamConnection() async throws {
+        let upstream = try TestUpstream()
+        defer { upstream.stop() }
+        let proxy = try Self.server(upstream)
+        defer { proxy.stop() }
+        let client = try ResponseReader(port: proxy.port)
+        for _ in 0..<20 {
+            try client.send("GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+            let response = try #require(try client.next())
+            #expect(response.status == 200)
+            #expect(response.body == pattern(count: 600))
+            #expect(response.headers["x-upstream-connection"] == "1")
+            #expect(response.headers["server"] == nil)  // dropped by the policy
+            #expect(response.headers["x-powered-by"] == nil)
+            #expect(response.headers["x-frame-options"] == "SAMEORIGIN")
+            #expect(response.headers["x-request-id"]?.count == 32)
+        }
+        #expect(upstream.connections == 1)
+        let statistics = await proxy.statistics()
+        #expect(statistics[0].requests == 20)
+        #expect(statistics[0].upstreamConnectsStarted == 1)
+        #expect(statistics[0].upstreamReuses == 19)
+        #expect(statistics[0].idlePooled == 1)
+        #expect(statistics[0].buffersInUse == 0)
+    }
+
+    @Test func connectionCloseClientsStillReuseThePooledUpstream() async throws {
+        let upstream = try TestUpstream()
+        defer { upstream.stop() }
+        let proxy = try Self.server(upstream)
+        defer { proxy.stop() }
+        for _ in 0..<5 {
+            let client = try ResponseReader(port: proxy.port)
+            try client.send("GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+            let response = try #require(try client.next())
+            #expect(response.status == 200)
+            #expect(response.headers["connection"] == "close")
+            #expect(response.body.count == 600)
+            #expect(try client.next() == nil)  // then the end of the stream, nothing more
+        }
+        #expect(upstream.connections == 1)
+    }
+
+    @Test func http10ClientGetsTheResponseThenTheClose() throws {
+        let upstream = try TestUpstream()
+        defer { upstream.stop() }
+        let proxy = try Self.server(upstream)
+        defer { proxy.stop() }
+        let client = try ResponseReader(port: proxy.port)
+        try client.send("GET /len/5000 HTTP/1.0\r\nHost: test\r\n\r\n")
+        let response = try #require(try client.next())
+        #expect(response.status == 200)
+        #expect(response.body == pattern(count: 5000))
+        #expect(try client.next() == nil)
+    }
+
+    @Test(arguments: [0, 1, 64 * 1024, 10 * 1024 * 1024])
+    func bodiesGoThroughIntactBothWays(size: Int) async throws {
+        let upstream = try TestUpstream()
+        defer { upstream.stop() }
+        let proxy = try Self.server(upstream)
+        defer { proxy.stop() }
+        let client = try ResponseReader(port: proxy.port)
+        let body = pattern(count: size).reversed() as [UInt8]
+        for _ in 0..<2 {  // twice: the connection stays usable after a large exchange
+            try client.send(Array("POST /len/\(size) HTTP/1.1\r\nHost: test\r\nContent-Length: \(size)\r\n\r\n".utf8) + body)
+            let response = try #require(try client.next())
+            #expect(response.status == 200)
+            #expect(response.headers["x-request-body-length"] == "\(size)")
+            #expect(response.headers["x-request-body-sum"] == "\(checksum(body))")
+            #expect(response.body.count == size)
+            #expect(checksum(response.body) == checksum(pattern(count: size)))
+        }
+        let statistics = await proxy.statistics()
+        #expect(upstream.connections == 1, "\(statistics)")
+    }
+
+    @Test func chunkedRequestBodyIsRelayedAsItCame() throws {
+        let upstream = try TestUpstream()
+        defer { upstream.stop() }
+        let proxy = try Self.server(upstream)
+        defer { proxy.stop() }
+        let client = try ResponseReader(port: proxy.port)
+        let body = pattern(count: 100_000)
+        var request = Array("POST / HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
+        var offset = 0
+        while offset < body.count {
+            let n = min(30_000, body.count - offset)
+            request += Array("\(String(n, radix: 16))\r\n".utf8) + body[offset..<offset + n] + [13, 10]
+            offset += n
+        }
+        request += Array("0\r\n\r\n".utf8)
+        try client.send(request)
+        let response = try #require(try client.next())
+        #expect(response.headers["x-request-body-length"] == "100000")
+        #expect(response.headers["x-request-body-sum"] == "\(checksum(body))")
+    }
+
+    @Test func chunkedResponseIsRelayedIntactAndTheConnectionKept() throws {
+        let upstream = try TestUpstream()
+        defer { upstream.stop() }
+        let proxy = try Self.server(upstream)
+        defer { proxy.stop() }
+        let client = try ResponseReader(port: proxy.port)
+        for size in [0, 1, 100_000, 3_000_000] {
+            try client.send("GET /chunked/\(size) HTTP/1.1\r\nHost: test\r\n\r\n")
+            let response = try #require(try client.next())
+            #expect(response.headers["transfer-encoding"] == "chunked")
+            #expect(response.body == pattern(count: size))
+        }
+        #expect(upstream.connections == 1)
+    }
+
+    @Test func upstreamClosingMidResponseClosesTheClientConnection() async throws {
+        let upstream = try TestUpstream()
+        defer { upstream.stop() }
+        let proxy = try Self.server(upstream)
+        defer { proxy.stop() }
+        let client = try ResponseReader(port: proxy.port)
+        try client.send("GET /cut/200000 HTTP/1.1\r\nHost: test\r\n\r\n")
+        // The head says 200,000 bytes; the stream ends after 100,000: a truncated response,
+        // never a complete one.
+        #expect(throws: TestFailure.self) { _ = try client.next() }
+        #expect(client.receivedBodyBytes == 100_000)
+        let statistics = await proxy.waitFor { $0[0].connections == 0 && $0[0].idlePooled == 0 }
+        #expect(statistics[0].connections == 0)
+        #expect(statistics[0].buffersInUse == 0)
+    }
+
+    @Test func upstreamDownGets502() async throws {
+        // A port bound but not listening (kept so no other test can take it): refused.
+        let probe = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(probe) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                _ = bind(probe, $0, length)
+                return getsockname(probe, $0, &length)
+            }
+        }
+        let proxy = try ProxyServer(
+            listen: EventLoopConfiguration(),
+            configuration: .init(upstreams: [try SocketAddress(host: "127.0.0.1", port: UInt16(bigEndian: address.sin_port))]))
+        defer { proxy.stop() }
+        let client = try ResponseReader(port: proxy.port)
+        try client.send("GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+        let response = try #require(try client.next())
+        #expect(response.status == 502)
+        #expect(try client.next() == nil)
+        let statistics = await proxy.waitFor { $0[0].connections == 0 }
+        #expect(statistics[0].badGateway == 1)
+        #expect(statistics[0].timersArmed == 0)
+    }
+
+    @Test func upstreamNotAnsweringInTimeGets504AndItsConnectionDropped() async throws {
+        let upstream = try TestUpstream()
+        defer { upstream.stop() }
+        let proxy = try ProxyServer(
+            listen: EventLoopConfiguration(),
+            configuration: .init(
+                upstreams: [try SocketAddress(host: "127.0.0.1", port: UInt16(upstream.port))], upstreamTimeout: 300))
+        defer { proxy.stop() }
+        let client = try ResponseReader(port: proxy.port)
+        try client.send("GET /hang HTTP/1.1\r\nHost: test\r\n\r\n")
+        #expect(try client.next()?.status == 504)
+        #expect(try client.next() == nil)
+        client.client.close()
+        let statistics = await proxy.waitFor { $0[0].connections == 0 }
+        #expect(statistics[0].connections == 0)  // the upstream connection was not pooled
+        #expect(statistics[0].idlePooled == 0)
+    }
+
+    @Test func pooledConnectionClosedByTheUpstreamIsDropped() async throws {
+        let upstream = try TestUpstream()
+        defer { upstream.stop() }
+        let proxy = try Self.server(upstream)
+        defer { proxy.stop() }
+        let client = try ResponseReader(port: proxy.port)
+        try client.send("GET /bye HTTP/1.1\r\nHost: test\r\n\r\n")  // answered, then closed upstream
+        #expect(try client.next()?.status == 200)
+        let dropped = await proxy.waitFor { $0[0].idlePooled == 0 && $0[0].connections == 1 }
+        #expect(dropped[0].idlePooled == 0)
+        try client.send("GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+        let response = try #require(try client.next())
+        #expect(response.status == 200)
+        #expect(response.headers["x-upstream-connection"] == "2")
+    }
+
+    @Test func pooledConnectionIdleTooLongIsClosedByTheProxy() async throws {
+        let upstream = try TestUpstream()
+        defer { upstream.stop() }
+        let proxy = try ProxyServer(
+            listen: EventLoopConfiguration(),
+            configuration: .init(
+                upstreams: [try SocketAddress(host: "127.0.0.1", port: UInt16(upstream.port))], upstreamIdleTimeout: 200))
+        defer { proxy.stop() }
+        let client = try ResponseReader(port: proxy.port)
+        try client.send("GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+        #expect(try client.next()?.headers["x-upstream-connection"] == "1")
+        let swept = await proxy.waitFor { $0[0].idlePooled == 0 && $0[0].connections == 1 && $0[0].timersArmed == 1 }
+        #expect(swept[0].idlePooled == 0)
+        #expect(swept[0].timersArmed == 1)  // the client's idle timer only: the sweep stopped
+        try client.send("GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+        #expect(try client.next()?.headers["x-upstream-connection"] == "2")
+    }
+
+    @Test func unixSocketUpstreamIsPooledToo() async throws {
+        let path = NSTemporaryDirectory() + "edgeio-up-\(UInt32.random(in: 0...UInt32.max)).sock"
+        let upstream = try TestUpstream(unixPath: path)
+        defer { upstream.stop() }
+        let proxy = try Self.server(upstream)
+        defer { proxy.stop() }
+        let client = try ResponseReader(port: proxy.port)
+        for _ in 0..<10 {
+            try client.send("GET /len/70000 HTTP/1.1\r\nHost: test\r\n\r\n")
+            let response = try #require(try client.next())
+            #expect(response.body == pattern(count: 70_000))
+        }
+        #expect(upstream.connections == 1)
+        let statistics = await proxy.statistics()
+        #expect(statistics[0].upstreamReuses == 9)
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrder() throws {
+        let upstream = try TestUpstream()
+        defer { upstream.stop() }
+        let proxy = try Self.server(upstream)
+        defer { proxy.stop() }
+        let client = try ResponseReader(port: proxy.port)
+        var requests = ""
+        for i in 1...30 { requests += "GET /len/\(i) HTTP/1.1\r\nHost: test\r\n\r\n" }
+        try client.send(requests)
+        for i in 1...30 {
+            let response = try #require(try client.next())
+            #expect(response.body == pattern(count: i))
+        }
+    }
+
+    @Test func clientHalfCloseAfterTheRequestStillGetsTheResponse() throws {
+        let upstream = try TestUpstream()
+        defer { upstream.stop() }
+        let proxy = try Self.server(upstream)
+        defer { proxy.stop() }
+        let client = try ResponseReader(port: proxy.port)
+        try client.send("GET /len/300000 HTTP/1.1\r\nHost: test\r\n\r\n")
+        client.client.shutdownWrite()
+        let response = try #require(try client.next())
+        #expect(response.body == pattern(count: 300_000))
+        #expect(try client.next() == nil)
+    }
+
+    @Test func malformedRequestGets400AndTheClose() throws {
+        let upstream = try TestUpstream()
+        defer { upstream.stop() }
+        let proxy = try Self.server(upstream)
+        defer { proxy.stop() }
+        let client = try ResponseReader(port: proxy.port)
+        try client.send("POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\nabc")
+        #expect(try client.next()?.status == 400)
+        #expect(try client.next() == nil)
+        #expect(upstream.connections == 0)
+    }
+
+    @Test func tlsClientsAreProxiedOverKeepAliveWithHTTPSFields() throws {
+        let pki = try TestPKI()
+        let upstream = try TestUpstream()
+        defer { upstream.stop() }
+        let context = try TLSContext(
+            configuration: .init(
+                certificates: [.init(chainPath: pki.path("a.pem"), keyPath: pki.path("a.key"))],
+                applicationProtocols: ["http/1.1"]))
+        let proxy = try ProxyServer(
+            listen: EventLoopConfiguration(), tlsListen: EventLoopConfiguration(tls: context),
+            configuration: .init(upstreams: [try SocketAddress(host: "127.0.0.1", port: UInt16(upstream.port))]))
+        defer { proxy.stop() }
+        let url = "https://a.test:\(proxy.tlsPort)/chunked/70000"
+        let output = try runProcess(
+            "/usr/bin/curl",
+            ["-sS", "--max-time", "10", "--cacert", pki.path("ca.pem"), "--resolve", "a.test:\(proxy.tlsPort):127.0.0.1",
+             "-D", "-", url, url, "-o", "/dev/null", "-o", "/dev/null",
+             "-w", "%{http_code} %{size_download} %{num_connects}\n"])
+        let lines = output.split(separator: "\r\n").flatMap { $0.split(separator: "\n") }
+        #expect(lines.filter { $0.hasPrefix("200 ") } == ["200 70000 1", "200 70000 0"])
+        #expect(lines.contains("X-Seen-Forwarded-Proto: https"))
+        #expect(lines.contains("Strict-Transport-Security: max-age=31536000; includeSubDomains"))
+        #expect(upstream.connections == 1)
+    }
+
+    @Test func curlFetchesThroughTheProxyOverKeepAlive() throws {
+        let upstream = try TestUpstream()
+        defer { upstream.stop() }
+        let proxy = try Self.server(upstream)
+        defer { proxy.stop() }
+        let url = "http://127.0.0.1:\(proxy.port)/chunked/5000"
+        let output = try runProcess(
+            "/usr/bin/curl",
+            ["-sS", "--max-time", "10", url, url, "-o", "/dev/null", "-o", "/dev/null", "-w", "%{http_code} %{size_download} %{num_connects}\n"])
+        #expect(output.split(separator: "\n") == ["200 5000 1", "200 5000 0"])
+    }
+}
+
+extension ProxyServer {
+    /// Polls the loops' counters until `condition` holds, for at most `timeout` seconds; after
+    /// the deadline it asks once more (see ``HelloServer/waitFor(timeout:_:)``).
+    func waitFor(timeout: Double = 30, _ condition: ([ProxyServer.Handler.Statistics]) -> Bool) async
+        -> [ProxyServer.Handler.Statistics]
+    {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last = await statistics()
+        while !condition(last) {
+            if Date() >= deadline { return await statistics() }
+            try? await Task.sleep(for: .milliseconds(10))
+            last = await statistics()
+        }
+        return last
+    }
+}
+
+/// Reads HTTP/1.1 responses framed by Content-Length, the chunked coding or the close.
+final class ResponseReader {
+    struct Message: Equatable {
+        var status: Int
+        var headers: [String: String]
+        var body: [UInt8]
+    }
+
+    let client: TestClient
+    private var buffer: [UInt8] = []
+    private var position = 0
+    private var ended = false
+    /// Body bytes of the last response read (also of a truncated one).
+    private(set) var receivedBodyBytes = 0
+
+    init(port: Int) throws {
+        client = try TestClient(port: port)
+    }
+
+    func send(_ text: String) throws { try client.send(text) }
+    func send(_ bytes: [UInt8]) throws { try client.send(bytes) }
+
+    private func fill() throws -> Bool {
+        if ended { return false }
+        if position > 1 << 20 {
+            buffer.removeFirst(position)
+            position = 0
+        }
+        let chunk = try client.receive(max: 1 << 18)
+        if chunk.isEmpty {
+            ended = true
+            return false
+        }
+        buffer += chunk
+        return true
+    }
+
+    private func line() throws -> String {
+        while true {
+            if let i = buffer[position...].firstIndex(of: 10) {
+                let text = String(decoding: buffer[position..<i], as: UTF8.self)
+                position = i + 1
+                return text.hasSuffix("\r") ? String(text.dropLast()) : text
+            }
+            guard try fill() else { throw TestFailure("end of stream inside a line") }
+        }
+    }
+
+    private func take(_ count: Int) throws -> ArraySlice<UInt8> {
+        while buffer.count - position < count {
+            guard try fill() else {
+                receivedBodyBytes += buffer.count - position
+                throw TestFailure("end of stream after \(receivedBodyBytes) body bytes")
+            }
+        }
+        defer { position += count }
+        return buffer[position..<position + count]
+    }
+
+    /// The next response; `nil` at the end of the stream between responses. Throws when the
+    /// stream ends inside one (a truncated response).
+    func next() throws -> Message? {
+        receivedBodyBytes = 0
+        if buffer.count == position, !(try fill()) { return nil }
+        let statusLine = try line()
+        let words = statusLine.split(separator: " ")
+        guard words.count >= 2, let status = Int(words[1]) else { throw TestFailure("bad status line \(statusLine)") }
+        var headers: [String: String] = [:]
+        while true {
+            let field = try line()
+            if field.isEmpty { break }
+            let parts = field.split(separator: ":", maxSplits: 1)
+            headers[parts[0].lowercased()] = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+        }
+        var body: [UInt8] = []
+        if headers["transfer-encoding"] == "chunked" {
+            while true {
+                let size = Int(try line().split(separator: ";")[0], radix: 16) ?? -1
+                guard size >= 0 else { throw TestFailure("bad chunk size") }
+                if size == 0 {
+                    while !(try line()).isEmpty {}
+                    break
+                }
+                body += try take(size)
+                receivedBodyBytes = body.count
+                guard try take(2) == [13, 10] else { throw TestFailure("bad chunk end") }
+            }
+        } else if let length = headers["content-length"].flatMap({ Int($0) }) {
+            body = Array(try take(length))
+        } else {
+            while try fill() {}
+            body = Array(buffer[position...])
+            position = buffer.count
+        }
+        receivedBodyBytes = body.count
+        return Message(status: status, headers: headers, body: body)
+    }
+}
