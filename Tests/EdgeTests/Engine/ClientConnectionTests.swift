@@ -271,3 +271,91 @@ import Testing
         #expect(stream.bodyTimerFired(now: now.advanced(by: .seconds(12)), lastRead: lastRead, requestEnded: false) == .timedOut)
     }
 }
+
+/// Every phase against every event the machine takes in any phase: what each one does there.
+/// (`headReceived` is the one event with a precondition: a head can only be parsed while the
+/// connection waits for one, which the HTTP decoder guarantees.)
+@Suite struct ClientConnectionPhaseTableTests {
+    typealias Machine = ClientConnection<ClientConnectionTests.FakeExchange>
+    static let t0 = Instant(nanoseconds: 9_000_000_000)
+
+    /// A machine brought into each phase through its own events.
+    static func phases() -> [(String, Machine)] {
+        let exchange = ClientConnectionTests.FakeExchange()
+        func fresh() -> Machine { Machine(mode: .http1, timeouts: ClientConnectionTests.timeouts) }
+        var idle = fresh()
+        _ = idle.activated(now: t0)
+        var started = fresh()
+        _ = started.headStarted(at: t0)
+        var local = fresh()
+        _ = local.headReceived(keepAlive: true)
+        _ = local.beginLocal(mustClose: false, hasBody: true)
+        var localAnswered = local
+        _ = localAnswered.localResponseEnded(now: t0, pipelinedWaiting: false)
+        var delayed = fresh()
+        _ = delayed.headReceived(keepAlive: true)
+        delayed.beginProxy(exchange, delayed: true, pausesReads: false)
+        var proxying = fresh()
+        _ = proxying.headReceived(keepAlive: true)
+        proxying.beginProxy(exchange, delayed: false, pausesReads: false)
+        var closing = fresh()
+        closing.startClosing()
+        var lingering = fresh()
+        _ = lingering.lastAnswerWritten(unreadInput: true, stillOpen: true, now: t0)
+        return [
+            ("idle", idle), ("head started", started), ("local", local), ("local answered", localAnswered),
+            ("delayed", delayed), ("proxying", proxying), ("closing", closing), ("lingering", lingering),
+        ]
+    }
+
+    struct Expected {
+        var waitExpiry: Machine.WaitExpiry
+        var headStartArms: Bool
+        var drainClosesNow: Bool
+        var readsNow: Bool
+        var closeAbandons: Bool
+        var bodyTimer: Bool  // whether a body timer firing can time the request out
+    }
+
+    static let expected: [String: Expected] = [
+        "idle": Expected(waitExpiry: .close, headStartArms: true, drainClosesNow: true, readsNow: true, closeAbandons: false, bodyTimer: false),
+        "head started": Expected(waitExpiry: .requestTimeout, headStartArms: false, drainClosesNow: true, readsNow: true, closeAbandons: false, bodyTimer: false),
+        "local": Expected(waitExpiry: .none, headStartArms: false, drainClosesNow: false, readsNow: true, closeAbandons: false, bodyTimer: false),
+        "local answered": Expected(waitExpiry: .none, headStartArms: false, drainClosesNow: false, readsNow: true, closeAbandons: false, bodyTimer: false),
+        "delayed": Expected(waitExpiry: .none, headStartArms: false, drainClosesNow: false, readsNow: true, closeAbandons: true, bodyTimer: false),
+        "proxying": Expected(waitExpiry: .none, headStartArms: false, drainClosesNow: false, readsNow: true, closeAbandons: true, bodyTimer: true),
+        "closing": Expected(waitExpiry: .none, headStartArms: false, drainClosesNow: false, readsNow: true, closeAbandons: false, bodyTimer: false),
+        "lingering": Expected(waitExpiry: .close, headStartArms: false, drainClosesNow: false, readsNow: true, closeAbandons: false, bodyTimer: false),
+    ]
+
+    @Test func everyPhaseAgainstEveryEvent() {
+        let phases = Self.phases()
+        #expect(phases.count == Self.expected.count)
+        for (name, machine) in phases {
+            guard let want = Self.expected[name] else {
+                Issue.record("no expectation for \(name)")
+                continue
+            }
+            #expect(machine.waitExpired() == want.waitExpiry, "waitExpired in \(name)")
+            var m = machine
+            let arms = m.headStarted(at: Self.t0)
+            #expect((arms != .unchanged) == want.headStartArms, "headStarted in \(name)")
+            m = machine
+            let closesNow = m.drain(pipelinedWaiting: false)
+            #expect(closesNow == want.drainClosesNow, "drain in \(name)")
+            #expect(!m.keepsAlive(), "after a drain nothing keeps alive (\(name))")
+            m = machine
+            let reads = m.readRequested()
+            #expect(reads == want.readsNow, "read in \(name)")
+            m = machine
+            let abandoned = m.closed()
+            #expect((abandoned != nil) == want.closeAbandons, "close in \(name)")
+            if case .closing = m.phase {} else { Issue.record("close leaves \(name) closing") }
+            let fired = machine.bodyTimerFired(now: Self.t0.advanced(by: .seconds(60)), lastRead: Self.t0, requestEnded: false)
+            #expect((fired == .timedOut) == want.bodyTimer, "body timer in \(name)")
+            // An HTTP/2 stream never lingers, whatever its phase.
+            var stream = Machine(mode: .http2Stream, timeouts: ClientConnectionTests.timeouts)
+            #expect(stream.lastAnswerWritten(unreadInput: true, stillOpen: true, now: Self.t0) == nil)
+        }
+    }
+}
