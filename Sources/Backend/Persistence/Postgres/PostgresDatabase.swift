@@ -30,6 +30,14 @@ public final class PostgresDatabase: Database, Service {
     private let generation:
         Mutex<(client: PostgresClient, replaced: AsyncStream<Void>.Continuation, ended: AsyncStream<Void>)>
     private let lastReplacement = Mutex<ContinuousClock.Instant?>(nil)
+    /// Whether ``fillPool()`` was called, and the pool generations waiting for it.
+    private let filling = Mutex(FillingState())
+
+    private struct FillingState {
+        var allowed = false
+        var nextWaiter = 0
+        var waiters: [Int: CheckedContinuation<Bool, Never>] = [:]
+    }
     let logger: Logger
 
     /// The pool in use.
@@ -83,11 +91,62 @@ public final class PostgresDatabase: Database, Service {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await client.run() }
                 group.addTask { for await _ in ended {} }
+                if let filler = self.filler {
+                    group.addTask {
+                        guard await self.fillingAllowed() else { return }
+                        await filler.run(client, logger: self.logger)
+                    }
+                }
                 await group.next()
                 group.cancelAll()
             }
         }
         logger.info("PostgreSQL pool closed")
+    }
+
+    /// Opens the rest of the pool's minimum (`DB_POOL_MIN`) in the background, one connection at a
+    /// time, and keeps it open; the pool starts with one connection (``PoolFiller``). A worker
+    /// calls this once it is ready, so it serves as soon as it has one connection. Idempotent;
+    /// applies to pools that replace this one too.
+    public func fillPool() {
+        let waiters = filling.withLock { state -> [CheckedContinuation<Bool, Never>] in
+            state.allowed = true
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume(returning: true) }
+    }
+
+    /// Waits until ``fillPool()`` is called.
+    /// - Returns: `false` when the task was cancelled first (the pool's generation ended).
+    private func fillingAllowed() async -> Bool {
+        let id = filling.withLock { state in
+            defer { state.nextWaiter += 1 }
+            return state.nextWaiter
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                let decided = filling.withLock { state -> Bool? in
+                    if state.allowed { return true }
+                    if Task.isCancelled { return false }
+                    state.waiters[id] = continuation
+                    return nil
+                }
+                if let decided { continuation.resume(returning: decided) }
+            }
+        } onCancel: {
+            filling.withLock { $0.waiters.removeValue(forKey: id) }?.resume(returning: false)
+        }
+    }
+
+    /// What grows the pool beyond its first connection, when the minimum asks for more.
+    private var filler: PoolFiller? {
+        let pool = configuration.pool
+        guard pool.minimumConnections > 1 else { return nil }
+        return PoolFiller(
+            target: pool.minimumConnections,
+            period: max(.seconds(1), pool.idleTimeout / 2),
+            leaseTimeout: min(configuration.leaseTimeout, .milliseconds(500)))
     }
 
     /// Replaces the pool with a fresh one, whose connections are attempted at once: the old
