@@ -264,6 +264,30 @@ public final class PostgresDatabase: Database, Service {
         }
     }
 
+    /// Runs the read as a statement prepared once per connection (PostgresNIO prepares it on a
+    /// connection's first use and keeps it), retried once on another connection like any read.
+    public func query<Read: PreparedRead>(_ read: Read.Type, _ binds: [DatabaseValue]) async throws -> [DatabaseRow] {
+        let statement = PreparedStatement<Read>(binds: binds)
+        func attempt() async throws -> [DatabaseRow] {
+            try await withConnection(timeout: configuration.leaseTimeout) { connection in
+                try await Self.run(statement, on: connection, logger: self.logger)
+            }
+        }
+        do {
+            return try await attempt()
+        } catch where Self.isBrokenConnection(error) {
+            counterState.withLock { $0.retriedReads += 1 }
+            logger.debug("read failed on a broken connection; retrying once on another")
+            do {
+                return try await attempt()
+            } catch {
+                throw Self.translate(error)
+            }
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
     @discardableResult
     public func execute(_ sql: String, _ binds: [DatabaseValue]) async throws -> Int {
         let query = try Self.makeQuery(sql, binds)
@@ -387,6 +411,34 @@ public final class PostgresDatabase: Database, Service {
         }
     }
 
+    /// Runs a prepared read and collects its rows; like ``run(_:on:logger:)``, the wait also ends
+    /// when the connection closes, and a broken connection is closed for good before the lease
+    /// returns.
+    static func run<Read: PreparedRead>(
+        _ statement: PreparedStatement<Read>, on connection: PostgresConnection, logger: Logger
+    ) async throws -> [DatabaseRow] {
+        let outcome = connection.eventLoop.makePromise(of: [DatabaseRow].self)
+        connection.closeFuture.whenComplete { _ in outcome.fail(ConnectionClosed()) }  // ignored once completed
+        let work = Task {
+            do {
+                var rows: [DatabaseRow] = []
+                for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
+                outcome.succeed(rows)
+            } catch {
+                outcome.fail(error)
+            }
+        }
+        do {
+            return try await outcome.futureResult.get()
+        } catch where isBrokenConnection(error) {
+            work.cancel()
+            let closing: EventLoopFuture<Void> = connection.close()
+            closing.whenComplete { _ in }
+            try? await connection.closeFuture.get()
+            throw error
+        }
+    }
+
     /// The future-returning `query` (its result carries the affected-row count); a synchronous
     /// function so overload resolution cannot pick the async row-sequence variant.
     private static func futureQuery(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger)
@@ -397,6 +449,34 @@ public final class PostgresDatabase: Database, Service {
 }
 
 struct LeaseTimedOut: Error {}
+
+/// A ``PreparedRead`` as PostgresNIO prepares it: named after the read, its SQL with `$n`
+/// placeholders, its rows by column name.
+struct PreparedStatement<Read: PreparedRead>: PostgresPreparedStatement {
+    typealias Row = DatabaseRow
+
+    static var name: String { Read.name }
+    static var sql: String { PreparedSQL.text(for: Read.self) }
+
+    let binds: [DatabaseValue]
+
+    func makeBindings() throws -> PostgresBindings { PostgresDatabase.bindings(binds) }
+
+    func decodeRow(_ row: PostgresRow) throws -> DatabaseRow { try PostgresDatabase.row(row) }
+}
+
+/// Each prepared read's SQL rewritten to `$n` placeholders once, not at every run.
+private enum PreparedSQL {
+    private static let rewritten = Mutex<[ObjectIdentifier: String]>([:])
+
+    static func text<Read: PreparedRead>(for read: Read.Type) -> String {
+        let key = ObjectIdentifier(read)
+        if let text = rewritten.withLock({ $0[key] }) { return text }
+        let text = PostgresPlaceholders.rewrite(Read.sql)
+        rewritten.withLock { $0[key] = text }
+        return text
+    }
+}
 
 /// The leased connection was (or became) closed before the query completed.
 struct ConnectionClosed: Error {}
@@ -441,6 +521,15 @@ struct PostgresSession: Database {
         do {
             let query = try PostgresDatabase.makeQuery(sql, binds)
             return try await PostgresDatabase.run(query, on: connection, logger: logger).metadata.rows ?? 0
+        } catch {
+            throw PostgresDatabase.translate(error)
+        }
+    }
+
+    func query<Read: PreparedRead>(_ read: Read.Type, _ binds: [DatabaseValue]) async throws -> [DatabaseRow] {
+        do {
+            return try await PostgresDatabase.run(
+                PreparedStatement<Read>(binds: binds), on: connection, logger: logger)
         } catch {
             throw PostgresDatabase.translate(error)
         }

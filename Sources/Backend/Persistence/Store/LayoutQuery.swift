@@ -10,8 +10,11 @@ import RackPlanning
 /// is no row. Every column is aliased `<table prefix>.<column>` (`"p.start_u"`), and each row is
 /// split back into one row per table, so the same ``StoreRows`` decoders read the same values a
 /// `SELECT *` of each table returned: the API's bytes do not change.
-enum LayoutQuery {
-    /// The statement; its one bind is the rack id.
+enum LayoutQuery: PreparedRead {
+    static let name = "homerack_layout"
+
+    /// The statement; its one bind is the rack id. Prepared on PostgreSQL, where planning this
+    /// seven-table join took longer than running it (0.6 to 2 ms against 0.2 ms).
     static let sql: String = {
         func columns(_ table: TableDefinition, _ alias: String) -> [String] {
             table.columnNames.map { "\(alias).\($0) AS \"\(alias).\($0)\"" }
