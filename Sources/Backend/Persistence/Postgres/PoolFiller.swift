@@ -17,9 +17,12 @@ import Synchronization
 /// next one only once the previous one is up. The round ends when it holds `target`
 /// connections, or a lease takes longer than `leaseTimeout` (the database is down, or the pool is
 /// at its maximum under load: demand is keeping connections open then), and returns them all.
-/// Rounds repeat every `period`, shorter than the pool's idle timeout, so the connections opened
-/// beyond the pool's own minimum are used often enough never to be closed as idle, and broken
-/// ones are replaced.
+/// It also ends as soon as requests are using the pool (`isBusy`): a busy worker's requests open
+/// the connections they need themselves, and a worker recycled every few seconds would otherwise
+/// spend its short life opening connections it never uses; the next round then comes after
+/// `retryDelay`. Complete rounds repeat every `period`, shorter than the pool's idle timeout, so
+/// the connections opened beyond the pool's own minimum are used often enough never to be closed
+/// as idle, and broken ones are replaced.
 struct PoolFiller: Sendable {
     /// The connections to keep open (`DB_POOL_MIN`).
     let target: Int
@@ -27,27 +30,31 @@ struct PoolFiller: Sendable {
     let period: Duration
     /// The longest wait for one lease before the round gives up.
     let leaseTimeout: Duration
+    /// The wait before another round after one that ended early.
+    var retryDelay: Duration = .seconds(1)
 
     /// Rounds until the task is cancelled (the pool's generation ended), starting at once.
     /// - Parameters:
     ///   - client: the pool to fill.
     ///   - logger: where each round's outcome goes (debug).
-    func run(_ client: PostgresClient, logger: Logger) async {
+    ///   - isBusy: whether requests are using the pool now.
+    func run(_ client: PostgresClient, logger: Logger, isBusy: @Sendable () -> Bool) async {
         while !Task.isCancelled {
-            let held = await round(client)
+            let held = await round(client, isBusy: isBusy)
             logger.debug(
                 "PostgreSQL pool filled", metadata: ["backend.db.held": "\(held)", "backend.db.target": "\(target)"])
             do {
-                try await Task.sleep(for: period)
+                try await Task.sleep(for: held >= target ? period : retryDelay)
             } catch {
                 return
             }
         }
     }
 
-    /// Leases up to `target` connections one after another, holding them, then returns them all.
+    /// Leases up to `target` connections one after another, holding them, then returns them all;
+    /// stops early when a lease is slow or fails, or requests are using the pool.
     /// - Returns: how many it held at once.
-    func round(_ client: PostgresClient) async -> Int {
+    func round(_ client: PostgresClient, isBusy: @Sendable () -> Bool = { false }) async -> Int {
         let gate = ReleaseGate()
         // Each event: the lease's index, and whether it holds a connection (false: it failed, or
         // its timer fired first).
@@ -55,7 +62,7 @@ struct PoolFiller: Sendable {
         return await withTaskGroup(of: Void.self) { group in
             var held = 0
             var iterator = events.makeAsyncIterator()
-            leasing: while held < target, !Task.isCancelled {
+            leasing: while held < target, !Task.isCancelled, !isBusy() {
                 let index = held
                 group.addTask {
                     do {

@@ -30,6 +30,8 @@ public final class PostgresDatabase: Database, Service {
     private let generation:
         Mutex<(client: PostgresClient, replaced: AsyncStream<Void>.Continuation, ended: AsyncStream<Void>)>
     private let lastReplacement = Mutex<ContinuousClock.Instant?>(nil)
+    /// Operations leasing or holding a connection now (the pool filler waits while there are any).
+    private let operationsInFlight = Atomic<Int>(0)
     /// Whether ``fillPool()`` was called, and the pool generations waiting for it.
     private let filling = Mutex(FillingState())
 
@@ -94,7 +96,9 @@ public final class PostgresDatabase: Database, Service {
                 if let filler = self.filler {
                     group.addTask {
                         guard await self.fillingAllowed() else { return }
-                        await filler.run(client, logger: self.logger)
+                        await filler.run(client, logger: self.logger) {
+                            self.operationsInFlight.load(ordering: .relaxed) > 0
+                        }
                     }
                 }
                 await group.next()
@@ -347,6 +351,8 @@ public final class PostgresDatabase: Database, Service {
     ) async throws -> T {
         let handoff = LeaseHandoff()
         let client = self.client
+        operationsInFlight.add(1, ordering: .relaxed)
+        defer { operationsInFlight.subtract(1, ordering: .relaxed) }
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 do {
