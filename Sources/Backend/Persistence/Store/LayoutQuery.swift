@@ -52,21 +52,18 @@ enum LayoutQuery: PreparedRead {
         let rack = try StoreRows.rack(first.table(.rack))
         var positions: [RackPosition] = []
         positions.reserveCapacity(rows.count)
+        // A table's columns are split out only when its row is there (its id is not NULL).
         for row in rows {
-            let positionRow = row.table(.position)
             // The rack's one row when it has no position.
-            guard !positionRow["id"].isNull else { continue }
-            var position = try StoreRows.position(positionRow)
-            let deviceRow = row.table(.device)
-            if !deviceRow["id"].isNull {
-                var device = try StoreRows.device(deviceRow)
-                let specificationRow = row.table(.specification)
-                if !specificationRow["id"].isNull {
-                    device.specification = try StoreRows.specification(specificationRow)
+            guard !row["p.id"].isNull else { continue }
+            var position = try StoreRows.position(row.table(.position))
+            if !row["d.id"].isNull {
+                var device = try StoreRows.device(row.table(.device))
+                if !row["s.id"].isNull {
+                    device.specification = try StoreRows.specification(row.table(.specification))
                 }
-                let modelRow = row.table(.model)
-                if !modelRow["id"].isNull {
-                    device.catalogModel = try StoreRows.model(modelRow)
+                if !row["m.id"].isNull {
+                    device.catalogModel = try StoreRows.model(row.table(.model))
                 }
                 position.device = device
             }
