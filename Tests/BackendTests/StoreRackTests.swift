@@ -144,7 +144,8 @@ struct StoreRackTests {
                 placed.append(device.id)
             }
             let elsewhere = try await store.createDevice(Device(id: 0, customName: "elsewhere", modelID: model.id))
-            _ = try await store.createPosition(RackPosition(id: nil, rackID: other.id, deviceID: elsewhere.id, startU: 1))
+            _ = try await store.createPosition(
+                RackPosition(id: nil, rackID: other.id, deviceID: elsewhere.id, startU: 1))
             _ = try await store.createDevice(Device(id: 0, customName: "spare", modelID: model.id))
 
             var positions: [RackPosition] = []
