@@ -279,7 +279,7 @@ public final class PostgresDatabase: Database, Service {
         }
         do {
             return try await attempt()
-        } catch where Self.isBrokenConnection(error) {
+        } catch  where Self.isBrokenConnection(error) {
             counterState.withLock { $0.retriedReads += 1 }
             logger.debug("read failed on a broken connection; retrying once on another")
             do {
@@ -436,7 +436,7 @@ public final class PostgresDatabase: Database, Service {
         }
         do {
             return try await outcome.futureResult.get()
-        } catch where isBrokenConnection(error) {
+        } catch  where isBrokenConnection(error) {
             work.cancel()
             let closing: EventLoopFuture<Void> = connection.close()
             closing.whenComplete { _ in }
