@@ -17,6 +17,14 @@ struct BreakerDatabaseTests {
             return [DatabaseRow(values: ["one": .integer(1)])]
         }
 
+        /// Prepared reads that reached this database as such.
+        let preparedCalls = Atomic<Int>(0)
+
+        func query<Read: PreparedRead>(_ read: Read.Type, _ binds: [DatabaseValue]) async throws -> [DatabaseRow] {
+            preparedCalls.add(1, ordering: .relaxed)
+            return try await query(Read.sql, binds)
+        }
+
         func execute(_ sql: String, _ binds: [DatabaseValue]) async throws -> Int {
             calls.add(1, ordering: .relaxed)
             if unreachable.load(ordering: .relaxed) { throw StoreError.unavailable("connection refused") }
@@ -36,6 +44,9 @@ struct BreakerDatabaseTests {
         let base = SwitchableDatabase()
         let database = BreakerDatabase(
             base: base, configuration: .init(failureThreshold: 3, coolDown: .seconds(60), probeTimeout: .seconds(60)))
+        // A prepared read (an uncached layout) reaches the database as one (PostgreSQL prepares it)…
+        _ = try await database.query(OneRead.self, [])
+        #expect(base.preparedCalls.load(ordering: .relaxed) == 1)
         base.unreachable.store(true, ordering: .relaxed)
         for _ in 0..<3 {
             await #expect(throws: StoreError.unavailable) { try await database.query("SELECT 1", []) }
@@ -48,7 +59,15 @@ struct BreakerDatabaseTests {
         let retryAfter = try #require(error.retryAfter)
         #expect(retryAfter > .seconds(50) && retryAfter <= .seconds(60))
         #expect(base.calls.load(ordering: .relaxed) == callsWhenOpened)
+        // …and is answered at once while the breaker is open, like any other.
+        await #expect(throws: StoreError.unavailable) { try await database.query(OneRead.self, []) }
+        #expect(base.calls.load(ordering: .relaxed) == callsWhenOpened)
         await database.shutdown()
+    }
+
+    enum OneRead: PreparedRead {
+        static let name = "one"
+        static let sql = "SELECT 1"
     }
 
     @Test func constraintViolationsAreAnswersNotFailures() async throws {

@@ -98,13 +98,23 @@ struct DatabaseDriverTests {
                 }
             }
             for await _ in locked { break }
-            // Another process's writer fails once its busy timeout is shorter than the transaction…
+            // The patient writer starts while the lock is held, and the test waits until its
+            // statement holds its connection (it is inside SQLite, waiting for the write lock)…
+            let second = Task { try await patient.execute(insert, [.text("second"), .text("second")]) }
+            let underWay = ContinuousClock.now + .seconds(30)
+            while !patient.hasStatementInProgress {
+                try #require(ContinuousClock.now < underWay, "the patient writer never started")
+                try await Task.sleep(for: .milliseconds(1))
+            }
+            // …then another writer, whose busy timeout is shorter than the transaction, fails: its
+            // failure takes its whole 100 ms timeout, all of which the patient writer spends waiting
+            // on the same lock. So the release below always finds the patient waiting (a fixed
+            // sleep here, too short on a loaded machine, let the patient start after the release).
             await #expect(throws: StoreError.unavailable) {
                 try await impatient.execute(insert, [.text("third"), .text("third")])
             }
-            // …and otherwise waits for the transaction to commit rather than failing.
-            let second = Task { try await patient.execute(insert, [.text("second"), .text("second")]) }
-            try await Task.sleep(for: .milliseconds(200))
+            #expect(patient.hasStatementInProgress, "the patient writer gave up or finished while the lock was held")
+            // The patient waits for the transaction to commit rather than failing.
             release.yield()
             _ = try await second.value
             try await writer.value
@@ -163,7 +173,8 @@ struct DatabaseDriverTests {
         let seed = PostgresDatabase.Configuration.Pool.seed(poolSize: 5, maxOverflow: 2)
         #expect(seed.minimumConnections == 5 && seed.maximumConnections == 7)
         let client = PostgresDatabase.Configuration(username: "u", pool: seed).clientConfiguration
-        #expect(client.options.minimumConnections == 5 && client.options.maximumConnections == 7)
+        // PostgresNIO's pool starts with one connection; PoolFiller opens the other four later.
+        #expect(client.options.minimumConnections == 1 && client.options.maximumConnections == 7)
         #expect(client.options.keepAliveBehavior?.frequency == .seconds(30))
     }
 
@@ -257,6 +268,36 @@ struct DatabaseDriverTests {
             #expect(database.counters.retriedReads == 0)
             let count = try await database.queryFirst("SELECT COUNT(*) AS n FROM device_types")?.int("n")
             #expect(count == 0)
+        }
+    }
+
+    /// Start-up needs one connection, so a new worker is ready without waiting for (or competing
+    /// with) its whole pool: the pool opens one, and the rest of the minimum once `fillPool()` is
+    /// called, one at a time. Counted on the server, by the pool's application name.
+    @Test(.enabled(if: TestDatabases.postgresRequired))
+    func aPoolStartsWithOneConnectionAndFillsToItsMinimumAfterwards() async throws {
+        var configuration = try TestDatabases.postgresConfiguration(schema: nil)
+        configuration.pool = .init(minimumConnections: 4, maximumConnections: 6)
+        let name = "fill-" + UUID().uuidString.prefix(8).lowercased()
+        configuration.applicationName = name
+        try await PostgresDatabase.withRunning(configuration, logger: TestDatabases.quietLogger) { database in
+            @Sendable func open() async throws -> Int {
+                try #require(
+                    try await database.queryFirst(
+                        "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE application_name = ?", [.text(name)]
+                    )?.int("n"))
+            }
+            try await database.waitUntilReachable()
+            #expect(try await open() == 1, "the pool opened more than start-up needs")
+            database.fillPool()
+            let deadline = ContinuousClock.now + .seconds(30)
+            var count = try await open()
+            while count < 4 {
+                try #require(ContinuousClock.now < deadline, "the pool holds \(count) connections, not 4")
+                // Polling sparsely: the filler pauses while any query runs (this one included).
+                try await Task.sleep(for: .milliseconds(100))
+                count = try await open()
+            }
         }
     }
 }

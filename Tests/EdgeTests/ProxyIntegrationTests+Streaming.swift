@@ -83,16 +83,20 @@ extension ProxyIntegrationTests {
                 let connection = try edge.connect()
                 defer { connection.close() }
                 try connection.sendRequest("GET", "/big?bytes=\(size)")
-                // The client reads nothing for longer than `send`: buffers fill and the edge stalls.
-                try await Task.sleep(for: .milliseconds(1500))
+                // The client reads nothing: buffers fill, the edge stalls, and `send` later it drops
+                // the client, which ends the upstream request (the edge stops reading the upstream
+                // while the client does not read, so 64 MiB cannot have been relayed whole by then).
+                let inFlight = "edge_upstream_in_flight{upstream=\"app\",server=\"\(upstreams[0].address)\"}"
+                // The gauge counts the request from before the upstream receives it until it ends.
+                try await eventually("the download to start") { upstreams[0].requestCount(path: "/big") == 1 }
+                try await eventually("the edge to drop the client that stopped reading", timeout: .seconds(10)) {
+                    metricValue(try edge.metrics(), inFlight) == 0
+                }
                 do {
                     let response = try connection.readResponse(timeout: .seconds(3), discardBody: true)
                     Issue.record("the whole body (\(response.bodyLength) bytes) arrived; the stalled client was never dropped")
                 } catch RawHTTPError.closed, RawHTTPError.reset {
                     // Dropped part way: expected.
-                }
-                try await eventually("the upstream request to be released") {
-                    metricValue(try edge.metrics(), "edge_upstream_in_flight{upstream=\"app\",server=\"\(upstreams[0].address)\"}") == 0
                 }
             }
         }

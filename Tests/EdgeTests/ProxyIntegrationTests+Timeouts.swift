@@ -105,17 +105,31 @@ extension ProxyIntegrationTests {
         }
     }
 
+    /// The keep-alive timer restarts with every request: a connection reused for longer than
+    /// `keepalive` in all, idle only between its requests, stays open, and closes `keepalive`
+    /// after its last one. No sleep paces it (a fixed idle gap, overrun on a loaded machine,
+    /// would decide the result): the requests follow each other until the connection has lived
+    /// two and a half times `keepalive`.
     @Test func keepAliveConnectionUsedWithinTheTimeoutStaysOpen() async throws {
         try await withUpstreams(["a"]) { upstreams in
             let yaml = Self.timed(upstreams[0], timeouts: "{client_header: 3s, keepalive: 800ms}")
             try await withEdge(yaml: yaml) { edge in
                 let connection = try edge.connect()
                 defer { connection.close() }
-                for _ in 0..<4 {
+                let opened = ContinuousClock.now
+                var requests = 0
+                while ContinuousClock.now - opened < .milliseconds(2000) {
                     let response = try connection.request("GET", "/echo")
                     #expect(response.status == 200)
-                    try await Task.sleep(for: .milliseconds(300))  // idle, but less than keepalive
+                    #expect(response.header("Connection") == nil, "kept alive")
+                    requests += 1
+                    await Task.yield()
                 }
+                #expect(requests >= 2)
+                #expect(upstreams[0].requestCount(path: "/echo") == requests)
+                // Still open after 2.5 x keepalive, and it does close once left idle.
+                let elapsed = try connection.waitForClose(timeout: .seconds(4))
+                #expect(elapsed >= .milliseconds(400) && elapsed < .milliseconds(2500), "closed after \(elapsed)")
             }
         }
     }

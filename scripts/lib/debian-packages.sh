@@ -23,7 +23,9 @@ TEST_PACKAGES=(postgresql redis-server
   prometheus prometheus-alertmanager prometheus-node-exporter prometheus-process-exporter
   docker-compose logrotate shellcheck
   # scripts/test-browser.sh: the planner in headless Chromium.
-  chromium chromium-driver python3-venv)
+  chromium chromium-driver python3-venv
+  # bench/backend-load (run through scripts/test.sh --with-servers): the HTTP load generator.
+  wrk)
 
 # ensure_debian_packages PKG...: installs the packages that are not installed yet (apt-get as
 # root, or through sudo), quietly; on failure prints apt's output and returns 1.

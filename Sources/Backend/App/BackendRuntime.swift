@@ -68,6 +68,9 @@ public final class BackendRuntime: Service {
                 database.database, logger: Logger(label: "backend.persistence.migrations"))
             startup.markMigrationsDone()
             logger.info("database ready", metadata: ["backend.db.schema_version": "\(report.currentVersion)"])
+            // Start-up needed one connection; the rest of DB_POOL_MIN opens in the background, one
+            // at a time, while this process already serves.
+            database.postgres?.fillPool()
         } catch {
             await database.close()
             throw error

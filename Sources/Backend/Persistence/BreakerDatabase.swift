@@ -61,6 +61,10 @@ public final class BreakerDatabase: Database {
         try await guarded { try await self.base.query(sql, binds) }
     }
 
+    public func query<Read: PreparedRead>(_ read: Read.Type, _ binds: [DatabaseValue]) async throws -> [DatabaseRow] {
+        try await guarded { try await self.base.query(read, binds) }
+    }
+
     @discardableResult
     public func execute(_ sql: String, _ binds: [DatabaseValue]) async throws -> Int {
         try await guarded { try await self.base.execute(sql, binds) }

@@ -24,6 +24,16 @@ public struct DatabaseRow: Sendable {
     public subscript(column: String) -> DatabaseValue { values[column] ?? .null }
 }
 
+/// A read that runs often with the same text (an uncached layout): a driver may keep it prepared
+/// on each connection instead of parsing and planning it at every run. PostgreSQL does (planning
+/// a many-way join costs more than running it); SQLite runs it as any other query.
+public protocol PreparedRead: Sendable {
+    /// The statement's name on the server: unique among prepared reads, at most 63 bytes.
+    static var name: String { get }
+    /// The statement, with `?` placeholders.
+    static var sql: String { get }
+}
+
 /// The one interface the store's queries run through. Two drivers implement it (the embedded
 /// SQLite default and PostgreSQL); the queries and business rules above it exist once.
 ///
@@ -37,6 +47,9 @@ public protocol Database: Sendable {
     /// Runs a statement that returns rows (`SELECT`, or anything with `RETURNING`).
     func query(_ sql: String, _ binds: [DatabaseValue]) async throws -> [DatabaseRow]
 
+    /// Runs a ``PreparedRead`` (prepared once per connection where the driver can).
+    func query<Read: PreparedRead>(_ read: Read.Type, _ binds: [DatabaseValue]) async throws -> [DatabaseRow]
+
     /// Runs a statement for its effect.
     /// - Returns: the number of rows it changed.
     @discardableResult
@@ -48,4 +61,11 @@ public protocol Database: Sendable {
     /// for the transaction to end, so using it there deadlocks). A transaction opened on that
     /// handle is a savepoint: its failure rolls back only its own work.
     func transaction<T: Sendable>(_ body: @Sendable (any Database) async throws -> T) async throws -> T
+}
+
+extension Database {
+    /// Runs the read as any other query (drivers that prepare statements implement their own).
+    public func query<Read: PreparedRead>(_ read: Read.Type, _ binds: [DatabaseValue]) async throws -> [DatabaseRow] {
+        try await query(Read.sql, binds)
+    }
 }

@@ -20,9 +20,11 @@ extension PostgresDatabase {
         /// The connection pool, sized like the seed service's (a pool of 20 with up to 10
         /// more under load).
         ///
-        /// `minimumConnections` (the seed's `pool_size`) are opened at start and kept open
-        /// while idle; demand may open more up to `maximumConnections` (`pool_size +
-        /// max_overflow`), and those extra ones close after `idleTimeout` unused. Idle
+        /// `minimumConnections` (the seed's `pool_size`) are kept open while idle: one is opened
+        /// at start, the others one at a time once ``PostgresDatabase/fillPool()`` is called
+        /// (a worker calls it when it is ready; ``PoolFiller``); demand may open more up to
+        /// `maximumConnections` (`pool_size + max_overflow`), and those extra ones close after
+        /// `idleTimeout` unused. Idle
         /// connections run `SELECT 1` every `keepAliveFrequency`, so a connection the server or
         /// network dropped is noticed and replaced before a request leases it. With several
         /// workers per database, keep `workers × maximumConnections` under the server's
@@ -88,6 +90,8 @@ extension PostgresDatabase {
         public var tls: TLSMode
         /// The schema search path every pooled connection starts with (`nil`: the server's).
         public var searchPath: String?
+        /// The `application_name` every pooled connection reports (`pg_stat_activity`; `nil`: none).
+        public var applicationName: String?
         public var pool: Pool
         public var startup: StartupRetry
         /// How long one operation may wait for a pooled connection before failing with
@@ -189,7 +193,9 @@ extension PostgresDatabase {
                 }
             var configuration = PostgresClient.Configuration(
                 host: host, port: port, username: username, password: password, database: database, tls: clientTLS)
-            configuration.options.minimumConnections = pool.minimumConnections
+            // PostgresNIO would open its whole minimum at once, before the first query; the pool
+            // starts with one connection and PoolFiller opens the rest one by one (fillPool()).
+            configuration.options.minimumConnections = min(pool.minimumConnections, 1)
             configuration.options.maximumConnections = pool.maximumConnections
             configuration.options.connectionIdleTimeout = pool.idleTimeout
             configuration.options.keepAliveBehavior = pool.keepAliveFrequency.map {
@@ -197,7 +203,10 @@ extension PostgresDatabase {
             }
             configuration.options.connectTimeout = pool.connectTimeout
             if let searchPath {
-                configuration.options.additionalStartupParameters = [("search_path", searchPath)]
+                configuration.options.additionalStartupParameters.append(("search_path", searchPath))
+            }
+            if let applicationName {
+                configuration.options.additionalStartupParameters.append(("application_name", applicationName))
             }
             return configuration
         }

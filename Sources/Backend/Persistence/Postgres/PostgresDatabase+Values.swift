@@ -4,6 +4,11 @@ import PostgresNIO
 extension PostgresDatabase {
     /// The statement with `$n` placeholders and its binds encoded.
     static func makeQuery(_ sql: String, _ binds: [DatabaseValue]) throws -> PostgresQuery {
+        PostgresQuery(unsafeSQL: PostgresPlaceholders.rewrite(sql), binds: bindings(binds))
+    }
+
+    /// The binds encoded for PostgreSQL.
+    static func bindings(_ binds: [DatabaseValue]) -> PostgresBindings {
         var bindings = PostgresBindings(capacity: binds.count)
         for bind in binds {
             switch bind {
@@ -14,16 +19,20 @@ extension PostgresDatabase {
             case .bool(let value): bindings.append(value)
             }
         }
-        return PostgresQuery(unsafeSQL: PostgresPlaceholders.rewrite(sql), binds: bindings)
+        return bindings
     }
 
     /// Every row of a result, by column name.
     static func rows(_ result: PostgresQueryResult) throws -> [DatabaseRow] {
-        try result.rows.map { row in
-            var values: [String: DatabaseValue] = [:]
-            for cell in row { values[cell.columnName] = try value(of: cell) }
-            return DatabaseRow(values: values)
-        }
+        try result.rows.map(row)
+    }
+
+    /// One row, by column name.
+    static func row(_ row: PostgresRow) throws -> DatabaseRow {
+        var values: [String: DatabaseValue] = [:]
+        values.reserveCapacity(row.count)
+        for cell in row { values[cell.columnName] = try value(of: cell) }
+        return DatabaseRow(values: values)
     }
 
     /// One cell as a ``DatabaseValue``, by its PostgreSQL type.

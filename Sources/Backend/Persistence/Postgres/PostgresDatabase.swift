@@ -30,6 +30,16 @@ public final class PostgresDatabase: Database, Service {
     private let generation:
         Mutex<(client: PostgresClient, replaced: AsyncStream<Void>.Continuation, ended: AsyncStream<Void>)>
     private let lastReplacement = Mutex<ContinuousClock.Instant?>(nil)
+    /// Operations leasing or holding a connection now (the pool filler waits while there are any).
+    private let operationsInFlight = Atomic<Int>(0)
+    /// Whether ``fillPool()`` was called, and the pool generations waiting for it.
+    private let filling = Mutex(FillingState())
+
+    private struct FillingState {
+        var allowed = false
+        var nextWaiter = 0
+        var waiters: [Int: CheckedContinuation<Bool, Never>] = [:]
+    }
     let logger: Logger
 
     /// The pool in use.
@@ -83,11 +93,64 @@ public final class PostgresDatabase: Database, Service {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await client.run() }
                 group.addTask { for await _ in ended {} }
+                if let filler = self.filler {
+                    group.addTask {
+                        guard await self.fillingAllowed() else { return }
+                        await filler.run(client, logger: self.logger) {
+                            self.operationsInFlight.load(ordering: .relaxed) > 0
+                        }
+                    }
+                }
                 await group.next()
                 group.cancelAll()
             }
         }
         logger.info("PostgreSQL pool closed")
+    }
+
+    /// Opens the rest of the pool's minimum (`DB_POOL_MIN`) in the background, one connection at a
+    /// time, and keeps it open; the pool starts with one connection (``PoolFiller``). A worker
+    /// calls this once it is ready, so it serves as soon as it has one connection. Idempotent;
+    /// applies to pools that replace this one too.
+    public func fillPool() {
+        let waiters = filling.withLock { state -> [CheckedContinuation<Bool, Never>] in
+            state.allowed = true
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume(returning: true) }
+    }
+
+    /// Waits until ``fillPool()`` is called.
+    /// - Returns: `false` when the task was cancelled first (the pool's generation ended).
+    private func fillingAllowed() async -> Bool {
+        let id = filling.withLock { state in
+            defer { state.nextWaiter += 1 }
+            return state.nextWaiter
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                let decided = filling.withLock { state -> Bool? in
+                    if state.allowed { return true }
+                    if Task.isCancelled { return false }
+                    state.waiters[id] = continuation
+                    return nil
+                }
+                if let decided { continuation.resume(returning: decided) }
+            }
+        } onCancel: {
+            filling.withLock { $0.waiters.removeValue(forKey: id) }?.resume(returning: false)
+        }
+    }
+
+    /// What grows the pool beyond its first connection, when the minimum asks for more.
+    private var filler: PoolFiller? {
+        let pool = configuration.pool
+        guard pool.minimumConnections > 1 else { return nil }
+        return PoolFiller(
+            target: pool.minimumConnections,
+            period: max(.seconds(1), pool.idleTimeout / 2),
+            leaseTimeout: min(configuration.leaseTimeout, .milliseconds(500)))
     }
 
     /// Replaces the pool with a fresh one, whose connections are attempted at once: the old
@@ -205,6 +268,30 @@ public final class PostgresDatabase: Database, Service {
         }
     }
 
+    /// Runs the read as a statement prepared once per connection (PostgresNIO prepares it on a
+    /// connection's first use and keeps it), retried once on another connection like any read.
+    public func query<Read: PreparedRead>(_ read: Read.Type, _ binds: [DatabaseValue]) async throws -> [DatabaseRow] {
+        let statement = PreparedStatement<Read>(binds: binds)
+        func attempt() async throws -> [DatabaseRow] {
+            try await withConnection(timeout: configuration.leaseTimeout) { connection in
+                try await Self.run(statement, on: connection, logger: self.logger)
+            }
+        }
+        do {
+            return try await attempt()
+        } catch  where Self.isBrokenConnection(error) {
+            counterState.withLock { $0.retriedReads += 1 }
+            logger.debug("read failed on a broken connection; retrying once on another")
+            do {
+                return try await attempt()
+            } catch {
+                throw Self.translate(error)
+            }
+        } catch {
+            throw Self.translate(error)
+        }
+    }
+
     @discardableResult
     public func execute(_ sql: String, _ binds: [DatabaseValue]) async throws -> Int {
         let query = try Self.makeQuery(sql, binds)
@@ -264,6 +351,8 @@ public final class PostgresDatabase: Database, Service {
     ) async throws -> T {
         let handoff = LeaseHandoff()
         let client = self.client
+        operationsInFlight.add(1, ordering: .relaxed)
+        defer { operationsInFlight.subtract(1, ordering: .relaxed) }
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 do {
@@ -328,6 +417,34 @@ public final class PostgresDatabase: Database, Service {
         }
     }
 
+    /// Runs a prepared read and collects its rows; like ``run(_:on:logger:)``, the wait also ends
+    /// when the connection closes, and a broken connection is closed for good before the lease
+    /// returns.
+    static func run<Read: PreparedRead>(
+        _ statement: PreparedStatement<Read>, on connection: PostgresConnection, logger: Logger
+    ) async throws -> [DatabaseRow] {
+        let outcome = connection.eventLoop.makePromise(of: [DatabaseRow].self)
+        connection.closeFuture.whenComplete { _ in outcome.fail(ConnectionClosed()) }  // ignored once completed
+        let work = Task {
+            do {
+                var rows: [DatabaseRow] = []
+                for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
+                outcome.succeed(rows)
+            } catch {
+                outcome.fail(error)
+            }
+        }
+        do {
+            return try await outcome.futureResult.get()
+        } catch  where isBrokenConnection(error) {
+            work.cancel()
+            let closing: EventLoopFuture<Void> = connection.close()
+            closing.whenComplete { _ in }
+            try? await connection.closeFuture.get()
+            throw error
+        }
+    }
+
     /// The future-returning `query` (its result carries the affected-row count); a synchronous
     /// function so overload resolution cannot pick the async row-sequence variant.
     private static func futureQuery(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger)
@@ -338,6 +455,34 @@ public final class PostgresDatabase: Database, Service {
 }
 
 struct LeaseTimedOut: Error {}
+
+/// A ``PreparedRead`` as PostgresNIO prepares it: named after the read, its SQL with `$n`
+/// placeholders, its rows by column name.
+struct PreparedStatement<Read: PreparedRead>: PostgresPreparedStatement {
+    typealias Row = DatabaseRow
+
+    static var name: String { Read.name }
+    static var sql: String { PreparedSQL.text(for: Read.self) }
+
+    let binds: [DatabaseValue]
+
+    func makeBindings() throws -> PostgresBindings { PostgresDatabase.bindings(binds) }
+
+    func decodeRow(_ row: PostgresRow) throws -> DatabaseRow { try PostgresDatabase.row(row) }
+}
+
+/// Each prepared read's SQL rewritten to `$n` placeholders once, not at every run.
+private enum PreparedSQL {
+    private static let rewritten = Mutex<[ObjectIdentifier: String]>([:])
+
+    static func text<Read: PreparedRead>(for read: Read.Type) -> String {
+        let key = ObjectIdentifier(read)
+        if let text = rewritten.withLock({ $0[key] }) { return text }
+        let text = PostgresPlaceholders.rewrite(Read.sql)
+        rewritten.withLock { $0[key] = text }
+        return text
+    }
+}
 
 /// The leased connection was (or became) closed before the query completed.
 struct ConnectionClosed: Error {}
@@ -382,6 +527,15 @@ struct PostgresSession: Database {
         do {
             let query = try PostgresDatabase.makeQuery(sql, binds)
             return try await PostgresDatabase.run(query, on: connection, logger: logger).metadata.rows ?? 0
+        } catch {
+            throw PostgresDatabase.translate(error)
+        }
+    }
+
+    func query<Read: PreparedRead>(_ read: Read.Type, _ binds: [DatabaseValue]) async throws -> [DatabaseRow] {
+        do {
+            return try await PostgresDatabase.run(
+                PreparedStatement<Read>(binds: binds), on: connection, logger: logger)
         } catch {
             throw PostgresDatabase.translate(error)
         }

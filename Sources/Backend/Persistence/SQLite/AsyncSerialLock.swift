@@ -14,6 +14,9 @@ final class AsyncSerialLock: Sendable {
 
     private let state = Mutex(State())
 
+    /// Whether some task holds the lock now (for tests that wait until a statement is under way).
+    var isHeld: Bool { state.withLock { $0.held } }
+
     /// Runs `body` while holding the lock.
     func withLock<T>(_ body: () async throws -> T) async rethrows -> T {
         await acquire()

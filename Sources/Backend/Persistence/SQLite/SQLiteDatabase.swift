@@ -190,6 +190,10 @@ public final class SQLiteDatabase: Database {
         }
     }
 
+    /// Whether a statement or transaction holds the connection now (tests wait on it to know a
+    /// statement is under way).
+    var hasStatementInProgress: Bool { lock.isHeld }
+
     private func checkOpen() throws {
         if isClosed.withLock({ $0 }) { throw StoreError.unavailable("The database is closed") }
     }

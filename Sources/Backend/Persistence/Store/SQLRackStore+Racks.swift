@@ -40,14 +40,18 @@ extension SQLRackStore {
         if deleted == 0 { throw StoreError.notFound("Rack \(id) not found") }
     }
 
-    /// The rack is read before its positions, never after: a cache keyed by the rack's
-    /// `updated_at` may then hold a layout newer than its key (harmless), never an older one.
+    /// One statement (``LayoutQuery``): the rack, its positions and their devices come from one
+    /// snapshot, so a cache keyed by the rack's `updated_at` never holds a layout older than its key.
     public func layout(rackID: Int) async throws -> RackLayout {
-        let rack = try await rack(id: rackID)
-        let rows = try await database.query(
-            "SELECT * FROM rack_positions WHERE rack_id = ? ORDER BY start_u, id", [DatabaseValue(rackID)])
-        let positions = try await embedDevices(in: try decode(rows, StoreRows.position))
-        return RackLayout(rack: rack, positions: positions)
+        let rows = try await database.query(LayoutQuery.self, [DatabaseValue(rackID)])
+        let decoded: (rack: Rack, positions: [RackPosition])?
+        do {
+            decoded = try LayoutQuery.decode(rows)
+        } catch {
+            throw StoreError.failed("Stored data could not be read", underlying: error)
+        }
+        guard let decoded else { throw StoreError.notFound("Rack \(rackID) not found") }
+        return RackLayout(rack: decoded.rack, positions: decoded.positions)
     }
 
     private static let rackColumns = """
