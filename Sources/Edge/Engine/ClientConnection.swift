@@ -46,6 +46,8 @@ struct ClientConnection<Exchange: AnyObject> {
         var keepAlive: Duration
         var body: Duration
         var lingering: Duration
+        /// A client that takes nothing of a response for this long is dropped (a stream reset on HTTP/2).
+        var send: Duration = .seconds(10)
     }
 
     /// What the connection's one wait timer (head, keep-alive idle, lingering) should do.
@@ -123,8 +125,18 @@ struct ClientConnection<Exchange: AnyObject> {
         return .disarm
     }
 
+    /// HTTP/2: the stream's answer is ended, but its last frame leaves only when the client's
+    /// flow-control window lets it (and a stream's writability does not show a shut window for
+    /// a small answer). A client that keeps the window shut for `send` gets the stream reset, as
+    /// nginx's `send_timeout` does; the connection and its other streams go on. A stream has no
+    /// head or idle waits, so this deadline is its wait timer.
+    func streamAnswerEnded(now: Instant) -> WaitTimer {
+        mode == .http2Stream ? .arm(now.advanced(by: timeouts.send)) : .unchanged
+    }
+
     /// The wait timer fired.
     func waitExpired() -> WaitExpiry {
+        if mode == .http2Stream { return .close }  // the send deadline of the stream's answer
         switch phase {
         case .lingering: return .close
         case .awaitingHead(_, let headStarted): return headStarted == nil ? .close : .requestTimeout

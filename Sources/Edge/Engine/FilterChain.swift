@@ -32,12 +32,11 @@ enum FilterChain {
         _ head: Head, on connection: Connection, runtime: EdgeRuntime, connectionLimiter: ConnectionLimiter?, now: Instant,
         random: inout Random
     ) -> RequestVerdict {
-        let config = runtime.config
         let requestID = requestID(head, trusted: connection.peerTrusted, random: &random)
         let client = connection.peerTrusted
             ? ClientAddress.resolve(
                 peer: connection.peer, forwardedFor: head.values("x-forwarded-for").map { Substring($0) },
-                trusted: config.trustedProxies)
+                trusted: runtime.config.trustedProxies)
             : connection.peer
         let declaredLength = head.first("content-length").flatMap { Int($0) }
         var verdict = RequestVerdict(
@@ -72,7 +71,7 @@ enum FilterChain {
             verdict.logged = false  // as the old front's `deny all; access_log off;`
             return answer(.forbidden)
         }
-        if let declaredLength, declaredLength > config.limits.maxBodySize {
+        if let declaredLength, declaredLength > runtime.config.limits.maxBodySize {
             // Refused before a byte of the body is read; the connection closes rather than drain it.
             return answer(.payloadTooLarge, close: true)
         }

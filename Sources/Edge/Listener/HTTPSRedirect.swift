@@ -6,7 +6,7 @@ import NIOHTTP1
 /// a POST is not turned into a GET), keeping path and query. The request's `Host` is used only
 /// when it is one of the configured names; anything else redirects to the primary name, so an
 /// attacker's Host is never reflected into a `Location`.
-struct HTTPSRedirect: Sendable {
+final class HTTPSRedirect: Sendable {
     let config: HTTPSRedirectConfig
     /// The ACME challenge route (a static directory), when a webroot is configured.
     let acmeRoute: CompiledRoute?

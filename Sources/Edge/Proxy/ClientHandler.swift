@@ -34,8 +34,9 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var secure: Bool { scheme == "https" }
     /// The connection's slot in its client's cap (released when the channel closes).
     private var lease: ConnectionLease?
-    /// The connection was over its client's cap when it opened: it gets only refusals.
-    private var overConnectionLimit = false
+    /// What the filter chain needs of this connection, made once (the cap's verdict is set on
+    /// activation): building it per request would copy the redirect settings each time.
+    private var filterContext: FilterChain.Connection
     /// The slot of the request in progress in its client's cap, when the connection comes from
     /// a trusted proxy: there the cap counts the real client's requests in flight, since one
     /// proxy connection carries many clients (nginx's `limit_conn` after `real_ip`).
@@ -71,10 +72,15 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         state: EdgeState, loop: LoopContext, activity: ClientActivity, peer: ClientKey, scheme: String, mode: Mode = .http1,
         output: ResponseWriter.Output, httpsRedirect: HTTPSRedirect? = nil
     ) {
-        let timeouts = state.runtime.config.timeouts
+        // One read of the runtime (a lock) per connection or stream. Its timeouts stay with the
+        // connection, as an nginx worker's do across a reload; new connections take the new ones.
+        let config = state.runtime.config
+        let timeouts = config.timeouts
         self.machine = ClientConnection(
             mode: mode,
-            timeouts: .init(header: timeouts.header, keepAlive: timeouts.keepAlive, body: timeouts.body, lingering: timeouts.lingering))
+            timeouts: .init(
+                header: timeouts.header, keepAlive: timeouts.keepAlive, body: timeouts.body, lingering: timeouts.lingering,
+                send: timeouts.send))
         self.writer = ResponseWriter(output: output)
         self.httpsRedirect = httpsRedirect
         self.state = state
@@ -83,7 +89,10 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.peer = peer
         self.peerText = peer.description
         self.scheme = scheme
-        self.peerTrusted = ClientAddress.isTrusted(peer, state.runtime.config.trustedProxies)
+        self.peerTrusted = ClientAddress.isTrusted(peer, config.trustedProxies)
+        self.filterContext = FilterChain.Connection(
+            peer: peer, peerTrusted: peerTrusted, isHTTP2Stream: mode == .http2Stream, overConnectionLimit: false,
+            httpsRedirect: httpsRedirect)
     }
 
     // MARK: Connection lifecycle
@@ -131,7 +140,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             switch limiter.acquire(peer) {
             case .acquired(let lease): self.lease = lease
             case .rejected:
-                overConnectionLimit = true
+                filterContext.overConnectionLimit = true
                 state.metrics.recordConnectionLimited(shard: loop.index)
             }
         }
@@ -206,7 +215,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             sendTimer = nil
         } else if sendTimer == nil {
             // The client is not taking what we send: give it `send` to make progress, then drop it.
-            let timeout = TimeAmount(state.runtime.config.timeouts.send)
+            let timeout = TimeAmount(machine.timeouts.send)
             sendTimer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
                 guard let self, !self.context.channel.isWritable else { return }
                 self.state.logger.debug("closing a client that stopped reading", [("edge.client", self.peerText)])
@@ -276,12 +285,6 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelReadComplete()
     }
 
-    /// What the filter chain needs of this connection.
-    private var filterContext: FilterChain.Connection {
-        FilterChain.Connection(
-            peer: peer, peerTrusted: peerTrusted, isHTTP2Stream: mode == .http2Stream,
-            overConnectionLimit: overConnectionLimit, httpsRedirect: httpsRedirect)
-    }
 
     private func receivedHead(_ head: HTTPRequestHead) {
         var head = head
@@ -614,14 +617,8 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// that keeps the window shut for `timeouts.send` gets the stream reset, as nginx's
     /// `send_timeout` does (the connection and its other streams go on).
     private func resetUnlessDelivered(_ written: EventLoopFuture<Void>) {
-        let timeout = TimeAmount(state.runtime.config.timeouts.send)
-        let channel = context.channel
-        let logger = state.logger
-        let timer = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
-            logger.debug("resetting a stream whose client kept its flow-control window shut", [])
-            channel.close(promise: nil)
-        }
-        written.assumeIsolated().whenComplete { _ in timer.cancel() }
+        apply(machine.streamAnswerEnded(now: clock.now()))
+        written.assumeIsolated().whenComplete { [weak self] _ in self?.waitTimer?.disarm() }
     }
 
     /// Joins the `cookie` fields of an HTTP/2 request into one, `; `-separated, before the
@@ -644,7 +641,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The request body is streaming: (re)arm the `client_body` timeout.
     func bodyActivity() {
         guard bodyTimer == nil else { return }
-        armBodyTimer(at: clock.now().advanced(by: state.runtime.config.timeouts.body))
+        armBodyTimer(at: clock.now().advanced(by: machine.timeouts.body))
     }
 
     func cancelBodyTimer() {
@@ -691,6 +688,9 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func waitExpired() {
+        if mode == .http2Stream {
+            state.logger.debug("resetting a stream whose client kept its flow-control window shut", [("edge.client", peerText)])
+        }
         switch machine.waitExpired() {
         case .close: close()
         case .requestTimeout: writeRawAndClose(.requestTimeout)  // no request exists at the HTTP layer yet
