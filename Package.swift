@@ -89,7 +89,7 @@ let package = Package(
         .executableTarget(
             name: "iocore-proxy", dependencies: ["EdgeIO", "EdgeIOProxy"], path: "Sources/IOCoreProxy",
             swiftSettings: hotPath),
-        .testTarget(name: "EdgeIOTests", dependencies: ["EdgeIO", "EdgeIOHello", "EdgeIOProxy"]),
+        .testTarget(name: "EdgeIOTests", dependencies: ["EdgeIO", "EdgeIOHello", "EdgeIOProxy", "LimitsTestUtils"]),
         // `homerack-edge`: a thin entry point over `Edge`.
         .executableTarget(name: "homerack-edge", dependencies: ["Edge"], path: "Sources/EdgeMain"),
         .testTarget(name: "LimitsTests", dependencies: ["Limits", "LimitsTestUtils"]),

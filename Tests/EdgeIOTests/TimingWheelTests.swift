@@ -1,3 +1,4 @@
+import LimitsTestUtils
 import Testing
 
 @testable import EdgeIO
@@ -126,7 +127,7 @@ struct TimingWheelTests {
     }
 
     @Test func matchesASortedReferenceUnderRandomArmCancelAndAdvance() {
-        var random = SplitMix(seed: 42)
+        var random = SeededRandom(seed: 42)
         var wheel = TimingWheel(now: 0)
         var reference: [TimerID: UInt64] = [:]
         var now: UInt64 = 0
@@ -170,18 +171,5 @@ struct TimingWheelTests {
             expired.removeAll(keepingCapacity: true)
         }
         #expect(wheel.nodes.count <= 4)
-    }
-}
-
-/// A small deterministic generator for the randomized tests.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,3 +1,4 @@
+import LimitsTestUtils
 import Testing
 
 @testable import Edge

@@ -156,7 +156,7 @@ struct SharedZoneSimulationTests {
         var parameters = Parameters()
         parameters.edges = 4
         parameters.clientRateMultiple = 4
-        var random = PatternRandom(seed: 42)
+        var random = SeededRandom(seed: 42)
         let choices = (0..<100_000).map { _ in Int(random.next() % 4) }
         let admitted = try run(parameters) { choices[$0 % choices.count] }
         expectWithinBound(parameters, admitted, "random over 4 edges")
@@ -169,7 +169,7 @@ struct SharedZoneSimulationTests {
         var parameters = Parameters()
         parameters.edges = 3
         parameters.clientRateMultiple = 3
-        var random = PatternRandom(seed: 7)
+        var random = SeededRandom(seed: 7)
         var choices: [Int] = []
         var edge = 0
         while choices.count < 100_000 {
@@ -188,7 +188,7 @@ struct SharedZoneSimulationTests {
         var parameters = Parameters()
         parameters.edges = 4
         parameters.clientRateMultiple = 20
-        var random = PatternRandom(seed: 11)
+        var random = SeededRandom(seed: 11)
         let perSecond = parameters.rate * parameters.clientRateMultiple
         let admitted = try run(parameters) { index in
             let inCycle = index % (perSecond * 2)  // a 2 s cycle: 300 ms of requests, then idle
@@ -207,19 +207,6 @@ struct SharedZoneSimulationTests {
         parameters.clientRateMultiple = 4
         let admitted = try run(parameters) { $0 % 2 }
         expectWithinBound(parameters, admitted, "50 ms sync")
-    }
-}
-
-/// A small deterministic generator (SplitMix64) for reproducible client patterns.
-struct PatternRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
