@@ -141,7 +141,8 @@ struct SharedZoneTopologyTests {
     }
 
     @Test func redisDyingMidRunFailsNoRequestAndTheZoneComesBackShared() async throws {
-        let port = try deadPort()
+        // Redis goes down and comes back on this port: one no other test's socket can take meanwhile.
+        let port = try portBelowEphemeralRange()
         var redis = try TestRedisServer.start(port: port)
         defer { redis.stop() }
         try await withUpstreams(["app"]) { upstreams in

@@ -19,9 +19,22 @@ struct UpstreamPoolAcrossHostsTests {
         }
     }
 
+    /// Listens on `port` again, retrying for a while should the old socket not be released yet.
+    static func restart(name: String, host: String, port: Int) async throws -> TestUpstream {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while true {
+            do {
+                return try await TestUpstream.start(name: name, host: host, port: port)
+            } catch where ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+    }
+
     @Test func healthChecksTakeAHostOutAndBringItBack() async throws {
         let hostA = try await TestUpstream.start(name: "host-a", host: "127.0.0.2")
-        var hostB = try await TestUpstream.start(name: "host-b", host: "127.0.0.3")
+        // Host B goes away and comes back on its port: one no other test's socket can take meanwhile.
+        var hostB = try await TestUpstream.start(name: "host-b", host: "127.0.0.3", port: try portBelowEphemeralRange(host: "127.0.0.3"))
         // max_fails: 0 leaves the decisions to the active checks alone.
         let yaml = EdgeYAML.proxying(
             to: [EdgeYAML.server(hostA.address, "max_fails: 0"), EdgeYAML.server(hostB.address, "max_fails: 0")],
@@ -49,7 +62,7 @@ struct UpstreamPoolAcrossHostsTests {
             // Everything goes to host A, and nothing fails.
             #expect(Set(try Self.upstreamNames(edge, requests: 6)) == ["host-a"])
 
-            hostB = try await TestUpstream.start(name: "host-b", host: "127.0.0.3", port: hostB.port)
+            hostB = try await Self.restart(name: "host-b", host: "127.0.0.3", port: hostB.port)
             try await eventually("the checks to bring host B back", timeout: .seconds(5)) {
                 metricValue(try edge.metrics(), up) == 1
             }

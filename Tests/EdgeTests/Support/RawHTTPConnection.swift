@@ -332,13 +332,30 @@ final class RawHTTPConnection: @unchecked Sendable {  // used by one task at a t
 
 /// A loopback port with nothing listening on it: bound, then closed.
 func deadPort() throws -> Int {
+    try boundAndClosed(port: 0, host: "127.0.0.1")
+}
+
+/// A free port below Linux's ephemeral range (32768-60999), for a server a test stops and starts
+/// again on the same port: port 0 hands out ports from the ephemeral range, so while the server
+/// is down another test's socket could take an ephemeral port, but never one of these.
+func portBelowEphemeralRange(host: String = "127.0.0.1") throws -> Int {
+    var random = SystemRandomNumberGenerator()
+    for _ in 0..<100 {
+        if let port = try? boundAndClosed(port: Int.random(in: 20_000..<32_000, using: &random), host: host) { return port }
+    }
+    throw RawHTTPError.io("no free port between 20000 and 32000 on \(host)", errno: EADDRINUSE)
+}
+
+/// Binds `host:port` (0: any) and closes it again.
+/// - Returns: the port bound.
+private func boundAndClosed(port: Int, host: String) throws -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw RawHTTPError.io("socket()", errno: errno) }
     defer { Glibc.close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    inet_pton(AF_INET, "127.0.0.1", &address.sin_addr)
+    address.sin_port = UInt16(port).bigEndian
+    inet_pton(AF_INET, host, &address.sin_addr)
     let bound = withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }
