@@ -9,8 +9,10 @@ import Testing
 
 /// The HTTP/1.1 proxy fixture on the core (``ProxyHandler``), between raw clients and a test
 /// upstream: keep-alive on both sides, pooled upstream connections, bodies both ways, chunked
-/// responses, close paths and failures.
-@Suite(.timeLimit(.minutes(3)))
+/// responses, close paths and failures. Serialized: its clients block the thread they run on
+/// (bodies up to 10 MB), so at most one of the test pool's two threads is theirs at a time and
+/// the rest of the suite's timing tests keep theirs.
+@Suite(.serialized, .timeLimit(.minutes(3)))
 struct ProxyServerTests {
     static func server(_ upstream: TestUpstream, loops: Int = 1) throws -> ProxyServer {
         let address =

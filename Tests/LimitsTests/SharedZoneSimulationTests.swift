@@ -5,7 +5,8 @@ import Testing
 /// Several edges sharing one zone through a simulated store, on one manual clock: the
 /// over-admission bound of docs/SCALING.md ("How far a shared zone can over-admit"), checked
 /// over every window of a run, for client patterns that spread requests in different ways.
-@Suite("Shared zone simulation")
+/// Serialized: each simulation is CPU-bound on a test pool thread for a while.
+@Suite("Shared zone simulation", .serialized)
 struct SharedZoneSimulationTests {
     /// One edge: its own zone and policy, its sync state machine, and the batch it has out.
     struct SimulatedEdge {
