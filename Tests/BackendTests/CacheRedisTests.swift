@@ -103,11 +103,12 @@ struct CacheRedisTests {
     @Test func anEntryExpiresAfterItsTTL() async throws {
         let cache = try Self.makeCache("ttl-expiry")
         defer { Task { await cache.shutdown() } }
-        // Long enough that the first lookup comes before expiry even on a loaded machine.
-        let key = CacheKey.thermal(rack: 1).expiring(after: .seconds(3))
+        // Long enough that the first lookup comes before expiry even while the whole parallel
+        // suite starts (the test pool can be held for 20 s then).
+        let key = CacheKey.thermal(rack: 1).expiring(after: .seconds(10))
         _ = try await cache.cached(key) { 1 }
         #expect(await cache.lookup(key, as: Int.self).isHit)
-        let expired = await RedisTestServer.eventually(timeout: .seconds(15), every: .milliseconds(200)) {
+        let expired = await RedisTestServer.eventually(timeout: .seconds(60), every: .milliseconds(200)) {
             !(await cache.lookup(key, as: Int.self).isHit)
         }
         #expect(expired)

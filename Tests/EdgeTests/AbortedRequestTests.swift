@@ -32,7 +32,7 @@ struct AbortedRequestTests {
                     try connection.sendRequest("GET", "/slow?ms=20000")
                     try await eventually("the request to reach the upstream") { upstreams[0].requestCount(path: "/slow") == 1 }
                     connection.close()
-                    try await eventually("the edge to notice the client left", timeout: .seconds(5)) {
+                    try await eventually("the edge to notice the client left", timeout: .seconds(60)) {
                         (try edge.metrics()).contains("edge_open_connections 0")
                     }
                 }
@@ -56,7 +56,7 @@ struct AbortedRequestTests {
                     try connection.sendRequest("GET", "/big?bytes=\(size)")
                     // This client never reads: the edge drops it once `send` passes without progress.
                     try await eventually("the request to reach the upstream") { upstreams[0].requestCount(path: "/big") == 1 }
-                    try await eventually("the edge to drop the stalled client", timeout: .seconds(15)) {
+                    try await eventually("the edge to drop the stalled client", timeout: .seconds(60)) {
                         (try edge.metrics()).contains("edge_open_connections 0")
                     }
                 }

@@ -38,7 +38,7 @@ struct UpstreamPoolAcrossHostsTests {
         // max_fails: 0 leaves the decisions to the active checks alone.
         let yaml = EdgeYAML.proxying(
             to: [EdgeYAML.server(hostA.address, "max_fails: 0"), EdgeYAML.server(hostB.address, "max_fails: 0")],
-            options: ["health_check: {path: /echo, interval: 100ms, timeout: 80ms, fall: 1, rise: 1}", "max_retries: 1"])
+            options: ["health_check: {path: /echo, interval: 200ms, timeout: 2s, fall: 1, rise: 1}", "max_retries: 1"])
         let up = "edge_upstream_up{upstream=\"app\",server=\"\(hostB.address)\"}"
         do {
             try await check(yaml: yaml, up: up, hostA: hostA, hostB: &hostB)
@@ -56,14 +56,14 @@ struct UpstreamPoolAcrossHostsTests {
             #expect(Set(try Self.upstreamNames(edge, requests: 4)) == ["host-a", "host-b"])
 
             await hostB.stop()
-            try await eventually("the checks to take host B out", timeout: .seconds(5)) {
+            try await eventually("the checks to take host B out", timeout: .seconds(30)) {
                 metricValue(try edge.metrics(), up) == 0
             }
             // Everything goes to host A, and nothing fails.
             #expect(Set(try Self.upstreamNames(edge, requests: 6)) == ["host-a"])
 
             hostB = try await Self.restart(name: "host-b", host: "127.0.0.3", port: hostB.port)
-            try await eventually("the checks to bring host B back", timeout: .seconds(5)) {
+            try await eventually("the checks to bring host B back", timeout: .seconds(30)) {
                 metricValue(try edge.metrics(), up) == 1
             }
             #expect(Set(try Self.upstreamNames(edge, requests: 4)) == ["host-a", "host-b"])
