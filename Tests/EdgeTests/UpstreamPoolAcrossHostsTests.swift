@@ -38,7 +38,7 @@ struct UpstreamPoolAcrossHostsTests {
         // max_fails: 0 leaves the decisions to the active checks alone.
         let yaml = EdgeYAML.proxying(
             to: [EdgeYAML.server(hostA.address, "max_fails: 0"), EdgeYAML.server(hostB.address, "max_fails: 0")],
-            options: ["health_check: {path: /echo, interval: 200ms, timeout: 2s, fall: 1, rise: 1}", "max_retries: 1"])
+            options: ["health_check: {path: /echo, interval: 1s, timeout: 900ms, fall: 1, rise: 1}", "max_retries: 1"])
         let up = "edge_upstream_up{upstream=\"app\",server=\"\(hostB.address)\"}"
         do {
             try await check(yaml: yaml, up: up, hostA: hostA, hostB: &hostB)
