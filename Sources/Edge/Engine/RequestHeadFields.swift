@@ -10,8 +10,6 @@ protocol RequestHeadFields {
     var target: String { get }
     /// Whether the request is HTTP/1.1 or later (HTTP/1.0 needs no `Host`).
     var isHTTP11OrLater: Bool { get }
-    /// Whether the head asks to keep the connection open (the version's default and `Connection`).
-    var asksKeepAlive: Bool { get }
     /// The first value of a header, if present.
     func first(_ name: String) -> String?
     /// Whether the header is present.

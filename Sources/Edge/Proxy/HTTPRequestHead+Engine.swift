@@ -5,7 +5,6 @@ extension HTTPRequestHead: RequestHeadFields {
     var methodName: String { method.rawValue }
     var target: String { uri }
     var isHTTP11OrLater: Bool { version.major > 1 || (version.major == 1 && version.minor >= 1) }
-    var asksKeepAlive: Bool { isKeepAlive }
     func first(_ name: String) -> String? { headers.first(name: name) }
     func contains(_ name: String) -> Bool { headers.contains(name: name) }
     func values(_ name: String) -> [String] { headers[name] }

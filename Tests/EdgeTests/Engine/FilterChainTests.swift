@@ -9,7 +9,6 @@ struct TestHead: RequestHeadFields {
     var methodName = "GET"
     var target: String
     var isHTTP11OrLater = true
-    var asksKeepAlive = true
     var headers: [(String, String)] = [("Host", "example.org")]
 
     func first(_ name: String) -> String? { headers.first { $0.0.lowercased() == name }?.1 }
