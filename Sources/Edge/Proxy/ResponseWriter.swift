@@ -42,7 +42,7 @@ struct ResponseWriter {
     let output: Output
     /// Bytes written but not yet handed to the channel (bytes mode).
     private var pending: ByteBuffer?
-    private var framing: HTTP1BodyFraming = .identity
+    private var framing: ResponseFraming.Body = .identity
     /// HTTP/2: the header block not written yet (it may carry the end of the stream).
     private var pendingHeaders: HPACKHeaders?
     /// HTTP/2: the last body part not written yet (it may carry the end of the stream).
@@ -70,7 +70,7 @@ struct ResponseWriter {
             var block = HTTP2ResponseHeaders(status: status)
             headers.write(into: &block)
             pendingHeaders = block.block
-            framing = status.mayHaveResponseBody && requestMethod != .HEAD ? .identity : .none
+            framing = ResponseFraming(status: Int(status.code), isHEAD: requestMethod == .HEAD, isCONNECT: requestMethod == .CONNECT).http2
         case .parts(let compressor):
             var built: HTTPHeaders
             if let given = headers as? HTTPHeaders {
