@@ -50,7 +50,7 @@ let package = Package(
         .target(
             name: "Edge",
             dependencies: nio + [
-                "Limits", "ServerSupport", "CHiredis",
+                "Limits", "ServerSupport", "CHiredis", "EdgeIOProxy",
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(
             name: "EdgeTests",
             dependencies: nio + [
-                "Edge", "Limits", "LimitsTestUtils", .product(name: "NIOEmbedded", package: "swift-nio"),
+                "Edge", "EdgeIOProxy", "Limits", "LimitsTestUtils", .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
             ]
