@@ -48,8 +48,9 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Where the writer writes: this handler's context, or on an HTTP/2 stream the context of the
     /// HTTP/1 codec, so that frames go below it.
     private var outputContext: ChannelHandlerContext!
-    /// The machine's wait timer: request head, keep-alive idle, lingering.
-    private var waitTimer: LazyTimer!
+    /// The machine's wait timer: request head, keep-alive idle, lingering (an HTTP/2 stream's
+    /// send deadline). Made when first armed: most HTTP/2 streams never need it.
+    private var waitTimer: LazyTimer?
     /// The upstream read timeout of the exchange in progress (one timer for the connection's life).
     private var upstreamReadTimer: LazyTimer!
     private var bodyTimer: Scheduled<Void>?
@@ -113,12 +114,13 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             outputContext = try? context.pipeline.syncOperations.context(handlerType: HTTP2FramePayloadToHTTP1ServerCodec.self)
             precondition(outputContext != nil, "an HTTP/2 stream writing frames needs the HTTP/1 codec in its pipeline")
         }
-        waitTimer = LazyTimer(eventLoop: context.eventLoop) { [weak self] in self?.waitExpired() }
         upstreamReadTimer = LazyTimer(eventLoop: context.eventLoop) { [weak self] in
             guard let self, case .proxying(let exchange) = self.machine.phase else { return }
             exchange.readTimedOut()
         }
-        activity.onPartialHead = { [weak self] in self?.partialHeadArrived() }
+        // An HTTP/2 stream's head comes whole, in one HEADERS frame (and its timeouts are the
+        // connection's): only HTTP/1 connections time a head that trickles in.
+        if mode == .http1 { activity.onPartialHead = { [weak self] in self?.partialHeadArrived() } }
         // Behind TLS the handler joins a channel that is already active (after the handshake and
         // ALPN), so `channelActive` will not come: activate now.
         if context.channel.isActive { activate(context: context) }
@@ -690,10 +692,17 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func apply(_ timer: ClientConnection<Exchange>.WaitTimer) {
         switch timer {
-        case .arm(let deadline): waitTimer.arm(at: NIODeadline(deadline))
-        case .disarm: waitTimer.disarm()
+        case .arm(let deadline): armWaitTimer(at: deadline)
+        case .disarm: waitTimer?.disarm()
         case .unchanged: break
         }
+    }
+
+    private func armWaitTimer(at deadline: Instant) {
+        if waitTimer == nil {
+            waitTimer = LazyTimer(eventLoop: context.eventLoop) { [weak self] in self?.waitExpired() }
+        }
+        waitTimer!.arm(at: NIODeadline(deadline))
     }
 
     /// Part of a request head arrived: from its first byte it has `client_header` to complete.
@@ -777,7 +786,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let halfClosed = context.eventLoop.makePromise(of: Void.self)
         halfClosed.futureResult.assumeIsolated().whenFailure { [weak self] _ in self?.close() }
         context.close(mode: .output, promise: halfClosed)
-        waitTimer.arm(at: NIODeadline(deadline))
+        armWaitTimer(at: deadline)
         context.read()
     }
 
