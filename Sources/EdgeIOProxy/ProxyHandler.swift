@@ -1,4 +1,5 @@
 import EdgeIO
+import EdgeRules
 
 /// A minimal HTTP/1.1 reverse proxy on the I/O core: the I/O half of the edge's proxy path.
 ///
@@ -566,7 +567,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     ) {
         let flags = entries[clientIndex].flags
         let framing: BodyFraming
-        if flags & Flag.headRequest != 0 || head.status == 204 || head.status == 304 {
+        if !ResponseFraming(status: head.status, isHEAD: flags & Flag.headRequest != 0).sendsBody {
             framing = BodyFraming(kind: .none)
         } else if head.chunked {
             framing = BodyFraming(kind: .chunked)

@@ -1,3 +1,4 @@
+import EdgeRules
 import Limits
 import NIOCore
 import NIOHTTP1

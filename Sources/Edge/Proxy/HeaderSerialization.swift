@@ -1,3 +1,4 @@
+import EdgeRules
 import NIOCore
 import NIOHPACK
 import NIOHTTP1

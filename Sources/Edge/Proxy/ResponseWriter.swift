@@ -1,6 +1,7 @@
+import EdgeRules
 import NIOCore
-import NIOHTTP1
 import NIOHPACK
+import NIOHTTP1
 import NIOHTTP2
 
 /// Headers that can write themselves into any ``HeaderSink``: a proxied message's rewritten

@@ -8,9 +8,9 @@
 /// sent as it is, an HTTP/1.1 client gets `Transfer-Encoding: chunked`, and an HTTP/1.0 client
 /// (which cannot read chunked bodies) gets a body ended by closing the connection. On HTTP/2 a
 /// body always ends with its stream, so it is never chunked.
-struct ResponseFraming: Equatable {
+public struct ResponseFraming: Equatable, Sendable {
     /// How the body that follows a head is framed on the wire.
-    enum Body: Equatable {
+    public enum Body: Equatable, Sendable {
         /// No body may follow.
         case none
         /// As it comes: `Content-Length` says where it ends, or the end of the stream or
@@ -21,21 +21,21 @@ struct ResponseFraming: Equatable {
     }
 
     /// Whether the head keeps its `Content-Length` and `Transfer-Encoding` fields.
-    let keepsFramingFields: Bool
+    public let keepsFramingFields: Bool
     /// Whether a body is sent after the head.
-    let sendsBody: Bool
+    public let sendsBody: Bool
 
     /// - Parameters:
     ///   - status: the response's status code.
     ///   - isHEAD: whether it answers a `HEAD` request.
     ///   - isCONNECT: whether it answers a `CONNECT` request.
-    init(status: Int, isHEAD: Bool, isCONNECT: Bool = false) {
+    public init(status: Int, isHEAD: Bool, isCONNECT: Bool = false) {
         keepsFramingFields = Self.statusAllowsContent(status) && !isCONNECT
         sendsBody = keepsFramingFields && !isHEAD
     }
 
     /// Whether a response with this status may have content: not 1xx, 204 or 304.
-    static func statusAllowsContent(_ status: Int) -> Bool {
+    public static func statusAllowsContent(_ status: Int) -> Bool {
         status >= 200 && status != 204 && status != 304
     }
 
@@ -44,7 +44,7 @@ struct ResponseFraming: Equatable {
     /// - Parameters:
     ///   - hasContentLength: whether the head has a `Content-Length`.
     ///   - clientIsHTTP11: whether the client speaks HTTP/1.1 (or later).
-    func http1(hasContentLength: Bool, clientIsHTTP11: Bool) -> (body: Body, addsChunked: Bool) {
+    public func http1(hasContentLength: Bool, clientIsHTTP11: Bool) -> (body: Body, addsChunked: Bool) {
         guard keepsFramingFields else { return (.none, false) }
         let addsChunked = !hasContentLength && clientIsHTTP11
         guard sendsBody else { return (.none, addsChunked) }
@@ -53,10 +53,10 @@ struct ResponseFraming: Equatable {
 
     /// HTTP/1.x: whether the body can only end by closing the connection (an HTTP/1.0 client and
     /// a body without `Content-Length`), so the connection must not be kept alive.
-    func endsByClose(hasContentLength: Bool, clientIsHTTP11: Bool) -> Bool {
+    public func endsByClose(hasContentLength: Bool, clientIsHTTP11: Bool) -> Bool {
         sendsBody && !hasContentLength && !clientIsHTTP11
     }
 
     /// HTTP/2: the body ends with the stream's last DATA frame.
-    var http2: Body { sendsBody ? .identity : .none }
+    public var http2: Body { sendsBody ? .identity : .none }
 }
