@@ -57,6 +57,8 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         public var requests: Int
         public var upstreamConnectsStarted: Int
         public var upstreamReuses: Int
+        /// Requests sent again on a new connection after a reused one closed before answering.
+        public var upstreamReplays: Int
         public var idlePooled: Int
         public var badGateway: Int
     }
@@ -98,14 +100,23 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         var tag: UInt64 = 0
         var timer: TimerID? = nil
         var address: AddressBytes = (0, 0, 0, 0, 0, 0)
+        /// The request as sent upstream, kept while it may be replayed (a chunk of
+        /// ``Storage/replays``, or -1), and its length.
+        var replay: Int32 = -1
+        var replayLength: UInt16 = 0
     }
 
     /// Memory the handler owns for its life: the head being rewritten, the address scratch,
-    /// the local answers. The handler keeps raw pointers into it, so using them retains nothing.
+    /// the local answers, the requests kept for a replay. The handler keeps raw pointers into
+    /// it, so using them retains nothing.
     final class Storage {
         let head: UnsafeMutableRawPointer
         let address: UnsafeMutableRawPointer
         let answers: UnsafeMutableBufferPointer<UnsafeMutableRawBufferPointer>
+        /// Requests sent on a reused upstream connection, kept until the first response byte
+        /// (see ``ProxyHandler/keepForReplay(_:count:)``): chunks taken and given back, no
+        /// allocation per request once the pool has grown.
+        var replays = BufferPool(chunkSize: ProxyHandler.replayCapacity, chunksPerSlab: 16)
 
         init(headCapacity: Int, answers contents: [[UInt8]]) {
             head = .allocate(byteCount: headCapacity, alignment: 64)
@@ -119,6 +130,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         }
 
         deinit {
+            replays.deallocate()
             head.deallocate()
             address.deallocate()
             for answer in answers { answer.deallocate() }
@@ -133,6 +145,9 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     static func sweepInterval(_ configuration: Configuration) -> UInt64 {
         min(1000, max(10, configuration.upstreamIdleTimeout / 10))
     }
+
+    /// The largest rewritten request head kept for a replay; a larger one is not replayed.
+    static var replayCapacity: Int { 4096 }
 
     /// The statuses answered locally, each with a keep-alive and a closing variant.
     static var answerStatuses: [Int] { [400, 403, 404, 413, 429, 431, 500, 502, 503, 504] }
@@ -153,6 +168,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     var requests = 0
     var connectsStarted = 0
     var reuses = 0
+    var replays = 0
     var badGateway = 0
 
     /// - Parameters:
@@ -294,6 +310,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         guard index < entries.count, entries[index].generation == connection.generation else { return }
         let entry = entries[index]
         if let timer = entry.timer { io.cancelTimer(timer) }
+        if entry.replay >= 0 { storage.replays.release(entry.replay) }
         entries[index] = Entry()
         entries[index].generation = connection.generation
         switch entry.role {
@@ -324,6 +341,15 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                     policy.exchangeEnded(client: context(entries[clientIndex], client), tag: entries[clientIndex].tag, status: 0)
                     io.close(client)
                 }
+            case .awaitingResponse where entries[clientIndex].replay >= 0:
+                let decision = UpstreamRetryPolicy.decide(
+                    .closedBeforeResponse(reusedConnection: entry.flags & Flag.reusedConnection != 0),
+                    .init(
+                        idempotent: true, replayable: true, responseStarted: false,
+                        staleRetryUsed: entries[clientIndex].flags & Flag.staleRetried != 0))
+                if decision == .reconnect, replay(clientIndex, client, upstreamIndex: Int(entry.upstream), io: &io) { return }
+                releaseReplay(clientIndex)
+                answerBadGateway(clientIndex, client, io: &io)
             case .sendingBody, .awaitingResponse:
                 answerBadGateway(clientIndex, client, io: &io)
             case .idle:
@@ -332,6 +358,54 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         case .free:
             break
         }
+    }
+
+    // MARK: - Replaying a request after a stale pooled connection
+
+    /// Keeps the rewritten head (`headBuffer[0..<count]`) of the client's bodiless request.
+    mutating func keepForReplay(_ index: Int, count: Int) {
+        guard count <= Self.replayCapacity else { return }
+        let chunk = storage.replays.acquire()
+        storage.replays.base(chunk).copyMemory(from: headBuffer, byteCount: count)
+        entries[index].replay = chunk
+        entries[index].replayLength = UInt16(count)
+    }
+
+    mutating func releaseReplay(_ index: Int) {
+        guard entries[index].replay >= 0 else { return }
+        storage.replays.release(entries[index].replay)
+        entries[index].replay = -1
+    }
+
+    /// Sends the kept request again on a new connection to the same upstream (no try spent
+    /// there: the stale connection was not the server's failure), once per exchange.
+    /// - Returns: `false` when no connection could be started (the caller answers 502).
+    mutating func replay(_ clientIndex: Int, _ client: ConnectionID, upstreamIndex: Int, io: inout LoopIO) -> Bool {
+        guard case .success(let upstream) = io.connect(to: configuration.upstreams[upstreamIndex]) else { return false }
+        connectsStarted += 1
+        replays += 1
+        let slot = Int(upstream.index)
+        grow(to: slot)
+        entries[slot] = Entry()
+        entries[slot].generation = upstream.generation
+        entries[slot].role = .upstream
+        entries[slot].upstream = UInt16(upstreamIndex)
+        entries[slot].peer = client
+        entries[clientIndex].peer = upstream
+        entries[clientIndex].flags |= Flag.staleRetried
+        let chunk = entries[clientIndex].replay
+        io.write(
+            UnsafeRawBufferPointer(start: storage.replays.base(chunk), count: Int(entries[clientIndex].replayLength)), on: upstream)
+        releaseReplay(clientIndex)  // written (queued until connected); a second failure is a 502
+        return true
+    }
+
+    /// GET, HEAD, PUT, DELETE, OPTIONS and TRACE (RFC 9110 §9.2.2): safe to send twice.
+    static func isIdempotent(_ input: UnsafeRawBufferPointer, _ head: HTTPRequestHead) -> Bool {
+        let (from, to) = (head.start, head.methodEnd)
+        return HTTPScan.matches(input, from, to, "GET") || HTTPScan.matches(input, from, to, "HEAD")
+            || HTTPScan.matches(input, from, to, "PUT") || HTTPScan.matches(input, from, to, "DELETE")
+            || HTTPScan.matches(input, from, to, "OPTIONS") || HTTPScan.matches(input, from, to, "TRACE")
     }
 
     public mutating func timerFired(_ timer: TimerID, payload: UInt64, io: inout LoopIO) {
@@ -378,7 +452,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             reply(
                 Statistics(
                     connections: io.connectionCount, buffersInUse: io.buffersInUse, timersArmed: io.timers.count,
-                    requests: requests, upstreamConnectsStarted: connectsStarted, upstreamReuses: reuses,
+                    requests: requests, upstreamConnectsStarted: connectsStarted, upstreamReuses: reuses, upstreamReplays: replays,
                     idlePooled: pools.reduce(0) { $0 + $1.count }, badGateway: badGateway))
         }
     }
@@ -486,6 +560,14 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             entries[index].peer = upstream
             entries[upstreamSlot].peer = client
             entries[index].phase = entries[index].request.isComplete ? .awaitingResponse : .sendingBody
+            // A reused connection may have been closed by the upstream while it sat idle, and
+            // the close can cross this request: keep a bodiless idempotent request until the
+            // first response byte, to send again on a new connection (UpstreamRetryPolicy).
+            if entries[upstreamSlot].flags & Flag.reusedConnection != 0, bodyEnd == head.length,
+                entries[index].request.isComplete, Self.isIdempotent(input, head)
+            {
+                keepForReplay(index, count: writer.count)
+            }
             if configuration.upstreamTimeout > 0 { armTimer(index, after: configuration.upstreamTimeout, io: &io) }
             io.write(
                 UnsafeRawBufferPointer(start: headBuffer, count: writer.count),
@@ -503,7 +585,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     /// it is established).
     mutating func upstreamConnection(_ upstreamIndex: Int, io: inout LoopIO) -> ConnectionID? {
         if let pooled = pools[upstreamIndex].take(io: io) {
-            entries[Int(pooled.index)].flags = 0
+            entries[Int(pooled.index)].flags = Flag.reusedConnection
             reuses += 1
             return pooled
         }
@@ -535,6 +617,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             return input.count
         }
         let clientIndex = Int(client.index)
+        releaseReplay(clientIndex)  // the upstream answers: the request can no longer be replayed
         var offset = 0
         while entries[clientIndex].phase != .relayingBody {
             guard let head = HTTPResponseHead.parse(input, from: offset) else { return offset }
@@ -713,6 +796,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     }
 
     mutating func answer(_ status: Int, _ index: Int, _ client: ConnectionID, close: Bool, io: inout LoopIO) {
+        releaseReplay(index)
         let position = 2 * Self.answerPosition(status) + (close ? 1 : 0)
         io.write(UnsafeRawBufferPointer(answers[position]), on: client)
         if let timer = entries[index].timer {
@@ -808,4 +892,8 @@ enum ProxyFlag {
     static let secure: UInt16 = 1 << 7
     /// The upstream connection may be kept after this response.
     static let upstreamReusable: UInt16 = 1 << 8
+    /// Upstream entry: taken from the keep-alive pool for this exchange (not newly connected).
+    static let reusedConnection: UInt16 = 1 << 9
+    /// Client entry: this exchange's request was replayed once after a stale connection.
+    static let staleRetried: UInt16 = 1 << 10
 }

@@ -155,6 +155,38 @@ struct ProxyServerTests {
         #expect(statistics.map(\.buffersInUse).reduce(0, +) <= 1)
     }
 
+    @Test func aRequestOnAPooledConnectionClosedUnderItIsSentAgainOnANewOne() async throws {
+        let upstream = try TestUpstream()
+        defer { upstream.stop() }
+        let proxy = try Self.server(upstream)
+        defer { proxy.stop() }
+        let client = try ResponseReader(port: proxy.port)
+        // The first answer leaves its upstream connection pooled, and that connection closes
+        // under the next request: a GET is replayed on a new connection and answered.
+        try client.send("GET /stale-next HTTP/1.1\r\nHost: test\r\n\r\n")
+        #expect(try client.next()?.status == 200)
+        try client.send("GET /len/100 HTTP/1.1\r\nHost: test\r\n\r\n")
+        let replayed = try #require(try client.next())
+        #expect(replayed.status == 200)
+        #expect(replayed.body.count == 100)
+        var statistics = await proxy.statistics()
+        #expect(statistics.map(\.upstreamReplays).reduce(0, +) == 1)
+        #expect(upstream.connections == 2)
+        // Not replayed: a request with a body, and a method that is not idempotent.
+        try client.send("GET /stale-next HTTP/1.1\r\nHost: test\r\n\r\n")
+        #expect(try client.next()?.status == 200)
+        try client.send("PUT /len/5 HTTP/1.1\r\nHost: test\r\nContent-Length: 3\r\n\r\nabc")
+        #expect(try client.next()?.status == 502)
+        let again = try ResponseReader(port: proxy.port)
+        try again.send("GET /stale-next HTTP/1.1\r\nHost: test\r\n\r\n")
+        #expect(try again.next()?.status == 200)
+        try again.send("POST /len/5 HTTP/1.1\r\nHost: test\r\n\r\n")
+        #expect(try again.next()?.status == 502)
+        statistics = await proxy.waitFor { $0.map(\.buffersInUse).reduce(0, +) == 0 }
+        #expect(statistics.map(\.upstreamReplays).reduce(0, +) == 1)
+        #expect(statistics.map(\.badGateway).reduce(0, +) == 2)
+    }
+
     @Test func chunkedResponseIsRelayedIntactAndTheConnectionKept() throws {
         let upstream = try TestUpstream()
         defer { upstream.stop() }
