@@ -6,10 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/ocsp.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -458,3 +460,29 @@ const char *ceio_tls_server_name(ceio_tls *tls) { return SSL_get_servername(tls,
 const char *ceio_tls_version(ceio_tls *tls) { return SSL_get_version(tls); }
 
 int ceio_tls_session_reused(ceio_tls *tls) { return SSL_session_reused(tls); }
+
+int ceio_ocsp_response_next_update(const unsigned char *der, size_t length, int64_t *next_update) {
+    const unsigned char *cursor = der;
+    OCSP_RESPONSE *response = d2i_OCSP_RESPONSE(NULL, &cursor, (long)length);
+    if (!response) return -1;
+    int result = -1;
+    OCSP_BASICRESP *basic = NULL;
+    if (OCSP_response_status(response) == OCSP_RESPONSE_STATUS_SUCCESSFUL && (basic = OCSP_response_get1_basic(response))) {
+        int64_t earliest = INT64_MAX;
+        int count = OCSP_resp_count(basic);
+        for (int i = 0; i < count; i++) {
+            ASN1_GENERALIZEDTIME *next = NULL;
+            OCSP_SINGLERESP *single = OCSP_resp_get0(basic, i);
+            if (!single || OCSP_single_get0_status(single, NULL, NULL, NULL, &next) < 0 || !next) continue;
+            struct tm tm;
+            if (ASN1_TIME_to_tm(next, &tm) != 1) continue;
+            int64_t seconds = (int64_t)timegm(&tm);
+            if (seconds < earliest) earliest = seconds;
+        }
+        *next_update = earliest;
+        result = count > 0 ? 0 : -1;
+        OCSP_BASICRESP_free(basic);
+    }
+    OCSP_RESPONSE_free(response);
+    return result;
+}

@@ -26,6 +26,10 @@ ceio_tls_context *ceio_tls_context_new(const char *tls12_ciphers, const char *tl
 /// Returns the certificate's index, or -1 and a message in `error`.
 int ceio_tls_context_add_certificate(ceio_tls_context *context, const char *chain_path,
                                      const char *key_path, char *error, size_t error_capacity);
+/// Reads a DER OCSP response: 0 and the earliest `nextUpdate` of its single responses (Unix
+/// seconds; INT64_MAX when none says) when it is a successful basic response, -1 otherwise.
+int ceio_ocsp_response_next_update(const unsigned char *der, size_t length, int64_t *next_update);
+
 /// Sets (replaces) the DER OCSP response stapled for certificate `index` (`length` 0: none).
 /// Thread-safe: loops may be handshaking meanwhile.
 int ceio_tls_context_set_ocsp_response(ceio_tls_context *context, int index,
