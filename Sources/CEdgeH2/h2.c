@@ -73,16 +73,18 @@ static long keep(ceio_h2_sink *sink, const uint8_t *bytes, size_t length) {
 
 // MARK: - Connections
 
-// A response whose body is being sent (stream user data), linked into its connection's list so
-// the send deadline can find the ones that stalled.
+// A request stream the session accepted (stream user data; refused streams have none) and its
+// response body once one is submitted, linked into its connection's list of open streams, so
+// the send deadline can find the responses that stalled and a freed session its records.
 typedef struct body_source {
     const uint8_t *body;
     size_t length;
     size_t offset;
     // `offset` at the previous sweep of the send deadline.
     size_t swept_offset;
-    // The whole body was handed to nghttp2; the stream was reset by the send deadline.
-    int finished, reset;
+    // A response was submitted; the whole body was handed to nghttp2; the stream was reset by
+    // the send deadline.
+    int responding, finished, reset;
     int32_t stream_id;
     struct body_source *previous, *next;
 } body_source;
@@ -97,28 +99,64 @@ struct ceio_h2_connection {
     int32_t header_stream;
     uint32_t header_bytes;
     int header_too_large;
-    body_source *responding;
+    // The header block belongs to a refused stream: decoded for HPACK, not recorded.
+    int header_refused;
+    body_source *streams;
     size_t responding_count;
+    // Streams beyond `max_streams` open at once are refused (REFUSED_STREAM). nghttp2 itself is
+    // configured with twice as many, so only a client past that gets its connection error.
+    uint32_t max_streams, open_streams;
+    // The highest stream accepted: what a GOAWAY names as processed.
+    int32_t last_accepted;
+    // Our first SETTINGS frame, as the peer must see it (see ceio_h2_send).
+    int settings_sent;
+    uint8_t settings_frame[64];
 };
 
-static void unlink_source(ceio_h2_session *connection, body_source *source) {
-    if (source->previous) source->previous->next = source->next;
-    else connection->responding = source->next;
-    if (source->next) source->next->previous = source->previous;
-    connection->responding_count--;
+// The stream's record, or NULL for a stream the session refused (or never saw).
+static body_source *accepted_stream(nghttp2_session *session, int32_t stream_id) {
+    return nghttp2_session_get_stream_user_data(session, stream_id);
+}
+
+static void unlink_stream(ceio_h2_session *connection, body_source *stream) {
+    if (stream->previous) stream->previous->next = stream->next;
+    else connection->streams = stream->next;
+    if (stream->next) stream->next->previous = stream->previous;
+    if (stream->responding && !stream->finished) connection->responding_count--;
+    connection->open_streams--;
 }
 
 // MARK: - Callbacks
 
 static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *user_data) {
-    (void)session;
     ceio_h2_session *connection = user_data;
     if (frame->hd.type != NGHTTP2_HEADERS) return 0;
-    connection->header_stream = frame->hd.stream_id;
+    int32_t stream_id = frame->hd.stream_id;
+    connection->header_stream = stream_id;
     connection->header_bytes = 0;
     connection->header_too_large = 0;
+    connection->header_refused = 0;
     if (frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
-    return push(connection->sink, CEIO_H2_STREAM_OPENED, frame->hd.stream_id) ? 0 : NGHTTP2_ERR_CALLBACK_FAILURE;
+    if (connection->open_streams >= connection->max_streams) {
+        // Over the advertised SETTINGS_MAX_CONCURRENT_STREAMS: a stream error the client may
+        // retry (RFC 9113 section 5.1.2, 8.7), as nginx and HAProxy answer; the connection goes on.
+        connection->header_refused = 1;
+        int result = nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_REFUSED_STREAM);
+        return nghttp2_is_fatal(result) ? NGHTTP2_ERR_CALLBACK_FAILURE : 0;
+    }
+    body_source *stream = calloc(1, sizeof *stream);
+    if (!stream) return NGHTTP2_ERR_CALLBACK_FAILURE;
+    stream->stream_id = stream_id;
+    if (nghttp2_session_set_stream_user_data(session, stream_id, stream) != 0) {
+        free(stream);
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    }
+    stream->next = connection->streams;
+    if (stream->next) stream->next->previous = stream;
+    connection->streams = stream;
+    connection->open_streams++;
+    if (stream_id > connection->last_accepted) connection->last_accepted = stream_id;
+    return push(connection->sink, CEIO_H2_STREAM_OPENED, stream_id) ? 0 : NGHTTP2_ERR_CALLBACK_FAILURE;
 }
 
 static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name, size_t name_length,
@@ -133,7 +171,7 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
     // block (nghttp2 inflates each frame as it comes and never buffers a whole block).
     uint64_t bytes = (uint64_t)connection->header_bytes + name_length + value_length + 32;
     connection->header_bytes = bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes;
-    if (connection->header_too_large) return 0;
+    if (connection->header_too_large || connection->header_refused) return 0;
     if (connection->header_bytes > connection->max_header_list_size) {
         connection->header_too_large = 1;
         // Trailers: the request is under way and may be answered already, so the stream is
@@ -172,6 +210,7 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
     ceio_h2_sink *sink = connection->sink;
     switch (frame->hd.type) {
     case NGHTTP2_HEADERS:
+        if (!accepted_stream(session, frame->hd.stream_id)) return 0;  // refused: its RST_STREAM is queued
         if (connection->header_too_large && frame->hd.stream_id == connection->header_stream) {
             connection->header_too_large = 0;
             // The handler never sees this request: no head, no end of request.
@@ -182,6 +221,7 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
             return NGHTTP2_ERR_CALLBACK_FAILURE;
         /* fall through */
     case NGHTTP2_DATA:
+        if (!accepted_stream(session, frame->hd.stream_id)) return 0;
         if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) && !push(sink, CEIO_H2_REQUEST_COMPLETE, frame->hd.stream_id))
             return NGHTTP2_ERR_CALLBACK_FAILURE;
         break;
@@ -193,8 +233,8 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
 
 static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream_id, const uint8_t *data, size_t length,
                          void *user_data) {
-    (void)session;
     (void)flags;
+    if (!accepted_stream(session, stream_id)) return 0;
     ceio_h2_sink *sink = ((ceio_h2_session *)user_data)->sink;
     long offset = keep(sink, data, length);
     ceio_h2_event *event = push(sink, CEIO_H2_DATA, stream_id);
@@ -206,11 +246,10 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream
 
 static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t error_code, void *user_data) {
     ceio_h2_session *connection = user_data;
-    body_source *source = nghttp2_session_get_stream_user_data(session, stream_id);
-    if (source) {
-        unlink_source(connection, source);
-        free(source);
-    }
+    body_source *source = accepted_stream(session, stream_id);
+    if (!source) return 0;  // a refused stream: the handler never heard of it
+    unlink_stream(connection, source);
+    free(source);
     ceio_h2_event *event = push(connection->sink, CEIO_H2_STREAM_CLOSED, stream_id);
     if (!event) return NGHTTP2_ERR_CALLBACK_FAILURE;
     event->error_code = error_code;
@@ -221,7 +260,6 @@ static ssize_t read_body(nghttp2_session *session, int32_t stream_id, uint8_t *b
                          uint32_t *data_flags, nghttp2_data_source *source, void *user_data) {
     (void)session;
     (void)stream_id;
-    (void)user_data;
     body_source *body = source->ptr;
     size_t n = body->length - body->offset;
     if (n > length) n = length;
@@ -230,6 +268,7 @@ static ssize_t read_body(nghttp2_session *session, int32_t stream_id, uint8_t *b
     if (body->offset == body->length) {
         *data_flags |= NGHTTP2_DATA_FLAG_EOF;
         body->finished = 1;
+        ((ceio_h2_session *)user_data)->responding_count--;  // nothing left to stall
     }
     return (ssize_t)n;
 }
@@ -242,6 +281,7 @@ ceio_h2_session *ceio_h2_server_new(ceio_h2_sink *sink, const ceio_h2_settings *
     if (!connection) return NULL;
     connection->sink = sink;
     connection->max_header_list_size = settings->max_header_list_size;
+    connection->max_streams = settings->max_concurrent_streams;
     nghttp2_session_callbacks *callbacks;
     if (nghttp2_session_callbacks_new(&callbacks) != 0) {
         free(connection);
@@ -276,8 +316,14 @@ ceio_h2_session *ceio_h2_server_new(ceio_h2_sink *sink, const ceio_h2_settings *
         free(connection);
         return NULL;
     }
+    // nghttp2 treats a stream past its limit as a connection error once the peer acknowledged
+    // it ("max concurrent streams exceeded", GOAWAY PROTOCOL_ERROR): it gets twice the limit, the
+    // refusal at the limit is ours (on_begin_headers), and the frame the peer sees says the
+    // limit (ceio_h2_send) — as the NIO edge's HTTP2SettingsAdvertiser does.
+    uint32_t session_streams = settings->max_concurrent_streams > UINT32_MAX / 2 ? UINT32_MAX
+                                                                                : settings->max_concurrent_streams * 2;
     nghttp2_settings_entry entries[4] = {
-        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, settings->max_concurrent_streams},
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, session_streams},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, settings->initial_window_size},
         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, settings->max_header_list_size},
         {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, settings->max_frame_size},
@@ -290,12 +336,12 @@ ceio_h2_session *ceio_h2_server_new(ceio_h2_sink *sink, const ceio_h2_settings *
 }
 
 void ceio_h2_session_free(ceio_h2_session *connection) {
-    // nghttp2_session_del calls no stream-close callback: free the bodies still in flight.
-    body_source *source = connection->responding;
-    while (source) {
-        body_source *next = source->next;
-        free(source);
-        source = next;
+    // nghttp2_session_del calls no stream-close callback: free the records of streams still open.
+    body_source *stream = connection->streams;
+    while (stream) {
+        body_source *next = stream->next;
+        free(stream);
+        stream = next;
     }
     nghttp2_session_del(connection->session);
     free(connection);
@@ -321,12 +367,33 @@ ssize_t ceio_h2_receive(ceio_h2_session *connection, const uint8_t *data, size_t
     ssize_t result = nghttp2_session_mem_recv(connection->session, data, length);
     // A GOAWAY queued already (by nghttp2 for the errors it terminates on itself) wins; this
     // one is ignored then.
-    if (result < 0) nghttp2_session_terminate_session(connection->session, goaway_code(result));
+    if (result < 0)
+        nghttp2_session_terminate_session2(connection->session, connection->last_accepted, goaway_code(result));
     return result;
 }
 
 ssize_t ceio_h2_send(ceio_h2_session *connection, const uint8_t **data) {
-    return nghttp2_session_mem_send(connection->session, data);
+    ssize_t length = nghttp2_session_mem_send(connection->session, data);
+    if (connection->settings_sent || length <= 0) return length;
+    connection->settings_sent = 1;
+    // The first frame out is our SETTINGS (nothing else is queued before the session has read
+    // anything): a copy with the advertised stream limit in place of nghttp2's doubled one.
+    const uint8_t *frame = *data;
+    size_t frame_length = 9 + ((size_t)frame[0] << 16 | (size_t)frame[1] << 8 | frame[2]);
+    if (frame[3] != NGHTTP2_SETTINGS || (size_t)length != frame_length || frame_length > sizeof connection->settings_frame)
+        return -1;  // not the session we built
+    memcpy(connection->settings_frame, frame, frame_length);
+    for (size_t offset = 9; offset + 6 <= frame_length; offset += 6) {
+        uint8_t *entry = connection->settings_frame + offset;
+        if ((entry[0] << 8 | entry[1]) != NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS) continue;
+        uint32_t limit = connection->max_streams;
+        entry[2] = (uint8_t)(limit >> 24);
+        entry[3] = (uint8_t)(limit >> 16);
+        entry[4] = (uint8_t)(limit >> 8);
+        entry[5] = (uint8_t)limit;
+    }
+    *data = connection->settings_frame;
+    return length;
 }
 
 int ceio_h2_wants_io(ceio_h2_session *connection) {
@@ -346,29 +413,18 @@ int ceio_h2_submit_response(ceio_h2_session *connection, int32_t stream_id, cons
         fields[i].valuelen = value_lengths[i];
         fields[i].flags = NGHTTP2_NV_FLAG_NONE;
     }
+    body_source *source = accepted_stream(session, stream_id);
+    if (!source || source->responding) return -1;  // closed (reset) already, or answered
     if (!body) return nghttp2_submit_response(session, stream_id, fields, count, NULL);
-    body_source *source = calloc(1, sizeof *source);
-    if (!source) return -1;
     source->body = body;
     source->length = body_length;
-    source->stream_id = stream_id;
     source->swept_offset = SIZE_MAX;  // not seen by a sweep yet: the first one only marks it
-    if (nghttp2_session_set_stream_user_data(session, stream_id, source) != 0) {
-        free(source);
-        return -1;
-    }
     nghttp2_data_provider provider;
     provider.source.ptr = source;
     provider.read_callback = read_body;
     int result = nghttp2_submit_response(session, stream_id, fields, count, &provider);
-    if (result != 0) {
-        nghttp2_session_set_stream_user_data(session, stream_id, NULL);
-        free(source);
-        return result;
-    }
-    source->next = connection->responding;
-    if (source->next) source->next->previous = source;
-    connection->responding = source;
+    if (result != 0) return result;
+    source->responding = 1;
     connection->responding_count++;
     return 0;
 }
@@ -378,13 +434,13 @@ int ceio_h2_reset_stream(ceio_h2_session *connection, int32_t stream_id, uint32_
 }
 
 int ceio_h2_goaway(ceio_h2_session *connection) {
-    nghttp2_session *session = connection->session;
-    return nghttp2_submit_goaway(session, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(session),
-                                 NGHTTP2_NO_ERROR, NULL, 0);
+    return nghttp2_submit_goaway(connection->session, NGHTTP2_FLAG_NONE, connection->last_accepted, NGHTTP2_NO_ERROR,
+                                 NULL, 0);
 }
 
 size_t ceio_h2_reset_stalled(ceio_h2_session *connection) {
-    for (body_source *source = connection->responding; source; source = source->next) {
+    for (body_source *source = connection->streams; source; source = source->next) {
+        if (!source->responding) continue;
         if (!source->finished && !source->reset && source->offset == source->swept_offset) {
             // The stream closes when the RST_STREAM is sent; its source is freed then.
             // (nginx resets a timed-out stream with PROTOCOL_ERROR; CANCEL says what happened:

@@ -59,6 +59,8 @@ public struct HelloHandler: EventLoopHandler {
         public var requests: Int
         public var closedByPeer: Int
         public var closedWithError: Int
+        /// HTTP/2 sessions ended by a connection error (a flood, a protocol violation).
+        public var http2ConnectionErrors: Int
     }
 
     public enum Message: Sendable {
@@ -142,6 +144,7 @@ public struct HelloHandler: EventLoopHandler {
     var requests = 0
     var closedByPeer = 0
     var closedWithError = 0
+    var http2ConnectionErrors = 0
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -290,7 +293,8 @@ public struct HelloHandler: EventLoopHandler {
                 Statistics(
                     connections: io.connectionCount, buffersInUse: io.buffersInUse,
                     buffersAllocated: io.buffersAllocated, timersArmed: io.timers.count, requests: requests,
-                    closedByPeer: closedByPeer, closedWithError: closedWithError))
+                    closedByPeer: closedByPeer, closedWithError: closedWithError,
+                    http2ConnectionErrors: http2ConnectionErrors))
         case .drain:
             for index in connections.indices where connections[index].open && !connections[index].closing {
                 let connection = ConnectionID(index: UInt32(index), generation: connections[index].generation)
@@ -317,6 +321,7 @@ public struct HelloHandler: EventLoopHandler {
                 stream: http2.sink[i].streamID, head: http2.head, body: UnsafeRawBufferPointer(http2.body))
         }
         if !healthy {
+            http2ConnectionErrors += 1
             close(connection, io: &io)  // with the GOAWAY the session queued
             return input.count
         }
