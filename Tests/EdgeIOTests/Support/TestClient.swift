@@ -8,8 +8,9 @@ import Testing
 #endif
 
 /// A blocking loopback TCP client with a receive timeout on every read, for driving the
-/// core's servers byte by byte.
-final class TestClient {
+/// core's servers byte by byte. In async tests its calls run off the cooperative pool (the
+/// async overloads below); it is used by one test at a time, hence `@unchecked Sendable`.
+final class TestClient: @unchecked Sendable {
     let fd: Int32
 
     /// - Parameter receiveBuffer: SO_RCVBUF before connecting (small: the server's writes
@@ -118,6 +119,23 @@ final class TestClient {
     }
 }
 
+extension TestClient {
+    // The blocking calls, each on a thread of its own (``offThePool(_:)``): on Swift's
+    // cooperative pool (two threads here) a read waiting for the server would stall every
+    // other test's awaits. In an async test these overloads are the ones chosen.
+
+    func send(_ text: String) async throws { try await offThePool { try self.send(text) } }
+    func send(_ bytes: [UInt8]) async throws { try await offThePool { try self.send(bytes) } }
+    func receive(max: Int = 65536) async throws -> [UInt8] { try await offThePool { try self.receive(max: max) } }
+    func receiveAll() async throws -> [UInt8] { try await offThePool { try self.receiveAll() } }
+    func receiveResponses(_ count: Int) async throws -> [Response] {
+        try await offThePool { try self.receiveResponses(count) }
+    }
+    func sendWithoutBlocking(bytes: Int, forAtMost seconds: Double) async throws {
+        try await offThePool { self.sendWithoutBlocking(bytes: bytes, forAtMost: seconds) }
+    }
+}
+
 struct Response {
     var status: Int
     var headers: [String: String]
@@ -187,6 +205,12 @@ final class HelloServer {
             last = await statistics()
         }
         return last
+    }
+
+    /// Asks the loops to drain (``HelloHandler/Message/drain``).
+    /// - Returns: whether every loop took the message.
+    func drain() -> Bool {
+        (0..<group.loopCount).allSatisfy { group.post(.drain, toLoop: $0) }
     }
 
     func stop() { group.stop() }
