@@ -296,6 +296,26 @@ struct HTTP2AbuseTests {
         #expect(!answered.contains { $0.stream == 261 })
         await Self.expectNothingHeld(server)
     }
+
+    @Test func streamsPastTwiceTheMaximumAtOnceAreAConnectionError() async throws {
+        let server = try Self.server()
+        defer { server.stop() }
+        let port = server.port
+        let frames = try await offThePool {
+            let client = try RawHTTP2Client(port: port)
+            try client.handshake()
+            // 257 streams in one TLS record (so one read): 128 accepted, 128 refused while their
+            // resets wait to be sent, and one past nghttp2's own limit of 256. Static-table
+            // HPACK (GET, https, /, and :authority "a") keeps each HEADERS at 16 bytes.
+            let block: [UInt8] = [0x82, 0x87, 0x84, 0x41, 0x01, UInt8(ascii: "a")]
+            try client.send(
+                (0..<257).flatMap { H2.headers(stream: UInt32(1 + 2 * $0), block: block, endStream: false, endHeaders: true) })
+            return try client.framesUntilClosed()
+        }
+        let goAway = try #require(frames.first { $0.kind == .goAway }, "no GOAWAY in \(frames.count) frames")
+        #expect(goAway.errorCode == H2Error.protocolError)
+        await Self.expectNothingHeld(server)
+    }
 }
 
 /// Hands a value that one test uses from one thread at a time between off-pool closures.
