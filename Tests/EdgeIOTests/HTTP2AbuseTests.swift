@@ -29,6 +29,19 @@ struct HTTP2AbuseTests {
         #expect(statistics[0].timersArmed == 0, sourceLocation: sourceLocation)
     }
 
+    /// Connects, exchanges SETTINGS, runs `abuse` and reads every frame until the server
+    /// closes the connection (off the pool).
+    static func framesUntilClosed(
+        port: Int, after abuse: @escaping @Sendable (RawHTTP2Client) throws -> Void
+    ) async throws -> [RawFrame] {
+        try await offThePool {
+            let client = try RawHTTP2Client(port: port)
+            try client.handshake()
+            try abuse(client)
+            return try client.framesUntilClosed()
+        }
+    }
+
     // MARK: - Rapid reset (CVE-2023-44487)
 
     @Test func rapidResetGetsGoAwayAndTheConnectionCloses() async throws {
@@ -72,16 +85,13 @@ struct HTTP2AbuseTests {
         let server = try Self.server()
         defer { server.stop() }
         let port = server.port
-        let frames = try await offThePool {
-            let client = try RawHTTP2Client(port: port)
-            try client.handshake()
+        let frames = try await Self.framesUntilClosed(port: port) { client in
             // A header block that never ends: HEADERS without END_HEADERS, then small
             // CONTINUATION frames that never set it either.
             _ = client.trySend(H2.headers(stream: 1, H2.request(), endStream: true, endHeaders: false))
             for i in 0..<1000 {
                 guard client.trySend(H2.continuation(stream: 1, block: H2.headerBlock([("x-filler-\(i)", "a")]))) else { break }
             }
-            return try client.framesUntilClosed()
         }
         let goAway = try #require(frames.first { $0.kind == .goAway }, "no GOAWAY in \(frames)")
         #expect(goAway.errorCode == H2Error.enhanceYourCalm)
@@ -93,13 +103,10 @@ struct HTTP2AbuseTests {
         let server = try Self.server()
         defer { server.stop() }
         let port = server.port
-        let frames = try await offThePool {
-            let client = try RawHTTP2Client(port: port)
-            try client.handshake()
+        let frames = try await Self.framesUntilClosed(port: port) { client in
             try client.send(
                 H2.headers(stream: 1, H2.request(), endStream: true, endHeaders: false)
                     + H2.continuation(stream: 3, block: H2.headerBlock([("x-a", "b")]), endHeaders: true))
-            return try client.framesUntilClosed()
         }
         let goAway = try #require(frames.first { $0.kind == .goAway }, "no GOAWAY in \(frames)")
         #expect(goAway.errorCode == H2Error.protocolError)
@@ -214,11 +221,8 @@ struct HTTP2AbuseTests {
         let server = try Self.server()
         defer { server.stop() }
         let port = server.port
-        let frames = try await offThePool {
-            let client = try RawHTTP2Client(port: port)
-            try client.handshake()
+        let frames = try await Self.framesUntilClosed(port: port) { client in
             try client.send(H2.settings((0..<40).map { (id: UInt16(0x100 + $0), value: 1) }))
-            return try client.framesUntilClosed()
         }
         let goAway = try #require(frames.first { $0.kind == .goAway }, "no GOAWAY in \(frames)")
         #expect(goAway.errorCode == H2Error.enhanceYourCalm)
@@ -301,16 +305,13 @@ struct HTTP2AbuseTests {
         let server = try Self.server()
         defer { server.stop() }
         let port = server.port
-        let frames = try await offThePool {
-            let client = try RawHTTP2Client(port: port)
-            try client.handshake()
+        let frames = try await Self.framesUntilClosed(port: port) { client in
             // 257 streams in one TLS record (so one read): 128 accepted, 128 refused while their
             // resets wait to be sent, and one past nghttp2's own limit of 256. Static-table
             // HPACK (GET, https, /, and :authority "a") keeps each HEADERS at 16 bytes.
             let block: [UInt8] = [0x82, 0x87, 0x84, 0x41, 0x01, UInt8(ascii: "a")]
             try client.send(
                 (0..<257).flatMap { H2.headers(stream: UInt32(1 + 2 * $0), block: block, endStream: false, endHeaders: true) })
-            return try client.framesUntilClosed()
         }
         let goAway = try #require(frames.first { $0.kind == .goAway }, "no GOAWAY in \(frames.count) frames")
         #expect(goAway.errorCode == H2Error.protocolError)

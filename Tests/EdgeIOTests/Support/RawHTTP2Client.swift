@@ -192,22 +192,11 @@ final class RawHTTP2Client {
     ///   up quickly when the client stops reading).
     init(port: Int, settings: [(id: UInt16, value: UInt32)] = [], receiveBuffer: Int32? = nil) throws {
         signal(SIGPIPE, SIG_IGN)  // a write after the server closed must fail, not kill the tests
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
+        let fd = try connectLoopback(port: port, receiveBuffer: receiveBuffer)
         self.fd = fd
-        if var size = receiveBuffer {
-            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard result == 0, let context = SSL_CTX_new(TLS_client_method()) else {
+        guard let context = SSL_CTX_new(TLS_client_method()) else {
             Glibc.close(fd)
-            throw TestFailure("connect: errno \(errno)")
+            throw TestFailure("SSL_CTX_new")
         }
         self.context = context
         SSL_CTX_set_verify(context, SSL_VERIFY_NONE, nil)  // a throwaway test CA; the tests are about frames

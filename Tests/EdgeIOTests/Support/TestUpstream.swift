@@ -97,7 +97,7 @@ final class TestUpstream: Sendable {
             let fd = accept(listener, nil, nil)
             guard fd >= 0 else {
                 if errno == EINTR { continue }
-                state.withLock { _ in Glibc.close(listener) }
+                state.withLock { _ in _ = Glibc.close(listener) }
                 return
             }
             let number = state.withLock { state -> Int? in
