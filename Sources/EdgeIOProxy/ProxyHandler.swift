@@ -1,4 +1,5 @@
 import EdgeIO
+import EdgeRules
 
 /// A minimal HTTP/1.1 reverse proxy on the I/O core: the I/O half of the edge's proxy path.
 ///
@@ -28,11 +29,18 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         /// Milliseconds a pooled upstream connection may stay idle before this side closes it
         /// (keep it below the upstream's own idle timeout; 0: never).
         public var upstreamIdleTimeout: UInt64
+        /// The largest request body, in bytes (the edge's `limits.max_body_size`, 10 MiB by
+        /// default): a declared `Content-Length` over it gets 413 before anything is forwarded;
+        /// a chunked body gets 413 (or, once the answer started, a closed connection) as soon as
+        /// a chunk's size line takes it over, and its upstream connection is reset, so the
+        /// upstream never sees a request that looks complete.
+        public var maxRequestBody: Int
 
         public init(
             upstreams: [SocketAddress], keepAlivePerUpstream: Int = 64, clientIdleTimeout: UInt64 = 65_000,
-            upstreamTimeout: UInt64 = 60_000, upstreamIdleTimeout: UInt64 = 60_000
+            upstreamTimeout: UInt64 = 60_000, upstreamIdleTimeout: UInt64 = 60_000, maxRequestBody: Int = 10 << 20
         ) {
+            self.maxRequestBody = maxRequestBody
             self.upstreamIdleTimeout = upstreamIdleTimeout
             self.upstreams = upstreams
             self.keepAlivePerUpstream = keepAlivePerUpstream
@@ -391,6 +399,10 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                 answer(400, index, client, close: true, io: &io)
                 return input.count
             case .body(let used, let complete):
+                if entries[index].request.announcedBytes > configuration.maxRequestBody {
+                    refuseOversizedBody(index, client, io: &io)
+                    return input.count
+                }
                 io.write(UnsafeRawBufferPointer(rebasing: input[0..<used]), on: upstream)
                 if complete { entries[index].phase = .awaitingResponse }
                 if (complete && used < input.count) || io.pendingOutputBytes(upstream) > 0 {
@@ -419,6 +431,10 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         if let timer = entries[index].timer {
             io.cancelTimer(timer)
             entries[index].timer = nil
+        }
+        if head.contentLength > configuration.maxRequestBody {
+            answer(413, index, client, close: true, io: &io)
+            return input.count
         }
         let clientContext = context(entries[index], client)
         switch policy.decide(head, in: input, client: clientContext) {
@@ -457,6 +473,10 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                 return input.count
             case .body(let used, _):
                 bodyEnd += used
+            }
+            if entries[index].request.announcedBytes > configuration.maxRequestBody {
+                answer(413, index, client, close: true, io: &io)
+                return input.count
             }
             guard let upstream = upstreamConnection(upstreamIndex, io: &io) else {
                 answerBadGateway(index, client, io: &io)
@@ -547,7 +567,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     ) {
         let flags = entries[clientIndex].flags
         let framing: BodyFraming
-        if flags & Flag.headRequest != 0 || head.status == 204 || head.status == 304 {
+        if !ResponseFraming(status: head.status, isHEAD: flags & Flag.headRequest != 0).sendsBody {
             framing = BodyFraming(kind: .none)
         } else if head.chunked {
             framing = BodyFraming(kind: .chunked)
@@ -672,6 +692,18 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         guard isCurrent(upstream) else { return }
         entries[Int(upstream.index)].peer = ConnectionID(index: .max, generation: 0)
         io.abort(upstream)
+    }
+
+    /// A chunked request body went over ``Configuration/maxRequestBody`` while it streamed: the
+    /// upstream connection is reset (it never sees the request end), and the client gets 413
+    /// when no answer has started, or else its connection closed.
+    mutating func refuseOversizedBody(_ index: Int, _ client: ConnectionID, io: inout LoopIO) {
+        abortExchange(index, io: &io)
+        if entries[index].status == 0 {
+            answer(413, index, client, close: true, io: &io)
+        } else {
+            io.close(client)
+        }
     }
 
     mutating func answerBadGateway(_ index: Int, _ client: ConnectionID, io: inout LoopIO) {

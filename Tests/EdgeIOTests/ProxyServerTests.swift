@@ -121,6 +121,40 @@ struct ProxyServerTests {
         #expect(response.headers["x-request-body-sum"] == "\(checksum(body))")
     }
 
+    @Test func requestBodiesOverTheLimitGet413AndNeverReachTheUpstreamWhole() async throws {
+        let upstream = try TestUpstream()
+        defer { upstream.stop() }
+        let address = try SocketAddress(host: "127.0.0.1", port: UInt16(upstream.port))
+        let proxy = try ProxyServer(
+            listen: EventLoopConfiguration(loopCount: 1), configuration: .init(upstreams: [address], maxRequestBody: 50_000))
+        defer { proxy.stop() }
+        // A declared length over the limit: refused before anything goes upstream.
+        let declared = try ResponseReader(port: proxy.port)
+        try await declared.send("POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 50001\r\n\r\n")
+        #expect(try await declared.next()?.status == 413)
+        #expect(upstream.connections == 0)
+        // A chunked body that goes over while it streams: 413 as the third chunk's size line
+        // arrives (60,000 > 50,000 announced), and the upstream, which had the head and the
+        // first chunks, is reset instead of seeing the body end.
+        let chunked = try ResponseReader(port: proxy.port)
+        var request = Array("POST / HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
+        for _ in 0..<4 { request += Array("4e20\r\n".utf8) + pattern(count: 20_000) + [13, 10] }
+        request += Array("0\r\n\r\n".utf8)
+        try await chunked.send(request)
+        #expect(try await chunked.next()?.status == 413)
+        // Within the limit, the same client shape goes through.
+        let within = try ResponseReader(port: proxy.port)
+        var small = Array("POST / HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
+        small += Array("4e20\r\n".utf8) + pattern(count: 20_000) + Array("\r\n0\r\n\r\n".utf8)
+        try await within.send(small)
+        let response = try #require(try await within.next())
+        #expect(response.status == 200)
+        #expect(response.headers["x-request-body-length"] == "20000")
+        #expect(upstream.requestsRead == 1)
+        let statistics = await proxy.waitFor { $0.map(\.connections).reduce(0, +) <= 1 }
+        #expect(statistics.map(\.buffersInUse).reduce(0, +) <= 1)
+    }
+
     @Test func chunkedResponseIsRelayedIntactAndTheConnectionKept() async throws {
         let upstream = try TestUpstream()
         defer { upstream.stop() }

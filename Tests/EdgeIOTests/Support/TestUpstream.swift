@@ -25,12 +25,15 @@ final class TestUpstream: Sendable {
 
     private struct State {
         var connections = 0
+        var requestsRead = 0
         var stopped = false
         var clients: [Int32] = []
     }
 
     /// Connections accepted so far.
     var connections: Int { state.withLock { $0.connections } }
+    /// Requests read whole (head and body) so far.
+    var requestsRead: Int { state.withLock { $0.requestsRead } }
 
     init(unixPath: String? = nil) throws {
         self.unixPath = unixPath
@@ -97,7 +100,7 @@ final class TestUpstream: Sendable {
             let fd = accept(listener, nil, nil)
             guard fd >= 0 else {
                 if errno == EINTR { continue }
-                state.withLock { _ in _ = Glibc.close(listener) }
+                _ = state.withLock { _ in Glibc.close(listener) }
                 return
             }
             let number = state.withLock { state -> Int? in
@@ -124,6 +127,7 @@ final class TestUpstream: Sendable {
         }
         var reader = Reader(fd: fd)
         while let request = reader.readRequest() {
+            state.withLock { $0.requestsRead += 1 }
             let (path, body, keepAlive, headers) = request
             var extra = "X-Seen-Forwarded-Proto: \(headers["x-forwarded-proto"] ?? "-")\r\nX-Request-Body-Length: \(body.count)\r\nX-Request-Body-Sum: \(checksum(body))\r\nX-Upstream-Connection: \(number)\r\nServer: test-upstream\r\nX-Powered-By: tests\r\n"
             if !keepAlive { extra += "Connection: close\r\n" }
