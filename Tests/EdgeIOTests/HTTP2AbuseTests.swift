@@ -215,6 +215,7 @@ struct HTTP2AbuseTests {
         }
         #expect(acks == 5000)  // five times the ACK bound: it counts unsent ACKs, not PINGs
         #expect(goAways == 0)
+        await Self.expectNothingHeld(server)
     }
 
     @Test func settingsWithTooManyEntriesAreAConnectionError() async throws {
