@@ -1,6 +1,7 @@
 #include "CEdgeH2.h"
 
 #include <nghttp2/nghttp2.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,12 +71,92 @@ static long keep(ceio_h2_sink *sink, const uint8_t *bytes, size_t length) {
     return offset;
 }
 
+// MARK: - Connections
+
+// A request stream the session accepted (stream user data; refused streams have none) and its
+// response body once one is submitted, linked into its connection's list of open streams, so
+// the send deadline can find the responses that stalled and a freed session its records.
+typedef struct body_source {
+    const uint8_t *body;
+    size_t length;
+    size_t offset;
+    // `offset` at the previous sweep of the send deadline.
+    size_t swept_offset;
+    // A response was submitted; the whole body was handed to nghttp2; the stream was reset by
+    // the send deadline.
+    int responding, finished, reset;
+    int32_t stream_id;
+    struct body_source *previous, *next;
+} body_source;
+
+struct ceio_h2_connection {
+    nghttp2_session *session;
+    ceio_h2_sink *sink;
+    uint32_t max_header_list_size;
+    // The header block being received (HTTP/2 sends one at a time: CONTINUATION frames must
+    // follow their HEADERS with nothing between) and its size so far, counted as RFC 9113
+    // section 6.5.2 does: name + value + 32 per field.
+    int32_t header_stream;
+    uint32_t header_bytes;
+    int header_too_large;
+    // The header block belongs to a refused stream: decoded for HPACK, not recorded.
+    int header_refused;
+    body_source *streams;
+    size_t responding_count;
+    // Streams beyond `max_streams` open at once are refused (REFUSED_STREAM). nghttp2 itself is
+    // configured with twice as many, so only a client past that gets its connection error.
+    uint32_t max_streams, open_streams;
+    // The highest stream accepted: what a GOAWAY names as processed.
+    int32_t last_accepted;
+    // Our first SETTINGS frame, as the peer must see it (see ceio_h2_send).
+    int settings_sent;
+    uint8_t settings_frame[64];
+};
+
+// The stream's record, or NULL for a stream the session refused (or never saw).
+static body_source *accepted_stream(nghttp2_session *session, int32_t stream_id) {
+    return nghttp2_session_get_stream_user_data(session, stream_id);
+}
+
+static void unlink_stream(ceio_h2_session *connection, body_source *stream) {
+    if (stream->previous) stream->previous->next = stream->next;
+    else connection->streams = stream->next;
+    if (stream->next) stream->next->previous = stream->previous;
+    if (stream->responding && !stream->finished) connection->responding_count--;
+    connection->open_streams--;
+}
+
 // MARK: - Callbacks
 
 static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame, void *user_data) {
-    (void)session;
-    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
-    return push(user_data, CEIO_H2_STREAM_OPENED, frame->hd.stream_id) ? 0 : NGHTTP2_ERR_CALLBACK_FAILURE;
+    ceio_h2_session *connection = user_data;
+    if (frame->hd.type != NGHTTP2_HEADERS) return 0;
+    int32_t stream_id = frame->hd.stream_id;
+    connection->header_stream = stream_id;
+    connection->header_bytes = 0;
+    connection->header_too_large = 0;
+    connection->header_refused = 0;
+    if (frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+    if (connection->open_streams >= connection->max_streams) {
+        // Over the advertised SETTINGS_MAX_CONCURRENT_STREAMS: a stream error the client may
+        // retry (RFC 9113 section 5.1.2, 8.7), as nginx and HAProxy answer; the connection goes on.
+        connection->header_refused = 1;
+        int result = nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_REFUSED_STREAM);
+        return nghttp2_is_fatal(result) ? NGHTTP2_ERR_CALLBACK_FAILURE : 0;
+    }
+    body_source *stream = calloc(1, sizeof *stream);
+    if (!stream) return NGHTTP2_ERR_CALLBACK_FAILURE;
+    stream->stream_id = stream_id;
+    if (nghttp2_session_set_stream_user_data(session, stream_id, stream) != 0) {
+        free(stream);
+        return NGHTTP2_ERR_CALLBACK_FAILURE;
+    }
+    stream->next = connection->streams;
+    if (stream->next) stream->next->previous = stream;
+    connection->streams = stream;
+    connection->open_streams++;
+    if (stream_id > connection->last_accepted) connection->last_accepted = stream_id;
+    return push(connection->sink, CEIO_H2_STREAM_OPENED, stream_id) ? 0 : NGHTTP2_ERR_CALLBACK_FAILURE;
 }
 
 static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name, size_t name_length,
@@ -83,7 +164,21 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
     (void)session;
     (void)flags;
     if (frame->hd.type != NGHTTP2_HEADERS) return 0;
-    ceio_h2_sink *sink = user_data;
+    ceio_h2_session *connection = user_data;
+    ceio_h2_sink *sink = connection->sink;
+    // Past the advertised SETTINGS_MAX_HEADER_LIST_SIZE the fields are still decoded (HPACK's
+    // table must stay in step) but no longer kept: the arena stays bounded however long the
+    // block (nghttp2 inflates each frame as it comes and never buffers a whole block).
+    uint64_t bytes = (uint64_t)connection->header_bytes + name_length + value_length + 32;
+    connection->header_bytes = bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes;
+    if (connection->header_too_large || connection->header_refused) return 0;
+    if (connection->header_bytes > connection->max_header_list_size) {
+        connection->header_too_large = 1;
+        // Trailers: the request is under way and may be answered already, so the stream is
+        // reset (nghttp2 sends RST_STREAM INTERNAL_ERROR for this return value).
+        if (frame->headers.cat != NGHTTP2_HCAT_REQUEST) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+        return 0;
+    }
     long name_offset = keep(sink, name, name_length);
     long value_offset = keep(sink, value, value_length);
     ceio_h2_event *event = push(sink, CEIO_H2_HEADER, frame->hd.stream_id);
@@ -95,15 +190,38 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
     return 0;
 }
 
+// A request head over the advertised header list size is refused like nghttpx (and RFC 6585)
+// do: a 431 response that ends the stream, so the connection and its other streams go on and
+// the client learns why (a bare RST_STREAM would say nothing it could act on).
+static int refuse_large_head(ceio_h2_session *connection, int32_t stream_id) {
+    static const uint8_t status_name[] = ":status", status_value[] = "431";
+    static const uint8_t length_name[] = "content-length", length_value[] = "0";
+    nghttp2_nv fields[2] = {
+        {(uint8_t *)status_name, (uint8_t *)status_value, 7, 3, NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE},
+        {(uint8_t *)length_name, (uint8_t *)length_value, 14, 1, NGHTTP2_NV_FLAG_NO_COPY_NAME | NGHTTP2_NV_FLAG_NO_COPY_VALUE},
+    };
+    int result = nghttp2_submit_response(connection->session, stream_id, fields, 2, NULL);
+    return nghttp2_is_fatal(result) ? NGHTTP2_ERR_CALLBACK_FAILURE : 0;
+}
+
 static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *user_data) {
     (void)session;
-    ceio_h2_sink *sink = user_data;
+    ceio_h2_session *connection = user_data;
+    ceio_h2_sink *sink = connection->sink;
     switch (frame->hd.type) {
     case NGHTTP2_HEADERS:
+        if (!accepted_stream(session, frame->hd.stream_id)) return 0;  // refused: its RST_STREAM is queued
+        if (connection->header_too_large && frame->hd.stream_id == connection->header_stream) {
+            connection->header_too_large = 0;
+            // The handler never sees this request: no head, no end of request.
+            if (frame->headers.cat == NGHTTP2_HCAT_REQUEST) return refuse_large_head(connection, frame->hd.stream_id);
+            return 0;
+        }
         if (frame->headers.cat == NGHTTP2_HCAT_REQUEST && !push(sink, CEIO_H2_HEADERS_COMPLETE, frame->hd.stream_id))
             return NGHTTP2_ERR_CALLBACK_FAILURE;
         /* fall through */
     case NGHTTP2_DATA:
+        if (!accepted_stream(session, frame->hd.stream_id)) return 0;
         if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) && !push(sink, CEIO_H2_REQUEST_COMPLETE, frame->hd.stream_id))
             return NGHTTP2_ERR_CALLBACK_FAILURE;
         break;
@@ -115,9 +233,9 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
 
 static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream_id, const uint8_t *data, size_t length,
                          void *user_data) {
-    (void)session;
     (void)flags;
-    ceio_h2_sink *sink = user_data;
+    if (!accepted_stream(session, stream_id)) return 0;
+    ceio_h2_sink *sink = ((ceio_h2_session *)user_data)->sink;
     long offset = keep(sink, data, length);
     ceio_h2_event *event = push(sink, CEIO_H2_DATA, stream_id);
     if (!event || offset < 0) return NGHTTP2_ERR_CALLBACK_FAILURE;
@@ -126,15 +244,13 @@ static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream
     return 0;
 }
 
-typedef struct {
-    const uint8_t *body;
-    size_t length;
-    size_t offset;
-} body_source;
-
 static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t error_code, void *user_data) {
-    free(nghttp2_session_get_stream_user_data(session, stream_id));
-    ceio_h2_event *event = push(user_data, CEIO_H2_STREAM_CLOSED, stream_id);
+    ceio_h2_session *connection = user_data;
+    body_source *source = accepted_stream(session, stream_id);
+    if (!source) return 0;  // a refused stream: the handler never heard of it
+    unlink_stream(connection, source);
+    free(source);
+    ceio_h2_event *event = push(connection->sink, CEIO_H2_STREAM_CLOSED, stream_id);
     if (!event) return NGHTTP2_ERR_CALLBACK_FAILURE;
     event->error_code = error_code;
     return 0;
@@ -144,21 +260,33 @@ static ssize_t read_body(nghttp2_session *session, int32_t stream_id, uint8_t *b
                          uint32_t *data_flags, nghttp2_data_source *source, void *user_data) {
     (void)session;
     (void)stream_id;
-    (void)user_data;
     body_source *body = source->ptr;
     size_t n = body->length - body->offset;
     if (n > length) n = length;
     memcpy(buffer, body->body + body->offset, n);
     body->offset += n;
-    if (body->offset == body->length) *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+    if (body->offset == body->length) {
+        *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+        body->finished = 1;
+        ((ceio_h2_session *)user_data)->responding_count--;  // nothing left to stall
+    }
     return (ssize_t)n;
 }
 
 // MARK: - Sessions
 
-ceio_h2_session *ceio_h2_server_new(ceio_h2_sink *sink, const ceio_h2_settings *settings) {
+ceio_h2_session *ceio_h2_server_new(ceio_h2_sink *sink, const ceio_h2_settings *settings,
+                                    const ceio_h2_limits *limits) {
+    ceio_h2_session *connection = calloc(1, sizeof *connection);
+    if (!connection) return NULL;
+    connection->sink = sink;
+    connection->max_header_list_size = settings->max_header_list_size;
+    connection->max_streams = settings->max_concurrent_streams;
     nghttp2_session_callbacks *callbacks;
-    if (nghttp2_session_callbacks_new(&callbacks) != 0) return NULL;
+    if (nghttp2_session_callbacks_new(&callbacks) != 0) {
+        free(connection);
+        return NULL;
+    }
     nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, on_begin_headers);
     nghttp2_session_callbacks_set_on_header_callback(callbacks, on_header);
     nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks, on_frame_recv);
@@ -167,46 +295,115 @@ ceio_h2_session *ceio_h2_server_new(ceio_h2_sink *sink, const ceio_h2_settings *
     nghttp2_option *option;
     if (nghttp2_option_new(&option) != 0) {
         nghttp2_session_callbacks_del(callbacks);
+        free(connection);
         return NULL;
     }
-    // Bound what a peer can make the session queue: ACKs of PING/SETTINGS floods, entries
-    // per SETTINGS frame, and our own header blocks.
-    nghttp2_option_set_max_outbound_ack(option, 1000);
-    nghttp2_option_set_max_settings(option, 32);
+    // Bound what a peer can make the session queue or do. The ACK bound only holds because
+    // the owner pulls frames (ceio_h2_send) no faster than the socket takes them: frames
+    // moved out to a write queue would no longer count.
+    nghttp2_option_set_max_outbound_ack(option, limits->max_outbound_ack);
+    nghttp2_option_set_max_settings(option, limits->max_settings);
+    nghttp2_option_set_max_continuations(option, limits->max_continuations);
+    nghttp2_option_set_stream_reset_rate_limit(option, limits->reset_burst, limits->reset_rate);
     nghttp2_option_set_max_send_header_block_length(option, 64 * 1024);
-    nghttp2_session *session = NULL;
-    int result = nghttp2_session_server_new2(&session, callbacks, sink, option);
+    // Closed streams are not kept for the priority tree: a client opening and resetting
+    // streams leaves nothing behind.
+    nghttp2_option_set_no_closed_streams(option, 1);
+    int result = nghttp2_session_server_new2(&connection->session, callbacks, connection, option);
     nghttp2_option_del(option);
     nghttp2_session_callbacks_del(callbacks);
-    if (result != 0) return NULL;
+    if (result != 0) {
+        free(connection);
+        return NULL;
+    }
+    // nghttp2 treats a stream past its limit as a connection error once the peer acknowledged
+    // it ("max concurrent streams exceeded", GOAWAY PROTOCOL_ERROR): it gets twice the limit, the
+    // refusal at the limit is ours (on_begin_headers), and the frame the peer sees says the
+    // limit (ceio_h2_send) — as the NIO edge's HTTP2SettingsAdvertiser does.
+    uint32_t session_streams = settings->max_concurrent_streams > UINT32_MAX / 2 ? UINT32_MAX
+                                                                                : settings->max_concurrent_streams * 2;
     nghttp2_settings_entry entries[4] = {
-        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, settings->max_concurrent_streams},
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, session_streams},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, settings->initial_window_size},
         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, settings->max_header_list_size},
         {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, settings->max_frame_size},
     };
-    if (nghttp2_submit_settings(session, NGHTTP2_FLAG_NONE, entries, 4) != 0) {
-        nghttp2_session_del(session);
+    if (nghttp2_submit_settings(connection->session, NGHTTP2_FLAG_NONE, entries, 4) != 0) {
+        ceio_h2_session_free(connection);
         return NULL;
     }
-    return session;
+    return connection;
 }
 
-void ceio_h2_session_free(ceio_h2_session *session) { nghttp2_session_del(session); }
-
-ssize_t ceio_h2_receive(ceio_h2_session *session, const uint8_t *data, size_t length) {
-    return nghttp2_session_mem_recv(session, data, length);
+void ceio_h2_session_free(ceio_h2_session *connection) {
+    // nghttp2_session_del calls no stream-close callback: free the records of streams still open.
+    body_source *stream = connection->streams;
+    while (stream) {
+        body_source *next = stream->next;
+        free(stream);
+        stream = next;
+    }
+    nghttp2_session_del(connection->session);
+    free(connection);
 }
 
-ssize_t ceio_h2_send(ceio_h2_session *session, const uint8_t **data) { return nghttp2_session_mem_send(session, data); }
-
-int ceio_h2_wants_io(ceio_h2_session *session) {
-    return nghttp2_session_want_read(session) || nghttp2_session_want_write(session);
+// The GOAWAY code for a receive error nghttp2 reports without queueing a GOAWAY of its own
+// (RFC 9113 section 5.4.1: a connection error should be announced with GOAWAY).
+static uint32_t goaway_code(ssize_t error) {
+    switch (error) {
+    case NGHTTP2_ERR_FLOODED:
+    case NGHTTP2_ERR_TOO_MANY_CONTINUATIONS:
+    case NGHTTP2_ERR_TOO_MANY_SETTINGS:
+        return NGHTTP2_ENHANCE_YOUR_CALM;
+    case NGHTTP2_ERR_NOMEM:
+    case NGHTTP2_ERR_CALLBACK_FAILURE:
+        return NGHTTP2_INTERNAL_ERROR;
+    default:
+        return NGHTTP2_PROTOCOL_ERROR;
+    }
 }
 
-int ceio_h2_submit_response(ceio_h2_session *session, int32_t stream_id, const uint8_t *const *names,
+ssize_t ceio_h2_receive(ceio_h2_session *connection, const uint8_t *data, size_t length) {
+    ssize_t result = nghttp2_session_mem_recv(connection->session, data, length);
+    // A GOAWAY queued already (by nghttp2 for the errors it terminates on itself) wins; this
+    // one is ignored then.
+    if (result < 0)
+        nghttp2_session_terminate_session2(connection->session, connection->last_accepted, goaway_code(result));
+    return result;
+}
+
+ssize_t ceio_h2_send(ceio_h2_session *connection, const uint8_t **data) {
+    ssize_t length = nghttp2_session_mem_send(connection->session, data);
+    if (connection->settings_sent || length <= 0) return length;
+    connection->settings_sent = 1;
+    // The first frame out is our SETTINGS (nothing else is queued before the session has read
+    // anything): a copy with the advertised stream limit in place of nghttp2's doubled one.
+    const uint8_t *frame = *data;
+    size_t frame_length = 9 + ((size_t)frame[0] << 16 | (size_t)frame[1] << 8 | frame[2]);
+    if (frame[3] != NGHTTP2_SETTINGS || (size_t)length != frame_length || frame_length > sizeof connection->settings_frame)
+        return -1;  // not the session we built
+    memcpy(connection->settings_frame, frame, frame_length);
+    for (size_t offset = 9; offset + 6 <= frame_length; offset += 6) {
+        uint8_t *entry = connection->settings_frame + offset;
+        if ((entry[0] << 8 | entry[1]) != NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS) continue;
+        uint32_t limit = connection->max_streams;
+        entry[2] = (uint8_t)(limit >> 24);
+        entry[3] = (uint8_t)(limit >> 16);
+        entry[4] = (uint8_t)(limit >> 8);
+        entry[5] = (uint8_t)limit;
+    }
+    *data = connection->settings_frame;
+    return length;
+}
+
+int ceio_h2_wants_io(ceio_h2_session *connection) {
+    return nghttp2_session_want_read(connection->session) || nghttp2_session_want_write(connection->session);
+}
+
+int ceio_h2_submit_response(ceio_h2_session *connection, int32_t stream_id, const uint8_t *const *names,
                             const size_t *name_lengths, const uint8_t *const *values, const size_t *value_lengths,
                             size_t count, const uint8_t *body, size_t body_length) {
+    nghttp2_session *session = connection->session;
     nghttp2_nv fields[32];
     if (count > 32) return -1;
     for (size_t i = 0; i < count; i++) {
@@ -216,32 +413,44 @@ int ceio_h2_submit_response(ceio_h2_session *session, int32_t stream_id, const u
         fields[i].valuelen = value_lengths[i];
         fields[i].flags = NGHTTP2_NV_FLAG_NONE;
     }
+    body_source *source = accepted_stream(session, stream_id);
+    if (!source || source->responding) return -1;  // closed (reset) already, or answered
     if (!body) return nghttp2_submit_response(session, stream_id, fields, count, NULL);
-    body_source *source = malloc(sizeof *source);
-    if (!source) return -1;
     source->body = body;
     source->length = body_length;
-    source->offset = 0;
-    if (nghttp2_session_set_stream_user_data(session, stream_id, source) != 0) {
-        free(source);
-        return -1;
-    }
+    source->swept_offset = SIZE_MAX;  // not seen by a sweep yet: the first one only marks it
     nghttp2_data_provider provider;
     provider.source.ptr = source;
     provider.read_callback = read_body;
     int result = nghttp2_submit_response(session, stream_id, fields, count, &provider);
-    if (result != 0) {
-        nghttp2_session_set_stream_user_data(session, stream_id, NULL);
-        free(source);
+    if (result != 0) return result;
+    source->responding = 1;
+    connection->responding_count++;
+    return 0;
+}
+
+int ceio_h2_reset_stream(ceio_h2_session *connection, int32_t stream_id, uint32_t error_code) {
+    return nghttp2_submit_rst_stream(connection->session, NGHTTP2_FLAG_NONE, stream_id, error_code);
+}
+
+int ceio_h2_goaway(ceio_h2_session *connection) {
+    return nghttp2_submit_goaway(connection->session, NGHTTP2_FLAG_NONE, connection->last_accepted, NGHTTP2_NO_ERROR,
+                                 NULL, 0);
+}
+
+size_t ceio_h2_reset_stalled(ceio_h2_session *connection) {
+    for (body_source *source = connection->streams; source; source = source->next) {
+        if (!source->responding) continue;
+        if (!source->finished && !source->reset && source->offset == source->swept_offset) {
+            // The stream closes when the RST_STREAM is sent; its source is freed then.
+            // (nginx resets a timed-out stream with PROTOCOL_ERROR; CANCEL says what happened:
+            // the server no longer wants the stream, the peer broke no rule.)
+            source->reset = 1;
+            nghttp2_submit_rst_stream(connection->session, NGHTTP2_FLAG_NONE, source->stream_id, NGHTTP2_CANCEL);
+        }
+        source->swept_offset = source->offset;
     }
-    return result;
+    return connection->responding_count;
 }
 
-int ceio_h2_reset_stream(ceio_h2_session *session, int32_t stream_id, uint32_t error_code) {
-    return nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, stream_id, error_code);
-}
-
-int ceio_h2_goaway(ceio_h2_session *session) {
-    return nghttp2_submit_goaway(session, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(session),
-                                 NGHTTP2_NO_ERROR, NULL, 0);
-}
+size_t ceio_h2_responses_in_flight(ceio_h2_session *connection) { return connection->responding_count; }

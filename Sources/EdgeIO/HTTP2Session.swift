@@ -18,6 +18,34 @@ public struct HTTP2Settings: Sendable {
     }
 }
 
+/// Bounds on what an HTTP/2 peer can make a session hold or do. Each exceeded bound is a
+/// connection error answered with GOAWAY (docs/CONFIG.md lists the answers).
+public struct HTTP2Limits: Sendable {
+    /// PING and SETTINGS ACKs (and RST_STREAMs) waiting to be sent before the peer counts as
+    /// flooding (GOAWAY ENHANCE_YOUR_CALM): a peer that sends PINGs but never reads.
+    public var maxOutboundAcks: UInt32
+    /// Entries accepted in one SETTINGS frame.
+    public var maxSettingsEntries: UInt32
+    /// CONTINUATION frames accepted after one HEADERS (a CONTINUATION flood).
+    public var maxContinuations: UInt32
+    /// RST_STREAMs from the peer: a bucket of this many tokens...
+    public var resetBurst: UInt32
+    /// ...refilled at this many per second; empty: GOAWAY (rapid reset, CVE-2023-44487).
+    public var resetsPerSecond: UInt32
+
+    /// nghttp2's own defaults, written out so they are visible and testable.
+    public init(
+        maxOutboundAcks: UInt32 = 1000, maxSettingsEntries: UInt32 = 32, maxContinuations: UInt32 = 8,
+        resetBurst: UInt32 = 1000, resetsPerSecond: UInt32 = 33
+    ) {
+        self.maxOutboundAcks = maxOutboundAcks
+        self.maxSettingsEntries = maxSettingsEntries
+        self.maxContinuations = maxContinuations
+        self.resetBurst = resetBurst
+        self.resetsPerSecond = resetsPerSecond
+    }
+}
+
 /// Where a loop's HTTP/2 sessions record what they received: events plus a byte arena,
 /// reused for every `receive` (one per loop; nothing allocated per frame once grown).
 public final class HTTP2EventSink {
@@ -119,15 +147,23 @@ public final class HTTP2ResponseHead {
 
 /// One connection's HTTP/2 server session (nghttp2, driven from memory: bytes in, events and
 /// bytes out, no I/O inside). A plain value holding the session pointer; the owner frees it.
+///
+/// What the session answers by itself: streams beyond `maxConcurrentStreams` get RST_STREAM
+/// REFUSED_STREAM (nghttp2; the client may retry them), a request head over
+/// `maxHeaderListSize` gets a 431 response (the handler never sees it), and the bounds of
+/// ``HTTP2Limits`` end the connection with GOAWAY.
 public struct HTTP2ServerSession {
     @usableFromInline let pointer: OpaquePointer
 
     /// A session that records into `sink`, with `settings` queued as its first frame.
-    public init?(sink: HTTP2EventSink, settings: HTTP2Settings = HTTP2Settings()) {
+    public init?(sink: HTTP2EventSink, settings: HTTP2Settings = HTTP2Settings(), limits: HTTP2Limits = HTTP2Limits()) {
         var raw = ceio_h2_settings(
             max_concurrent_streams: settings.maxConcurrentStreams, initial_window_size: settings.initialWindowSize,
             max_header_list_size: settings.maxHeaderListSize, max_frame_size: settings.maxFrameSize)
-        guard let session = ceio_h2_server_new(sink.pointer, &raw) else { return nil }
+        var bounds = ceio_h2_limits(
+            max_outbound_ack: limits.maxOutboundAcks, max_settings: limits.maxSettingsEntries,
+            max_continuations: limits.maxContinuations, reset_burst: limits.resetBurst, reset_rate: limits.resetsPerSecond)
+        guard let session = ceio_h2_server_new(sink.pointer, &raw, &bounds) else { return nil }
         pointer = session
     }
 
@@ -158,18 +194,54 @@ public struct HTTP2ServerSession {
     /// Queues a GOAWAY (graceful drain: streams so far finish, no new ones).
     public func goAway() { _ = ceio_h2_goaway(pointer) }
 
-    /// Moves every frame the session has ready into the connection's output.
-    /// - Returns: `false` when the session failed.
+    /// Moves the frames the session has ready into the connection's output, but no more than
+    /// the socket takes: once `limit` bytes wait for it, they are written at once, and when
+    /// the socket is full the rest stays in the session until
+    /// ``EventLoopHandler/writable(_:io:)`` (call this again then).
+    ///
+    /// That is what bounds a peer that never reads: its PING and SETTINGS ACKs pile up inside
+    /// nghttp2, where ``HTTP2Limits/maxOutboundAcks`` counts them, instead of in pooled
+    /// buffers, where nothing would.
+    /// - Parameter limit: bytes of queued output before the session waits for the socket;
+    ///   `Int.max` to move everything (before a close: what nghttp2 holds is bounded).
     @inlinable
-    public func flush(to io: inout LoopIO, connection: ConnectionID) -> Bool {
+    public func flush(to io: inout LoopIO, connection: ConnectionID, limit: Int) -> FlushResult {
+        var queued = limit == .max ? 0 : io.pendingOutputBytes(connection)
         while true {
+            if queued >= limit {
+                guard io.writeQueuedOutput(connection) else { return .waitingForSocket }  // writable() resumes
+                queued = 0
+            }
             var data: UnsafePointer<UInt8>?
             let n = ceio_h2_send(pointer, &data)
-            if n < 0 { return false }
-            if n == 0 { return true }
+            if n < 0 { return .failed }
+            if n == 0 { return .flushed }
             io.enqueue(UnsafeRawBufferPointer(start: data, count: n), on: connection)
+            queued += n
         }
     }
+
+    /// What ``flush(to:connection:limit:)`` did.
+    public enum FlushResult {
+        /// Everything the session had is queued on the connection.
+        case flushed
+        /// The socket is full: the session holds the rest until the connection is writable.
+        case waitingForSocket
+        /// The session failed: close the connection.
+        case failed
+    }
+
+    /// The send deadline's sweep (call it every send timeout while responses are in flight):
+    /// resets with RST_STREAM CANCEL each stream whose response body made no progress since
+    /// the previous sweep, as nginx's `send_timeout` does for a stream whose peer keeps its
+    /// flow-control window at 0.
+    /// - Returns: how many responses are still in flight (0: no need to sweep again).
+    @inlinable
+    public func resetStalledStreams() -> Int { ceio_h2_reset_stalled(pointer) }
+
+    /// Responses whose bodies are still being sent.
+    @inlinable
+    public var responsesInFlight: Int { ceio_h2_responses_in_flight(pointer) }
 
     /// Whether the session still wants to read or write; `false`: close the connection.
     @inlinable

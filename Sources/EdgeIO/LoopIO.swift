@@ -221,6 +221,22 @@ public struct LoopIO {
         }
     }
 
+    /// Writes `connection`'s queued output now instead of when the callback batch ends, for a
+    /// producer that must not queue more than the socket takes (an HTTP/2 session).
+    /// - Returns: `true` when nothing is left queued; `false` when the socket is full
+    ///   (``EventLoopHandler/writable(_:io:)`` follows once it took the rest) or the
+    ///   connection is closing.
+    @inlinable
+    public mutating func writeQueuedOutput(_ connection: ConnectionID) -> Bool {
+        guard let index = slotIndex(connection), slots[index].flags & Flag.closing == 0 else { return false }
+        if slots[index].outputHead >= 0 { flush(index) }
+        guard slots[index].outputHead < 0 else {
+            slots[index].flags |= Flag.notifyWritable
+            return false
+        }
+        return slots[index].flags & Flag.closing == 0
+    }
+
     /// Writes `bytes` now; whatever the socket does not take is copied into pooled buffers
     /// and written when it becomes writable, then ``EventLoopHandler/writable(_:io:)`` is
     /// called. Check ``pendingOutputBytes(_:)`` before writing more (backpressure).

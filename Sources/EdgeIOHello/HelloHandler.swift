@@ -26,15 +26,27 @@ public struct HelloHandler: EventLoopHandler {
         public var idleTimeout: UInt64?
         /// The file `GET /file` sends (opened once per loop), or `nil`.
         public var filePath: String?
+        /// The send deadline (ms; nginx's `send_timeout`, 60 s): output that makes no progress
+        /// for this long — an HTTP/2 response whose peer keeps its window at 0, bytes the peer
+        /// never reads — is given up: the stream reset, the connection aborted. `nil`: never.
+        public var sendTimeout: UInt64?
+        /// HTTP/2 SETTINGS the server advertises.
+        public var http2Settings: HTTP2Settings
+        /// Bounds on HTTP/2 peers (floods, rapid reset).
+        public var http2Limits: HTTP2Limits
 
         public init(
             body: [UInt8] = Array("Hello, world!\n".utf8), largeBodySize: Int = 4 << 20, idleTimeout: UInt64? = 60_000,
-            filePath: String? = nil
+            filePath: String? = nil, sendTimeout: UInt64? = 60_000, http2Settings: HTTP2Settings = HTTP2Settings(),
+            http2Limits: HTTP2Limits = HTTP2Limits()
         ) {
             self.body = body
             self.largeBodySize = largeBodySize
             self.idleTimeout = idleTimeout
             self.filePath = filePath
+            self.sendTimeout = sendTimeout
+            self.http2Settings = http2Settings
+            self.http2Limits = http2Limits
         }
     }
 
@@ -47,11 +59,17 @@ public struct HelloHandler: EventLoopHandler {
         public var requests: Int
         public var closedByPeer: Int
         public var closedWithError: Int
+        /// HTTP/2 sessions ended by a connection error (a flood, a protocol violation).
+        public var http2ConnectionErrors: Int
     }
 
     public enum Message: Sendable {
         /// Calls `reply` on the loop's thread with the loop's statistics.
         case statistics(reply: @Sendable (Statistics) -> Void)
+        /// Graceful drain: HTTP/2 connections get GOAWAY (their open streams finish, no new
+        /// ones start) and close when their last stream does; idle HTTP/1.1 connections close,
+        /// busy ones after their response.
+        case drain
     }
 
     struct Connection {
@@ -63,6 +81,15 @@ public struct HelloHandler: EventLoopHandler {
         var fileRemaining = 0
         var idleTimer: TimerID?
         var http2: HTTP2ServerSession?
+        /// The send deadline (``Configuration/sendTimeout``): armed while output waits on the
+        /// peer, checked when it fires.
+        var sendTimer: TimerID?
+        /// Queued output at the send timer's previous firing (-1: not looked at yet), and
+        /// whether the socket drained since.
+        var sweptPending = -1
+        var wroteSinceSweep = false
+        /// A close was requested; the timers still watch it until ``HelloHandler/closed(_:reason:io:)``.
+        var closing = false
     }
 
     /// What the HTTP/2 path shares across a loop's connections, made once per loop.
@@ -112,11 +139,12 @@ public struct HelloHandler: EventLoopHandler {
     let fileHead: UnsafeRawBufferPointer
     var connections: [Connection] = []
     let http2: HTTP2Resources
-    /// SETTINGS for HTTP/2 connections.
-    public var http2Settings = HTTP2Settings()
+    /// Bytes of HTTP/2 output queued on a connection before its session waits for the socket.
+    static var http2OutputLimit: Int { 64 * 1024 }
     var requests = 0
     var closedByPeer = 0
     var closedWithError = 0
+    var http2ConnectionErrors = 0
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -155,12 +183,15 @@ public struct HelloHandler: EventLoopHandler {
         while connections.count <= index { connections.append(Connection()) }
         connections[index] = Connection(generation: connection.generation, open: true)
         if io.negotiatedHTTP2(connection) {
-            guard let session = HTTP2ServerSession(sink: http2.sink, settings: http2Settings) else {
+            guard
+                let session = HTTP2ServerSession(
+                    sink: http2.sink, settings: configuration.http2Settings, limits: configuration.http2Limits)
+            else {
                 io.abort(connection)
                 return
             }
             connections[index].http2 = session
-            _ = session.flush(to: &io, connection: connection)  // our SETTINGS
+            _ = session.flush(to: &io, connection: connection, limit: Self.http2OutputLimit)  // our SETTINGS
         }
         armIdleTimer(connection, io: &io)
     }
@@ -213,17 +244,24 @@ public struct HelloHandler: EventLoopHandler {
     }
 
     public mutating func writable(_ connection: ConnectionID, io: inout LoopIO) {
+        let index = Int(connection.index)
+        connections[index].wroteSinceSweep = true
+        if let session = connections[index].http2 {
+            flushHTTP2(session, on: connection, io: &io)
+            return
+        }
         pump(connection, io: &io)
     }
 
     public mutating func inputEnded(on connection: ConnectionID, io: inout LoopIO) {
         closedByPeer += 1
-        io.close(connection)
+        close(connection, io: &io)
     }
 
     public mutating func closed(_ connection: ConnectionID, reason: CloseReason, io: inout LoopIO) {
         let index = Int(connection.index)
         if let timer = connections[index].idleTimer { io.cancelTimer(timer) }
+        if let timer = connections[index].sendTimer { io.cancelTimer(timer) }
         connections[index].http2?.free()
         connections[index] = Connection()
         switch reason {
@@ -236,10 +274,16 @@ public struct HelloHandler: EventLoopHandler {
         let connection = ConnectionID(index: UInt32(truncatingIfNeeded: payload), generation: UInt32(payload >> 32))
         let index = Int(connection.index)
         guard index < connections.count, connections[index].open,
-            connections[index].generation == connection.generation, connections[index].idleTimer == timer
+            connections[index].generation == connection.generation
         else { return }
+        if connections[index].sendTimer == timer {
+            connections[index].sendTimer = nil
+            sendDeadlinePassed(connection, io: &io)
+            return
+        }
+        guard connections[index].idleTimer == timer else { return }
         connections[index].idleTimer = nil
-        io.close(connection)
+        close(connection, io: &io)
     }
 
     public mutating func received(message: Message, io: inout LoopIO) {
@@ -249,7 +293,20 @@ public struct HelloHandler: EventLoopHandler {
                 Statistics(
                     connections: io.connectionCount, buffersInUse: io.buffersInUse,
                     buffersAllocated: io.buffersAllocated, timersArmed: io.timers.count, requests: requests,
-                    closedByPeer: closedByPeer, closedWithError: closedWithError))
+                    closedByPeer: closedByPeer, closedWithError: closedWithError,
+                    http2ConnectionErrors: http2ConnectionErrors))
+        case .drain:
+            for index in connections.indices where connections[index].open && !connections[index].closing {
+                let connection = ConnectionID(index: UInt32(index), generation: connections[index].generation)
+                if let session = connections[index].http2 {
+                    session.goAway()
+                    flushHTTP2(session, on: connection, io: &io)
+                } else if connections[index].streamRemaining == 0 {
+                    close(connection, io: &io)
+                } else {
+                    connections[index].closeAfterStream = true
+                }
+            }
         }
     }
 
@@ -263,13 +320,77 @@ public struct HelloHandler: EventLoopHandler {
             session.submitResponse(
                 stream: http2.sink[i].streamID, head: http2.head, body: UnsafeRawBufferPointer(http2.body))
         }
-        let flushed = session.flush(to: &io, connection: connection)
-        if !healthy || !flushed || !session.wantsIO {
-            io.close(connection)
-        } else {
+        if !healthy {
+            http2ConnectionErrors += 1
+            close(connection, io: &io)  // with the GOAWAY the session queued
+            return input.count
+        }
+        flushHTTP2(session, on: connection, io: &io)
+        if connections[Int(connection.index)].open && !connections[Int(connection.index)].closing {
             armIdleTimer(connection, io: &io)
         }
         return input.count
+    }
+
+    /// Moves the session's frames to the socket (no faster than it takes them); closes the
+    /// connection when the session is done, and keeps the send deadline armed while a response
+    /// or the socket waits on the peer.
+    mutating func flushHTTP2(_ session: HTTP2ServerSession, on connection: ConnectionID, io: inout LoopIO) {
+        switch session.flush(to: &io, connection: connection, limit: Self.http2OutputLimit) {
+        case .failed:
+            io.abort(connection)
+        case .waitingForSocket:
+            armSendTimer(connection, io: &io)
+        case .flushed:
+            if !session.wantsIO {
+                close(connection, io: &io)
+            } else if session.responsesInFlight > 0 {
+                armSendTimer(connection, io: &io)
+            }
+        }
+    }
+
+    /// Closes once the queued output is written; an HTTP/2 session first hands over what it
+    /// still holds (bounded: its GOAWAY and ACKs). The send deadline keeps watching, so a peer
+    /// that never reads cannot hold the close open.
+    mutating func close(_ connection: ConnectionID, io: inout LoopIO) {
+        let index = Int(connection.index)
+        if let session = connections[index].http2,
+            session.flush(to: &io, connection: connection, limit: .max) == .failed
+        {
+            io.abort(connection)
+            return
+        }
+        connections[index].closing = true
+        io.close(connection)
+        armSendTimer(connection, io: &io)
+    }
+
+    mutating func armSendTimer(_ connection: ConnectionID, io: inout LoopIO) {
+        let index = Int(connection.index)
+        guard let timeout = configuration.sendTimeout, connections[index].sendTimer == nil else { return }
+        connections[index].sendTimer = io.armTimer(
+            at: io.now + timeout, payload: UInt64(connection.generation) << 32 | UInt64(connection.index))
+    }
+
+    /// The send deadline fired: output that made no progress since the previous firing is
+    /// given up (HTTP/2: the stalled streams are reset; bytes the socket did not take: the
+    /// connection is aborted); while anything still waits, the deadline is armed again.
+    mutating func sendDeadlinePassed(_ connection: ConnectionID, io: inout LoopIO) {
+        let index = Int(connection.index)
+        let pending = io.pendingOutputBytes(connection)
+        if pending > 0 && pending == connections[index].sweptPending && !connections[index].wroteSinceSweep {
+            io.abort(connection)
+            return
+        }
+        connections[index].sweptPending = pending
+        connections[index].wroteSinceSweep = false
+        var waiting = pending > 0
+        if let session = connections[index].http2, !connections[index].closing {
+            if session.resetStalledStreams() > 0 { waiting = true }
+            flushHTTP2(session, on: connection, io: &io)  // the RST_STREAMs
+        }
+        if waiting { armSendTimer(connection, io: &io) }
     }
 
     /// Writes the large body while the socket takes it; resumes on ``writable(_:io:)``.
@@ -288,9 +409,12 @@ public struct HelloHandler: EventLoopHandler {
             io.write(UnsafeRawBufferPointer(rebasing: pattern[0..<n]), on: connection)
             connections[index].streamRemaining -= n
         }
-        guard connections[index].streamRemaining == 0 else { return }
+        guard connections[index].streamRemaining == 0 else {
+            armSendTimer(connection, io: &io)  // waiting for the socket
+            return
+        }
         if connections[index].closeAfterStream {
-            io.close(connection)
+            close(connection, io: &io)
         } else {
             armIdleTimer(connection, io: &io)
             io.resumeReading(connection)

@@ -9,7 +9,7 @@ import Testing
 struct HTTP2ServerTests {
     let pki: TestPKI
 
-    init() throws { pki = try TestPKI() }
+    init() async throws { pki = try await offThePool { try TestPKI() } }
 
     func server(loops: Int = 1) throws -> HelloServer {
         let context = try TLSContext(
@@ -19,10 +19,10 @@ struct HTTP2ServerTests {
         return try HelloServer(loops: loops, tls: context)
     }
 
-    @Test func nghttpGetsTheResponseOverH2() throws {
+    @Test func nghttpGetsTheResponseOverH2() async throws {
         let server = try server()
         defer { server.stop() }
-        let output = try runTool("/usr/bin/nghttp", ["-nv", "-t", "10", "https://127.0.0.1:\(server.port)/"])
+        let output = try await runTool("/usr/bin/nghttp", ["-nv", "-t", "10", "https://127.0.0.1:\(server.port)/"])
         #expect(output.contains(":status: 200"))
         #expect(output.contains("SETTINGS_MAX_CONCURRENT_STREAMS(0x03):128"))
         #expect(output.contains("recv GOAWAY") == false || output.contains("NO_ERROR"))
@@ -31,7 +31,7 @@ struct HTTP2ServerTests {
     @Test func h2loadCompletesEveryRequestOnMultiplexedStreams() async throws {
         let server = try server(loops: 2)
         defer { server.stop() }
-        let output = try runTool(
+        let output = try await runTool(
             "/usr/bin/h2load", ["-n", "2000", "-c", "4", "-m", "16", "-T", "10", "https://127.0.0.1:\(server.port)/"], timeout: 60)
         #expect(output.contains("2000 succeeded, 0 failed, 0 errored"))
         #expect(output.contains("Application protocol: h2"))
@@ -40,11 +40,11 @@ struct HTTP2ServerTests {
         #expect(statistics.map(\.buffersInUse).reduce(0, +) == 0)
     }
 
-    @Test func curlNegotiatesH2AndReusesTheConnection() throws {
+    @Test func curlNegotiatesH2AndReusesTheConnection() async throws {
         let server = try server()
         defer { server.stop() }
         let url = "https://a.test:\(server.port)/"
-        let output = try runTool(
+        let output = try await runTool(
             "/usr/bin/curl",
             ["-sS", "--http2", "--max-time", "10", "--cacert", pki.path("ca.pem"), "--resolve", "a.test:\(server.port):127.0.0.1",
              url, url, "-o", "/dev/null", "-o", "/dev/null", "-w", "%{http_version} %{http_code} %{num_connects}\n"])

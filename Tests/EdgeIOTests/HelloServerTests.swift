@@ -17,8 +17,8 @@ struct HelloServerTests {
         defer { server.stop() }
         let client = try TestClient(port: server.port)
         for _ in 0..<3 {
-            try client.send(Self.request)
-            let response = try client.receiveResponses(1)[0]
+            try await client.send(Self.request)
+            let response = try await client.receiveResponses(1)[0]
             #expect(response.status == 200)
             #expect(response.body == Array("Hello, world!\n".utf8))
         }
@@ -28,12 +28,12 @@ struct HelloServerTests {
         #expect(statistics[0].buffersInUse == 0)  // idle: no buffer attached
     }
 
-    @Test func connectionCloseGetsTheResponseThenEndOfStream() throws {
+    @Test func connectionCloseGetsTheResponseThenEndOfStream() async throws {
         let server = try HelloServer()
         defer { server.stop() }
         let client = try TestClient(port: server.port)
-        try client.send("GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
-        let bytes = try client.receiveAll()
+        try await client.send("GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        let bytes = try await client.receiveAll()
         let (response, used) = try #require(Response.parse(bytes))
         #expect(response.status == 200)
         #expect(response.headers["connection"] == "close")
@@ -46,9 +46,9 @@ struct HelloServerTests {
         let client = try TestClient(port: server.port)
         // The request says close, and more bytes follow that the server never reads: closing
         // the socket with them unread would send a reset that can destroy the response.
-        try client.send("GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
-        client.sendWithoutBlocking(bytes: 1 << 20, forAtMost: 2)
-        let bytes = try client.receiveAll()  // throws on ECONNRESET
+        try await client.send("GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        try await client.sendWithoutBlocking(bytes: 1 << 20, forAtMost: 2)
+        let bytes = try await client.receiveAll()  // throws on ECONNRESET
         #expect(Response.parse(bytes)?.0.status == 200)
         let lingering = await server.statistics()
         #expect(lingering[0].connections <= 1)
@@ -57,21 +57,21 @@ struct HelloServerTests {
         #expect(after[0].connections == 0)  // the peer's close ended the lingering
     }
 
-    @Test func http10WithoutKeepAliveIsClosed() throws {
+    @Test func http10WithoutKeepAliveIsClosed() async throws {
         let server = try HelloServer()
         defer { server.stop() }
         let client = try TestClient(port: server.port)
-        try client.send("GET / HTTP/1.0\r\n\r\n")
-        let bytes = try client.receiveAll()
+        try await client.send("GET / HTTP/1.0\r\n\r\n")
+        let bytes = try await client.receiveAll()
         #expect(Response.parse(bytes)?.0.status == 200)
     }
 
-    @Test func pipelinedRequestsAreAnsweredInOrder() throws {
+    @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
         let server = try HelloServer()
         defer { server.stop() }
         let client = try TestClient(port: server.port)
-        try client.send(String(repeating: Self.request, count: 50))
-        let responses = try client.receiveResponses(50)
+        try await client.send(String(repeating: Self.request, count: 50))
+        let responses = try await client.receiveResponses(50)
         #expect(responses.allSatisfy { $0.status == 200 })
     }
 
@@ -80,10 +80,10 @@ struct HelloServerTests {
         defer { server.stop() }
         let client = try TestClient(port: server.port)
         for byte in Array("GET / HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\n\r\nhello".utf8) {
-            try client.send([byte])
+            try await client.send([byte])
             try await Task.sleep(for: .milliseconds(1))
         }
-        #expect(try client.receiveResponses(1)[0].status == 200)
+        #expect(try await client.receiveResponses(1)[0].status == 200)
         let statistics = await server.statistics()
         #expect(statistics[0].buffersInUse == 0)
     }
@@ -92,11 +92,11 @@ struct HelloServerTests {
         let server = try HelloServer()
         defer { server.stop() }
         let client = try TestClient(port: server.port, receiveBuffer: 8192)
-        try client.send("GET /large HTTP/1.1\r\nHost: test\r\n\r\n" + Self.request)
+        try await client.send("GET /large HTTP/1.1\r\nHost: test\r\n\r\n" + Self.request)
         // Not reading lets the socket fill: the server must hold output in pooled buffers.
         let held = await server.waitFor { $0[0].buffersInUse > 0 }
         #expect(held[0].buffersInUse > 0)
-        let responses = try client.receiveResponses(2)
+        let responses = try await client.receiveResponses(2)
         #expect(responses[0].body.count == 4 << 20)
         let pattern = (0..<(256 * 1024)).map { UInt8(truncatingIfNeeded: $0 % 251) }
         var intact = true
@@ -118,8 +118,8 @@ struct HelloServerTests {
         let server = try HelloServer(configuration: HelloHandler.Configuration(filePath: path))
         defer { server.stop() }
         let client = try TestClient(port: server.port, receiveBuffer: 8192)
-        try client.send("GET /file HTTP/1.1\r\nHost: test\r\n\r\n" + Self.request)
-        let responses = try client.receiveResponses(2)
+        try await client.send("GET /file HTTP/1.1\r\nHost: test\r\n\r\n" + Self.request)
+        let responses = try await client.receiveResponses(2)
         #expect(responses[0].body.count == contents.count)
         #expect(responses[0].body == contents)
         #expect(responses[1].status == 200)  // the pipelined request after the file
@@ -132,8 +132,8 @@ struct HelloServerTests {
         defer { server.stop() }
         do {
             let client = try TestClient(port: server.port)
-            try client.send("GET /large HTTP/1.1\r\nHost: test\r\n\r\n")
-            _ = try client.receive(max: 100_000)
+            try await client.send("GET /large HTTP/1.1\r\nHost: test\r\n\r\n")
+            _ = try await client.receive(max: 100_000)
         }  // closed here, with most of the body unsent
         let statistics = await server.waitFor { $0[0].connections == 0 }
         #expect(statistics[0].connections == 0)
@@ -145,37 +145,37 @@ struct HelloServerTests {
         let server = try HelloServer(configuration: HelloHandler.Configuration(idleTimeout: 100))
         defer { server.stop() }
         let client = try TestClient(port: server.port, receiveTimeout: 10)
-        try client.send(Self.request)
-        _ = try client.receiveResponses(1)
+        try await client.send(Self.request)
+        _ = try await client.receiveResponses(1)
         let started = Date()
-        #expect(try client.receive().isEmpty)  // end of stream, not a timeout
+        #expect(try await client.receive().isEmpty)  // end of stream, not a timeout
         #expect(Date().timeIntervalSince(started) < 5)
     }
 
-    @Test func peerHalfCloseAfterARequestStillGetsTheResponse() throws {
+    @Test func peerHalfCloseAfterARequestStillGetsTheResponse() async throws {
         let server = try HelloServer()
         defer { server.stop() }
         let client = try TestClient(port: server.port)
-        try client.send(Self.request)
+        try await client.send(Self.request)
         client.shutdownWrite()
-        let bytes = try client.receiveAll()
+        let bytes = try await client.receiveAll()
         #expect(Response.parse(bytes)?.0.status == 200)
     }
 
-    @Test func garbageRequestLineIsAborted() throws {
+    @Test func garbageRequestLineIsAborted() async throws {
         let server = try HelloServer()
         defer { server.stop() }
         let client = try TestClient(port: server.port)
-        try client.send("NONSENSE\r\n\r\n")
-        #expect((try? client.receiveAll()) ?? [] == [])
+        try await client.send("NONSENSE\r\n\r\n")
+        #expect((try? await client.receiveAll()) ?? [] == [])
     }
 
     @Test func headLargerThanTheInputBufferClosesTheConnection() async throws {
         let server = try HelloServer()
         defer { server.stop() }
         let client = try TestClient(port: server.port)
-        try? client.send("GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 40_000))
-        #expect((try? client.receiveAll()) ?? [] == [])
+        try? await client.send("GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 40_000))
+        #expect((try? await client.receiveAll()) ?? [] == [])
         let statistics = await server.waitFor { $0[0].connections == 0 }
         #expect(statistics[0].connections == 0)
         #expect(statistics[0].buffersInUse == 0)
@@ -187,43 +187,30 @@ struct HelloServerTests {
         var clients: [TestClient] = []
         for _ in 0..<32 {
             let client = try TestClient(port: server.port)
-            try client.send(Self.request)
+            try await client.send(Self.request)
             clients.append(client)
         }
-        for client in clients { #expect(try client.receiveResponses(1)[0].status == 200) }
+        for client in clients { #expect(try await client.receiveResponses(1)[0].status == 200) }
         let statistics = await server.statistics()
         #expect(statistics.map(\.requests).reduce(0, +) == 32)
         #expect(statistics.map(\.connections).reduce(0, +) == 32)
     }
 
-    @Test func stoppingClosesOpenConnectionsAndReturns() throws {
+    @Test func stoppingClosesOpenConnectionsAndReturns() async throws {
         let server = try HelloServer(loops: 2)
         let client = try TestClient(port: server.port)
-        try client.send(Self.request)
-        _ = try client.receiveResponses(1)
+        try await client.send(Self.request)
+        _ = try await client.receiveResponses(1)
         server.stop()
-        #expect(try client.receive().isEmpty)
+        #expect(try await client.receive().isEmpty)
         server.stop()  // idempotent
     }
 
-    @Test func curlFetchesOverKeepAlive() throws {
+    @Test func curlFetchesOverKeepAlive() async throws {
         let server = try HelloServer()
         defer { server.stop() }
         let url = "http://127.0.0.1:\(server.port)/"
-        let output = try runProcess("/usr/bin/curl", ["-sS", "--max-time", "10", url, url, "-o", "/dev/null", "-o", "/dev/null", "-w", "%{http_code} %{num_connects}\n"])
+        let output = try await runProcess("/usr/bin/curl", ["-sS", "--max-time", "10", url, url, "-o", "/dev/null", "-o", "/dev/null", "-w", "%{http_code} %{num_connects}\n"])
         #expect(output.split(separator: "\n") == ["200 1", "200 0"])
     }
-}
-
-/// Runs a program to completion (bounded by its own time limits) and returns its stdout.
-func runProcess(_ path: String, _ arguments: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
 }

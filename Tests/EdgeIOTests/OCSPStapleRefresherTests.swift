@@ -18,8 +18,8 @@ struct OCSPStapleRefresherTests {
         #expect(R.action(read: nil, stapled: nil, now: 1000) == .keep)
     }
 
-    @Test func theResponseFileIsReadAndItsNextUpdateFound() throws {
-        let pki = try TestPKI()
+    @Test func theResponseFileIsReadAndItsNextUpdateFound() async throws {
+        let pki = try await offThePool { try TestPKI() }
         let der = [UInt8](try Data(contentsOf: URL(fileURLWithPath: pki.path("a.ocsp.der"))))
         let next = try #require(OCSPStapleRefresher.nextUpdate(of: der))
         let now = Int64(Date().timeIntervalSince1970)
@@ -29,7 +29,7 @@ struct OCSPStapleRefresherTests {
     }
 
     @Test func aResponseWrittenToTheFileIsStapledWithoutARestart() async throws {
-        let pki = try TestPKI()
+        let pki = try await offThePool { try TestPKI() }
         let file = pki.path("live.ocsp.der")
         _ = FileManager.default.createFile(atPath: file, contents: Data())  // nothing to staple yet
         let context = try TLSContext(
@@ -38,14 +38,14 @@ struct OCSPStapleRefresherTests {
         defer { server.stop() }
         let refresher = try OCSPStapleRefresher(context: context, files: [(certificate: 0, path: file)], interval: 50)
         defer { refresher.stop() }
-        func status() throws -> String {
-            try runTool(
+        func status() async throws -> String {
+            try await runTool(
                 "/usr/bin/openssl",
                 ["s_client", "-connect", "127.0.0.1:\(server.port)", "-CAfile", pki.path("ca.pem"), "-ign_eof", "-status",
                  "-servername", "a.test"],
                 directory: pki.directory, stdin: "GET / HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n")
         }
-        #expect(try status().contains("OCSP response: no response sent"))
+        #expect(try await status().contains("OCSP response: no response sent"))
         #expect(refresher.failure != nil)  // the empty file is not a response
         // The timer's job: a new response replaces the file (atomically, by rename).
         try FileManager.default.copyItem(atPath: pki.path("a.ocsp.der"), toPath: file + ".new")
@@ -53,7 +53,7 @@ struct OCSPStapleRefresherTests {
         let deadline = Date().addingTimeInterval(30)
         while refresher.installs < 1 && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
         #expect(refresher.installs == 1)
-        let stapled = try status()
+        let stapled = try await status()
         #expect(stapled.contains("OCSP Response Status: successful"))
         #expect(stapled.contains("Cert Status: good"))
     }

@@ -9,10 +9,10 @@ import Testing
 
 /// The HTTP/1.1 proxy fixture on the core (``ProxyHandler``), between raw clients and a test
 /// upstream: keep-alive on both sides, pooled upstream connections, bodies both ways, chunked
-/// responses, close paths and failures. Serialized: its clients block the thread they run on
-/// (bodies up to 10 MB), so at most one of the test pool's two threads is theirs at a time and
-/// the rest of the suite's timing tests keep theirs.
-@Suite(.serialized, .timeLimit(.minutes(3)))
+/// responses, close paths and failures. Its clients block (bodies up to 10 MB), each call on a
+/// thread of its own (``ResponseReader``'s async methods), so the tests run in parallel without
+/// holding the cooperative pool's two threads.
+@Suite(.timeLimit(.minutes(3)))
 struct ProxyServerTests {
     static func server(_ upstream: TestUpstream, loops: Int = 1) throws -> ProxyServer {
         let address =
@@ -30,8 +30,8 @@ struct ProxyServerTests {
         defer { proxy.stop() }
         let client = try ResponseReader(port: proxy.port)
         for _ in 0..<20 {
-            try client.send("GET / HTTP/1.1\r\nHost: test\r\n\r\n")
-            let response = try #require(try client.next())
+            try await client.send("GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+            let response = try #require(try await client.next())
             #expect(response.status == 200)
             #expect(response.body == pattern(count: 600))
             #expect(response.headers["x-upstream-connection"] == "1")
@@ -56,27 +56,27 @@ struct ProxyServerTests {
         defer { proxy.stop() }
         for _ in 0..<5 {
             let client = try ResponseReader(port: proxy.port)
-            try client.send("GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
-            let response = try #require(try client.next())
+            try await client.send("GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+            let response = try #require(try await client.next())
             #expect(response.status == 200)
             #expect(response.headers["connection"] == "close")
             #expect(response.body.count == 600)
-            #expect(try client.next() == nil)  // then the end of the stream, nothing more
+            #expect(try await client.next() == nil)  // then the end of the stream, nothing more
         }
         #expect(upstream.connections == 1)
     }
 
-    @Test func http10ClientGetsTheResponseThenTheClose() throws {
+    @Test func http10ClientGetsTheResponseThenTheClose() async throws {
         let upstream = try TestUpstream()
         defer { upstream.stop() }
         let proxy = try Self.server(upstream)
         defer { proxy.stop() }
         let client = try ResponseReader(port: proxy.port)
-        try client.send("GET /len/5000 HTTP/1.0\r\nHost: test\r\n\r\n")
-        let response = try #require(try client.next())
+        try await client.send("GET /len/5000 HTTP/1.0\r\nHost: test\r\n\r\n")
+        let response = try #require(try await client.next())
         #expect(response.status == 200)
         #expect(response.body == pattern(count: 5000))
-        #expect(try client.next() == nil)
+        #expect(try await client.next() == nil)
     }
 
     @Test(arguments: [0, 1, 64 * 1024, 10 * 1024 * 1024])
@@ -88,8 +88,8 @@ struct ProxyServerTests {
         let client = try ResponseReader(port: proxy.port)
         let body = pattern(count: size).reversed() as [UInt8]
         for _ in 0..<2 {  // twice: the connection stays usable after a large exchange
-            try client.send(Array("POST /len/\(size) HTTP/1.1\r\nHost: test\r\nContent-Length: \(size)\r\n\r\n".utf8) + body)
-            let response = try #require(try client.next())
+            try await client.send(Array("POST /len/\(size) HTTP/1.1\r\nHost: test\r\nContent-Length: \(size)\r\n\r\n".utf8) + body)
+            let response = try #require(try await client.next())
             #expect(response.status == 200)
             #expect(response.headers["x-request-body-length"] == "\(size)")
             #expect(response.headers["x-request-body-sum"] == "\(checksum(body))")
@@ -100,7 +100,7 @@ struct ProxyServerTests {
         #expect(upstream.connections == 1, "\(statistics)")
     }
 
-    @Test func chunkedRequestBodyIsRelayedAsItCame() throws {
+    @Test func chunkedRequestBodyIsRelayedAsItCame() async throws {
         let upstream = try TestUpstream()
         defer { upstream.stop() }
         let proxy = try Self.server(upstream)
@@ -115,8 +115,8 @@ struct ProxyServerTests {
             offset += n
         }
         request += Array("0\r\n\r\n".utf8)
-        try client.send(request)
-        let response = try #require(try client.next())
+        try await client.send(request)
+        let response = try #require(try await client.next())
         #expect(response.headers["x-request-body-length"] == "100000")
         #expect(response.headers["x-request-body-sum"] == "\(checksum(body))")
     }
@@ -130,8 +130,8 @@ struct ProxyServerTests {
         defer { proxy.stop() }
         // A declared length over the limit: refused before anything goes upstream.
         let declared = try ResponseReader(port: proxy.port)
-        try declared.send("POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 50001\r\n\r\n")
-        #expect(try declared.next()?.status == 413)
+        try await declared.send("POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 50001\r\n\r\n")
+        #expect(try await declared.next()?.status == 413)
         #expect(upstream.connections == 0)
         // A chunked body that goes over while it streams: 413 as the third chunk's size line
         // arrives (60,000 > 50,000 announced), and the upstream, which had the head and the
@@ -140,14 +140,14 @@ struct ProxyServerTests {
         var request = Array("POST / HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
         for _ in 0..<4 { request += Array("4e20\r\n".utf8) + pattern(count: 20_000) + [13, 10] }
         request += Array("0\r\n\r\n".utf8)
-        try chunked.send(request)
-        #expect(try chunked.next()?.status == 413)
+        try await chunked.send(request)
+        #expect(try await chunked.next()?.status == 413)
         // Within the limit, the same client shape goes through.
         let within = try ResponseReader(port: proxy.port)
         var small = Array("POST / HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
         small += Array("4e20\r\n".utf8) + pattern(count: 20_000) + Array("\r\n0\r\n\r\n".utf8)
-        try within.send(small)
-        let response = try #require(try within.next())
+        try await within.send(small)
+        let response = try #require(try await within.next())
         #expect(response.status == 200)
         #expect(response.headers["x-request-body-length"] == "20000")
         #expect(upstream.requestsRead == 1)
@@ -163,39 +163,39 @@ struct ProxyServerTests {
         let client = try ResponseReader(port: proxy.port)
         // The first answer leaves its upstream connection pooled, and that connection closes
         // under the next request: a GET is replayed on a new connection and answered.
-        try client.send("GET /stale-next HTTP/1.1\r\nHost: test\r\n\r\n")
-        #expect(try client.next()?.status == 200)
-        try client.send("GET /len/100 HTTP/1.1\r\nHost: test\r\n\r\n")
-        let replayed = try #require(try client.next())
+        try await client.send("GET /stale-next HTTP/1.1\r\nHost: test\r\n\r\n")
+        #expect(try await client.next()?.status == 200)
+        try await client.send("GET /len/100 HTTP/1.1\r\nHost: test\r\n\r\n")
+        let replayed = try #require(try await client.next())
         #expect(replayed.status == 200)
         #expect(replayed.body.count == 100)
         var statistics = await proxy.statistics()
         #expect(statistics.map(\.upstreamReplays).reduce(0, +) == 1)
         #expect(upstream.connections == 2)
         // Not replayed: a request with a body, and a method that is not idempotent.
-        try client.send("GET /stale-next HTTP/1.1\r\nHost: test\r\n\r\n")
-        #expect(try client.next()?.status == 200)
-        try client.send("PUT /len/5 HTTP/1.1\r\nHost: test\r\nContent-Length: 3\r\n\r\nabc")
-        #expect(try client.next()?.status == 502)
+        try await client.send("GET /stale-next HTTP/1.1\r\nHost: test\r\n\r\n")
+        #expect(try await client.next()?.status == 200)
+        try await client.send("PUT /len/5 HTTP/1.1\r\nHost: test\r\nContent-Length: 3\r\n\r\nabc")
+        #expect(try await client.next()?.status == 502)
         let again = try ResponseReader(port: proxy.port)
-        try again.send("GET /stale-next HTTP/1.1\r\nHost: test\r\n\r\n")
-        #expect(try again.next()?.status == 200)
-        try again.send("POST /len/5 HTTP/1.1\r\nHost: test\r\n\r\n")
-        #expect(try again.next()?.status == 502)
+        try await again.send("GET /stale-next HTTP/1.1\r\nHost: test\r\n\r\n")
+        #expect(try await again.next()?.status == 200)
+        try await again.send("POST /len/5 HTTP/1.1\r\nHost: test\r\n\r\n")
+        #expect(try await again.next()?.status == 502)
         statistics = await proxy.waitFor { $0.map(\.buffersInUse).reduce(0, +) == 0 }
         #expect(statistics.map(\.upstreamReplays).reduce(0, +) == 1)
         #expect(statistics.map(\.badGateway).reduce(0, +) == 2)
     }
 
-    @Test func chunkedResponseIsRelayedIntactAndTheConnectionKept() throws {
+    @Test func chunkedResponseIsRelayedIntactAndTheConnectionKept() async throws {
         let upstream = try TestUpstream()
         defer { upstream.stop() }
         let proxy = try Self.server(upstream)
         defer { proxy.stop() }
         let client = try ResponseReader(port: proxy.port)
         for size in [0, 1, 100_000, 3_000_000] {
-            try client.send("GET /chunked/\(size) HTTP/1.1\r\nHost: test\r\n\r\n")
-            let response = try #require(try client.next())
+            try await client.send("GET /chunked/\(size) HTTP/1.1\r\nHost: test\r\n\r\n")
+            let response = try #require(try await client.next())
             #expect(response.headers["transfer-encoding"] == "chunked")
             #expect(response.body == pattern(count: size))
         }
@@ -208,10 +208,10 @@ struct ProxyServerTests {
         let proxy = try Self.server(upstream)
         defer { proxy.stop() }
         let client = try ResponseReader(port: proxy.port)
-        try client.send("GET /cut/200000 HTTP/1.1\r\nHost: test\r\n\r\n")
+        try await client.send("GET /cut/200000 HTTP/1.1\r\nHost: test\r\n\r\n")
         // The head says 200,000 bytes; the stream ends after 100,000: a truncated response,
         // never a complete one.
-        #expect(throws: TestFailure.self) { _ = try client.next() }
+        await #expect(throws: TestFailure.self) { _ = try await client.next() }
         #expect(client.receivedBodyBytes == 100_000)
         let statistics = await proxy.waitFor { $0[0].connections == 0 && $0[0].idlePooled == 0 }
         #expect(statistics[0].connections == 0)
@@ -237,10 +237,10 @@ struct ProxyServerTests {
             configuration: .init(upstreams: [try SocketAddress(host: "127.0.0.1", port: UInt16(bigEndian: address.sin_port))]))
         defer { proxy.stop() }
         let client = try ResponseReader(port: proxy.port)
-        try client.send("GET / HTTP/1.1\r\nHost: test\r\n\r\n")
-        let response = try #require(try client.next())
+        try await client.send("GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+        let response = try #require(try await client.next())
         #expect(response.status == 502)
-        #expect(try client.next() == nil)
+        #expect(try await client.next() == nil)
         let statistics = await proxy.waitFor { $0[0].connections == 0 }
         #expect(statistics[0].badGateway == 1)
         #expect(statistics[0].timersArmed == 0)
@@ -255,9 +255,9 @@ struct ProxyServerTests {
                 upstreams: [try SocketAddress(host: "127.0.0.1", port: UInt16(upstream.port))], upstreamTimeout: 300))
         defer { proxy.stop() }
         let client = try ResponseReader(port: proxy.port)
-        try client.send("GET /hang HTTP/1.1\r\nHost: test\r\n\r\n")
-        #expect(try client.next()?.status == 504)
-        #expect(try client.next() == nil)
+        try await client.send("GET /hang HTTP/1.1\r\nHost: test\r\n\r\n")
+        #expect(try await client.next()?.status == 504)
+        #expect(try await client.next() == nil)
         client.client.close()
         let statistics = await proxy.waitFor { $0[0].connections == 0 }
         #expect(statistics[0].connections == 0)  // the upstream connection was not pooled
@@ -270,12 +270,12 @@ struct ProxyServerTests {
         let proxy = try Self.server(upstream)
         defer { proxy.stop() }
         let client = try ResponseReader(port: proxy.port)
-        try client.send("GET /bye HTTP/1.1\r\nHost: test\r\n\r\n")  // answered, then closed upstream
-        #expect(try client.next()?.status == 200)
+        try await client.send("GET /bye HTTP/1.1\r\nHost: test\r\n\r\n")  // answered, then closed upstream
+        #expect(try await client.next()?.status == 200)
         let dropped = await proxy.waitFor { $0[0].idlePooled == 0 && $0[0].connections == 1 }
         #expect(dropped[0].idlePooled == 0)
-        try client.send("GET / HTTP/1.1\r\nHost: test\r\n\r\n")
-        let response = try #require(try client.next())
+        try await client.send("GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+        let response = try #require(try await client.next())
         #expect(response.status == 200)
         #expect(response.headers["x-upstream-connection"] == "2")
     }
@@ -289,13 +289,13 @@ struct ProxyServerTests {
                 upstreams: [try SocketAddress(host: "127.0.0.1", port: UInt16(upstream.port))], upstreamIdleTimeout: 200))
         defer { proxy.stop() }
         let client = try ResponseReader(port: proxy.port)
-        try client.send("GET / HTTP/1.1\r\nHost: test\r\n\r\n")
-        #expect(try client.next()?.headers["x-upstream-connection"] == "1")
+        try await client.send("GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+        #expect(try await client.next()?.headers["x-upstream-connection"] == "1")
         let swept = await proxy.waitFor { $0[0].idlePooled == 0 && $0[0].connections == 1 && $0[0].timersArmed == 1 }
         #expect(swept[0].idlePooled == 0)
         #expect(swept[0].timersArmed == 1)  // the client's idle timer only: the sweep stopped
-        try client.send("GET / HTTP/1.1\r\nHost: test\r\n\r\n")
-        #expect(try client.next()?.headers["x-upstream-connection"] == "2")
+        try await client.send("GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+        #expect(try await client.next()?.headers["x-upstream-connection"] == "2")
     }
 
     @Test func unixSocketUpstreamIsPooledToo() async throws {
@@ -306,8 +306,8 @@ struct ProxyServerTests {
         defer { proxy.stop() }
         let client = try ResponseReader(port: proxy.port)
         for _ in 0..<10 {
-            try client.send("GET /len/70000 HTTP/1.1\r\nHost: test\r\n\r\n")
-            let response = try #require(try client.next())
+            try await client.send("GET /len/70000 HTTP/1.1\r\nHost: test\r\n\r\n")
+            let response = try #require(try await client.next())
             #expect(response.body == pattern(count: 70_000))
         }
         #expect(upstream.connections == 1)
@@ -315,7 +315,7 @@ struct ProxyServerTests {
         #expect(statistics[0].upstreamReuses == 9)
     }
 
-    @Test func pipelinedRequestsAreAnsweredInOrder() throws {
+    @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
         let upstream = try TestUpstream()
         defer { upstream.stop() }
         let proxy = try Self.server(upstream)
@@ -323,39 +323,39 @@ struct ProxyServerTests {
         let client = try ResponseReader(port: proxy.port)
         var requests = ""
         for i in 1...30 { requests += "GET /len/\(i) HTTP/1.1\r\nHost: test\r\n\r\n" }
-        try client.send(requests)
+        try await client.send(requests)
         for i in 1...30 {
-            let response = try #require(try client.next())
+            let response = try #require(try await client.next())
             #expect(response.body == pattern(count: i))
         }
     }
 
-    @Test func clientHalfCloseAfterTheRequestStillGetsTheResponse() throws {
+    @Test func clientHalfCloseAfterTheRequestStillGetsTheResponse() async throws {
         let upstream = try TestUpstream()
         defer { upstream.stop() }
         let proxy = try Self.server(upstream)
         defer { proxy.stop() }
         let client = try ResponseReader(port: proxy.port)
-        try client.send("GET /len/300000 HTTP/1.1\r\nHost: test\r\n\r\n")
+        try await client.send("GET /len/300000 HTTP/1.1\r\nHost: test\r\n\r\n")
         client.client.shutdownWrite()
-        let response = try #require(try client.next())
+        let response = try #require(try await client.next())
         #expect(response.body == pattern(count: 300_000))
-        #expect(try client.next() == nil)
+        #expect(try await client.next() == nil)
     }
 
-    @Test func malformedRequestGets400AndTheClose() throws {
+    @Test func malformedRequestGets400AndTheClose() async throws {
         let upstream = try TestUpstream()
         defer { upstream.stop() }
         let proxy = try Self.server(upstream)
         defer { proxy.stop() }
         let client = try ResponseReader(port: proxy.port)
-        try client.send("POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\nabc")
-        #expect(try client.next()?.status == 400)
-        #expect(try client.next() == nil)
+        try await client.send("POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\nabc")
+        #expect(try await client.next()?.status == 400)
+        #expect(try await client.next() == nil)
         #expect(upstream.connections == 0)
     }
 
-    @Test func tlsClientsAreProxiedOverKeepAliveWithHTTPSFields() throws {
+    @Test func tlsClientsAreProxiedOverKeepAliveWithHTTPSFields() async throws {
         let pki = try TestPKI()
         let upstream = try TestUpstream()
         defer { upstream.stop() }
@@ -368,7 +368,7 @@ struct ProxyServerTests {
             configuration: .init(upstreams: [try SocketAddress(host: "127.0.0.1", port: UInt16(upstream.port))]))
         defer { proxy.stop() }
         let url = "https://a.test:\(proxy.tlsPort)/chunked/70000"
-        let output = try runProcess(
+        let output = try await runProcess(
             "/usr/bin/curl",
             ["-sS", "--max-time", "10", "--cacert", pki.path("ca.pem"), "--resolve", "a.test:\(proxy.tlsPort):127.0.0.1",
              "-D", "-", url, url, "-o", "/dev/null", "-o", "/dev/null",
@@ -380,13 +380,13 @@ struct ProxyServerTests {
         #expect(upstream.connections == 1)
     }
 
-    @Test func curlFetchesThroughTheProxyOverKeepAlive() throws {
+    @Test func curlFetchesThroughTheProxyOverKeepAlive() async throws {
         let upstream = try TestUpstream()
         defer { upstream.stop() }
         let proxy = try Self.server(upstream)
         defer { proxy.stop() }
         let url = "http://127.0.0.1:\(proxy.port)/chunked/5000"
-        let output = try runProcess(
+        let output = try await runProcess(
             "/usr/bin/curl",
             ["-sS", "--max-time", "10", url, url, "-o", "/dev/null", "-o", "/dev/null", "-w", "%{http_code} %{size_download} %{num_connects}\n"])
         #expect(output.split(separator: "\n") == ["200 5000 1", "200 5000 0"])
@@ -407,104 +407,5 @@ extension ProxyServer {
             last = await statistics()
         }
         return last
-    }
-}
-
-/// Reads HTTP/1.1 responses framed by Content-Length, the chunked coding or the close.
-final class ResponseReader {
-    struct Message: Equatable {
-        var status: Int
-        var headers: [String: String]
-        var body: [UInt8]
-    }
-
-    let client: TestClient
-    private var buffer: [UInt8] = []
-    private var position = 0
-    private var ended = false
-    /// Body bytes of the last response read (also of a truncated one).
-    private(set) var receivedBodyBytes = 0
-
-    init(port: Int) throws {
-        client = try TestClient(port: port)
-    }
-
-    func send(_ text: String) throws { try client.send(text) }
-    func send(_ bytes: [UInt8]) throws { try client.send(bytes) }
-
-    private func fill() throws -> Bool {
-        if ended { return false }
-        if position > 1 << 20 {
-            buffer.removeFirst(position)
-            position = 0
-        }
-        let chunk = try client.receive(max: 1 << 18)
-        if chunk.isEmpty {
-            ended = true
-            return false
-        }
-        buffer += chunk
-        return true
-    }
-
-    private func line() throws -> String {
-        while true {
-            if let i = buffer[position...].firstIndex(of: 10) {
-                let text = String(decoding: buffer[position..<i], as: UTF8.self)
-                position = i + 1
-                return text.hasSuffix("\r") ? String(text.dropLast()) : text
-            }
-            guard try fill() else { throw TestFailure("end of stream inside a line") }
-        }
-    }
-
-    private func take(_ count: Int) throws -> ArraySlice<UInt8> {
-        while buffer.count - position < count {
-            guard try fill() else {
-                receivedBodyBytes += buffer.count - position
-                throw TestFailure("end of stream after \(receivedBodyBytes) body bytes")
-            }
-        }
-        defer { position += count }
-        return buffer[position..<position + count]
-    }
-
-    /// The next response; `nil` at the end of the stream between responses. Throws when the
-    /// stream ends inside one (a truncated response).
-    func next() throws -> Message? {
-        receivedBodyBytes = 0
-        if buffer.count == position, !(try fill()) { return nil }
-        let statusLine = try line()
-        let words = statusLine.split(separator: " ")
-        guard words.count >= 2, let status = Int(words[1]) else { throw TestFailure("bad status line \(statusLine)") }
-        var headers: [String: String] = [:]
-        while true {
-            let field = try line()
-            if field.isEmpty { break }
-            let parts = field.split(separator: ":", maxSplits: 1)
-            headers[parts[0].lowercased()] = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
-        }
-        var body: [UInt8] = []
-        if headers["transfer-encoding"] == "chunked" {
-            while true {
-                let size = Int(try line().split(separator: ";")[0], radix: 16) ?? -1
-                guard size >= 0 else { throw TestFailure("bad chunk size") }
-                if size == 0 {
-                    while !(try line()).isEmpty {}
-                    break
-                }
-                body += try take(size)
-                receivedBodyBytes = body.count
-                guard try take(2) == [13, 10] else { throw TestFailure("bad chunk end") }
-            }
-        } else if let length = headers["content-length"].flatMap({ Int($0) }) {
-            body = Array(try take(length))
-        } else {
-            while try fill() {}
-            body = Array(buffer[position...])
-            position = buffer.count
-        }
-        receivedBodyBytes = body.count
-        return Message(status: status, headers: headers, body: body)
     }
 }

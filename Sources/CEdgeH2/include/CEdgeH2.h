@@ -9,7 +9,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-typedef struct nghttp2_session ceio_h2_session;
+/// One connection's session: the nghttp2 session plus what the edge tracks beside it (the
+/// header block being received, the responses whose bodies are in flight).
+typedef struct ceio_h2_connection ceio_h2_session;
 
 enum {
     CEIO_H2_STREAM_OPENED = 1,    // a request's HEADERS began
@@ -43,16 +45,32 @@ typedef struct {
     uint32_t max_frame_size;
 } ceio_h2_settings;
 
+/// Bounds on what a peer can make a session hold or do (nghttp2 options; see h2.c).
+typedef struct {
+    /// PING/SETTINGS ACKs (and RST_STREAMs) queued before the peer counts as flooding.
+    uint32_t max_outbound_ack;
+    /// Entries accepted in one SETTINGS frame.
+    uint32_t max_settings;
+    /// CONTINUATION frames accepted after one HEADERS.
+    uint32_t max_continuations;
+    /// RST_STREAMs from the peer: a token bucket of `reset_burst` tokens refilled at
+    /// `reset_rate` per second; empty: GOAWAY.
+    uint32_t reset_burst, reset_rate;
+} ceio_h2_limits;
+
 ceio_h2_sink *ceio_h2_sink_new(void);
 void ceio_h2_sink_free(ceio_h2_sink *sink);
 /// Forgets the recorded events and arena bytes (capacity is kept).
 void ceio_h2_sink_reset(ceio_h2_sink *sink);
 
 /// A server session recording into `sink`, with our SETTINGS queued. NULL on failure.
-ceio_h2_session *ceio_h2_server_new(ceio_h2_sink *sink, const ceio_h2_settings *settings);
+/// A request whose header list exceeds `settings->max_header_list_size` is answered 431 by
+/// the session itself (the handler sees the stream open and close, never its head).
+ceio_h2_session *ceio_h2_server_new(ceio_h2_sink *sink, const ceio_h2_settings *settings,
+                                    const ceio_h2_limits *limits);
 void ceio_h2_session_free(ceio_h2_session *session);
 /// Feeds received bytes (nghttp2_session_mem_recv): bytes consumed, or < 0 (a connection
-/// error: send what ceio_h2_send yields, then close).
+/// error: a GOAWAY with its code is queued; send what ceio_h2_send yields, then close).
 ssize_t ceio_h2_receive(ceio_h2_session *session, const uint8_t *data, size_t length);
 /// Next bytes to write (nghttp2_session_mem_send): length (0: nothing), *data valid until the
 /// next call; < 0 on failure.
@@ -68,5 +86,13 @@ int ceio_h2_submit_response(ceio_h2_session *session, int32_t stream_id, const u
 int ceio_h2_reset_stream(ceio_h2_session *session, int32_t stream_id, uint32_t error_code);
 /// Graceful shutdown: GOAWAY with the last stream id processed, no new streams accepted.
 int ceio_h2_goaway(ceio_h2_session *session);
+/// The send deadline's sweep: resets (RST_STREAM CANCEL) every stream whose response body
+/// made no progress since the previous sweep (a peer holding its window at 0), and marks the
+/// others (a response the previous sweep did not see yet is only marked: a stream is reset
+/// after one to two sweep intervals without progress). Returns how many responses are still
+/// in flight.
+size_t ceio_h2_reset_stalled(ceio_h2_session *session);
+/// Responses whose bodies are still in flight.
+size_t ceio_h2_responses_in_flight(ceio_h2_session *session);
 
 #endif

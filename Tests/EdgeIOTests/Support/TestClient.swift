@@ -8,31 +8,15 @@ import Testing
 #endif
 
 /// A blocking loopback TCP client with a receive timeout on every read, for driving the
-/// core's servers byte by byte.
-final class TestClient {
+/// core's servers byte by byte. In async tests its calls run off the cooperative pool (the
+/// async overloads below); it is used by one test at a time, hence `@unchecked Sendable`.
+final class TestClient: @unchecked Sendable {
     let fd: Int32
 
     /// - Parameter receiveBuffer: SO_RCVBUF before connecting (small: the server's writes
     ///   back up quickly).
     init(port: Int, receiveTimeout: Double = 10, receiveBuffer: Int32? = nil) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
-        if var size = receiveBuffer {
-            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard result == 0 else {
-            Glibc.close(fd)
-            throw TestFailure("connect: errno \(errno)")
-        }
+        fd = try connectLoopback(port: port, receiveBuffer: receiveBuffer)
         var timeout = timeval(tv_sec: Int(receiveTimeout), tv_usec: Int((receiveTimeout.truncatingRemainder(dividingBy: 1)) * 1e6))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
@@ -118,6 +102,47 @@ final class TestClient {
     }
 }
 
+/// A blocking TCP socket connected to 127.0.0.1:`port`.
+/// - Parameter receiveBuffer: SO_RCVBUF, set before connecting so the window is small from the
+///   start (the server's writes back up quickly when the client does not read).
+func connectLoopback(port: Int, receiveBuffer: Int32? = nil) throws -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
+    if var size = receiveBuffer {
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+    }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = UInt16(port).bigEndian
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let result = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard result == 0 else {
+        let error = errno
+        Glibc.close(fd)
+        throw TestFailure("connect: errno \(error)")
+    }
+    return fd
+}
+
+extension TestClient {
+    // The blocking calls, each on a thread of its own (``offThePool(_:)``): on Swift's
+    // cooperative pool (two threads here) a read waiting for the server would stall every
+    // other test's awaits. In an async test these overloads are the ones chosen.
+
+    func send(_ text: String) async throws { try await offThePool { try self.send(text) } }
+    func send(_ bytes: [UInt8]) async throws { try await offThePool { try self.send(bytes) } }
+    func receive(max: Int = 65536) async throws -> [UInt8] { try await offThePool { try self.receive(max: max) } }
+    func receiveAll() async throws -> [UInt8] { try await offThePool { try self.receiveAll() } }
+    func receiveResponses(_ count: Int) async throws -> [Response] {
+        try await offThePool { try self.receiveResponses(count) }
+    }
+    func sendWithoutBlocking(bytes: Int, forAtMost seconds: Double) async throws {
+        try await offThePool { self.sendWithoutBlocking(bytes: bytes, forAtMost: seconds) }
+    }
+}
+
 struct Response {
     var status: Int
     var headers: [String: String]
@@ -187,6 +212,12 @@ final class HelloServer {
             last = await statistics()
         }
         return last
+    }
+
+    /// Asks the loops to drain (``HelloHandler/Message/drain``).
+    /// - Returns: whether every loop took the message.
+    func drain() -> Bool {
+        (0..<group.loopCount).allSatisfy { group.post(.drain, toLoop: $0) }
     }
 
     func stop() { group.stop() }

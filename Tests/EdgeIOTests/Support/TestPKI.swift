@@ -2,7 +2,7 @@ import Foundation
 
 /// A throwaway CA, server certificates for a.test / *.b.test, an OCSP response for the first,
 /// and session-ticket key files, made with the openssl command line in a temporary directory.
-final class TestPKI {
+final class TestPKI: @unchecked Sendable {  // immutable once made
     let directory: String
 
     init() throws {
@@ -46,6 +46,13 @@ final class TestPKI {
     }
 }
 
+/// ``runTool(_:_:directory:stdin:timeout:)`` on a thread of its own, off the cooperative pool
+/// (the chosen overload in async code).
+@discardableResult
+func runTool(_ path: String, _ arguments: [String], directory: String? = nil, stdin: String = "", timeout: Double = 20) async throws -> String {
+    try await offThePool { try runTool(path, arguments, directory: directory, stdin: stdin, timeout: timeout) }
+}
+
 /// Runs a tool to completion with `stdin` as its input; returns stdout and stderr together.
 /// Each call is bounded by `timeout` seconds (the process is killed after that).
 @discardableResult
@@ -69,4 +76,22 @@ func runTool(_ path: String, _ arguments: [String], directory: String? = nil, st
     process.waitUntilExit()
     killer.cancel()
     return String(decoding: data, as: UTF8.self)
+}
+
+/// Runs a program to completion (bounded by its own time limits) and returns its stdout.
+func runProcess(_ path: String, _ arguments: [String]) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self)
+}
+
+/// ``runProcess(_:_:)`` on a thread of its own, off the cooperative pool.
+func runProcess(_ path: String, _ arguments: [String]) async throws -> String {
+    try await offThePool { try runProcess(path, arguments) }
 }
