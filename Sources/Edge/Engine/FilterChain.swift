@@ -96,7 +96,8 @@ enum FilterChain {
         {
             return verdict
         }
-        return askOrAct(head, route: route, verdict: verdict, strictRule: 0, delay: delay)
+        askOrAct(head, route: route, verdict: &verdict, strictRule: 0, delay: delay)
+        return verdict
     }
 
     /// Records a rate-limit outcome in the verdict: the access log's field, the longest delay,
@@ -129,7 +130,8 @@ enum FilterChain {
         var delay = question.delay
         let decision = RateLimitPolicy.decide(question.rule, client: verdict.client, answer: answer, now: now)
         guard apply(decision, route: question.route, to: &verdict, delay: &delay) else { return verdict }
-        return askOrAct(head, route: question.route, verdict: verdict, strictRule: question.ruleIndex + 1, delay: delay)
+        askOrAct(head, route: question.route, verdict: &verdict, strictRule: question.ruleIndex + 1, delay: delay)
+        return verdict
     }
 
     /// The route's strict rule `strictRule` asks its store, or, with none left, the route acts.
@@ -137,12 +139,11 @@ enum FilterChain {
     /// round trip; one a strict rule refuses stays charged to the local rules that passed it
     /// (Redis and this edge's tables cannot be locked together), which errs towards refusing.
     private static func askOrAct<Head: RequestHeadFields>(
-        _ head: Head, route: CompiledRoute, verdict: RequestVerdict, strictRule: Int, delay: Duration
-    ) -> RequestVerdict {
-        var verdict = verdict
+        _ head: Head, route: CompiledRoute, verdict: inout RequestVerdict, strictRule: Int, delay: Duration
+    ) {
         if strictRule < route.policy.strictRules.count {
             verdict.decision = .askSharedZone(SharedZoneQuestion(route: route, ruleIndex: strictRule, delay: delay))
-            return verdict
+            return
         }
         let target = verdict.originFormTarget ?? head.target
         switch route.config.action {
@@ -158,7 +159,6 @@ enum FilterChain {
             guard let cluster = route.cluster else { preconditionFailure("a proxy route without a cluster passed validation") }
             verdict.decision = .proxy(route, cluster, delay: delay)
         }
-        return verdict
     }
 
     /// The request's ID: a trusted proxy's, when well formed, else a new one.
