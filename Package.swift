@@ -42,6 +42,10 @@ let package = Package(
         .target(name: "Limits", swiftSettings: hotPath),
         // A manual clock for driving `Limits` (and anything built on it) in tests.
         .target(name: "LimitsTestUtils", dependencies: ["Limits"]),
+        // The edge's rules that both of its I/O shells apply (SwiftNIO's and the core's): how a
+        // response body is framed, when a failed upstream attempt is retried. Standard library
+        // only, no I/O.
+        .target(name: "EdgeRules", swiftSettings: hotPath),
         // Small mechanisms the edge and the backend share (JSON string escaping, edit distance):
         // standard library only, so the edge's hot path pays no Foundation.
         .target(name: "ServerSupport", swiftSettings: hotPath),
@@ -50,7 +54,7 @@ let package = Package(
         .target(
             name: "Edge",
             dependencies: nio + [
-                "Limits", "ServerSupport", "CHiredis",
+                "Limits", "ServerSupport", "CHiredis", "EdgeRules", "EdgeIOProxy",
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -85,7 +89,7 @@ let package = Package(
         // A minimal HTTP/1.1 reverse proxy on the core (upstream keep-alive pools, relaying with
         // Content-Length and chunked framing) behind the `ProxyPolicy` seam the engine fills;
         // for its tests and bench/compare-proxies.
-        .target(name: "EdgeIOProxy", dependencies: ["EdgeIO"], swiftSettings: hotPath),
+        .target(name: "EdgeIOProxy", dependencies: ["EdgeIO", "EdgeRules"], swiftSettings: hotPath),
         .executableTarget(
             name: "iocore-proxy", dependencies: ["EdgeIO", "EdgeIOProxy"], path: "Sources/IOCoreProxy",
             swiftSettings: hotPath),
@@ -96,7 +100,7 @@ let package = Package(
         .testTarget(
             name: "EdgeTests",
             dependencies: nio + [
-                "Edge", "Limits", "LimitsTestUtils", .product(name: "NIOEmbedded", package: "swift-nio"),
+                "Edge", "EdgeIOProxy", "EdgeRules", "Limits", "LimitsTestUtils", .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
             ]

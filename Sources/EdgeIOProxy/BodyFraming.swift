@@ -19,6 +19,9 @@ public struct BodyFraming: Sendable {
     /// Length: bytes left. Chunked: bytes left in the current chunk's data.
     var remaining: Int
     var state: ChunkState
+    /// Chunked: the chunk sizes announced so far (what a body-size limit counts: a chunk is
+    /// refused as soon as its size line arrives, before its data is relayed).
+    public private(set) var announcedBytes: Int = 0
     public init(kind: Kind, length: Int = 0) {
         self.kind = kind == .length && length == 0 ? .none : kind
         remaining = length
@@ -85,6 +88,7 @@ public struct BodyFraming: Sendable {
             case .sizeLF:
                 guard c == 10 else { return .malformed }
                 i += 1
+                announcedBytes += remaining
                 state = remaining == 0 ? .trailerStart : .data
             case .data:
                 let n = min(remaining, count - i)

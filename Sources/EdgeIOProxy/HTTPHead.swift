@@ -83,6 +83,30 @@ public struct HTTPRequestHead: Sendable {
         if fields.otherCoding || (fields.chunked && fields.contentLength >= 0) { head.malformed = true }
         return head
     }
+
+    /// Calls `body` with each header field's name and value (without surrounding whitespace),
+    /// in order, as views into `input`, until it returns `false`. For a head that parsed
+    /// without being `malformed`, from the same `input`; nothing is allocated.
+    public func forEachField(
+        in input: UnsafeRawBufferPointer, _ body: (_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Bool
+    ) {
+        let end = start + length - 2  // the blank line's CR
+        var line = start
+        while input[line] != 13 { line += 1 }
+        line += 2
+        while line < end {
+            var lineStop = line
+            while input[lineStop] != 13 { lineStop += 1 }
+            if let colon = HTTPScan.colon(input, line, lineStop) {
+                let valueStart = HTTPScan.skipSpace(input, colon + 1, lineStop)
+                let valueEnd = HTTPScan.trimEnd(input, valueStart, lineStop)
+                let name = UnsafeRawBufferPointer(rebasing: input[line..<colon])
+                let value = UnsafeRawBufferPointer(rebasing: input[valueStart..<valueEnd])
+                if !body(name, value) { return }
+            }
+            line = lineStop + 2
+        }
+    }
 }
 
 /// An HTTP/1.x response head parsed in place (offsets as in ``HTTPRequestHead``).

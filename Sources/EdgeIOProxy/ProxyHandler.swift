@@ -1,4 +1,5 @@
 import EdgeIO
+import EdgeRules
 
 /// A minimal HTTP/1.1 reverse proxy on the I/O core: the I/O half of the edge's proxy path.
 ///
@@ -28,11 +29,18 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         /// Milliseconds a pooled upstream connection may stay idle before this side closes it
         /// (keep it below the upstream's own idle timeout; 0: never).
         public var upstreamIdleTimeout: UInt64
+        /// The largest request body, in bytes (the edge's `limits.max_body_size`, 10 MiB by
+        /// default): a declared `Content-Length` over it gets 413 before anything is forwarded;
+        /// a chunked body gets 413 (or, once the answer started, a closed connection) as soon as
+        /// a chunk's size line takes it over, and its upstream connection is reset, so the
+        /// upstream never sees a request that looks complete.
+        public var maxRequestBody: Int
 
         public init(
             upstreams: [SocketAddress], keepAlivePerUpstream: Int = 64, clientIdleTimeout: UInt64 = 65_000,
-            upstreamTimeout: UInt64 = 60_000, upstreamIdleTimeout: UInt64 = 60_000
+            upstreamTimeout: UInt64 = 60_000, upstreamIdleTimeout: UInt64 = 60_000, maxRequestBody: Int = 10 << 20
         ) {
+            self.maxRequestBody = maxRequestBody
             self.upstreamIdleTimeout = upstreamIdleTimeout
             self.upstreams = upstreams
             self.keepAlivePerUpstream = keepAlivePerUpstream
@@ -49,6 +57,8 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         public var requests: Int
         public var upstreamConnectsStarted: Int
         public var upstreamReuses: Int
+        /// Requests sent again on a new connection after a reused one closed before answering.
+        public var upstreamReplays: Int
         public var idlePooled: Int
         public var badGateway: Int
     }
@@ -90,14 +100,23 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         var tag: UInt64 = 0
         var timer: TimerID? = nil
         var address: AddressBytes = (0, 0, 0, 0, 0, 0)
+        /// The request as sent upstream, kept while it may be replayed (a chunk of
+        /// ``Storage/replays``, or -1), and its length.
+        var replay: Int32 = -1
+        var replayLength: UInt16 = 0
     }
 
     /// Memory the handler owns for its life: the head being rewritten, the address scratch,
-    /// the local answers. The handler keeps raw pointers into it, so using them retains nothing.
+    /// the local answers, the requests kept for a replay. The handler keeps raw pointers into
+    /// it, so using them retains nothing.
     final class Storage {
         let head: UnsafeMutableRawPointer
         let address: UnsafeMutableRawPointer
         let answers: UnsafeMutableBufferPointer<UnsafeMutableRawBufferPointer>
+        /// Requests sent on a reused upstream connection, kept until the first response byte
+        /// (see ``ProxyHandler/keepForReplay(_:count:)``): chunks taken and given back, no
+        /// allocation per request once the pool has grown.
+        var replays = BufferPool(chunkSize: ProxyHandler.replayCapacity, chunksPerSlab: 16)
 
         init(headCapacity: Int, answers contents: [[UInt8]]) {
             head = .allocate(byteCount: headCapacity, alignment: 64)
@@ -111,6 +130,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         }
 
         deinit {
+            replays.deallocate()
             head.deallocate()
             address.deallocate()
             for answer in answers { answer.deallocate() }
@@ -125,6 +145,9 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     static func sweepInterval(_ configuration: Configuration) -> UInt64 {
         min(1000, max(10, configuration.upstreamIdleTimeout / 10))
     }
+
+    /// The largest rewritten request head kept for a replay; a larger one is not replayed.
+    static var replayCapacity: Int { 4096 }
 
     /// The statuses answered locally, each with a keep-alive and a closing variant.
     static var answerStatuses: [Int] { [400, 403, 404, 413, 429, 431, 500, 502, 503, 504] }
@@ -145,6 +168,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     var requests = 0
     var connectsStarted = 0
     var reuses = 0
+    var replays = 0
     var badGateway = 0
 
     /// - Parameters:
@@ -286,6 +310,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         guard index < entries.count, entries[index].generation == connection.generation else { return }
         let entry = entries[index]
         if let timer = entry.timer { io.cancelTimer(timer) }
+        if entry.replay >= 0 { storage.replays.release(entry.replay) }
         entries[index] = Entry()
         entries[index].generation = connection.generation
         switch entry.role {
@@ -316,6 +341,15 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                     policy.exchangeEnded(client: context(entries[clientIndex], client), tag: entries[clientIndex].tag, status: 0)
                     io.close(client)
                 }
+            case .awaitingResponse where entries[clientIndex].replay >= 0:
+                let decision = UpstreamRetryPolicy.decide(
+                    .closedBeforeResponse(reusedConnection: entry.flags & Flag.reusedConnection != 0),
+                    .init(
+                        idempotent: true, replayable: true, responseStarted: false,
+                        staleRetryUsed: entries[clientIndex].flags & Flag.staleRetried != 0))
+                if decision == .reconnect, replay(clientIndex, client, upstreamIndex: Int(entry.upstream), io: &io) { return }
+                releaseReplay(clientIndex)
+                answerBadGateway(clientIndex, client, io: &io)
             case .sendingBody, .awaitingResponse:
                 answerBadGateway(clientIndex, client, io: &io)
             case .idle:
@@ -324,6 +358,54 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         case .free:
             break
         }
+    }
+
+    // MARK: - Replaying a request after a stale pooled connection
+
+    /// Keeps the rewritten head (`headBuffer[0..<count]`) of the client's bodiless request.
+    mutating func keepForReplay(_ index: Int, count: Int) {
+        guard count <= Self.replayCapacity else { return }
+        let chunk = storage.replays.acquire()
+        storage.replays.base(chunk).copyMemory(from: headBuffer, byteCount: count)
+        entries[index].replay = chunk
+        entries[index].replayLength = UInt16(count)
+    }
+
+    mutating func releaseReplay(_ index: Int) {
+        guard entries[index].replay >= 0 else { return }
+        storage.replays.release(entries[index].replay)
+        entries[index].replay = -1
+    }
+
+    /// Sends the kept request again on a new connection to the same upstream (no try spent
+    /// there: the stale connection was not the server's failure), once per exchange.
+    /// - Returns: `false` when no connection could be started (the caller answers 502).
+    mutating func replay(_ clientIndex: Int, _ client: ConnectionID, upstreamIndex: Int, io: inout LoopIO) -> Bool {
+        guard case .success(let upstream) = io.connect(to: configuration.upstreams[upstreamIndex]) else { return false }
+        connectsStarted += 1
+        replays += 1
+        let slot = Int(upstream.index)
+        grow(to: slot)
+        entries[slot] = Entry()
+        entries[slot].generation = upstream.generation
+        entries[slot].role = .upstream
+        entries[slot].upstream = UInt16(upstreamIndex)
+        entries[slot].peer = client
+        entries[clientIndex].peer = upstream
+        entries[clientIndex].flags |= Flag.staleRetried
+        let chunk = entries[clientIndex].replay
+        io.write(
+            UnsafeRawBufferPointer(start: storage.replays.base(chunk), count: Int(entries[clientIndex].replayLength)), on: upstream)
+        releaseReplay(clientIndex)  // written (queued until connected); a second failure is a 502
+        return true
+    }
+
+    /// GET, HEAD, PUT, DELETE, OPTIONS and TRACE (RFC 9110 §9.2.2): safe to send twice.
+    static func isIdempotent(_ input: UnsafeRawBufferPointer, _ head: HTTPRequestHead) -> Bool {
+        let (from, to) = (head.start, head.methodEnd)
+        return HTTPScan.matches(input, from, to, "GET") || HTTPScan.matches(input, from, to, "HEAD")
+            || HTTPScan.matches(input, from, to, "PUT") || HTTPScan.matches(input, from, to, "DELETE")
+            || HTTPScan.matches(input, from, to, "OPTIONS") || HTTPScan.matches(input, from, to, "TRACE")
     }
 
     public mutating func timerFired(_ timer: TimerID, payload: UInt64, io: inout LoopIO) {
@@ -370,7 +452,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             reply(
                 Statistics(
                     connections: io.connectionCount, buffersInUse: io.buffersInUse, timersArmed: io.timers.count,
-                    requests: requests, upstreamConnectsStarted: connectsStarted, upstreamReuses: reuses,
+                    requests: requests, upstreamConnectsStarted: connectsStarted, upstreamReuses: reuses, upstreamReplays: replays,
                     idlePooled: pools.reduce(0) { $0 + $1.count }, badGateway: badGateway))
         }
     }
@@ -391,6 +473,10 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                 answer(400, index, client, close: true, io: &io)
                 return input.count
             case .body(let used, let complete):
+                if entries[index].request.announcedBytes > configuration.maxRequestBody {
+                    refuseOversizedBody(index, client, io: &io)
+                    return input.count
+                }
                 io.write(UnsafeRawBufferPointer(rebasing: input[0..<used]), on: upstream)
                 if complete { entries[index].phase = .awaitingResponse }
                 if (complete && used < input.count) || io.pendingOutputBytes(upstream) > 0 {
@@ -419,6 +505,10 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         if let timer = entries[index].timer {
             io.cancelTimer(timer)
             entries[index].timer = nil
+        }
+        if head.contentLength > configuration.maxRequestBody {
+            answer(413, index, client, close: true, io: &io)
+            return input.count
         }
         let clientContext = context(entries[index], client)
         switch policy.decide(head, in: input, client: clientContext) {
@@ -458,6 +548,10 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             case .body(let used, _):
                 bodyEnd += used
             }
+            if entries[index].request.announcedBytes > configuration.maxRequestBody {
+                answer(413, index, client, close: true, io: &io)
+                return input.count
+            }
             guard let upstream = upstreamConnection(upstreamIndex, io: &io) else {
                 answerBadGateway(index, client, io: &io)
                 return input.count
@@ -466,6 +560,14 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             entries[index].peer = upstream
             entries[upstreamSlot].peer = client
             entries[index].phase = entries[index].request.isComplete ? .awaitingResponse : .sendingBody
+            // A reused connection may have been closed by the upstream while it sat idle, and
+            // the close can cross this request: keep a bodiless idempotent request until the
+            // first response byte, to send again on a new connection (UpstreamRetryPolicy).
+            if entries[upstreamSlot].flags & Flag.reusedConnection != 0, bodyEnd == head.length,
+                entries[index].request.isComplete, Self.isIdempotent(input, head)
+            {
+                keepForReplay(index, count: writer.count)
+            }
             if configuration.upstreamTimeout > 0 { armTimer(index, after: configuration.upstreamTimeout, io: &io) }
             io.write(
                 UnsafeRawBufferPointer(start: headBuffer, count: writer.count),
@@ -483,7 +585,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     /// it is established).
     mutating func upstreamConnection(_ upstreamIndex: Int, io: inout LoopIO) -> ConnectionID? {
         if let pooled = pools[upstreamIndex].take(io: io) {
-            entries[Int(pooled.index)].flags = 0
+            entries[Int(pooled.index)].flags = Flag.reusedConnection
             reuses += 1
             return pooled
         }
@@ -515,6 +617,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             return input.count
         }
         let clientIndex = Int(client.index)
+        releaseReplay(clientIndex)  // the upstream answers: the request can no longer be replayed
         var offset = 0
         while entries[clientIndex].phase != .relayingBody {
             guard let head = HTTPResponseHead.parse(input, from: offset) else { return offset }
@@ -547,7 +650,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     ) {
         let flags = entries[clientIndex].flags
         let framing: BodyFraming
-        if flags & Flag.headRequest != 0 || head.status == 204 || head.status == 304 {
+        if !ResponseFraming(status: head.status, isHEAD: flags & Flag.headRequest != 0).sendsBody {
             framing = BodyFraming(kind: .none)
         } else if head.chunked {
             framing = BodyFraming(kind: .chunked)
@@ -674,6 +777,18 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         io.abort(upstream)
     }
 
+    /// A chunked request body went over ``Configuration/maxRequestBody`` while it streamed: the
+    /// upstream connection is reset (it never sees the request end), and the client gets 413
+    /// when no answer has started, or else its connection closed.
+    mutating func refuseOversizedBody(_ index: Int, _ client: ConnectionID, io: inout LoopIO) {
+        abortExchange(index, io: &io)
+        if entries[index].status == 0 {
+            answer(413, index, client, close: true, io: &io)
+        } else {
+            io.close(client)
+        }
+    }
+
     mutating func answerBadGateway(_ index: Int, _ client: ConnectionID, io: inout LoopIO) {
         badGateway += 1
         // The request may not have been read whole: the connection cannot be kept.
@@ -681,6 +796,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     }
 
     mutating func answer(_ status: Int, _ index: Int, _ client: ConnectionID, close: Bool, io: inout LoopIO) {
+        releaseReplay(index)
         let position = 2 * Self.answerPosition(status) + (close ? 1 : 0)
         io.write(UnsafeRawBufferPointer(answers[position]), on: client)
         if let timer = entries[index].timer {
@@ -776,4 +892,8 @@ enum ProxyFlag {
     static let secure: UInt16 = 1 << 7
     /// The upstream connection may be kept after this response.
     static let upstreamReusable: UInt16 = 1 << 8
+    /// Upstream entry: taken from the keep-alive pool for this exchange (not newly connected).
+    static let reusedConnection: UInt16 = 1 << 9
+    /// Client entry: this exchange's request was replayed once after a stale connection.
+    static let staleRetried: UInt16 = 1 << 10
 }

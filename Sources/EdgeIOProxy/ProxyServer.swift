@@ -48,7 +48,7 @@ public final class ProxyServer: Sendable {
                         continuation.resume(
                             returning: Handler.Statistics(
                                 connections: 0, buffersInUse: 0, timersArmed: 0, requests: 0, upstreamConnectsStarted: 0,
-                                upstreamReuses: 0, idlePooled: 0, badGateway: 0))
+                                upstreamReuses: 0, upstreamReplays: 0, idlePooled: 0, badGateway: 0))
                     }
                 }
                 all.append(statistics)

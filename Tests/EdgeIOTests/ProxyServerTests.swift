@@ -121,6 +121,72 @@ struct ProxyServerTests {
         #expect(response.headers["x-request-body-sum"] == "\(checksum(body))")
     }
 
+    @Test func requestBodiesOverTheLimitGet413AndNeverReachTheUpstreamWhole() async throws {
+        let upstream = try TestUpstream()
+        defer { upstream.stop() }
+        let address = try SocketAddress(host: "127.0.0.1", port: UInt16(upstream.port))
+        let proxy = try ProxyServer(
+            listen: EventLoopConfiguration(loopCount: 1), configuration: .init(upstreams: [address], maxRequestBody: 50_000))
+        defer { proxy.stop() }
+        // A declared length over the limit: refused before anything goes upstream.
+        let declared = try ResponseReader(port: proxy.port)
+        try declared.send("POST / HTTP/1.1\r\nHost: test\r\nContent-Length: 50001\r\n\r\n")
+        #expect(try declared.next()?.status == 413)
+        #expect(upstream.connections == 0)
+        // A chunked body that goes over while it streams: 413 as the third chunk's size line
+        // arrives (60,000 > 50,000 announced), and the upstream, which had the head and the
+        // first chunks, is reset instead of seeing the body end.
+        let chunked = try ResponseReader(port: proxy.port)
+        var request = Array("POST / HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
+        for _ in 0..<4 { request += Array("4e20\r\n".utf8) + pattern(count: 20_000) + [13, 10] }
+        request += Array("0\r\n\r\n".utf8)
+        try chunked.send(request)
+        #expect(try chunked.next()?.status == 413)
+        // Within the limit, the same client shape goes through.
+        let within = try ResponseReader(port: proxy.port)
+        var small = Array("POST / HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
+        small += Array("4e20\r\n".utf8) + pattern(count: 20_000) + Array("\r\n0\r\n\r\n".utf8)
+        try within.send(small)
+        let response = try #require(try within.next())
+        #expect(response.status == 200)
+        #expect(response.headers["x-request-body-length"] == "20000")
+        #expect(upstream.requestsRead == 1)
+        let statistics = await proxy.waitFor { $0.map(\.connections).reduce(0, +) <= 1 }
+        #expect(statistics.map(\.buffersInUse).reduce(0, +) <= 1)
+    }
+
+    @Test func aRequestOnAPooledConnectionClosedUnderItIsSentAgainOnANewOne() async throws {
+        let upstream = try TestUpstream()
+        defer { upstream.stop() }
+        let proxy = try Self.server(upstream)
+        defer { proxy.stop() }
+        let client = try ResponseReader(port: proxy.port)
+        // The first answer leaves its upstream connection pooled, and that connection closes
+        // under the next request: a GET is replayed on a new connection and answered.
+        try client.send("GET /stale-next HTTP/1.1\r\nHost: test\r\n\r\n")
+        #expect(try client.next()?.status == 200)
+        try client.send("GET /len/100 HTTP/1.1\r\nHost: test\r\n\r\n")
+        let replayed = try #require(try client.next())
+        #expect(replayed.status == 200)
+        #expect(replayed.body.count == 100)
+        var statistics = await proxy.statistics()
+        #expect(statistics.map(\.upstreamReplays).reduce(0, +) == 1)
+        #expect(upstream.connections == 2)
+        // Not replayed: a request with a body, and a method that is not idempotent.
+        try client.send("GET /stale-next HTTP/1.1\r\nHost: test\r\n\r\n")
+        #expect(try client.next()?.status == 200)
+        try client.send("PUT /len/5 HTTP/1.1\r\nHost: test\r\nContent-Length: 3\r\n\r\nabc")
+        #expect(try client.next()?.status == 502)
+        let again = try ResponseReader(port: proxy.port)
+        try again.send("GET /stale-next HTTP/1.1\r\nHost: test\r\n\r\n")
+        #expect(try again.next()?.status == 200)
+        try again.send("POST /len/5 HTTP/1.1\r\nHost: test\r\n\r\n")
+        #expect(try again.next()?.status == 502)
+        statistics = await proxy.waitFor { $0.map(\.buffersInUse).reduce(0, +) == 0 }
+        #expect(statistics.map(\.upstreamReplays).reduce(0, +) == 1)
+        #expect(statistics.map(\.badGateway).reduce(0, +) == 2)
+    }
+
     @Test func chunkedResponseIsRelayedIntactAndTheConnectionKept() throws {
         let upstream = try TestUpstream()
         defer { upstream.stop() }

@@ -169,7 +169,7 @@ struct ProxyIntegrationTests {
                     // The API's envelope: `detail`, and an `error` object with code, message and the request's ID.
                     let object = try #require(try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any], "body \(response.text)")
                     let error = try #require(object["error"] as? [String: Any], "body \(response.text)")
-                    #expect(error["code"] as? String == LocalResponse.code(for: HTTPResponseStatus(statusCode: expected)))
+                    #expect(error["code"] as? String == AnswerContent.envelopeCode(for: expected))
                     #expect(error["message"] as? String == object["detail"] as? String)
                     #expect(error["request_id"] as? String == response.header("X-Request-ID"))
                 }

@@ -1,3 +1,4 @@
+import EdgeRules
 import Foundation
 import NIOCore
 import NIOPosix

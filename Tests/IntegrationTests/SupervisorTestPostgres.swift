@@ -40,7 +40,7 @@ final class SupervisorTestPostgres: Sendable {
         do {
             try FileManager.default.createDirectory(at: server.data, withIntermediateDirectories: true)
             try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: server.data.path)
-            FileManager.default.createFile(atPath: server.log.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: server.log.path, contents: nil)
             if getuid() == 0 {
                 try await run("/bin/chown", ["postgres:", server.data.path, server.log.path, directory.path])
             }

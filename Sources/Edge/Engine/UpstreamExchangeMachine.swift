@@ -1,3 +1,5 @@
+import EdgeRules
+
 /// One proxied request's way through the upstream, as a state machine: when the first attempt
 /// starts, what an attempt's failure leads to (``UpstreamRetryPolicy``'s table), when the
 /// response has started (after which nothing is retried), and whether the upstream connection

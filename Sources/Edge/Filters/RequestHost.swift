@@ -38,26 +38,34 @@ enum RequestHost {
         return .valid(originFormTarget: absolute.originForm)
     }
 
-    /// `reg-name`, IPv4 or bracketed IPv6, then an optional `:port` of digits (RFC 3986 §3.2.2).
-    /// Empty is allowed for `Host` (RFC 9112 §3.2: a target without authority).
+    /// `reg-name`, IPv4 or bracketed IPv6, then an optional `:port` of up to five digits (RFC
+    /// 3986 §3.2.2). Empty is allowed for `Host` (RFC 9112 §3.2: a target without authority).
+    /// One pass over the bytes: every request's `Host` goes through here.
     static func isValidHost(_ value: String) -> Bool {
-        var name = Substring(value)
-        if name.hasPrefix("[") {
-            guard let close = name.firstIndex(of: "]") else { return false }
-            let inside = name[name.index(after: name.startIndex)..<close]
-            guard !inside.isEmpty, inside.utf8.allSatisfy({ isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") })
-            else { return false }
-            name = name[name.index(after: close)...]
-            guard name.isEmpty || name.hasPrefix(":") else { return false }
-        } else if let colon = name.firstIndex(of: ":") {
-            guard name[..<colon].utf8.allSatisfy(isRegNameByte) else { return false }
-            name = name[colon...]
-        } else {
-            return name.utf8.allSatisfy(isRegNameByte)
+        var value = value
+        return value.withUTF8 { bytes in
+            var i = 0
+            if bytes.first == UInt8(ascii: "[") {
+                i = 1
+                while i < bytes.count, bytes[i] != UInt8(ascii: "]") {
+                    guard isHexDigit(bytes[i]) || bytes[i] == UInt8(ascii: ":") || bytes[i] == UInt8(ascii: ".") else {
+                        return false
+                    }
+                    i += 1
+                }
+                guard i < bytes.count, i > 1 else { return false }  // no `]`, or nothing inside
+                i += 1
+                guard i == bytes.count || bytes[i] == UInt8(ascii: ":") else { return false }
+            } else {
+                while i < bytes.count, bytes[i] != UInt8(ascii: ":") {
+                    guard isRegNameByte(bytes[i]) else { return false }
+                    i += 1
+                }
+            }
+            guard i < bytes.count else { return true }  // no port
+            let port = bytes[(i + 1)...]
+            return port.count <= 5 && port.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
         }
-        guard name.hasPrefix(":") else { return true }
-        let port = name.dropFirst()
-        return port.utf8.count <= 5 && port.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
 
     /// Unreserved, percent and sub-delimiters, but not `,` (a list of hosts is refused).
@@ -99,6 +107,8 @@ enum RequestHost {
         let defaultPort: Int
 
         init?(_ target: String) {
+            // Origin form (`/path`), nearly every request: not absolute, decided on one byte.
+            guard let first = target.utf8.first, first != UInt8(ascii: "/") else { return nil }
             let lower = target.prefix(8).lowercased()
             let schemeLength: Int
             if lower.hasPrefix("http://") {

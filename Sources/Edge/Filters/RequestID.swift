@@ -19,17 +19,17 @@ enum RequestID {
         }
     }
 
-    /// A new ID from `random`.
+    /// A new ID from `random`: 32 lowercase hex digits (nginx's `$request_id` shape), written
+    /// straight into the string's storage (one allocation per request).
     static func generate<R: RandomNumberGenerator>(using random: inout R) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var bytes = [UInt8](repeating: 0, count: 32)
-        for half in 0..<2 {
-            var word = random.next()
-            for index in 0..<16 {
-                bytes[half * 16 + index] = digits[Int(word & 0xF)]
-                word >>= 4
+        let words = (random.next(), random.next())
+        return String(unsafeUninitializedCapacity: 32) { buffer in
+            for index in 0..<32 {
+                let word = index < 16 ? words.0 : words.1
+                let nibble = UInt8(truncatingIfNeeded: word >> (UInt64(index % 16) * 4)) & 0xF
+                buffer[index] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
             }
+            return 32
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

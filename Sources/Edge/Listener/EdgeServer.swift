@@ -225,6 +225,8 @@ public final class EdgeServer: Sendable {
     /// stream is limited, logged and proxied exactly like an HTTP/1.1 request.
     static func configureHTTP2Pipeline(channel: any Channel, state: EdgeState, limits: HTTP2Limits) throws {
         let peer = channel.remoteAddress.flatMap(ClientKey.init(socketAddress:)) ?? ClientKey(ipv4: 0)
+        let peerText = peer.description
+        let loop = state.loop(for: channel.eventLoop)  // a connection's streams run on its loop
         let keepAlive = TimeAmount(state.runtime.config.timeouts.keepAlive)
         // Streams are created on the connection's loop, which is what makes the bound sound.
         let admission = NIOLoopBound(HTTP2StreamAdmission(advertisedLimit: limits.maxConcurrentStreams), eventLoop: channel.eventLoop)
@@ -253,12 +255,13 @@ public final class EdgeServer: Sendable {
                 guard try HTTP2StreamGate.admit(streamChannel, admission: admission.value) else { return }
                 let streamSync = streamChannel.pipeline.syncOperations
                 try streamSync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
-                let compresses = state.runtime.compresses
+                let runtime = state.runtime  // once per stream: a reload applies to the next stream
+                let compresses = runtime.compresses
                 if compresses { try streamSync.addHandler(CompressionMarker.makeCompressor()) }
                 try streamSync.addHandler(
                     ClientHandler(
-                        state: state, loop: state.loop(for: streamChannel.eventLoop), activity: ClientActivity(), peer: peer,
-                        scheme: "https", mode: .http2Stream, output: compresses ? .parts(compressor: true) : .http2Frames))
+                        state: state, loop: loop, activity: ClientActivity(), peer: peer, peerText: peerText, scheme: "https",
+                        mode: .http2Stream, output: compresses ? .parts(compressor: true) : .http2Frames, runtime: runtime))
             }
         }
         try sync.addHandler(manager)

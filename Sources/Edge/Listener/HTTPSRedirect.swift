@@ -31,15 +31,13 @@ final class HTTPSRedirect: Sendable {
     }
 
     /// The redirect for `head`.
-    func redirect(_ head: HTTPRequestHead) -> LocalResponse {
-        let status: HTTPResponseStatus = head.method == .GET || head.method == .HEAD ? .movedPermanently : .permanentRedirect
+    func redirect(_ head: HTTPRequestHead) -> (status: Int, location: String) {
+        let status = head.method == .GET || head.method == .HEAD ? 301 : 308
         let host = head.headers.first(name: "host").map(Self.hostWithoutPort)?.lowercased()
         let name = host.flatMap { names.contains($0) ? $0 : nil } ?? config.primaryName
         let authority = config.httpsPort.map { $0 == 443 ? name : "\(name):\($0)" } ?? name
         let target = head.uri.hasPrefix("/") ? head.uri : "/"
-        var response = LocalResponse(status: status, body: "")
-        response.headers.add(name: "Location", value: "https://\(authority)\(target)")
-        return response
+        return (status, "https://\(authority)\(target)")
     }
 
     /// `example.org:80` → `example.org`, `[::1]:80` → `[::1]`.

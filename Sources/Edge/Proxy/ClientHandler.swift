@@ -48,8 +48,9 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Where the writer writes: this handler's context, or on an HTTP/2 stream the context of the
     /// HTTP/1 codec, so that frames go below it.
     private var outputContext: ChannelHandlerContext!
-    /// The machine's wait timer: request head, keep-alive idle, lingering.
-    private var waitTimer: LazyTimer!
+    /// The machine's wait timer: request head, keep-alive idle, lingering (an HTTP/2 stream's
+    /// send deadline). Made when first armed: most HTTP/2 streams never need it.
+    private var waitTimer: LazyTimer?
     /// The upstream read timeout of the exchange in progress (one timer for the connection's life).
     private var upstreamReadTimer: LazyTimer!
     private var bodyTimer: Scheduled<Void>?
@@ -62,6 +63,10 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var pipelined = CircularBuffer<HTTPServerRequestPart>(initialCapacity: 1)
     /// Set while held parts are being handed on (a local answer inside that loop comes back here).
     private var releasingPipelined = false
+    /// HTTP/2: the stream's answer ended but its last frame has not been written yet.
+    private var streamAnswerInFlight = false
+    /// HTTP/2: the runtime the stream was opened with, for its one request (taken by it).
+    private var streamRuntime: EdgeRuntime?
     /// A request waiting for a strict shared zone's store (`ClientHandler+SharedZone.swift`).
     var sharedZoneWait: SharedZoneWait?
     var sharedZoneAsks: UInt64 = 0
@@ -72,12 +77,17 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let httpsRedirect: HTTPSRedirect?
 
     init(
-        state: EdgeState, loop: LoopContext, activity: ClientActivity, peer: ClientKey, scheme: String, mode: Mode = .http1,
-        output: ResponseWriter.Output, httpsRedirect: HTTPSRedirect? = nil
+        state: EdgeState, loop: LoopContext, activity: ClientActivity, peer: ClientKey, peerText: String? = nil,
+        scheme: String, mode: Mode = .http1, output: ResponseWriter.Output, httpsRedirect: HTTPSRedirect? = nil,
+        runtime: EdgeRuntime? = nil
     ) {
         // One read of the runtime (a lock) per connection or stream. Its timeouts stay with the
         // connection, as an nginx worker's do across a reload; new connections take the new ones.
-        let config = state.runtime.config
+        // An HTTP/2 stream's runtime comes from its initializer, which read it already, and
+        // serves the stream's one request too.
+        let runtime = runtime ?? state.runtime
+        if mode == .http2Stream { streamRuntime = runtime }
+        let config = runtime.config
         let timeouts = config.timeouts
         self.machine = ClientConnection(
             mode: mode,
@@ -90,7 +100,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.loop = loop
         self.activity = activity
         self.peer = peer
-        self.peerText = peer.description
+        self.peerText = peerText ?? peer.description  // an HTTP/2 connection formats it once for its streams
         self.scheme = scheme
         self.peerTrusted = ClientAddress.isTrusted(peer, config.trustedProxies)
         self.filterContext = FilterChain.Connection(
@@ -107,12 +117,13 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             outputContext = try? context.pipeline.syncOperations.context(handlerType: HTTP2FramePayloadToHTTP1ServerCodec.self)
             precondition(outputContext != nil, "an HTTP/2 stream writing frames needs the HTTP/1 codec in its pipeline")
         }
-        waitTimer = LazyTimer(eventLoop: context.eventLoop) { [weak self] in self?.waitExpired() }
         upstreamReadTimer = LazyTimer(eventLoop: context.eventLoop) { [weak self] in
             guard let self, case .proxying(let exchange) = self.machine.phase else { return }
             exchange.readTimedOut()
         }
-        activity.onPartialHead = { [weak self] in self?.partialHeadArrived() }
+        // An HTTP/2 stream's head comes whole, in one HEADERS frame (and its timeouts are the
+        // connection's): only HTTP/1 connections time a head that trickles in.
+        if mode == .http1 { activity.onPartialHead = { [weak self] in self?.partialHeadArrived() } }
         // Behind TLS the handler joins a channel that is already active (after the handshake and
         // ALPN), so `channelActive` will not come: activate now.
         if context.channel.isActive { activate(context: context) }
@@ -292,10 +303,9 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelReadComplete()
     }
 
-
     private func receivedHead(_ head: HTTPRequestHead) {
         var head = head
-        let runtime = state.runtime
+        let runtime = streamRuntime.take() ?? state.runtime
         let started = clock.now()
         requestMethod = head.method
         let verdict = FilterChain.decide(
@@ -625,18 +635,25 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             promise = context.eventLoop.makePromise(of: Void.self)
         }
         if let completion { promise!.futureResult.assumeIsolated().whenComplete(completion) }
-        if mode == .http2Stream { resetUnlessDelivered(promise!.futureResult) }
+        if mode == .http2Stream {
+            streamAnswerInFlight = true
+            promise!.futureResult.assumeIsolated().whenComplete { [weak self] _ in
+                self?.streamAnswerInFlight = false
+                self?.waitTimer?.disarm()
+            }
+        }
         writer.writeEnd(context: outputContext, promise: promise)
         writer.flush(context: outputContext)
+        if streamAnswerInFlight { armStreamSendDeadline() }
     }
 
     /// HTTP/2: a stream's last frame leaves only when the client's flow-control window lets
     /// it, and a stream's writability does not show a shut window for a small answer. A client
     /// that keeps the window shut for `timeouts.send` gets the stream reset, as nginx's
-    /// `send_timeout` does (the connection and its other streams go on).
-    private func resetUnlessDelivered(_ written: EventLoopFuture<Void>) {
+    /// `send_timeout` does (the connection and its other streams go on). Armed only when the
+    /// answer did not leave with its flush: usually it did, and the stream costs no timer.
+    private func armStreamSendDeadline() {
         apply(machine.streamAnswerEnded(now: clock.now()))
-        written.assumeIsolated().whenComplete { [weak self] _ in self?.waitTimer?.disarm() }
     }
 
     /// Joins the `cookie` fields of an HTTP/2 request into one, `; `-separated, before the
@@ -693,10 +710,17 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func apply(_ timer: ClientConnection<Exchange>.WaitTimer) {
         switch timer {
-        case .arm(let deadline): waitTimer.arm(at: NIODeadline(deadline))
-        case .disarm: waitTimer.disarm()
+        case .arm(let deadline): armWaitTimer(at: deadline)
+        case .disarm: waitTimer?.disarm()
         case .unchanged: break
         }
+    }
+
+    private func armWaitTimer(at deadline: Instant) {
+        if waitTimer == nil {
+            waitTimer = LazyTimer(eventLoop: context.eventLoop) { [weak self] in self?.waitExpired() }
+        }
+        waitTimer!.arm(at: NIODeadline(deadline))
     }
 
     /// Part of a request head arrived: from its first byte it has `client_header` to complete.
@@ -780,7 +804,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let halfClosed = context.eventLoop.makePromise(of: Void.self)
         halfClosed.futureResult.assumeIsolated().whenFailure { [weak self] _ in self?.close() }
         context.close(mode: .output, promise: halfClosed)
-        waitTimer.arm(at: NIODeadline(deadline))
+        armWaitTimer(at: deadline)
         context.read()
     }
 

@@ -1,3 +1,4 @@
+import EdgeRules
 import Limits
 import NIOCore
 import NIOHTTP1
@@ -312,8 +313,8 @@ final class Exchange: UpstreamExchangeDelegate {
         // After an upgrade request the decoder parses no more requests on this connection, so a
         // refused upgrade closes it once answered. An HTTP/1.0 client cannot take a chunked body:
         // a body of unknown length is sent as is and ended by closing.
-        let unframedForHTTP10 = head.version == .http1_0 && !upstream.headers.contains(name: "content-length")
-            && upstream.status.mayHaveResponseBody && head.method != .HEAD
+        let unframedForHTTP10 = ResponseFraming(status: Int(upstream.status.code), isHEAD: head.method == .HEAD)
+            .endsByClose(hasContentLength: upstream.headers.contains(name: "content-length"), clientIsHTTP11: head.version != .http1_0)
         clientKeepAlive = handler.keepsAlive(mustClose: machine.upgradeRequested || unframedForHTTP10)
         let version: HTTPVersion = head.version == .http1_0 ? .http1_0 : .http1_1
         let headers = ClientResponseHeaders(

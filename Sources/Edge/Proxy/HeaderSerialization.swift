@@ -1,3 +1,4 @@
+import EdgeRules
 import NIOCore
 import NIOHPACK
 import NIOHTTP1
@@ -75,16 +76,6 @@ struct HTTP2ResponseHeaders: HeaderSink {
     }
 }
 
-/// How a response body is framed on an HTTP/1 connection.
-enum HTTP1BodyFraming: Equatable {
-    /// No body may follow (a response to HEAD or CONNECT, or a 1xx, 204 or 304 status).
-    case none
-    /// As it comes: `Content-Length` says where it ends, or (HTTP/1.0 without a length) the close does.
-    case identity
-    /// `Transfer-Encoding: chunked`, framed by the writer.
-    case chunked
-}
-
 /// Header lines written straight into a `ByteBuffer`: `Name: value\r\n` each.
 struct HTTP1HeaderLines: HeaderSink {
     var buffer: ByteBuffer
@@ -106,15 +97,10 @@ struct HTTP1HeaderLines: HeaderSink {
 /// An HTTP/1.x response head written straight into a `ByteBuffer`, header by header, with no
 /// `HTTPHeaders` in between.
 ///
-/// Framing follows NIO's `HTTPResponseEncoder` (RFC 9112 §6): a status that cannot have a body
-/// (1xx, 204, 304) loses `Content-Length` and `Transfer-Encoding`; a head with a `Content-Length`
-/// is sent as is; otherwise HTTP/1.1 gets `Transfer-Encoding: chunked` and HTTP/1.0 a body ended
-/// by the close. A response to HEAD or CONNECT keeps its framing headers (they describe what a
-/// GET would have returned) but carries no body.
+/// Framing is the engine's ``ResponseFraming`` (the same rules as NIO's `HTTPResponseEncoder`).
 struct HTTP1ResponseHead: HeaderSink {
     private var lines: HTTP1HeaderLines
-    private let statusHasBody: Bool
-    private let suppressBody: Bool
+    private let framing: ResponseFraming
     private let version: HTTPVersion
     private var hasContentLength = false
 
@@ -127,13 +113,12 @@ struct HTTP1ResponseHead: HeaderSink {
         buffer.writeStatusLine(version: version, status: status)
         self.lines = HTTP1HeaderLines(into: buffer)
         self.version = version
-        self.statusHasBody = status.mayHaveResponseBody && requestMethod != .CONNECT
-        self.suppressBody = requestMethod == .HEAD || requestMethod == .CONNECT
+        self.framing = ResponseFraming(status: Int(status.code), isHEAD: requestMethod == .HEAD, isCONNECT: requestMethod == .CONNECT)
     }
 
     mutating func add(name: String, value: String) {
         if Self.isFraming(name) {
-            if !statusHasBody { return }
+            if !framing.keepsFramingFields { return }
             if name.utf8.count == 14 {
                 hasContentLength = true
             } else {
@@ -149,16 +134,12 @@ struct HTTP1ResponseHead: HeaderSink {
 
     /// Ends the head (adding `Transfer-Encoding: chunked` where the body needs it).
     /// - Returns: the buffer, and how the body that follows is framed.
-    mutating func finish() -> (ByteBuffer, HTTP1BodyFraming) {
-        var framing: HTTP1BodyFraming = .identity
-        if !statusHasBody {
-            framing = .none
-        } else if !hasContentLength && version.major == 1 && version.minor >= 1 {
-            lines.buffer.writeStaticString("Transfer-Encoding: chunked\r\n")
-            framing = .chunked
-        }
+    mutating func finish() -> (ByteBuffer, ResponseFraming.Body) {
+        let (body, addsChunked) = framing.http1(
+            hasContentLength: hasContentLength, clientIsHTTP11: version.major > 1 || (version.major == 1 && version.minor >= 1))
+        if addsChunked { lines.buffer.writeStaticString("Transfer-Encoding: chunked\r\n") }
         lines.buffer.writeStaticString("\r\n")
-        return (lines.buffer, suppressBody ? .none : framing)
+        return (lines.buffer, body)
     }
 
     /// `Content-Length` and `Transfer-Encoding`: the two differ in length.

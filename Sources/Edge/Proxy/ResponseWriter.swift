@@ -1,6 +1,7 @@
+import EdgeRules
 import NIOCore
-import NIOHTTP1
 import NIOHPACK
+import NIOHTTP1
 import NIOHTTP2
 
 /// Headers that can write themselves into any ``HeaderSink``: a proxied message's rewritten
@@ -42,7 +43,7 @@ struct ResponseWriter {
     let output: Output
     /// Bytes written but not yet handed to the channel (bytes mode).
     private var pending: ByteBuffer?
-    private var framing: HTTP1BodyFraming = .identity
+    private var framing: ResponseFraming.Body = .identity
     /// HTTP/2: the header block not written yet (it may carry the end of the stream).
     private var pendingHeaders: HPACKHeaders?
     /// HTTP/2: the last body part not written yet (it may carry the end of the stream).
@@ -70,7 +71,7 @@ struct ResponseWriter {
             var block = HTTP2ResponseHeaders(status: status)
             headers.write(into: &block)
             pendingHeaders = block.block
-            framing = status.mayHaveResponseBody && requestMethod != .HEAD ? .identity : .none
+            framing = ResponseFraming(status: Int(status.code), isHEAD: requestMethod == .HEAD, isCONNECT: requestMethod == .CONNECT).http2
         case .parts(let compressor):
             var built: HTTPHeaders
             if let given = headers as? HTTPHeaders {

@@ -13,6 +13,8 @@ import Synchronization
 ///   - `/cut/N`      announces N bytes, sends half of them, closes
 ///   - `/bye`        a small keep-alive answer, then closes the connection at once
 ///   - `/hang`       no answer; reads until the proxy closes
+///   - `/stale-next` 600 bytes, then the next request on that connection is read and the
+///                   connection closed without an answer (a keep-alive connection gone stale)
 ///   - anything else 600 bytes
 /// Every answer carries `X-Seen-Forwarded-Proto` (the request's X-Forwarded-Proto),
 /// `X-Request-Body-Length` and `X-Request-Body-Sum` (``checksum(_:)``)
@@ -25,12 +27,15 @@ final class TestUpstream: Sendable {
 
     private struct State {
         var connections = 0
+        var requestsRead = 0
         var stopped = false
         var clients: [Int32] = []
     }
 
     /// Connections accepted so far.
     var connections: Int { state.withLock { $0.connections } }
+    /// Requests read whole (head and body) so far.
+    var requestsRead: Int { state.withLock { $0.requestsRead } }
 
     init(unixPath: String? = nil) throws {
         self.unixPath = unixPath
@@ -97,7 +102,7 @@ final class TestUpstream: Sendable {
             let fd = accept(listener, nil, nil)
             guard fd >= 0 else {
                 if errno == EINTR { continue }
-                state.withLock { _ in Glibc.close(listener) }
+                _ = state.withLock { _ in Glibc.close(listener) }
                 return
             }
             let number = state.withLock { state -> Int? in
@@ -123,7 +128,12 @@ final class TestUpstream: Sendable {
             }
         }
         var reader = Reader(fd: fd)
+        var dropsNext = false
         while let request = reader.readRequest() {
+            // `/stale-next` came before on this connection: a server that closed its idle
+            // keep-alive connection just as the proxy sent a request on it.
+            if dropsNext { return }
+            state.withLock { $0.requestsRead += 1 }
             let (path, body, keepAlive, headers) = request
             var extra = "X-Seen-Forwarded-Proto: \(headers["x-forwarded-proto"] ?? "-")\r\nX-Request-Body-Length: \(body.count)\r\nX-Request-Body-Sum: \(checksum(body))\r\nX-Upstream-Connection: \(number)\r\nServer: test-upstream\r\nX-Powered-By: tests\r\n"
             if !keepAlive { extra += "Connection: close\r\n" }
@@ -158,6 +168,7 @@ final class TestUpstream: Sendable {
                 guard sendAll(fd, Array("HTTP/1.1 200 OK\r\nContent-Length: \(body.count)\r\n\(extra)\r\n".utf8) + body)
                 else { return }
             }
+            if parts.first == "stale-next" { dropsNext = true }
             if !keepAlive { return }
         }
     }

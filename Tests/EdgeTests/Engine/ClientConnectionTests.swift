@@ -283,7 +283,7 @@ import Testing
     static func phases() -> [(String, Machine)] {
         let exchange = ClientConnectionTests.FakeExchange()
         func fresh() -> Machine { Machine(mode: .http1, timeouts: ClientConnectionTests.timeouts) }
-        var idle = fresh()
+        let idle = fresh()
         _ = idle.activated(now: t0)
         var started = fresh()
         _ = started.headStarted(at: t0)

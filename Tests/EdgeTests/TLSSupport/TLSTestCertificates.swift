@@ -37,7 +37,7 @@ final class TLSTestDirectory: Sendable {
         var template = Array((NSTemporaryDirectory() + "/edge-tls-test.XXXXXX").utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         guard made != nil else { throw TLSTestFailure("mkdtemp failed: \(String(cString: strerror(errno)))") }
-        path = String(cString: template)
+        path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
     func remove() {

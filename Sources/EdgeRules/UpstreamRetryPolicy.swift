@@ -17,9 +17,9 @@
 /// worker) is not the server's failure, so it costs neither a strike nor a try. A request that
 /// is not idempotent is never sent twice (the server may have acted on it before the close),
 /// as nginx without `non_idempotent`.
-enum UpstreamRetryPolicy {
+public enum UpstreamRetryPolicy {
     /// Why an attempt ended.
-    enum Failure: Equatable, Sendable {
+    public enum Failure: Equatable, Sendable {
         case connectFailed
         case connectTimedOut
         case closedBeforeResponse(reusedConnection: Bool)
@@ -28,17 +28,24 @@ enum UpstreamRetryPolicy {
     }
 
     /// What the request allows.
-    struct Request: Equatable, Sendable {
+    public struct Request: Equatable, Sendable {
         /// GET, HEAD, PUT, DELETE, OPTIONS, TRACE.
-        var idempotent: Bool
+        public var idempotent: Bool
         /// Whether the whole body sent so far is still held (bodies up to 64 KiB), so it can be sent again.
-        var replayable: Bool
-        var responseStarted: Bool
+        public var replayable: Bool
+        public var responseStarted: Bool
         /// Whether the one stale-connection retry was used already.
-        var staleRetryUsed: Bool
+        public var staleRetryUsed: Bool
+
+        public init(idempotent: Bool, replayable: Bool, responseStarted: Bool, staleRetryUsed: Bool) {
+            self.idempotent = idempotent
+            self.replayable = replayable
+            self.responseStarted = responseStarted
+            self.staleRetryUsed = staleRetryUsed
+        }
     }
 
-    enum Decision: Equatable, Sendable {
+    public enum Decision: Equatable, Sendable {
         /// Try another server; `strike` counts a passive health failure against this one.
         case nextServer(strike: Bool)
         /// Reconnect to the same server on a new connection (no strike, no try spent).
@@ -49,7 +56,7 @@ enum UpstreamRetryPolicy {
         case broken(strike: Bool)
     }
 
-    static func decide(_ failure: Failure, _ request: Request) -> Decision {
+    public static func decide(_ failure: Failure, _ request: Request) -> Decision {
         let strike = failure != .closedBeforeResponse(reusedConnection: true)
         if request.responseStarted { return .broken(strike: strike) }
         switch failure {
