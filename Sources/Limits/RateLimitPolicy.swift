@@ -7,6 +7,10 @@
 public struct RateLimitPolicy: Sendable {
     /// The rules, in lock order.
     public let rules: [RateLimitRule]
+    /// The rules this edge decides itself (every rule but those of strict zones), in lock order.
+    public let localRules: [RateLimitRule]
+    /// The rules of strict zones, whose store decides each request (``decide(_:client:answer:now:)``).
+    public let strictRules: [RateLimitRule]
 
     /// - Parameter rules: the rules; each zone at most once.
     /// - Throws: ``LimitsError/duplicateZone(_:)`` when a zone appears twice.
@@ -16,24 +20,35 @@ public struct RateLimitPolicy: Sendable {
             throw .duplicateZone(first.zone.name)
         }
         self.rules = sorted
+        let strict = sorted.filter { $0.zone.isStrict }
+        self.strictRules = strict
+        self.localRules = strict.isEmpty ? sorted : sorted.filter { !$0.zone.isStrict }
     }
 
     /// No limits: every request is allowed.
     public static let unlimited = try! RateLimitPolicy([])
 
-    /// Decides a request from `client` at `now`, and counts it if it is not rejected.
+    /// Decides a request from `client` at `now` by the rules this edge decides itself (all of
+    /// them but strict zones', which ask their store: ``strictRules``), and counts it if it is
+    /// not rejected.
     /// - Parameters:
     ///   - client: the client's address (each zone applies its own IPv6 aggregation).
     ///   - now: the current time on the caller's monotonic clock.
     /// - Returns: allowed, delayed by the longest delay any rule asks for, or rejected by the
     ///   first rule (in lock order) that refuses.
     public func check(_ client: ClientKey, now: Instant) -> RateLimitDecision {
-        Self.check(rules, from: 0, client: client, now: now.nanoseconds, delay: 0)
+        Self.check(localRules, from: 0, client: client, now: now.nanoseconds, delay: 0)
+    }
+
+    /// Decides a request by one rule alone on this edge's table (a strict zone's rule while
+    /// its store does not answer).
+    public static func checkLocally(_ rule: RateLimitRule, client: ClientKey, now: Instant) -> RateLimitDecision {
+        check([rule], from: 0, client: client, now: now.nanoseconds, delay: 0)
     }
 
     /// Evaluates rule `index` under its shard lock, recurses into the rest with the lock held,
     /// and commits only when everything after it passed too.
-    private static func check(
+    static func check(
         _ rules: [RateLimitRule], from index: Int, client: ClientKey, now: UInt64, delay: UInt64
     ) -> RateLimitDecision {
         guard index < rules.count else {

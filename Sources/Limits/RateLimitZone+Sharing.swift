@@ -47,15 +47,20 @@ extension RateLimitZone {
     /// Takes what this edge admitted since the previous cut, resetting the counts; clients whose
     /// state has drained and who were admitted nothing since are forgotten.
     ///
-    /// - Parameter now: the current time on the zone's clock.
+    /// - Parameters:
+    ///   - now: the current time on the zone's clock.
+    ///   - refreshingIdle: also list (with a count of 0) the clients admitted nothing since the
+    ///     last cut whose state here has not drained, so they hear what other edges admitted.
+    ///     The driver does this at a slower cadence than it syncs (the refresh interval in
+    ///     docs/SCALING.md's bound); without it such clients only stay tracked.
     /// - Returns: the batch to send (empty for a zone that is not shared, or when nothing changed).
-    public func cutSyncBatch(now: Instant) -> SharedZoneBatch {
+    public func cutSyncBatch(now: Instant, refreshingIdle: Bool = true) -> SharedZoneBatch {
         guard isShared else { return SharedZoneBatch() }
         var batch = SharedZoneBatch()
         for shard in tables.shards {
             shard.state.withLock { state in
                 let now = state.monotonic(now.nanoseconds)
-                state.cutPending(now: now, into: &batch.entries)
+                state.cutPending(now: now, refreshingIdle: refreshingIdle, into: &batch.entries)
             }
         }
         return batch
@@ -111,7 +116,7 @@ extension RateLimitZone.ShardState {
         _ = pending.insert(key, value: admitted)
     }
 
-    mutating func cutPending(now: UInt64, into entries: inout [SharedZoneBatch.Entry]) {
+    mutating func cutPending(now: UInt64, refreshingIdle: Bool, into entries: inout [SharedZoneBatch.Entry]) {
         guard recordsPending else { return }
         var next = pending.oldestSlot
         while let slot = next {
@@ -121,6 +126,8 @@ extension RateLimitZone.ShardState {
             if admitted > 0 {
                 entries.append(.init(key: key, admitted: admitted))
                 pending.setValue(0, at: slot)
+            } else if !refreshingIdle {
+                continue  // idle clients are refreshed (or dropped once drained) on refreshing cuts
             } else if let local = table.find(key), table.value(at: local) > now {
                 entries.append(.init(key: key, admitted: 0))
             } else {

@@ -28,6 +28,11 @@ public final class RateLimitZone: Sendable {
     /// Whether the zone records what it admits for a ``SharedZoneSyncStateMachine`` to
     /// reconcile with other edges (see `RateLimitZone+Sharing.swift`).
     public let isShared: Bool
+    /// Strict sharing: the store decides each request (``strictQueue``); the local table decides
+    /// only while the store does not answer, and follows the store's answers in between.
+    public var isStrict: Bool { strictQueue != nil }
+    /// Where a strict zone's requests wait for the store (`nil` in any other zone).
+    public let strictQueue: SharedZoneStrictQueue?
 
     struct ShardState: Sendable {
         var table: BoundedKeyTable<UInt64>
@@ -66,11 +71,13 @@ public final class RateLimitZone: Sendable {
     ///     choose addresses that collide.
     ///   - shared: record admissions for reconciling with other edges (allocates a second table
     ///     of `capacity` pending counts).
+    ///   - strict: have the store decide each request (a strict shared zone; not with `shared`).
     /// - Throws: ``LimitsError`` when capacity or shard count is out of range.
     public init(
         name: String, rate: Rate, capacity: Int, shardCount: Int = 16, aggregateIPv6By64: Bool = false,
-        hashSeed: UInt64 = 0, shared: Bool = false
+        hashSeed: UInt64 = 0, shared: Bool = false, strict: Bool = false
     ) throws(LimitsError) {
+        precondition(!(shared && strict), "a zone is shared in batched mode or in strict mode, not both")
         try requireRange("zone '\(name)' capacity", capacity, 1...100_000_000)
         try requireRange("zone '\(name)' shard count", shardCount, 1...1024)
         guard shardCount & (shardCount - 1) == 0 else {
@@ -81,6 +88,7 @@ public final class RateLimitZone: Sendable {
         self.capacity = capacity
         self.aggregatesIPv6By64 = aggregateIPv6By64
         self.isShared = shared
+        self.strictQueue = strict ? SharedZoneStrictQueue() : nil
         let perShard = ShardedTables<ShardState>.perShardCapacity(capacity, shardCount: shardCount)
         tables = ShardedTables(shardCount: shardCount, seed: hashSeed) { _ in
             ShardState(
@@ -119,22 +127,36 @@ extension RateLimitZone.ShardState {
         let arrival = slot.map { table.value(at: $0) } ?? 0
         let start = max(arrival, now)
         // How far ahead of the steady rate this client already is: (queued requests) x interval.
-        let ahead = start - now
+        switch Self.judge(ahead: start - now, interval: interval, burst: burst, delay: delay) {
+        case .reject(let retryAfter): return .reject(retryAfter: retryAfter)
+        case .pass(let wait): return .pass(slot: slot, newArrival: start &+ interval, delay: wait)
+        }
+    }
+
+    /// nginx `limit_req`'s verdict for a client `ahead` nanoseconds ahead of the steady rate:
+    /// refused beyond `burst` intervals (with the exact wait until it would pass), else passed
+    /// after the wait its delay policy asks for. One formula for local decisions and for the
+    /// answers of a strict shared zone's store.
+    @inline(__always)
+    static func judge(ahead: UInt64, interval: UInt64, burst: UInt64, delay: DelayPolicy) -> Judgement {
         let tolerance = burst &* interval
         if ahead > tolerance {
             return .reject(retryAfter: ahead - tolerance)
         }
-        let wait: UInt64
         switch delay {
         case .nodelay:
-            wait = 0
+            return .pass(wait: 0)
         case .delayAll:
-            wait = ahead
+            return .pass(wait: ahead)
         case .delay(let after):
             let free = UInt64(after) &* interval
-            wait = ahead > free ? ahead - free : 0
+            return .pass(wait: ahead > free ? ahead - free : 0)
         }
-        return .pass(slot: slot, newArrival: start &+ interval, delay: wait)
+    }
+
+    enum Judgement {
+        case pass(wait: UInt64)
+        case reject(retryAfter: UInt64)
     }
 
     /// Records an admitted request.

@@ -15,6 +15,9 @@
 ///     └──────────── syncing(probe) ◀──────── local (timerFired at nextProbe)
 ///     [resumedShared]          │ syncFailed ──▶ local (next probe after retryInterval)
 /// ```
+///
+/// A strict zone's queued requests start a sync at once while shared (``requestsWaiting(now:)``),
+/// so each round trip carries every request queued while the previous one was away.
 public struct SharedZoneSyncStateMachine: Sendable {
     /// The schedule and the breaker's thresholds.
     public struct Configuration: Sendable, Equatable {
@@ -106,6 +109,21 @@ public struct SharedZoneSyncStateMachine: Sendable {
             return .sync(probe: true)
         case .syncing:
             preconditionFailure("timerFired while a sync is in flight: the driver waits for its result")
+        }
+    }
+
+    /// Requests of a strict zone are queued: while shared, a round trip starts at once rather
+    /// than at the next scheduled sync (it carries the batch due by then too, if any).
+    /// - Returns: the sync to run, or `nil` while local (the queue decides locally then).
+    public mutating func requestsWaiting(now: Instant) -> Action? {
+        switch state {
+        case .shared(_, let failures):
+            state = .syncing(started: now, failures: failures, probe: false)
+            return .sync(probe: false)
+        case .local:
+            return nil
+        case .syncing:
+            preconditionFailure("requestsWaiting while a sync is in flight: the driver waits for its result")
         }
     }
 

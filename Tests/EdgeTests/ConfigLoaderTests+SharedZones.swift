@@ -45,6 +45,18 @@ extension ConfigLoaderTests {
         #expect(shared.retryInterval == .milliseconds(250))
     }
 
+    @Test func strictModeIsAcceptedWithItsTimeout() throws {
+        let config = try parse(
+            Self.listener + """
+                limits:
+                  zones:
+                    api: {rate: 10r/s, shared: {redis: "redis://10.0.0.5", mode: strict, timeout: 20ms}}
+                """)
+        let shared = try #require(config.limits.zones["api"]?.shared)
+        #expect(shared.mode == .strict)
+        #expect(shared.timeout == .milliseconds(20))
+    }
+
     @Test func sharedZoneProblemsSayWhatToWrite() {
         let found = problems(
             Self.listener + """
@@ -52,13 +64,13 @@ extension ConfigLoaderTests {
                   zones:
                     a: {rate: 10r/s, shared: {}}
                     b: {rate: 10r/s, shared: {redis: "http://10.0.0.5"}}
-                    c: {rate: 10r/s, shared: {redis: "redis://10.0.0.5", mode: strict}}
+                    c: {rate: 10r/s, shared: {redis: "redis://10.0.0.5", mode: strikt}}
                     d: {rate: 10r/s, shared: {redis: "redis://10.0.0.5:99999", sync_interval: 20s}}
                     e: {rate: 10r/s, shared: {redis: "rediss://10.0.0.5", sync_intervall: 5ms}}
                 """)
         expectProblem(found, at: "limits.zones.a.shared.redis", line: 4, "is required", "redis://127.0.0.1:6379")
         expectProblem(found, at: "limits.zones.b.shared.redis", line: 5, "not a Redis URL", "redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]")
-        expectProblem(found, at: "limits.zones.c.shared.mode", line: 6, "strict mode", "not available", "use batched")
+        expectProblem(found, at: "limits.zones.c.shared.mode", line: 6, "unknown value 'strikt'", "did you mean 'strict'?")
         expectProblem(found, at: "limits.zones.d.shared.redis", line: 7, "not a port (1-65535)")
         expectProblem(found, at: "limits.zones.d.shared.sync_interval", line: 7, "1ms to 10s")
         expectProblem(found, at: "limits.zones.e.shared.redis", line: 8, "TLS", "not supported")
@@ -84,5 +96,13 @@ extension ConfigLoaderTests {
         limits.zones["api"]?.shared = nil
         let third = try #require(try registry.update(limits)["api"])
         #expect(third !== second && !third.isShared)
+
+        var strict = SharedZoneConfig(redis: RedisAddress(host: "127.0.0.1"))
+        strict.mode = .strict
+        limits.zones["api"]?.shared = strict
+        let fourth = try #require(try registry.update(limits)["api"])
+        #expect(fourth !== third && fourth.isStrict && !fourth.isShared, "strict mode is a zone of its own kind")
+        limits.zones["api"]?.shared?.timeout = .milliseconds(20)
+        #expect(try registry.update(limits)["api"] === fourth, "a strict zone's new timeout keeps its state")
     }
 }

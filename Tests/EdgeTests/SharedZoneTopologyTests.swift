@@ -27,9 +27,11 @@ struct SharedZoneTopologyTests {
     static let timeout: Duration = .milliseconds(200)
     static let duration: Duration = .seconds(4)
 
-    /// The bound over a window `window`: r·W + burst + 1 + 2 (N − 1) (burst + 1 + r·D), D = 2S + 2ρ.
+    /// The bound over a window `window`: r·W + burst + 1 + 2 (N − 1) (burst + 1 + r·D), with
+    /// D = S + R + 2ρ (R: how often idle clients are refreshed, at least S).
     static func bound(window: Duration, edges: Int = 2) -> Double {
-        let lag = (syncInterval * 2 + timeout * 2).seconds
+        let refresh = max(syncInterval, SharedZoneSync.idleRefreshInterval)
+        let lag = (syncInterval + refresh + timeout * 2).seconds
         return Double(rate) * window.seconds + Double(burst + 1)
             + 2 * Double(edges - 1) * (Double(burst + 1) + Double(rate) * lag)
     }

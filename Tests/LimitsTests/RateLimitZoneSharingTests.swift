@@ -25,6 +25,20 @@ struct RateLimitZoneSharingTests {
         #expect(Set(next.entries.map { "\($0.key)=\($0.admitted)" }) == ["192.0.2.10=0", "192.0.2.11=0"])
     }
 
+    @Test func aCutThatDoesNotRefreshSendsOnlyNewAdmissionsAndKeepsIdleClientsTracked() throws {
+        let clock = ManualClock()
+        let (zone, policy) = try sharedPolicy()
+        for _ in 0..<3 { _ = policy.check(client, now: clock.now) }
+        _ = policy.check(other, now: clock.now)
+        _ = zone.cutSyncBatch(now: clock.now)
+        _ = policy.check(other, now: clock.now)
+        let quiet = zone.cutSyncBatch(now: clock.now, refreshingIdle: false)
+        #expect(quiet.entries.map { "\($0.key)=\($0.admitted)" } == ["192.0.2.11=1"])
+        // The idle client is still tracked: the next refreshing cut reads its state again.
+        let refresh = zone.cutSyncBatch(now: clock.now, refreshingIdle: true)
+        #expect(Set(refresh.entries.map { "\($0.key)=\($0.admitted)" }) == ["192.0.2.10=0", "192.0.2.11=0"])
+    }
+
     @Test func aDrainedClientWithNothingNewIsForgotten() throws {
         let clock = ManualClock()
         let (zone, policy) = try sharedPolicy()

@@ -15,6 +15,7 @@ struct SharedZoneSimulationTests {
         var machine: SharedZoneSyncStateMachine
         var action: SharedZoneSyncStateMachine.Action
         var inFlight: (batch: SharedZoneBatch, reachesStore: Instant, returns: Instant, replies: [SharedZoneBatch.Reply]?)?
+        var lastRefresh: Instant
     }
 
     struct Parameters {
@@ -23,14 +24,17 @@ struct SharedZoneSimulationTests {
         var burst = 5
         var syncInterval: Duration = .milliseconds(5)
         var roundTrip: Duration = .milliseconds(1)
+        /// How often idle clients are refreshed (the edge's `SharedZoneSync.idleRefreshInterval`).
+        var refreshInterval: Duration = .milliseconds(50)
         var shared = true
         var duration: Duration = .seconds(20)
         /// The client's request rate, as a multiple of the zone's rate.
         var clientRateMultiple = 2
         var step: Duration = .microseconds(50)
 
-        /// D = 2S + 2ρ: every admission is in every tracking edge's view after this long.
-        var visibilityLag: Duration { syncInterval * 2 + roundTrip * 2 }
+        /// D = S + R + 2ρ (R = max(S, refresh interval)): every admission is in every tracking
+        /// edge's view after this long.
+        var visibilityLag: Duration { syncInterval + max(syncInterval, refreshInterval) + roundTrip * 2 }
 
         /// The documented bound on the excess over one edge's limit, in requests:
         /// 2 (N − 1) (burst + 1 + r·D).
@@ -60,7 +64,7 @@ struct SharedZoneSimulationTests {
             let action = machine.timerFired(now: clock.now)
             return SimulatedEdge(
                 zone: zone, policy: try RateLimitPolicy([RateLimitRule(zone: zone, burst: parameters.burst)]),
-                machine: machine, action: action)
+                machine: machine, action: action, lastRefresh: clock.now)
         }
         let end = clock.now.advanced(by: parameters.duration)
         let requestGap = Duration.nanoseconds(Int64(rate.interval) / Int64(parameters.clientRateMultiple))
@@ -86,7 +90,9 @@ struct SharedZoneSimulationTests {
                     edges[index].action = edges[index].machine.timerFired(now: now)
                 }
                 if edges[index].inFlight == nil, case .sync = edges[index].action {
-                    let batch = edges[index].zone.cutSyncBatch(now: now)
+                    let refreshing = now >= edges[index].lastRefresh.advanced(by: max(parameters.syncInterval, parameters.refreshInterval))
+                    if refreshing { edges[index].lastRefresh = now }
+                    let batch = edges[index].zone.cutSyncBatch(now: now, refreshingIdle: refreshing)
                     if batch.isEmpty {
                         edges[index].action = edges[index].machine.syncSkipped(now: now)
                     } else {

@@ -3,7 +3,8 @@ import Yams
 extension ConfigLoader {
     static let sharedZoneKeys = ["redis", "mode", "sync_interval", "timeout", "failures", "retry_interval"]
 
-    /// `shared:` of a zone: `{redis: "redis://127.0.0.1:6379", mode: batched, sync_interval: 10ms}`.
+    /// `shared:` of a zone: `{redis: "redis://127.0.0.1:6379", mode: batched, sync_interval: 10ms}`
+    /// (or `mode: strict`, where Redis decides each request).
     /// - Returns: `nil` after reporting what is wrong.
     static func readSharedZone(_ node: Node, at path: ConfigKeyPath, reader: ConfigReader) -> SharedZoneConfig? {
         guard let mapping = reader.mapping(node, at: path, keys: sharedZoneKeys) else { return nil }
@@ -52,14 +53,9 @@ extension ConfigLoader {
         }
     }
 
-    /// `mode:`; strict (a Redis round trip per request) is not built yet, and the message says so.
+    /// `mode:`: `batched` or `strict`.
     private static func parseMode(_ text: String) throws(ConfigValueError) -> SharedZoneConfig.Mode {
         if let mode = SharedZoneConfig.Mode(rawValue: text) { return mode }
-        if text == "strict" {
-            throw ConfigValueError(
-                "strict mode (a Redis round trip before every request) is not available in this version; use batched, whose bound on over-admission is in docs/SCALING.md"
-            )
-        }
         let names = SharedZoneConfig.Mode.allCases.map(\.rawValue)
         throw ConfigValueError(
             "unknown value '\(text)'\(ConfigSuggestion.hint(for: text, in: names)) (expected one of: \(names.joined(separator: ", ")))")

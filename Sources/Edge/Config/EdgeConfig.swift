@@ -210,6 +210,9 @@ public struct SharedZoneConfig: Sendable, Equatable {
     public enum Mode: String, Sendable, Equatable, CaseIterable {
         /// Decide locally, reconcile with Redis every `syncInterval` (the bound is in docs/SCALING.md).
         case batched
+        /// Redis decides each request (one round trip, shared by the requests queued meanwhile);
+        /// exact across edges, at a round trip's latency per request.
+        case strict
     }
 
     /// Where Redis is: `redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]`.
@@ -217,7 +220,8 @@ public struct SharedZoneConfig: Sendable, Equatable {
     public var mode: Mode = .batched
     /// Time between two syncs with Redis.
     public var syncInterval: Duration = .milliseconds(10)
-    /// Connect and command timeout; a slower answer counts as a failure.
+    /// Connect and command timeout; a slower answer counts as a failure (and in strict mode, the
+    /// longest a request waits for Redis before it is decided locally).
     public var timeout: Duration = .milliseconds(100)
     /// Consecutive failed syncs that make the zone local-only.
     public var failures: Int = 3

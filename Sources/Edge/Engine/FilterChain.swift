@@ -12,7 +12,9 @@ import Limits
 /// 5. the path guard (dot-files, traversal), not logged, as the old front's `deny all`;
 /// 6. the declared body size, before any of the body is read;
 /// 7. the plain-HTTP listener: ACME challenges, else the redirect to HTTPS;
-/// 8. the route (longest prefix), then its rate limits (reject, or delay);
+/// 8. the route (longest prefix), then its rate limits (reject, or delay); a strict shared
+///    zone's rule asks its store (``RequestDecision/askSharedZone(_:)``) and the chain resumes
+///    with the answer (``resume(_:verdict:question:answer:now:)``);
 /// 9. the route's action: fixed answer, redirect, static files (GET and HEAD only), proxy.
 enum FilterChain {
     /// What the chain needs to know of the connection a request came on.
@@ -89,33 +91,74 @@ enum FilterChain {
         verdict.routeLabel = route.label
         verdict.logged = route.config.accessLog
         var delay: Duration = .zero
-        if !route.policy.rules.isEmpty {
-            switch route.policy.check(client, now: now) {
-            case .allowed:
-                verdict.limitOutcome = "passed"
-            case .delayed(let by):
-                verdict.limitOutcome = "delayed"
-                delay = by
-            case .rejected(let retryAfter, let zone):
-                verdict.limitOutcome = "rejected:\(zone)"
-                verdict.refusedBy = .rateLimit(zone: zone)
-                return answer(.rateLimited(retryAfter: retryAfter), route: route)
-            }
+        if !route.policy.localRules.isEmpty,
+            !apply(route.policy.check(client, now: now), route: route, to: &verdict, delay: &delay)
+        {
+            return verdict
         }
+        askOrAct(head, route: route, verdict: &verdict, strictRule: 0, delay: delay)
+        return verdict
+    }
+
+    /// Records a rate-limit outcome in the verdict: the access log's field, the longest delay,
+    /// or the 429 (then returns `false`: the chain stops).
+    private static func apply(
+        _ decision: RateLimitDecision, route: CompiledRoute, to verdict: inout RequestVerdict, delay: inout Duration
+    ) -> Bool {
+        switch decision {
+        case .allowed:
+            if verdict.limitOutcome == "none" { verdict.limitOutcome = "passed" }
+        case .delayed(let by):
+            verdict.limitOutcome = "delayed"
+            delay = max(delay, by)
+        case .rejected(let retryAfter, let zone):
+            verdict.limitOutcome = "rejected:\(zone)"
+            verdict.refusedBy = .rateLimit(zone: zone)
+            verdict.decision = .answer(.rateLimited(retryAfter: retryAfter), route: route, close: false)
+            return false
+        }
+        return true
+    }
+
+    /// Goes on after a strict zone's store answered `question` (or did not, in time): the
+    /// zone's rule decides from the answer, then the route's next strict rule asks, or the
+    /// route's action follows, as the chain would have gone on after a local decision.
+    static func resume<Head: RequestHeadFields>(
+        _ head: Head, verdict: RequestVerdict, question: SharedZoneQuestion, answer: SharedZoneStrictAnswer, now: Instant
+    ) -> RequestVerdict {
+        var verdict = verdict
+        var delay = question.delay
+        let decision = RateLimitPolicy.decide(question.rule, client: verdict.client, answer: answer, now: now)
+        guard apply(decision, route: question.route, to: &verdict, delay: &delay) else { return verdict }
+        askOrAct(head, route: question.route, verdict: &verdict, strictRule: question.ruleIndex + 1, delay: delay)
+        return verdict
+    }
+
+    /// The route's strict rule `strictRule` asks its store, or, with none left, the route acts.
+    /// A strict rule decides after the route's local rules, so a request they refuse costs no
+    /// round trip; one a strict rule refuses stays charged to the local rules that passed it
+    /// (Redis and this edge's tables cannot be locked together), which errs towards refusing.
+    private static func askOrAct<Head: RequestHeadFields>(
+        _ head: Head, route: CompiledRoute, verdict: inout RequestVerdict, strictRule: Int, delay: Duration
+    ) {
+        if strictRule < route.policy.strictRules.count {
+            verdict.decision = .askSharedZone(SharedZoneQuestion(route: route, ruleIndex: strictRule, delay: delay))
+            return
+        }
+        let target = verdict.originFormTarget ?? head.target
         switch route.config.action {
         case .respond(let status, let body, let contentType):
-            return answer(.respond(status: status, body: body, contentType: contentType), route: route)
+            verdict.decision = .answer(.respond(status: status, body: body, contentType: contentType), route: route, close: false)
         case .redirect(let location, let status, let appendPath):
             var location = location
             if appendPath { location += String(target.dropFirst(min(route.config.prefix.count, target.count))) }
-            return answer(.redirect(location: location, status: status), route: route)
+            verdict.decision = .answer(.redirect(location: location, status: status), route: route, close: false)
         case .staticFiles(let directory):
             verdict.decision = staticDecision(head, target: target, config: directory, route: route)
         case .proxy:
             guard let cluster = route.cluster else { preconditionFailure("a proxy route without a cluster passed validation") }
             verdict.decision = .proxy(route, cluster, delay: delay)
         }
-        return verdict
     }
 
     /// The request's ID: a trusted proxy's, when well formed, else a new one.

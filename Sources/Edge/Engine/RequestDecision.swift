@@ -34,14 +34,44 @@ enum RequestDecision: Equatable {
     case serveStatic(StaticConfig, relative: String, route: CompiledRoute)
     /// Proxy to the route's cluster, after `delay` (nginx's `limit_req` delay; zero for none).
     case proxy(CompiledRoute, Cluster, delay: Duration)
+    /// A strict shared zone decides: ask its store (at most the zone's `timeout`), then pass the
+    /// answer to ``FilterChain/resume(_:verdict:question:answer:now:)``, which goes on
+    /// with the chain's remaining steps.
+    case askSharedZone(SharedZoneQuestion)
 
     static func == (lhs: RequestDecision, rhs: RequestDecision) -> Bool {
         switch (lhs, rhs) {
         case let (.answer(a, r1, c1), .answer(b, r2, c2)): a == b && r1 === r2 && c1 == c2
         case let (.serveStatic(s1, p1, r1), .serveStatic(s2, p2, r2)): s1 == s2 && p1 == p2 && r1 === r2
         case let (.proxy(r1, c1, d1), .proxy(r2, c2, d2)): r1 === r2 && c1 === c2 && d1 == d2
+        case let (.askSharedZone(q1), .askSharedZone(q2)): q1 == q2
         default: false
         }
+    }
+}
+
+/// What the filter chain asks of a strict shared zone's store for one request, and where the
+/// chain stands meanwhile: the route matched, the local rules passed with `delay`, and the
+/// route's strict rule at `ruleIndex` (of its policy's ``RateLimitPolicy/strictRules``) decides next.
+struct SharedZoneQuestion: Equatable {
+    let route: CompiledRoute
+    let ruleIndex: Int
+    /// The longest delay the rules decided so far asked for.
+    let delay: Duration
+
+    var rule: RateLimitRule { route.policy.strictRules[ruleIndex] }
+    var zone: RateLimitZone { rule.zone }
+
+    /// The request as the store's queue takes it.
+    func entry(client: ClientKey, now: Instant, waiter: @escaping SharedZoneStrictQueue.Waiter) -> SharedZoneStrictQueue.Entry {
+        let zone = self.zone
+        return .init(
+            key: client.aggregated(ipv6PrefixLength64: zone.aggregatesIPv6By64),
+            tolerance: UInt64(rule.burst) &* zone.rate.interval, queued: now, waiter: waiter)
+    }
+
+    static func == (lhs: SharedZoneQuestion, rhs: SharedZoneQuestion) -> Bool {
+        lhs.route === rhs.route && lhs.ruleIndex == rhs.ruleIndex && lhs.delay == rhs.delay
     }
 }
 

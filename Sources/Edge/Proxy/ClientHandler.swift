@@ -25,7 +25,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     let state: EdgeState
     private let loop: LoopContext
-    private let clock = MonotonicClock()
+    let clock = MonotonicClock()
     private let activity: ClientActivity
     private let peer: ClientKey
     private let peerText: String
@@ -67,6 +67,9 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var streamAnswerInFlight = false
     /// HTTP/2: the runtime the stream was opened with, for its one request (taken by it).
     private var streamRuntime: EdgeRuntime?
+    /// A request waiting for a strict shared zone's store (`ClientHandler+SharedZone.swift`).
+    var sharedZoneWait: SharedZoneWait?
+    var sharedZoneAsks: UInt64 = 0
     private var activated = false
 
     var mode: Mode { machine.mode }
@@ -129,6 +132,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         // The context holds this handler: drop it, or every closed connection leaks both.
         cancelTimers()
+        dropSharedZoneWait()
         activity.onPartialHead = nil
         self.context = nil
         outputContext = nil
@@ -169,6 +173,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         cancelTimers()
+        dropSharedZoneWait()
         if let exchange = machine.closed() { abandon(exchange) }
         releaseRequestLease()
         context.fireChannelInactive()
@@ -177,7 +182,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
             // Shutdown: finish the request in progress, then close; an idle connection closes now.
-            if machine.drain(pipelinedWaiting: !pipelined.isEmpty) { close() }
+            if machine.drain(pipelinedWaiting: !pipelined.isEmpty || sharedZoneWait != nil) { close() }
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -248,10 +253,12 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         handle(part)
     }
 
-    private var holdsNextRequest: Bool { machine.holdsNextRequest { $0.requestEnded } }
+    /// Parts wait while the current request is read whole and still being answered, or while
+    /// a strict shared zone decides it (they are its body, taken once the answer comes).
+    private var holdsNextRequest: Bool { sharedZoneWait != nil || machine.holdsNextRequest { $0.requestEnded } }
 
     /// Takes the held parts of pipelined requests, once the connection waits for a head again.
-    private func releasePipelined() {
+    func releasePipelined() {
         guard !releasingPipelined else { return }  // a local answer inside the loop comes back here
         releasingPipelined = true
         defer { releasingPipelined = false }
@@ -305,6 +312,16 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             head, on: filterContext, runtime: runtime, connectionLimiter: state.connectionLimiter, now: started, random: &loop.random)
         if let originForm = verdict.originFormTarget { head.uri = originForm }
         requestLease = verdict.requestLease
+        if mode == .http2Stream { Self.joinCookieCrumbs(&head.headers) }
+        act(on: verdict, head: head, runtime: runtime, started: started)
+    }
+
+    /// Carries out the filter chain's verdict (after a strict zone's answer, the resumed one).
+    func act(on verdict: RequestVerdict, head: HTTPRequestHead, runtime: EdgeRuntime, started: Instant) {
+        if case .askSharedZone(let question) = verdict.decision {
+            askSharedZone(question, verdict: verdict, head: head, runtime: runtime, started: started)
+            return
+        }
         var record = AccessRecord(
             requestID: verdict.requestID, client: verdict.client == peer ? peerText : verdict.client.description,
             method: head.method.rawValue, target: head.uri, started: started)
@@ -316,7 +333,6 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .rateLimit(let zone): state.metrics.recordRateLimited(shard: loop.index, zone: zone)
         case nil: break
         }
-        if mode == .http2Stream { Self.joinCookieCrumbs(&head.headers) }
         let hasBody = verdict.hasBody
         switch verdict.decision {
         case .answer(let answer, let route, let close):
@@ -327,6 +343,8 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             serveStatic(head, config: config, relative: relative, record: record, runtime: runtime, route: route, hasBody: hasBody)
         case .proxy(let route, let cluster, let delay):
             proxy(head, route: route, cluster: cluster, delay: delay, verdict: verdict, record: record, runtime: runtime)
+        case .askSharedZone:
+            preconditionFailure("a question to a shared zone is asked above")
         }
     }
 

@@ -95,7 +95,8 @@ final class EdgeRuntime: Sendable {
 /// Rate zones by name, kept across reloads: a zone whose rate and capacity did not change keeps
 /// its clients' state, so a reload is no way to reset an abuser's bucket. A shared zone whose
 /// only change is in its `shared:` settings (Redis address, sync interval, timeouts) keeps its
-/// state too; turning sharing on or off makes a new zone (a shared zone keeps a second table).
+/// state too; turning sharing on or off, or changing its mode, makes a new zone (a batched zone
+/// keeps a second table, a strict one a queue).
 final class ZoneRegistry: @unchecked Sendable {
     private var zones: [String: (ZoneConfig, RateLimitZone)] = [:]
     private let hashSeed: UInt64
@@ -117,7 +118,7 @@ final class ZoneRegistry: @unchecked Sendable {
         var next: [String: (ZoneConfig, RateLimitZone)] = [:]
         for (name, zone) in limits.zones {
             if let existing = zones[name], existing.0.rate == zone.rate, existing.0.capacity == zone.capacity,
-                (existing.0.shared == nil) == (zone.shared == nil),
+                existing.0.shared?.mode == zone.shared?.mode,
                 existing.1.aggregatesIPv6By64 == limits.aggregateIPv6By64
             {
                 next[name] = (zone, existing.1)
@@ -126,7 +127,8 @@ final class ZoneRegistry: @unchecked Sendable {
             do {
                 let object = try RateLimitZone(
                     name: name, rate: zone.rate, capacity: zone.capacity, shardCount: shardCount,
-                    aggregateIPv6By64: limits.aggregateIPv6By64, hashSeed: hashSeed, shared: zone.shared != nil)
+                    aggregateIPv6By64: limits.aggregateIPv6By64, hashSeed: hashSeed, shared: zone.shared?.mode == .batched,
+                    strict: zone.shared?.mode == .strict)
                 next[name] = (zone, object)
             } catch {
                 throw EdgeError.limits("zone \(name): \(error)")

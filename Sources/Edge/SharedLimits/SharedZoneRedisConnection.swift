@@ -21,6 +21,8 @@ final class SharedZoneRedisConnection {
     private let timeout: Duration
     private var context: UnsafeMutablePointer<redisContext>?
     private var scriptSHA: String?
+    /// The round trips' command buffer, kept between syncs.
+    private var encoder = SharedZoneCommandEncoder()
 
     init(address: RedisAddress, timeout: Duration) {
         self.address = address
@@ -35,27 +37,25 @@ final class SharedZoneRedisConnection {
         scriptSHA = nil
     }
 
-    /// Charges `batch` to zone `zone` and answers, per entry, how far ahead the client is.
+    /// One round trip of script calls: `fill` adds the keys and their arguments, the calls go
+    /// out pipelined in one write, and the answer is one integer per key, in order.
     /// - Throws: ``Failure`` on any connection, timeout or Redis error (the connection is then dropped).
-    func charge(_ batch: SharedZoneBatch, zone: String, interval: UInt64) throws(Failure) -> [SharedZoneBatch.Reply] {
+    func roundTrip(
+        zone: String, interval: UInt64, _ fill: (inout SharedZoneCommandEncoder) -> Void
+    ) throws(Failure) -> [Int64] {
         do throws(Failure) {
             let sha = try connected()
-            let intervalText = SharedZoneScript.intervalArgument(nanoseconds: interval)
-            var calls = 0
-            var start = 0
-            while start < batch.entries.count {
-                let chunk = batch.entries[start..<min(start + SharedZoneScript.keysPerCall, batch.entries.count)]
-                var arguments = ["EVALSHA", sha, String(chunk.count)]
-                arguments += chunk.map { SharedZoneScript.key(zone: zone, client: $0.key) }
-                arguments.append(intervalText)
-                arguments += chunk.map { String($0.admitted) }
-                try append(arguments)
-                calls += 1
-                start += chunk.count
+            encoder.start(sha: sha, zone: zone, interval: interval)
+            fill(&encoder)
+            encoder.finish()
+            guard let context else { throw Failure(description: "not connected") }
+            let status = encoder.bytes.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { redisAppendFormattedCommand(context, $0.baseAddress, $0.count) }
             }
-            var replies: [SharedZoneBatch.Reply] = []
-            replies.reserveCapacity(batch.entries.count)
-            for _ in 0..<calls {
+            guard status == REDIS_OK else { throw Failure(description: "queueing the script calls failed: \(Self.errorText(context))") }
+            var replies: [Int64] = []
+            replies.reserveCapacity(encoder.keys)
+            for _ in 0..<encoder.calls {
                 try readReply { reply throws(Failure) in
                     guard reply.pointee.type == REDIS_REPLY_ARRAY else {
                         throw Failure(description: "EVALSHA answered \(Self.describe(reply))")
@@ -64,12 +64,12 @@ final class SharedZoneRedisConnection {
                         guard let element = reply.pointee.element[index], element.pointee.type == REDIS_REPLY_INTEGER else {
                             throw Failure(description: "EVALSHA answered a non-integer element")
                         }
-                        replies.append(.microseconds(element.pointee.integer))
+                        replies.append(element.pointee.integer)
                     }
                 }
             }
-            guard replies.count == batch.entries.count else {
-                throw Failure(description: "EVALSHA answered \(replies.count) values for \(batch.entries.count) keys")
+            guard replies.count == encoder.keys else {
+                throw Failure(description: "EVALSHA answered \(replies.count) values for \(encoder.keys) keys")
             }
             return replies
         } catch {
