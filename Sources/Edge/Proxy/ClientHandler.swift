@@ -51,7 +51,8 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The machine's wait timer: request head, keep-alive idle, lingering (an HTTP/2 stream's
     /// send deadline). Made when first armed: most HTTP/2 streams never need it.
     private var waitTimer: LazyTimer?
-    /// The upstream read timeout of the exchange in progress (one timer for the connection's life).
+    /// The upstream read timeout of the exchange in progress (one timer for the connection's
+    /// life); on an HTTP/2 stream, after the answer, its send deadline.
     private var upstreamReadTimer: LazyTimer!
     private var bodyTimer: Scheduled<Void>?
     private var sendTimer: Scheduled<Void>?
@@ -63,8 +64,8 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var pipelined = CircularBuffer<HTTPServerRequestPart>(initialCapacity: 1)
     /// Set while held parts are being handed on (a local answer inside that loop comes back here).
     private var releasingPipelined = false
-    /// HTTP/2: the stream's answer ended but its last frame has not been written yet.
-    private var streamAnswerInFlight = false
+    /// HTTP/2: the stream's answer ended; ``upstreamReadTimer`` now holds its send deadline.
+    private var streamAnswerEnded = false
     /// HTTP/2: the runtime the stream was opened with, for its one request (taken by it).
     private var streamRuntime: EdgeRuntime?
     /// A request waiting for a strict shared zone's store (`ClientHandler+SharedZone.swift`).
@@ -118,8 +119,12 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             precondition(outputContext != nil, "an HTTP/2 stream writing frames needs the HTTP/1 codec in its pipeline")
         }
         upstreamReadTimer = LazyTimer(eventLoop: context.eventLoop) { [weak self] in
-            guard let self, case .proxying(let exchange) = self.machine.phase else { return }
-            exchange.readTimedOut()
+            guard let self else { return }
+            if self.streamAnswerEnded {
+                self.waitExpired()  // HTTP/2: the answer's send deadline (see `armStreamSendDeadline`)
+            } else if case .proxying(let exchange) = self.machine.phase {
+                exchange.readTimedOut()
+            }
         }
         // An HTTP/2 stream's head comes whole, in one HEADERS frame (and its timeouts are the
         // connection's): only HTTP/1 connections time a head that trickles in.
@@ -631,29 +636,24 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Ends the response and flushes it; `completion` runs once it was written (or failed).
     private func endResponse(then completion: ((Result<Void, any Error>) -> Void)? = nil) {
         var promise: EventLoopPromise<Void>?
-        if completion != nil || mode == .http2Stream {
-            promise = context.eventLoop.makePromise(of: Void.self)
-        }
+        if completion != nil { promise = context.eventLoop.makePromise(of: Void.self) }
         if let completion { promise!.futureResult.assumeIsolated().whenComplete(completion) }
-        if mode == .http2Stream {
-            streamAnswerInFlight = true
-            promise!.futureResult.assumeIsolated().whenComplete { [weak self] _ in
-                self?.streamAnswerInFlight = false
-                self?.waitTimer?.disarm()
-            }
-        }
         writer.writeEnd(context: outputContext, promise: promise)
         writer.flush(context: outputContext)
-        if streamAnswerInFlight { armStreamSendDeadline() }
+        if mode == .http2Stream { armStreamSendDeadline() }
     }
 
     /// HTTP/2: a stream's last frame leaves only when the client's flow-control window lets
     /// it, and a stream's writability does not show a shut window for a small answer. A client
     /// that keeps the window shut for `timeouts.send` gets the stream reset, as nginx's
-    /// `send_timeout` does (the connection and its other streams go on). Armed only when the
-    /// answer did not leave with its flush: usually it did, and the stream costs no timer.
+    /// `send_timeout` does (the connection and its other streams go on). The deadline rides on
+    /// the stream's upstream read timer, whose wake-up is scheduled already (the exchange is
+    /// over): a later deadline is a store, and a stream whose answer left closes, and cancels
+    /// it, long before. No promise or timer per response.
     private func armStreamSendDeadline() {
-        apply(machine.streamAnswerEnded(now: clock.now()))
+        guard case .arm(let deadline) = machine.streamAnswerEnded(now: clock.now()) else { return }
+        streamAnswerEnded = true
+        upstreamReadTimer.arm(at: NIODeadline(deadline))
     }
 
     /// Joins the `cookie` fields of an HTTP/2 request into one, `; `-separated, before the
