@@ -48,8 +48,8 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Where the writer writes: this handler's context, or on an HTTP/2 stream the context of the
     /// HTTP/1 codec, so that frames go below it.
     private var outputContext: ChannelHandlerContext!
-    /// The machine's wait timer: request head, keep-alive idle, lingering (an HTTP/2 stream's
-    /// send deadline). Made when first armed: most HTTP/2 streams never need it.
+    /// The machine's wait timer: request head, keep-alive idle, lingering. Made when first
+    /// armed: an HTTP/2 stream has none of these waits.
     private var waitTimer: LazyTimer?
     /// The upstream read timeout of the exchange in progress (one timer for the connection's
     /// life); on an HTTP/2 stream, after the answer, its send deadline.
@@ -636,8 +636,11 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Ends the response and flushes it; `completion` runs once it was written (or failed).
     private func endResponse(then completion: ((Result<Void, any Error>) -> Void)? = nil) {
         var promise: EventLoopPromise<Void>?
-        if completion != nil { promise = context.eventLoop.makePromise(of: Void.self) }
-        if let completion { promise!.futureResult.assumeIsolated().whenComplete(completion) }
+        if let completion {
+            let written = context.eventLoop.makePromise(of: Void.self)
+            written.futureResult.assumeIsolated().whenComplete(completion)
+            promise = written
+        }
         writer.writeEnd(context: outputContext, promise: promise)
         writer.flush(context: outputContext)
         if mode == .http2Stream { armStreamSendDeadline() }
