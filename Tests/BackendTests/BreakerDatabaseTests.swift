@@ -20,9 +20,10 @@ struct BreakerDatabaseTests {
         /// Prepared reads that reached this database as such.
         let preparedCalls = Atomic<Int>(0)
 
-        func query<Read: PreparedRead>(_ read: Read.Type, _ binds: [DatabaseValue]) async throws -> [DatabaseRow] {
+        func query<Read: PreparedRead>(_ read: Read.Type, _ binds: [DatabaseValue]) async throws -> Read.Result {
             preparedCalls.add(1, ordering: .relaxed)
-            return try await query(Read.sql, binds)
+            let rows = try await query(Read.sql, binds)
+            return try Read.decode(rows.map { OrderedRow(values: Array($0.values.values)) })
         }
 
         func execute(_ sql: String, _ binds: [DatabaseValue]) async throws -> Int {
@@ -68,6 +69,7 @@ struct BreakerDatabaseTests {
     enum OneRead: PreparedRead {
         static let name = "one"
         static let sql = "SELECT 1"
+        static func decode(_ rows: [OrderedRow]) throws -> Int { rows.count }
     }
 
     @Test func constraintViolationsAreAnswersNotFailures() async throws {

@@ -146,28 +146,35 @@ struct SupervisorSlotStateMachineTests {
 
     // MARK: Recycling
 
-    @Test mutating func aRecyclingWorkerDrainsOnItsOwnWhileItsReplacementStarts() {
+    @Test mutating func aRecyclingWorkerKeepsServingUntilItsReplacementIsReadyAndThenDrains() {
         running()
         let actions = slot.recycling(pid: 100, requests: 1000, now: clock.now)
         #expect(actions == [.log(.workerRecycling(slot: 2, pid: 100, requests: 1000)), .spawn])
-        #expect(!actions.contains(.signal(pid: 100, .terminate)), "it drains by itself; no signal needed")
-        _ = slot.spawned(pid: 101, now: clock.now)
-        _ = slot.ready(pid: 101, now: clock.now)
+        #expect(!actions.contains(.signal(pid: 100, .terminate)), "it serves on while the replacement starts")
+        #expect(slot.spawned(pid: 101, now: clock.now) == [.log(.workerStarted(slot: 2, pid: 101))])
+        #expect(slot.pids == [101, 100], "both serve the slot's socket meanwhile")
+        #expect(
+            slot.ready(pid: 101, now: clock.now) == [
+                .log(.workerReady(slot: 2, pid: 101)), .signal(pid: 100, .terminate),
+            ])
         #expect(slot.runningPID == 101)
         #expect(
             slot.exited(pid: 100, status: .exited(code: 0), now: clock.now) == [
                 .log(.workerExited(slot: 2, pid: 100, status: .exited(code: 0), reason: .recycled))
             ])
+        #expect(slot.pids == [101])
     }
 
-    @Test mutating func aRecyclingWorkerThatOutlivesTheGracefulTimeoutIsKilled() {
+    @Test mutating func aRecycledWorkerThatOutlivesTheGracefulTimeoutAfterItsReplacementIsReadyIsKilled() {
         running()
         _ = slot.recycling(pid: 100, requests: 1000, now: clock.now)
         _ = slot.spawned(pid: 101, now: clock.now)
+        clock.advance(by: .seconds(3))
+        _ = slot.ready(pid: 101, now: clock.now)
         clock.advance(by: .seconds(4))
         slot.heard(pid: 100, now: clock.now)
         slot.heard(pid: 101, now: clock.now)
-        #expect(slot.tick(now: clock.now).isEmpty)
+        #expect(slot.tick(now: clock.now).isEmpty, "the graceful timeout runs from the SIGTERM")
         clock.advance(by: .seconds(1))
         #expect(
             slot.tick(now: clock.now) == [
@@ -175,78 +182,89 @@ struct SupervisorSlotStateMachineTests {
             ])
     }
 
-    // MARK: Reload
-
-    @Test mutating func aReloadDrainsTheOldWorkerOnlyOnceTheNewOneIsReady() {
+    @Test mutating func aRecyclingWorkerIsReplacedByAtMostOneWorkerAtATime() {
         running()
-        #expect(slot.replace(now: clock.now) == [.spawn])
-        #expect(slot.spawned(pid: 101, now: clock.now) == [.log(.workerStarted(slot: 2, pid: 101))])
-        #expect(slot.runningPID == nil)
-        #expect(slot.pids.sorted() == [100, 101], "the old worker serves while the new one starts")
-        #expect(
-            slot.ready(pid: 101, now: clock.now) == [
-                .log(.workerReady(slot: 2, pid: 101)), .signal(pid: 100, .terminate), .replaced,
-            ])
-        #expect(slot.runningPID == 101)
-        #expect(
-            slot.exited(pid: 100, status: .exited(code: 0), now: clock.now) == [
-                .log(.workerExited(slot: 2, pid: 100, status: .exited(code: 0), reason: .replaced))
-            ])
+        _ = slot.recycling(pid: 100, requests: 1000, now: clock.now)
+        #expect(slot.recycling(pid: 100, requests: 1001, now: clock.now) == [
+            .log(.workerRecycling(slot: 2, pid: 100, requests: 1001))
+        ])
+        _ = slot.spawned(pid: 101, now: clock.now)
+        #expect(slot.recycling(pid: 100, requests: 1002, now: clock.now) == [
+            .log(.workerRecycling(slot: 2, pid: 100, requests: 1002))
+        ])
+        #expect(slot.tick(now: clock.now).isEmpty)
+        #expect(slot.pids == [101, 100])
     }
 
-    @Test mutating func aReplacementThatDiesBeforeReadyLeavesTheOldWorkerServing() {
+    @Test mutating func aReplacementThatNeverGetsReadyIsKilledAndTheRecycledWorkerServesOnUntilARetrySucceeds() {
         running()
-        _ = slot.replace(now: clock.now)
+        _ = slot.recycling(pid: 100, requests: 1000, now: clock.now)
         _ = slot.spawned(pid: 101, now: clock.now)
-        #expect(
-            slot.exited(pid: 101, status: .exited(code: 1), now: clock.now) == [
-                .log(.workerExited(slot: 2, pid: 101, status: .exited(code: 1), reason: .bootFailed)),
-                .log(.replacementFailed(slot: 2, pid: 101)), .replaced,
-            ])
-        #expect(slot.runningPID == 100)
-    }
-
-    @Test mutating func aReplacementThatHangsIsKilledAndTheOldWorkerKeepsServing() {
-        running()
-        _ = slot.replace(now: clock.now)
-        _ = slot.spawned(pid: 101, now: clock.now)
-        clock.advance(by: .seconds(11))
+        // 101 stays silent past the worker timeout (10 s); 100 keeps serving and heartbeating.
+        clock.advance(by: .seconds(6))
+        slot.heard(pid: 100, now: clock.now)
+        #expect(slot.tick(now: clock.now).isEmpty)
+        clock.advance(by: .seconds(5))
         slot.heard(pid: 100, now: clock.now)
         #expect(
             slot.tick(now: clock.now) == [
                 .signal(pid: 101, .kill), .log(.workerKilled(slot: 2, pid: 101, reason: .timeout)),
-                .log(.replacementFailed(slot: 2, pid: 101)), .replaced,
+                .log(.replacementFailed(slot: 2, pid: 101)),
+            ])
+        #expect(slot.runningPID == 100, "the recycled worker serves on")
+        // The next replacement waits out the restart backoff (at least the initial delay, 1 s).
+        clock.advance(by: .milliseconds(900))
+        slot.heard(pid: 100, now: clock.now)
+        #expect(!slot.tick(now: clock.now).contains(.spawn))
+        clock.advance(by: .milliseconds(100))
+        #expect(slot.tick(now: clock.now) == [.spawn])
+        _ = slot.spawned(pid: 102, now: clock.now)
+        #expect(slot.ready(pid: 102, now: clock.now).contains(.signal(pid: 100, .terminate)))
+        #expect(slot.runningPID == 102)
+    }
+
+    @Test mutating func aReplacementThatFailsToBootOrToSpawnLeavesTheRecycledWorkerServing() {
+        running()
+        _ = slot.recycling(pid: 100, requests: 1000, now: clock.now)
+        _ = slot.spawned(pid: 101, now: clock.now)
+        #expect(
+            slot.exited(pid: 101, status: .exited(code: 1), now: clock.now) == [
+                .log(.workerExited(slot: 2, pid: 101, status: .exited(code: 1), reason: .bootFailed)),
+                .log(.replacementFailed(slot: 2, pid: 101)),
             ])
         #expect(slot.runningPID == 100)
-    }
-
-    @Test mutating func aReloadWithNothingRunningIsOverAtOnce() {
-        #expect(slot.start(now: clock.now) == [.spawn])
-        _ = slot.spawnFailed(error: "x", now: clock.now)
-        _ = slot.spawned(pid: 100, now: clock.now)
-        #expect(slot.replace(now: clock.now) == [.replaced], "a starting worker reads the new configuration anyway")
-    }
-
-    // MARK: Stopping
-
-    @Test mutating func aGracefulStopTerminatesThenKillsWhatOutlivesTheGracefulTimeout() {
-        running()
-        #expect(slot.stop(graceful: true, reason: .shutdown, now: clock.now) == [.signal(pid: 100, .terminate)])
-        clock.advance(by: .seconds(4))
-        slot.heard(pid: 100, now: clock.now)
-        #expect(slot.tick(now: clock.now).isEmpty)
+        #expect(slot.pids == [100])
         clock.advance(by: .seconds(1))
+        #expect(slot.tick(now: clock.now) == [.spawn])
+        #expect(slot.spawnFailed(error: "fork failed", now: clock.now) == [.log(.spawnFailed(slot: 2, error: "fork failed"))])
+        #expect(slot.runningPID == 100)
+        // The second failure in a row doubles nothing yet: restartDelay(2) is the initial 1 s.
+        clock.advance(by: .seconds(1))
+        #expect(slot.tick(now: clock.now) == [.spawn])
+    }
+
+    @Test mutating func aWorkerRecycledBeforeItsReadyWasReadIsReplacedOnceReady() {
+        #expect(slot.start(now: clock.now) == [.spawn])
+        _ = slot.spawned(pid: 100, now: clock.now)
+        #expect(slot.recycling(pid: 100, requests: 5, now: clock.now) == [
+            .log(.workerRecycling(slot: 2, pid: 100, requests: 5))
+        ])
+        #expect(slot.ready(pid: 100, now: clock.now) == [.log(.workerReady(slot: 2, pid: 100)), .spawn])
+        _ = slot.spawned(pid: 101, now: clock.now)
+        #expect(slot.ready(pid: 101, now: clock.now).contains(.signal(pid: 100, .terminate)))
+    }
+
+    @Test mutating func aStopWhileARecycledWorkerWaitsForItsReplacementDrainsBoth() {
+        running()
+        _ = slot.recycling(pid: 100, requests: 1000, now: clock.now)
+        _ = slot.spawned(pid: 101, now: clock.now)
+        let actions = slot.stop(graceful: true, reason: .shutdown, now: clock.now)
         #expect(
-            slot.tick(now: clock.now) == [
-                .signal(pid: 100, .kill), .log(.workerKilled(slot: 2, pid: 100, reason: .gracefulTimeout)),
+            Set(actions.filter { if case .signal = $0 { true } else { false } }) == [
+                .signal(pid: 100, .terminate), .signal(pid: 101, .terminate),
             ])
-        #expect(!slot.isStopped)
-        #expect(
-            slot.exited(pid: 100, status: .signaled(signal: 9), now: clock.now) == [
-                .log(.workerExited(slot: 2, pid: 100, status: .signaled(signal: 9), reason: .gracefulTimeout)),
-                .stopped,
-            ])
-        #expect(slot.isStopped)
+        _ = slot.exited(pid: 100, status: .exited(code: 0), now: clock.now)
+        #expect(slot.exited(pid: 101, status: .exited(code: 0), now: clock.now).contains(.stopped))
     }
 
     @Test mutating func aStoppedSlotStartsNoWorkerWhenOneExits() {

@@ -95,11 +95,23 @@ extension ResultCache {
         _ key: CacheKey,
         compute: () async throws -> Value
     ) async throws -> ByteBuffer {
+        try await cachedJSON(key, computeJSON: { ByteBuffer(bytes: try JSONEncoder.api.encode(try await compute())) })
+    }
+
+    /// The cached result for `key` as the API's JSON, or the JSON `computeJSON()` writes, which
+    /// is then stored: for results whose JSON is written without `JSONEncoder` (a layout).
+    /// - Parameter computeJSON: computes the result and writes it as ``JSONEncoder/api`` would;
+    ///   runs only on a miss.
+    /// - Throws: what `computeJSON` throws; cache failures are misses.
+    public func cachedJSON(
+        _ key: CacheKey,
+        computeJSON: () async throws -> ByteBuffer
+    ) async throws -> ByteBuffer {
         switch await lookupJSON(key) {
         case .hit(let stored):
             return stored.json
         case .miss(let ticket):
-            let json = ByteBuffer(bytes: try JSONEncoder.api.encode(try await compute()))
+            let json = try await computeJSON()
             await storeJSON(json, for: ticket)
             return json
         }

@@ -61,7 +61,7 @@ public final class BreakerDatabase: Database {
         try await guarded { try await self.base.query(sql, binds) }
     }
 
-    public func query<Read: PreparedRead>(_ read: Read.Type, _ binds: [DatabaseValue]) async throws -> [DatabaseRow] {
+    public func query<Read: PreparedRead>(_ read: Read.Type, _ binds: [DatabaseValue]) async throws -> Read.Result {
         try await guarded { try await self.base.query(read, binds) }
     }
 

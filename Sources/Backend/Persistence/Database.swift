@@ -24,14 +24,31 @@ public struct DatabaseRow: Sendable {
     public subscript(column: String) -> DatabaseValue { values[column] ?? .null }
 }
 
+/// One result row, by column position: what a ``PreparedRead`` decodes, so a wide row is read
+/// without building a dictionary keyed by column name (an uncached layout's rows have about 85
+/// columns, and hashing their names was a tenth of a worker's CPU).
+public struct OrderedRow: Sendable {
+    public let values: [DatabaseValue]
+
+    public init(values: [DatabaseValue]) { self.values = values }
+}
+
 /// A read that runs often with the same text (an uncached layout): a driver may keep it prepared
 /// on each connection instead of parsing and planning it at every run. PostgreSQL does (planning
-/// a many-way join costs more than running it); SQLite runs it as any other query.
+/// a many-way join costs more than running it); SQLite runs it as any other statement. Both hand
+/// the rows to ``decode(_:)`` by column position.
 public protocol PreparedRead: Sendable {
+    /// What the rows decode to.
+    associatedtype Result: Sendable
+
     /// The statement's name on the server: unique among prepared reads, at most 63 bytes.
     static var name: String { get }
     /// The statement, with `?` placeholders.
     static var sql: String { get }
+
+    /// The result from the statement's rows, in the order the statement returned them.
+    /// - Throws: ``RowDecodingError`` when a stored value cannot be read.
+    static func decode(_ rows: [OrderedRow]) throws -> Result
 }
 
 /// The one interface the store's queries run through. Two drivers implement it (the embedded
@@ -47,8 +64,10 @@ public protocol Database: Sendable {
     /// Runs a statement that returns rows (`SELECT`, or anything with `RETURNING`).
     func query(_ sql: String, _ binds: [DatabaseValue]) async throws -> [DatabaseRow]
 
-    /// Runs a ``PreparedRead`` (prepared once per connection where the driver can).
-    func query<Read: PreparedRead>(_ read: Read.Type, _ binds: [DatabaseValue]) async throws -> [DatabaseRow]
+    /// Runs a ``PreparedRead`` (prepared once per connection where the driver can) and decodes
+    /// its rows.
+    /// - Throws: the driver's ``StoreError``s, or the read's own ``RowDecodingError``.
+    func query<Read: PreparedRead>(_ read: Read.Type, _ binds: [DatabaseValue]) async throws -> Read.Result
 
     /// Runs a statement for its effect.
     /// - Returns: the number of rows it changed.
@@ -61,11 +80,4 @@ public protocol Database: Sendable {
     /// for the transaction to end, so using it there deadlocks). A transaction opened on that
     /// handle is a savepoint: its failure rolls back only its own work.
     func transaction<T: Sendable>(_ body: @Sendable (any Database) async throws -> T) async throws -> T
-}
-
-extension Database {
-    /// Runs the read as any other query (drivers that prepare statements implement their own).
-    public func query<Read: PreparedRead>(_ read: Read.Type, _ binds: [DatabaseValue]) async throws -> [DatabaseRow] {
-        try await query(Read.sql, binds)
-    }
 }

@@ -14,7 +14,10 @@ extension DatabaseValue {
     public init(_ value: Bool?) { self = value.map { .bool($0) } ?? .null }
 
     /// Whether this is SQL `NULL`.
-    public var isNull: Bool { self == .null }
+    public var isNull: Bool {
+        if case .null = self { return true }
+        return false
+    }
 
     /// The value as an integer: integers, whole reals, booleans (0/1) and numeric text.
     public var intValue: Int? {
@@ -65,61 +68,82 @@ public struct RowDecodingError: Error, Hashable, Sendable, CustomStringConvertib
     public var description: String { "column \(column) is not a readable \(expected)" }
 }
 
-extension DatabaseRow {
+/// A row's values read by some column key (a name, or a ``Column`` of a table), with the typed
+/// readers the store's decoders use; one set of readers serves every kind of row.
+public protocol RowValues {
+    associatedtype Key
+
+    /// The value at `key` (`.null` when the row has no such column).
+    func value(_ key: Key) -> DatabaseValue
+
+    /// The column's name, for a ``RowDecodingError``.
+    func columnName(_ key: Key) -> String
+}
+
+extension RowValues {
     /// A required integer column.
     /// - Throws: ``RowDecodingError`` when it is `NULL` or not an integer.
-    public func int(_ column: String) throws -> Int {
-        guard let value = self[column].intValue else { throw RowDecodingError(column: column, expected: "integer") }
+    public func int(_ column: Key) throws -> Int {
+        guard let value = value(column).intValue else { throw failure(column, "integer") }
         return value
     }
 
     /// A required real column.
     /// - Throws: ``RowDecodingError`` when it is `NULL` or not a number.
-    public func double(_ column: String) throws -> Double {
-        guard let value = self[column].doubleValue else { throw RowDecodingError(column: column, expected: "number") }
+    public func double(_ column: Key) throws -> Double {
+        guard let value = value(column).doubleValue else { throw failure(column, "number") }
         return value
     }
 
     /// A required text column.
     /// - Throws: ``RowDecodingError`` when it is `NULL` or not text.
-    public func string(_ column: String) throws -> String {
-        guard let value = self[column].stringValue else { throw RowDecodingError(column: column, expected: "text") }
+    public func string(_ column: Key) throws -> String {
+        guard let value = value(column).stringValue else { throw failure(column, "text") }
         return value
     }
 
     /// A required boolean column.
     /// - Throws: ``RowDecodingError`` when it is `NULL` or not a boolean.
-    public func bool(_ column: String) throws -> Bool {
-        guard let value = self[column].boolValue else { throw RowDecodingError(column: column, expected: "boolean") }
+    public func bool(_ column: Key) throws -> Bool {
+        guard let value = value(column).boolValue else { throw failure(column, "boolean") }
         return value
     }
 
     /// An optional integer column (`nil` for `NULL`).
     /// - Throws: ``RowDecodingError`` when it holds something other than an integer.
-    public func optionalInt(_ column: String) throws -> Int? {
-        let value = self[column]
+    public func optionalInt(_ column: Key) throws -> Int? {
+        let value = value(column)
         if value.isNull { return nil }
-        guard let int = value.intValue else { throw RowDecodingError(column: column, expected: "integer") }
+        guard let int = value.intValue else { throw failure(column, "integer") }
         return int
     }
 
     /// An optional real column (`nil` for `NULL`).
     /// - Throws: ``RowDecodingError`` when it holds something other than a number.
-    public func optionalDouble(_ column: String) throws -> Double? {
-        let value = self[column]
+    public func optionalDouble(_ column: Key) throws -> Double? {
+        let value = value(column)
         if value.isNull { return nil }
-        guard let double = value.doubleValue else { throw RowDecodingError(column: column, expected: "number") }
+        guard let double = value.doubleValue else { throw failure(column, "number") }
         return double
     }
 
     /// An optional text column (`nil` for `NULL`).
     /// - Throws: ``RowDecodingError`` when it holds something other than text.
-    public func optionalString(_ column: String) throws -> String? {
-        let value = self[column]
+    public func optionalString(_ column: Key) throws -> String? {
+        let value = value(column)
         if value.isNull { return nil }
-        guard let string = value.stringValue else { throw RowDecodingError(column: column, expected: "text") }
+        guard let string = value.stringValue else { throw failure(column, "text") }
         return string
     }
+
+    private func failure(_ column: Key, _ expected: String) -> RowDecodingError {
+        RowDecodingError(column: columnName(column), expected: expected)
+    }
+}
+
+extension DatabaseRow: RowValues {
+    public func value(_ key: String) -> DatabaseValue { self[key] }
+    public func columnName(_ key: String) -> String { key }
 }
 
 extension Database {

@@ -11,7 +11,8 @@ public enum WorkerMessage: Sendable, Hashable {
     /// Sent every second once every event loop of the worker has run a task: a worker whose
     /// loops are blocked goes silent, and the supervisor kills it after the worker timeout.
     case heartbeat
-    /// The worker served its request budget; it stopped accepting and is draining.
+    /// The worker served its request budget. It keeps serving until the supervisor has started
+    /// its replacement and sends `SIGTERM` (then it drains).
     case recycling(requests: Int)
     /// The worker's metrics in the Prometheus text format; `final` is the last one, sent after
     /// the last request finished and just before the worker exits.

@@ -2,11 +2,20 @@
 /// the worker processes that serve it one after another. Pure: it never reads a clock (every
 /// event takes `now`) and never touches a process (it returns what to do).
 ///
-/// A slot has at most one *serving* worker (starting or running), during a reload also the
-/// worker it replaces (still running until the new one is ready), and any number of *retiring*
-/// workers: draining (recycled, replaced, shutting down) or killed, until their exit is reaped.
-/// Because every one of them shares the slot's socket, a worker being replaced never leaves the
-/// address refusing connections: the kernel queues them until some worker accepts.
+/// A slot has at most one *serving* worker (starting or running), while it is being replaced
+/// (a reload, or a worker that spent its request budget) also the worker it replaces (still
+/// serving until the new one is ready), and any number of *retiring* workers: draining
+/// (recycled, replaced, shutting down) or killed, until their exit is reaped. Because every one
+/// of them shares the slot's socket, a worker being replaced never leaves the address refusing
+/// connections: the kernel queues them until some worker accepts.
+///
+/// Recycling overlaps, as a reload does: a worker that spent its request budget keeps serving,
+/// its replacement is spawned, and only once the replacement is ready is the old worker told to
+/// drain (`SIGTERM`), so the slot never serves with one worker fewer while a new one starts (a
+/// start took about 100 ms on a loaded machine, the whole of the recycling tail). At most one
+/// extra worker per slot: a replacement that exits, fails to spawn, or stays silent past the
+/// worker timeout is given up (killed if alive), the old worker keeps serving, and the
+/// replacement is tried again after the restart backoff.
 ///
 /// Workers follow gunicorn: a worker that dies is restarted, at once the first time and with a
 /// doubling delay while it keeps dying (reset after a healthy run); one silent for longer than
@@ -35,6 +44,9 @@ where Instant: Sendable, Instant.Duration == Duration {
         /// The last time anything came from it (ready, heartbeat, metrics).
         var lastHeard: Instant
         var readyAt: Instant?
+        /// It spent its request budget: its replacement is due at this time (at once, or after
+        /// the restart backoff when a replacement failed). `nil` while it has budget left.
+        var recycleAt: Instant?
     }
 
     /// A worker that no longer serves the slot and is waiting to be reaped.
@@ -53,8 +65,8 @@ where Instant: Sendable, Instant.Duration == Duration {
         /// No worker serves the slot; the next one is spawned at `restartAt` (backoff).
         /// Can transition to: `.spawning` (a tick at or after `restartAt`), `.stopping`.
         case waiting(restartAt: Instant)
-        /// A spawn was asked of the owner. `replacing` is the worker a reload replaces, which
-        /// keeps serving meanwhile.
+        /// A spawn was asked of the owner. `replacing` is the worker a reload or a recycle
+        /// replaces, which keeps serving meanwhile.
         /// Can transition to: `.starting` (spawned), `.running` (a reload's spawn failed),
         /// `.waiting`/`.spawning` (a spawn failed), `.stopping`.
         case spawning(replacing: Worker?)
@@ -62,8 +74,8 @@ where Instant: Sendable, Instant.Duration == Duration {
         /// Can transition to: `.running` (ready; or a reload's new worker failed), `.spawning`,
         /// `.waiting`, `.stopping`.
         case starting(Worker, replacing: Worker?)
-        /// Can transition to: `.spawning` (recycled, reload, crash), `.waiting` (crash with
-        /// backoff), `.stopping`.
+        /// Can transition to: `.spawning` (recycle or reload, the worker still serving; crash),
+        /// `.waiting` (crash with backoff), `.stopping`.
         case running(Worker)
         /// No new workers; the retiring ones drain or are killed. Can transition to: `.stopped`.
         case stopping
@@ -163,8 +175,7 @@ where Instant: Sendable, Instant.Duration == Duration {
         let log = Action.log(.spawnFailed(slot: slot, error: error))
         switch state {
         case .spawning(let replaced?):
-            state = .running(replaced)
-            return [log] + finishReplacement()
+            return [log] + replacementFailed(keeping: replaced, now: now)
         case .spawning(nil):
             failures += 1
             return [log] + scheduleRestart(now: now)
@@ -186,7 +197,13 @@ where Instant: Sendable, Instant.Duration == Duration {
         state = .running(worker)
         var actions: [Action] = [.log(.workerReady(slot: slot, pid: pid))]
         if let replaced {
-            actions += retire(replaced, reason: .replaced, signal: true, now: now)
+            let reason: WorkerExitReason = replaced.recycleAt == nil ? .replaced : .recycled
+            actions += retire(replaced, reason: reason, signal: true, now: now)
+        }
+        if worker.recycleAt != nil {
+            // It spent its budget before its ready was read: its own replacement starts now.
+            state = .spawning(replacing: worker)
+            actions.append(.spawn)
         }
         return actions + finishReplacement()
     }
@@ -212,26 +229,30 @@ where Instant: Sendable, Instant.Duration == Duration {
         }
     }
 
-    /// Worker `pid` served its request budget: it stopped accepting and is draining. Its
-    /// replacement starts at once, on the same socket.
+    /// Worker `pid` served its request budget. It keeps serving while its replacement starts on
+    /// the same socket; once the replacement is ready it is told to drain (``ready(pid:now:)``).
     public mutating func recycling(pid: Int32, requests: Int, now: Instant) -> [Action] {
         heard(pid: pid, now: now)
         let log = Action.log(.workerRecycling(slot: slot, pid: pid, requests: requests))
         switch state {
-        case .running(let worker) where worker.pid == pid:
-            state = .spawning(replacing: nil)
-            return [log] + retire(worker, reason: .recycled, signal: false, now: now) + [.spawn]
-        case .starting(let worker, let replaced) where worker.pid == pid:
-            // Ready and recycled before its ready was read: the same as from running.
+        case .running(var worker) where worker.pid == pid:
+            worker.recycleAt = now
+            state = .spawning(replacing: worker)
+            return [log, .spawn]
+        case .starting(var worker, let replaced) where worker.pid == pid:
+            // Recycled before its ready was read: replaced once it is ready.
+            worker.recycleAt = now
+            state = .starting(worker, replacing: replaced)
+            return [log]
+        case .starting(let worker, var replaced?) where replaced.pid == pid:
+            // Being replaced already (a reload, a recycle): it drains when the new one is ready.
+            replaced.recycleAt = replaced.recycleAt ?? now
+            state = .starting(worker, replacing: replaced)
+            return [log]
+        case .spawning(var replaced?) where replaced.pid == pid:
+            replaced.recycleAt = replaced.recycleAt ?? now
             state = .spawning(replacing: replaced)
-            return [log] + retire(worker, reason: .recycled, signal: false, now: now) + [.spawn]
-        case .starting(let worker, let replaced?) where replaced.pid == pid:
-            // The worker a reload is replacing ran out first; the replacement is already starting.
-            state = .starting(worker, replacing: nil)
-            return [log] + retire(replaced, reason: .recycled, signal: false, now: now)
-        case .spawning(let replaced?) where replaced.pid == pid:
-            state = .spawning(replacing: nil)
-            return [log] + retire(replaced, reason: .recycled, signal: false, now: now)
+            return [log]
         case .initial, .waiting, .spawning, .starting, .running, .stopping, .stopped:
             // Already retiring (told to stop, then ran out of requests too): nothing changes.
             return []
@@ -251,8 +272,8 @@ where Instant: Sendable, Instant.Duration == Duration {
         case .starting(let worker, let replaced) where worker.pid == pid:
             let log = Action.log(.workerExited(slot: slot, pid: pid, status: status, reason: .bootFailed))
             if let replaced {
-                state = .running(replaced)
-                return [log, .log(.replacementFailed(slot: slot, pid: pid))] + finishReplacement()
+                let failed = Action.log(.replacementFailed(slot: slot, pid: pid))
+                return [log, failed] + replacementFailed(keeping: replaced, now: now)
             }
             return [log] + failed(worker, now: now)
         case .starting(let worker, let replaced?) where replaced.pid == pid:
@@ -276,11 +297,15 @@ where Instant: Sendable, Instant.Duration == Duration {
         case .running(let worker) where isSilent(worker, now: now):
             actions += retire(worker, reason: .timeout, kill: true, now: now)
             actions += failed(worker, now: now)
+        case .running(let worker) where worker.recycleAt.map { now >= $0 } ?? false:
+            // A recycle whose replacement failed earlier: try again.
+            state = .spawning(replacing: worker)
+            actions.append(.spawn)
         case .starting(let worker, let replaced) where isSilent(worker, now: now):
             actions += retire(worker, reason: .timeout, kill: true, now: now)
             if let replaced {
-                state = .running(replaced)
-                actions += [.log(.replacementFailed(slot: slot, pid: worker.pid))] + finishReplacement()
+                actions.append(.log(.replacementFailed(slot: slot, pid: worker.pid)))
+                actions += replacementFailed(keeping: replaced, now: now)
             } else {
                 actions += failed(worker, now: now)
             }
@@ -412,6 +437,20 @@ where Instant: Sendable, Instant.Duration == Duration {
         }
         state = .waiting(restartAt: now.advanced(by: delay))
         return [.log(.restartDelayed(slot: slot, delay: delay, failures: failures))]
+    }
+
+    /// A replacement never became ready (its spawn failed, it exited, or it was killed silent):
+    /// the worker it was to replace keeps serving. A reload keeps it for good; a recycled worker
+    /// is replaced again after the restart backoff, the failure counting as a failed start.
+    private mutating func replacementFailed(keeping worker: Worker, now: Instant) -> [Action] {
+        var worker = worker
+        if worker.recycleAt != nil {
+            failures += 1
+            let delay = max(policy.restartDelay(afterFailures: failures), policy.initialRestartDelay)
+            worker.recycleAt = now.advanced(by: delay)
+        }
+        state = .running(worker)
+        return finishReplacement()
     }
 
     private mutating func finishReplacement() -> [Action] {

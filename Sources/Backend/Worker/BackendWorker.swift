@@ -12,9 +12,11 @@ import ServiceLifecycle
 /// (no new connections, in-flight requests finish), then the ``WorkerHeartbeat`` sends the last
 /// metrics snapshot, then the ``BackendRuntime`` closes the database and the cache.
 ///
-/// It drains and exits 0 on `SIGTERM`/`SIGINT`, once it has served its request budget
-/// (`MAX_REQUESTS` plus jitter; the supervisor starts its replacement when told), or when its
-/// supervisor is gone. `SIGQUIT` cancels everything at once.
+/// It drains and exits 0 on `SIGTERM`/`SIGINT` or when its supervisor is gone. Once it has
+/// served its request budget (`MAX_REQUESTS` plus jitter) it tells the supervisor and keeps
+/// serving: the supervisor starts its replacement and sends `SIGTERM` once that one is ready, so
+/// recycling never leaves the pool a worker short. A worker run on its own drains at once.
+/// `SIGQUIT` cancels everything at once.
 public enum BackendWorker {
     public struct Options: Sendable {
         /// The listening socket to serve.
@@ -68,9 +70,15 @@ public enum BackendWorker {
         let counter = RequestCounter(budget: budget)
         let recyclingLink = link
         let responder = WorkerResponder.make(router.buildResponder(), counter: counter, logger: logger) {
-            logger.info("request budget spent, draining", metadata: ["backend.worker.requests": "\(counter.requests)"])
-            recyclingLink?.send(.recycling(requests: counter.requests))
-            drain.start()
+            let requests: Logger.Metadata = ["backend.worker.requests": "\(counter.requests)"]
+            guard let recyclingLink else {
+                logger.info("request budget spent, draining", metadata: requests)
+                drain.start()
+                return
+            }
+            // Serving on until the supervisor's SIGTERM, which comes once the replacement is ready.
+            logger.info("request budget spent, serving until the replacement is ready", metadata: requests)
+            recyclingLink.send(.recycling(requests: counter.requests))
         }
         let readyLink = link
         let server = WorkerServer(

@@ -269,27 +269,30 @@ public final class PostgresDatabase: Database, Service {
     }
 
     /// Runs the read as a statement prepared once per connection (PostgresNIO prepares it on a
-    /// connection's first use and keeps it), retried once on another connection like any read.
-    public func query<Read: PreparedRead>(_ read: Read.Type, _ binds: [DatabaseValue]) async throws -> [DatabaseRow] {
+    /// connection's first use and keeps it), retried once on another connection like any read;
+    /// its rows are decoded after the connection is returned.
+    public func query<Read: PreparedRead>(_ read: Read.Type, _ binds: [DatabaseValue]) async throws -> Read.Result {
         let statement = PreparedStatement<Read>(binds: binds)
-        func attempt() async throws -> [DatabaseRow] {
+        func attempt() async throws -> [OrderedRow] {
             try await withConnection(timeout: configuration.leaseTimeout) { connection in
                 try await Self.run(statement, on: connection, logger: self.logger)
             }
         }
+        let rows: [OrderedRow]
         do {
-            return try await attempt()
+            rows = try await attempt()
         } catch  where Self.isBrokenConnection(error) {
             counterState.withLock { $0.retriedReads += 1 }
             logger.debug("read failed on a broken connection; retrying once on another")
             do {
-                return try await attempt()
+                rows = try await attempt()
             } catch {
                 throw Self.translate(error)
             }
         } catch {
             throw Self.translate(error)
         }
+        return try Read.decode(rows)
     }
 
     @discardableResult
@@ -422,12 +425,12 @@ public final class PostgresDatabase: Database, Service {
     /// returns.
     static func run<Read: PreparedRead>(
         _ statement: PreparedStatement<Read>, on connection: PostgresConnection, logger: Logger
-    ) async throws -> [DatabaseRow] {
-        let outcome = connection.eventLoop.makePromise(of: [DatabaseRow].self)
+    ) async throws -> [OrderedRow] {
+        let outcome = connection.eventLoop.makePromise(of: [OrderedRow].self)
         connection.closeFuture.whenComplete { _ in outcome.fail(ConnectionClosed()) }  // ignored once completed
         let work = Task {
             do {
-                var rows: [DatabaseRow] = []
+                var rows: [OrderedRow] = []
                 for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
                 outcome.succeed(rows)
             } catch {
@@ -457,9 +460,9 @@ public final class PostgresDatabase: Database, Service {
 struct LeaseTimedOut: Error {}
 
 /// A ``PreparedRead`` as PostgresNIO prepares it: named after the read, its SQL with `$n`
-/// placeholders, its rows by column name.
+/// placeholders, its rows by column position.
 struct PreparedStatement<Read: PreparedRead>: PostgresPreparedStatement {
-    typealias Row = DatabaseRow
+    typealias Row = OrderedRow
 
     static var name: String { Read.name }
     static var sql: String { PreparedSQL.text(for: Read.self) }
@@ -468,7 +471,7 @@ struct PreparedStatement<Read: PreparedRead>: PostgresPreparedStatement {
 
     func makeBindings() throws -> PostgresBindings { PostgresDatabase.bindings(binds) }
 
-    func decodeRow(_ row: PostgresRow) throws -> DatabaseRow { try PostgresDatabase.row(row) }
+    func decodeRow(_ row: PostgresRow) throws -> OrderedRow { try PostgresDatabase.orderedRow(row) }
 }
 
 /// Each prepared read's SQL rewritten to `$n` placeholders once, not at every run.
@@ -532,13 +535,14 @@ struct PostgresSession: Database {
         }
     }
 
-    func query<Read: PreparedRead>(_ read: Read.Type, _ binds: [DatabaseValue]) async throws -> [DatabaseRow] {
+    func query<Read: PreparedRead>(_ read: Read.Type, _ binds: [DatabaseValue]) async throws -> Read.Result {
+        let rows: [OrderedRow]
         do {
-            return try await PostgresDatabase.run(
-                PreparedStatement<Read>(binds: binds), on: connection, logger: logger)
+            rows = try await PostgresDatabase.run(PreparedStatement<Read>(binds: binds), on: connection, logger: logger)
         } catch {
             throw PostgresDatabase.translate(error)
         }
+        return try Read.decode(rows)
     }
 
     func transaction<T: Sendable>(_ body: @Sendable (any Database) async throws -> T) async throws -> T {

@@ -161,6 +161,15 @@ public final class SQLiteDatabase: Database {
         }
     }
 
+    /// Runs the read as any other statement (SQLite plans it in microseconds), its rows by position.
+    public func query<Read: PreparedRead>(_ read: Read.Type, _ binds: [DatabaseValue]) async throws -> Read.Result {
+        let rows = try await lock.withLock {
+            try checkOpen()
+            return try await runOrdered(Read.sql, binds)
+        }
+        return try Read.decode(rows)
+    }
+
     @discardableResult
     public func execute(_ sql: String, _ binds: [DatabaseValue]) async throws -> Int {
         try await lock.withLock {
@@ -202,17 +211,26 @@ public final class SQLiteDatabase: Database {
 
     /// Runs one statement on the connection and converts its rows.
     func run(_ sql: String, _ binds: [DatabaseValue]) async throws -> [DatabaseRow] {
-        let rows: [SQLiteRow]
-        do {
-            rows = try await connection.query(sql, binds.map(Self.sqliteData))
-        } catch {
-            throw Self.storeError(error)
-        }
-        return rows.map { row in
+        try await runRaw(sql, binds).map { row in
             var values: [String: DatabaseValue] = [:]
             values.reserveCapacity(row.columns.count)
             for column in row.columns { values[column.name] = Self.databaseValue(column.data) }
             return DatabaseRow(values: values)
+        }
+    }
+
+    /// Runs one statement on the connection, its rows by column position.
+    func runOrdered(_ sql: String, _ binds: [DatabaseValue]) async throws -> [OrderedRow] {
+        try await runRaw(sql, binds).map { row in
+            OrderedRow(values: row.columns.map { Self.databaseValue($0.data) })
+        }
+    }
+
+    private func runRaw(_ sql: String, _ binds: [DatabaseValue]) async throws -> [SQLiteRow] {
+        do {
+            return try await connection.query(sql, binds.map(Self.sqliteData))
+        } catch {
+            throw Self.storeError(error)
         }
     }
 
@@ -254,6 +272,10 @@ struct SQLiteSession: Database {
 
     func query(_ sql: String, _ binds: [DatabaseValue]) async throws -> [DatabaseRow] {
         try await database.run(sql, binds)
+    }
+
+    func query<Read: PreparedRead>(_ read: Read.Type, _ binds: [DatabaseValue]) async throws -> Read.Result {
+        try Read.decode(try await database.runOrdered(Read.sql, binds))
     }
 
     @discardableResult

@@ -43,11 +43,10 @@ extension SQLRackStore {
     /// One statement (``LayoutQuery``): the rack, its positions and their devices come from one
     /// snapshot, so a cache keyed by the rack's `updated_at` never holds a layout older than its key.
     public func layout(rackID: Int) async throws -> RackLayout {
-        let rows = try await database.query(LayoutQuery.self, [DatabaseValue(rackID)])
         let decoded: (rack: Rack, positions: [RackPosition])?
         do {
-            decoded = try LayoutQuery.decode(rows)
-        } catch {
+            decoded = try await database.query(LayoutQuery.self, [DatabaseValue(rackID)])
+        } catch let error as RowDecodingError {
             throw StoreError.failed("Stored data could not be read", underlying: error)
         }
         guard let decoded else { throw StoreError.notFound("Rack \(rackID) not found") }

@@ -7,48 +7,61 @@ import RackPlanning
 /// so one odd row, e.g. from an old database copied in, cannot make a whole list unreadable.
 enum StoreRows {
     static func rack(_ row: DatabaseRow) throws -> Rack {
-        let width = try row.string("width_inches")
+        try rack(from: NamedColumns(row: row))
+    }
+
+    /// The same from a row read by ``Column``: a `SELECT *` row, or the table's slice of a wider row.
+    static func rack<Row: RowValues>(from row: Row) throws -> Rack where Row.Key == Column {
+        let c = RackColumns.shared
+        let width = try row.string(c.widthInches)
         return Rack(
-            id: try row.int("id"),
-            name: try row.string("name"),
-            location: try row.optionalString("location"),
-            totalHeightU: try row.int("total_height_u"),
+            id: try row.int(c.id),
+            name: try row.string(c.name),
+            location: try row.optionalString(c.location),
+            totalHeightU: try row.int(c.totalHeightU),
             widthInches: RackWidth(rawValue: width) ?? RackWidth(lenient: width) ?? .nineteenInch,
-            depthMM: try row.double("depth_mm"),
-            maxWeightKG: try row.double("max_weight_kg"),
-            maxPowerWatts: try row.double("max_power_watts"),
-            coolingType: try row.string("cooling_type"),
-            coolingCapacityBTU: try row.optionalDouble("cooling_capacity_btu"),
-            ambientTempC: try row.double("ambient_temp_c"),
-            maxInletTempC: try row.double("max_inlet_temp_c"),
-            airflowCFM: try row.optionalDouble("airflow_cfm"),
-            createdAt: try row.optionalString("created_at"),
-            updatedAt: try row.optionalString("updated_at"))
+            depthMM: try row.double(c.depthMM),
+            maxWeightKG: try row.double(c.maxWeightKG),
+            maxPowerWatts: try row.double(c.maxPowerWatts),
+            coolingType: try row.string(c.coolingType),
+            coolingCapacityBTU: try row.optionalDouble(c.coolingCapacityBTU),
+            ambientTempC: try row.double(c.ambientTempC),
+            maxInletTempC: try row.double(c.maxInletTempC),
+            airflowCFM: try row.optionalDouble(c.airflowCFM),
+            createdAt: try row.optionalString(c.createdAt),
+            updatedAt: try row.optionalString(c.updatedAt))
     }
 
     static func specification(_ row: DatabaseRow) throws -> DeviceSpecification {
-        let width = try row.optionalString("width_type")
+        try specification(from: NamedColumns(row: row))
+    }
+
+    /// The same from a row read by ``Column``: a `SELECT *` row, or the table's slice of a wider row.
+    static func specification<Row: RowValues>(from row: Row) throws -> DeviceSpecification
+    where Row.Key == Column {
+        let c = SpecificationColumns.shared
+        let width = try row.optionalString(c.widthType)
         return DeviceSpecification(
-            id: try row.int("id"),
-            brand: try row.string("brand"),
-            model: try row.string("model"),
-            variant: try row.optionalString("variant"),
-            heightU: try row.double("height_u"),
+            id: try row.int(c.id),
+            brand: try row.string(c.brand),
+            model: try row.string(c.model),
+            variant: try row.optionalString(c.variant),
+            heightU: try row.double(c.heightU),
             widthType: width.flatMap { RackWidth(rawValue: $0) ?? RackWidth(lenient: $0) },
-            depthMM: try row.optionalDouble("depth_mm"),
-            weightKG: try row.optionalDouble("weight_kg"),
-            powerWatts: try row.optionalDouble("power_watts"),
-            heatOutputBTU: try row.optionalDouble("heat_output_btu"),
-            airflowPattern: try row.optionalString("airflow_pattern").flatMap(AirflowPattern.init(lenient:))
+            depthMM: try row.optionalDouble(c.depthMM),
+            weightKG: try row.optionalDouble(c.weightKG),
+            powerWatts: try row.optionalDouble(c.powerWatts),
+            heatOutputBTU: try row.optionalDouble(c.heatOutputBTU),
+            airflowPattern: try row.optionalString(c.airflowPattern).flatMap(AirflowPattern.init(lenient:))
                 ?? .frontToBack,
-            maxOperatingTempC: try row.optionalDouble("max_operating_temp_c"),
-            typicalPorts: ports(try row.optionalString("typical_ports")),
-            mountingType: try row.optionalString("mounting_type"),
-            source: try row.optionalString("source").flatMap(SpecSource.init(rawValue:)) ?? .userCustom,
-            sourceURL: try row.optionalString("source_url"),
-            confidence: try row.optionalString("confidence").flatMap(Confidence.init(rawValue:)) ?? .medium,
-            fetchedAt: try row.optionalString("fetched_at"),
-            lastUpdated: try row.optionalString("last_updated"))
+            maxOperatingTempC: try row.optionalDouble(c.maxOperatingTempC),
+            typicalPorts: ports(try row.optionalString(c.typicalPorts)),
+            mountingType: try row.optionalString(c.mountingType),
+            source: try row.optionalString(c.source).flatMap(SpecSource.init(rawValue:)) ?? .userCustom,
+            sourceURL: try row.optionalString(c.sourceURL),
+            confidence: try row.optionalString(c.confidence).flatMap(Confidence.init(rawValue:)) ?? .medium,
+            fetchedAt: try row.optionalString(c.fetchedAt),
+            lastUpdated: try row.optionalString(c.lastUpdated))
     }
 
     /// A device type with its `model_count` column.
@@ -88,69 +101,87 @@ enum StoreRows {
     /// A catalog model from ``SQLRackStore/modelSelect``'s columns (its brand and device type
     /// summaries, and `device_count`).
     static func model(_ row: DatabaseRow) throws -> CatalogModel {
-        let brandID = try row.int("brand_id")
-        let typeID = try row.int("device_type_id")
-        let brand = try row.optionalString("brand_name").map { name in
+        try model(from: NamedColumns(row: row))
+    }
+
+    /// The same from a row read by ``Column``: a `SELECT *` row, or the table's slice of a wider row.
+    static func model<Row: RowValues>(from row: Row) throws -> CatalogModel where Row.Key == Column {
+        let c = ModelColumns.shared
+        let brandID = try row.int(c.brandID)
+        let typeID = try row.int(c.deviceTypeID)
+        let brand = try row.optionalString(c.brandName).map { name in
             CatalogModel.BrandSummary(
-                id: brandID, name: name, slug: try row.string("brand_slug"),
-                logoURL: try row.optionalString("brand_logo_url"))
+                id: brandID, name: name, slug: try row.string(c.brandSlug),
+                logoURL: try row.optionalString(c.brandLogoURL))
         }
-        let deviceType = try row.optionalString("type_name").map { name in
+        let deviceType = try row.optionalString(c.typeName).map { name in
             CatalogModel.DeviceTypeSummary(
-                id: typeID, name: name, slug: try row.string("type_slug"), icon: try row.optionalString("type_icon"),
-                color: try row.optionalString("type_color"))
+                id: typeID, name: name, slug: try row.string(c.typeSlug), icon: try row.optionalString(c.typeIcon),
+                color: try row.optionalString(c.typeColor))
         }
         return CatalogModel(
-            id: try row.int("id"),
+            id: try row.int(c.id),
             brandID: brandID,
             deviceTypeID: typeID,
-            name: try row.string("name"),
-            variant: try row.optionalString("variant"),
-            description: try row.optionalString("description"),
-            releaseDate: try row.optionalString("release_date"),
-            endOfLife: try row.optionalString("end_of_life"),
-            heightU: try row.optionalDouble("height_u"),
-            widthType: try row.optionalString("width_type"),
-            depthMM: try row.optionalDouble("depth_mm"),
-            weightKG: try row.optionalDouble("weight_kg"),
-            powerWatts: try row.optionalDouble("power_watts"),
-            heatOutputBTU: try row.optionalDouble("heat_output_btu"),
-            airflowPattern: try row.optionalString("airflow_pattern"),
-            maxOperatingTempC: try row.optionalDouble("max_operating_temp_c"),
-            typicalPorts: ports(try row.optionalString("typical_ports")),
-            mountingType: try row.optionalString("mounting_type"),
-            datasheetURL: try row.optionalString("datasheet_url"),
-            imageURL: try row.optionalString("image_url"),
-            source: try row.optionalString("source"),
-            confidence: try row.optionalString("confidence"),
-            fetchedAt: try row.optionalString("fetched_at"),
-            lastUpdated: try row.optionalString("last_updated"),
+            name: try row.string(c.name),
+            variant: try row.optionalString(c.variant),
+            description: try row.optionalString(c.description),
+            releaseDate: try row.optionalString(c.releaseDate),
+            endOfLife: try row.optionalString(c.endOfLife),
+            heightU: try row.optionalDouble(c.heightU),
+            widthType: try row.optionalString(c.widthType),
+            depthMM: try row.optionalDouble(c.depthMM),
+            weightKG: try row.optionalDouble(c.weightKG),
+            powerWatts: try row.optionalDouble(c.powerWatts),
+            heatOutputBTU: try row.optionalDouble(c.heatOutputBTU),
+            airflowPattern: try row.optionalString(c.airflowPattern),
+            maxOperatingTempC: try row.optionalDouble(c.maxOperatingTempC),
+            typicalPorts: ports(try row.optionalString(c.typicalPorts)),
+            mountingType: try row.optionalString(c.mountingType),
+            datasheetURL: try row.optionalString(c.datasheetURL),
+            imageURL: try row.optionalString(c.imageURL),
+            source: try row.optionalString(c.source),
+            confidence: try row.optionalString(c.confidence),
+            fetchedAt: try row.optionalString(c.fetchedAt),
+            lastUpdated: try row.optionalString(c.lastUpdated),
             brand: brand,
             deviceType: deviceType,
-            deviceCount: try row.optionalInt("device_count") ?? 0)
+            deviceCount: try row.optionalInt(c.deviceCount) ?? 0)
     }
 
     /// A device without its embedded specification or model (the store adds those).
     static func device(_ row: DatabaseRow) throws -> Device {
-        Device(
-            id: try row.int("id"),
-            customName: try row.optionalString("custom_name"),
-            specificationID: try row.optionalInt("specification_id"),
-            modelID: try row.optionalInt("model_id"),
-            serialNumber: try row.optionalString("serial_number"),
-            accessFrequency: try row.optionalString("access_frequency")
+        try device(from: NamedColumns(row: row))
+    }
+
+    /// The same from a row read by ``Column``: a `SELECT *` row, or the table's slice of a wider row.
+    static func device<Row: RowValues>(from row: Row) throws -> Device where Row.Key == Column {
+        let c = DeviceColumns.shared
+        return Device(
+            id: try row.int(c.id),
+            customName: try row.optionalString(c.customName),
+            specificationID: try row.optionalInt(c.specificationID),
+            modelID: try row.optionalInt(c.modelID),
+            serialNumber: try row.optionalString(c.serialNumber),
+            accessFrequency: try row.optionalString(c.accessFrequency)
                 .flatMap { AccessFrequency(rawValue: $0.lowercased()) } ?? .medium,
-            notes: try row.optionalString("notes"))
+            notes: try row.optionalString(c.notes))
     }
 
     /// A position without its embedded device.
     static func position(_ row: DatabaseRow) throws -> RackPosition {
-        RackPosition(
-            id: try row.int("id"),
-            rackID: try row.int("rack_id"),
-            deviceID: try row.int("device_id"),
-            startU: try row.int("start_u"),
-            locked: try row.bool("locked"))
+        try position(from: NamedColumns(row: row))
+    }
+
+    /// The same from a row read by ``Column``: a `SELECT *` row, or the table's slice of a wider row.
+    static func position<Row: RowValues>(from row: Row) throws -> RackPosition where Row.Key == Column {
+        let c = PositionColumns.shared
+        return RackPosition(
+            id: try row.int(c.id),
+            rackID: try row.int(c.rackID),
+            deviceID: try row.int(c.deviceID),
+            startU: try row.int(c.startU),
+            locked: try row.bool(c.locked))
     }
 
     /// A connection without its embedded devices.
