@@ -99,7 +99,7 @@ struct HealthRuntimeTests {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             // DATA_DIR is a regular file: no database can be created in it.
             let file = directory + "/not-a-directory"
-            FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+            _ = FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
             let configuration = try BackendConfiguration.load(
                 environment: ["DATA_DIR": file, "UPLOADS_DIR": directory + "/uploads"], file: nil)
             await #expect(throws: StoreError.unavailable) {
