@@ -381,16 +381,9 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     /// there: the stale connection was not the server's failure), once per exchange.
     /// - Returns: `false` when no connection could be started (the caller answers 502).
     mutating func replay(_ clientIndex: Int, _ client: ConnectionID, upstreamIndex: Int, io: inout LoopIO) -> Bool {
-        guard case .success(let upstream) = io.connect(to: configuration.upstreams[upstreamIndex]) else { return false }
-        connectsStarted += 1
+        guard let upstream = connectUpstream(upstreamIndex, io: &io) else { return false }
         replays += 1
-        let slot = Int(upstream.index)
-        grow(to: slot)
-        entries[slot] = Entry()
-        entries[slot].generation = upstream.generation
-        entries[slot].role = .upstream
-        entries[slot].upstream = UInt16(upstreamIndex)
-        entries[slot].peer = client
+        entries[Int(upstream.index)].peer = client
         entries[clientIndex].peer = upstream
         entries[clientIndex].flags |= Flag.staleRetried
         let chunk = entries[clientIndex].replay
@@ -589,19 +582,21 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             reuses += 1
             return pooled
         }
-        switch io.connect(to: configuration.upstreams[upstreamIndex]) {
-        case .failure:
-            return nil
-        case .success(let upstream):
-            connectsStarted += 1
-            let slot = Int(upstream.index)
-            grow(to: slot)
-            entries[slot] = Entry()
-            entries[slot].generation = upstream.generation
-            entries[slot].role = .upstream
-            entries[slot].upstream = UInt16(upstreamIndex)
-            return upstream
-        }
+        return connectUpstream(upstreamIndex, io: &io)
+    }
+
+    /// A new connection to the upstream, its slot made an upstream entry (its output is queued
+    /// until it is established).
+    mutating func connectUpstream(_ upstreamIndex: Int, io: inout LoopIO) -> ConnectionID? {
+        guard case .success(let upstream) = io.connect(to: configuration.upstreams[upstreamIndex]) else { return nil }
+        connectsStarted += 1
+        let slot = Int(upstream.index)
+        grow(to: slot)
+        entries[slot] = Entry()
+        entries[slot].generation = upstream.generation
+        entries[slot].role = .upstream
+        entries[slot].upstream = UInt16(upstreamIndex)
+        return upstream
     }
 
     // MARK: - Upstream side
