@@ -9,19 +9,26 @@ import Testing
 struct LocalResponseTests {
     static let decorations = ResponseDecorations(headers: HeadersConfig.homerack.add, cacheControl: nil)
 
+    /// A rate-limited answer as the edge writes it, with `status` configured.
+    func rateLimited(status: Int, retryAfter: Duration) -> LocalResponse {
+        var limits = LimitsConfig()
+        limits.rateLimitStatus = status
+        return LocalResponse(AnswerContent(.rateLimited(retryAfter: retryAfter), limits: limits))
+    }
+
     @Test(arguments: [
         (Duration.zero, "1"), (.milliseconds(1), "1"), (.milliseconds(999), "1"), (.seconds(1), "1"),
         (.seconds(1) + .nanoseconds(1), "2"), (.milliseconds(2500), "3"), (.seconds(59) + .milliseconds(1), "60"),
         (.seconds(60), "60"),
     ])
     func rateLimitedRetryAfterRoundsUpToWholeSeconds(wait: Duration, expected: String) {
-        let response = LocalResponse.rateLimited(status: 429, retryAfter: wait)
+        let response = rateLimited(status: 429, retryAfter: wait)
         #expect(response.headers["Retry-After"] == [expected], "\(wait)")
     }
 
     @Test func rateLimitedUsesTheConfiguredStatus() {
-        #expect(LocalResponse.rateLimited(status: 429, retryAfter: .seconds(1)).status == .tooManyRequests)
-        #expect(LocalResponse.rateLimited(status: 503, retryAfter: .seconds(1)).status == .serviceUnavailable)
+        #expect(rateLimited(status: 429, retryAfter: .seconds(1)).status == .tooManyRequests)
+        #expect(rateLimited(status: 503, retryAfter: .seconds(1)).status == .serviceUnavailable)
     }
 
     @Test func partsCarryLengthSecurityHeadersAndRequestID() {

@@ -44,13 +44,6 @@ struct LocalResponse {
     static let badGateway = LocalResponse.error(.badGateway, "no upstream server answered")
     static let gatewayTimeout = LocalResponse.error(.gatewayTimeout, "the upstream server did not answer in time")
 
-    /// Too many requests (or 503 for nginx compatibility), with the exact wait in `Retry-After`.
-    static func rateLimited(status: Int, retryAfter: Duration) -> LocalResponse {
-        var limits = LimitsConfig()
-        limits.rateLimitStatus = status
-        return LocalResponse(AnswerContent(.rateLimited(retryAfter: retryAfter), limits: limits))
-    }
-
     /// The whole response as HTTP/1.1 bytes, closing the connection: for answers written below the
     /// HTTP layer, when no request is in progress there (a request head that never completed).
     func serialized(decorations: ResponseDecorations, requestID: String, allocator: ByteBufferAllocator) -> ByteBuffer {
