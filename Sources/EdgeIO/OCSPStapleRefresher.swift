@@ -75,7 +75,8 @@ public final class OCSPStapleRefresher: Sendable {
     /// The last problem with a response file (unreadable, not a valid response, expired).
     public var failure: String? { state.withLock { $0.failure } }
 
-    /// Stops watching (idempotent); the staples stay as they are.
+    /// Stops watching (idempotent); the staples stay as they are. Call it before letting the
+    /// refresher go: its thread holds it until then.
     public func stop() {
         state.withLock { $0.stopped = true }
         if let handle = thread.withLock({ handle in defer { handle = nil }; return handle }) { ceio_thread_join(handle) }

@@ -42,7 +42,8 @@ public final class TicketKeyRotator: Sendable {
     /// Why the last rotation could not install its keys, if it could not.
     public var failure: String? { state.withLock { $0.failure } }
 
-    /// Stops rotating (idempotent); the context keeps the keys it has.
+    /// Stops rotating (idempotent); the context keeps the keys it has. Call it before letting the
+    /// rotator go: its thread holds it until then.
     public func stop() {
         state.withLock { $0.stopped = true }
         if let handle = thread.withLock({ handle in defer { handle = nil }; return handle }) { ceio_thread_join(handle) }
