@@ -27,7 +27,7 @@ public struct HTTPRequestHead: Sendable {
 
     /// Whether the client wants the connection kept after this exchange.
     public var keepAlive: Bool {
-        minorVersion == 1 ? !connectionClose : (connectionKeepAlive && !connectionClose)
+        HTTPScan.keepsAlive(minorVersion: minorVersion, close: connectionClose, keepAlive: connectionKeepAlive)
     }
 
     /// Parses the head starting at `offset`.
@@ -57,24 +57,20 @@ public struct HTTPRequestHead: Sendable {
         head.minorVersion = input[lineEnd - 1] &- UInt8(ascii: "0")
         head.isHEAD = HTTPScan.matches(input, offset, firstSpace, "HEAD")
         var fields = HTTPScan.Fields()
-        var line = lineEnd + 2
-        while line < end - 2 {
-            var lineStop = line
-            while input[lineStop] != 13 { lineStop += 1 }
-            guard input[lineStop + 1] == 10, let colon = HTTPScan.colon(input, line, lineStop) else {
-                head.malformed = true
-                return head
-            }
-            let valueStart = HTTPScan.skipSpace(input, colon + 1, lineStop)
-            let valueEnd = HTTPScan.trimEnd(input, valueStart, lineStop)
-            if HTTPScan.matches(input, line, colon, "host") {
-                head.hostStart = valueStart
+        var conflicting = false
+        let wellFormed = HTTPScan.walkFields(input, from: lineEnd + 2, to: end - 2) { name, colon, value, valueEnd in
+            if HTTPScan.matches(input, name, colon, "host") {
+                head.hostStart = value
                 head.hostEnd = valueEnd
-            } else if !fields.note(input, line, colon, valueStart, valueEnd) {
-                head.malformed = true
-                return head
+            } else if !fields.note(input, name, colon, value, valueEnd) {
+                conflicting = true
+                return false
             }
-            line = lineStop + 2
+            return true
+        }
+        guard wellFormed && !conflicting else {
+            head.malformed = true
+            return head
         }
         head.contentLength = fields.contentLength
         head.chunked = fields.chunked
@@ -90,21 +86,10 @@ public struct HTTPRequestHead: Sendable {
     public func forEachField(
         in input: UnsafeRawBufferPointer, _ body: (_ name: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) -> Bool
     ) {
-        let end = start + length - 2  // the blank line's CR
         var line = start
         while input[line] != 13 { line += 1 }
-        line += 2
-        while line < end {
-            var lineStop = line
-            while input[lineStop] != 13 { lineStop += 1 }
-            if let colon = HTTPScan.colon(input, line, lineStop) {
-                let valueStart = HTTPScan.skipSpace(input, colon + 1, lineStop)
-                let valueEnd = HTTPScan.trimEnd(input, valueStart, lineStop)
-                let name = UnsafeRawBufferPointer(rebasing: input[line..<colon])
-                let value = UnsafeRawBufferPointer(rebasing: input[valueStart..<valueEnd])
-                if !body(name, value) { return }
-            }
-            line = lineStop + 2
+        _ = HTTPScan.walkFields(input, from: line + 2, to: start + length - 2) { name, colon, value, valueEnd in
+            body(UnsafeRawBufferPointer(rebasing: input[name..<colon]), UnsafeRawBufferPointer(rebasing: input[value..<valueEnd]))
         }
     }
 }
@@ -123,7 +108,7 @@ public struct HTTPResponseHead: Sendable {
 
     /// Whether the upstream keeps the connection after this response (framing aside).
     public var upstreamKeepsAlive: Bool {
-        minorVersion == 1 ? !connectionClose : (connectionKeepAlive && !connectionClose)
+        HTTPScan.keepsAlive(minorVersion: minorVersion, close: connectionClose, keepAlive: connectionKeepAlive)
     }
     public static func parse(_ input: UnsafeRawBufferPointer, from offset: Int) -> HTTPResponseHead? {
         guard let end = HTTPScan.headEnd(input, from: offset) else { return nil }
@@ -151,21 +136,14 @@ public struct HTTPResponseHead: Sendable {
         }
         head.status = status
         var fields = HTTPScan.Fields()
-        var line = lineEnd + 2
-        while line < end - 2 {
-            var lineStop = line
-            while input[lineStop] != 13 { lineStop += 1 }
-            guard input[lineStop + 1] == 10, let colon = HTTPScan.colon(input, line, lineStop) else {
-                head.malformed = true
-                return head
-            }
-            let valueStart = HTTPScan.skipSpace(input, colon + 1, lineStop)
-            let valueEnd = HTTPScan.trimEnd(input, valueStart, lineStop)
-            if !fields.note(input, line, colon, valueStart, valueEnd) {
-                head.malformed = true
-                return head
-            }
-            line = lineStop + 2
+        var conflicting = false
+        let wellFormed = HTTPScan.walkFields(input, from: lineEnd + 2, to: end - 2) { name, colon, value, valueEnd in
+            conflicting = !fields.note(input, name, colon, value, valueEnd)
+            return !conflicting
+        }
+        guard wellFormed && !conflicting else {
+            head.malformed = true
+            return head
         }
         head.contentLength = fields.contentLength
         head.chunked = fields.chunked
@@ -224,6 +202,36 @@ enum HTTPScan {
             }
             return true
         }
+    }
+
+    /// Whether a connection is kept after a message: HTTP/1.1 unless `Connection: close`,
+    /// HTTP/1.0 only with `Connection: keep-alive`.
+    @inline(__always)
+    static func keepsAlive(minorVersion: UInt8, close: Bool, keepAlive: Bool) -> Bool {
+        minorVersion == 1 ? !close : (keepAlive && !close)
+    }
+
+    /// Walks a head's field lines from `line` (just past the start line) to `end` (the blank
+    /// line's CR), calling `body` with each field's name (`name..<colon`) and its value without
+    /// surrounding whitespace (`value..<valueEnd`), until it returns `false`. The one walk for
+    /// both parsers and ``HTTPRequestHead/forEachField(in:_:)``.
+    /// - Returns: `false` when a line is not `name: value` ended by CRLF (no colon, whitespace
+    ///   in the name, a bare CR).
+    @inline(__always)
+    static func walkFields(
+        _ input: UnsafeRawBufferPointer, from line: Int, to end: Int,
+        _ body: (_ name: Int, _ colon: Int, _ value: Int, _ valueEnd: Int) -> Bool
+    ) -> Bool {
+        var line = line
+        while line < end {
+            var lineStop = line
+            while input[lineStop] != 13 { lineStop += 1 }
+            guard input[lineStop + 1] == 10, let colon = colon(input, line, lineStop) else { return false }
+            let value = skipSpace(input, colon + 1, lineStop)
+            if !body(line, colon, value, trimEnd(input, value, lineStop)) { return true }
+            line = lineStop + 2
+        }
+        return true
     }
 
     /// The offset just past the blank line ending a head, or `nil`.
