@@ -7,12 +7,19 @@ import EdgeIO
 public struct FixturePolicy: ProxyPolicy {
     /// xorshift64* state for request IDs (nginx's $request_id is random too).
     var random: UInt64
+    /// Where requests go: the first one (the others are there for tests that name them).
+    let upstreams: [SocketAddress]
 
-    public init(seed: UInt64) { random = seed | 1 }
+    public init(seed: UInt64, upstreams: [SocketAddress]) {
+        random = seed | 1
+        self.upstreams = upstreams
+    }
 
-    public mutating func decide(_ request: HTTPRequestHead, in input: UnsafeRawBufferPointer, client: ClientContext)
-        -> ProxyDecision
-    {
+    public func upstreamAddress(_ index: Int) -> SocketAddress { upstreams[index] }
+
+    public mutating func decide(
+        _ request: HTTPRequestHead, in input: UnsafeRawBufferPointer, client: ClientContext, answer: inout HeadWriter
+    ) -> ProxyDecision {
         random ^= random >> 12
         random ^= random << 25
         random ^= random >> 27
@@ -32,7 +39,7 @@ public struct FixturePolicy: ProxyPolicy {
         writer.append("\r\n")
     }
 
-    public func dropsResponseField(_ name: UnsafeRawBufferPointer) -> Bool {
+    public func dropsResponseField(_ name: UnsafeRawBufferPointer, tag: UInt64) -> Bool {
         (name.count == 6 && HTTPScan.matches(name, 0, 6, "server"))
             || (name.count == 12 && HTTPScan.matches(name, 0, 12, "x-powered-by"))
     }

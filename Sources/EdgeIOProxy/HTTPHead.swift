@@ -20,6 +20,8 @@ public struct HTTPRequestHead: Sendable {
     public var chunked: Bool
     public var connectionClose: Bool
     public var connectionKeepAlive: Bool
+    /// `Connection` names other fields (dropped when the head is forwarded).
+    public var connectionNamesFields: Bool
     public var isHEAD: Bool
     /// Set when the head is not valid HTTP/1.x or its framing is ambiguous (Content-Length
     /// with Transfer-Encoding, differing lengths, an unknown transfer coding): answer 400.
@@ -30,6 +32,18 @@ public struct HTTPRequestHead: Sendable {
         HTTPScan.keepsAlive(minorVersion: minorVersion, close: connectionClose, keepAlive: connectionKeepAlive)
     }
 
+    /// Whether a body follows the head.
+    public var hasBody: Bool { chunked || contentLength > 0 }
+
+    /// Whether the connection closes after a local answer to this request: when the client
+    /// does not keep it, or when a body follows that has not all arrived with the head (a local
+    /// answer reads no more of it, so the next request could not be found). A sized body that
+    /// came whole is skipped, and the connection kept.
+    /// - Parameter received: the bytes of input from the head's start.
+    public func answerCloses(received: Int) -> Bool {
+        !keepAlive || chunked || (contentLength > 0 && received - start < length + contentLength)
+    }
+
     /// Parses the head starting at `offset`.
     /// - Returns: the head, or `nil` when the blank line has not arrived yet.
     public static func parse(_ input: UnsafeRawBufferPointer, from offset: Int) -> HTTPRequestHead? {
@@ -37,7 +51,7 @@ public struct HTTPRequestHead: Sendable {
         var head = HTTPRequestHead(
             start: offset, length: end - offset, methodEnd: offset, targetStart: offset, targetEnd: offset,
             minorVersion: 1, hostStart: offset, hostEnd: offset, contentLength: -1, chunked: false,
-            connectionClose: false, connectionKeepAlive: false, isHEAD: false, malformed: false)
+            connectionClose: false, connectionKeepAlive: false, connectionNamesFields: false, isHEAD: false, malformed: false)
         var lineEnd = offset
         while input[lineEnd] != 13 { lineEnd += 1 }
         var firstSpace = offset
@@ -76,6 +90,7 @@ public struct HTTPRequestHead: Sendable {
         head.chunked = fields.chunked
         head.connectionClose = fields.connectionClose
         head.connectionKeepAlive = fields.connectionKeepAlive
+        head.connectionNamesFields = fields.connectionNamesFields
         if fields.otherCoding || (fields.chunked && fields.contentLength >= 0) { head.malformed = true }
         return head
     }
@@ -104,6 +119,8 @@ public struct HTTPResponseHead: Sendable {
     public var chunked: Bool
     public var connectionClose: Bool
     public var connectionKeepAlive: Bool
+    /// `Connection` names other fields (dropped when the head is relayed).
+    public var connectionNamesFields: Bool
     public var malformed: Bool
 
     /// Whether the upstream keeps the connection after this response (framing aside).
@@ -114,7 +131,7 @@ public struct HTTPResponseHead: Sendable {
         guard let end = HTTPScan.headEnd(input, from: offset) else { return nil }
         var head = HTTPResponseHead(
             start: offset, length: end - offset, status: 0, minorVersion: 1, contentLength: -1, chunked: false,
-            connectionClose: false, connectionKeepAlive: false, malformed: false)
+            connectionClose: false, connectionKeepAlive: false, connectionNamesFields: false, malformed: false)
         var lineEnd = offset
         while input[lineEnd] != 13 { lineEnd += 1 }
         // HTTP/1.x SSS[ reason]
@@ -149,6 +166,7 @@ public struct HTTPResponseHead: Sendable {
         head.chunked = fields.chunked
         head.connectionClose = fields.connectionClose
         head.connectionKeepAlive = fields.connectionKeepAlive
+        head.connectionNamesFields = fields.connectionNamesFields
         if fields.otherCoding { head.malformed = true }
         if fields.chunked { head.contentLength = -1 }  // RFC 9112 6.3: chunked wins
         return head
@@ -164,6 +182,9 @@ enum HTTPScan {
         var otherCoding = false
         var connectionClose = false
         var connectionKeepAlive = false
+        /// A `Connection` token other than `close` and `keep-alive`: it names fields that are
+        /// hop-by-hop for this message (RFC 9110 §7.6.1).
+        var connectionNamesFields = false
 
         init() {}
 
@@ -195,8 +216,13 @@ enum HTTPScan {
                     var stop = token
                     while stop < valueEnd && input[stop] != UInt8(ascii: ",") { stop += 1 }
                     let tokenEnd = trimEnd(input, token, stop)
-                    if matches(input, token, tokenEnd, "close") { connectionClose = true }
-                    if matches(input, token, tokenEnd, "keep-alive") { connectionKeepAlive = true }
+                    if matches(input, token, tokenEnd, "close") {
+                        connectionClose = true
+                    } else if matches(input, token, tokenEnd, "keep-alive") {
+                        connectionKeepAlive = true
+                    } else if tokenEnd > token {
+                        connectionNamesFields = true
+                    }
                     token = skipSpace(input, stop + 1, valueEnd)
                 }
             }
@@ -231,6 +257,46 @@ enum HTTPScan {
             if !body(line, colon, value, trimEnd(input, value, lineStop)) { return true }
             line = lineStop + 2
         }
+        return true
+    }
+
+    /// Whether the field name `input[name..<nameEnd]` is listed in a `Connection` field of the
+    /// head's field lines `from..<to` (RFC 9110 §7.6.1: such fields are hop-by-hop). Never for
+    /// the fields that frame or route the message (`Content-Length`, `Transfer-Encoding`,
+    /// `Host`): `Connection: Content-Length` must not turn a body into a second request.
+    /// Walks the head again: only asked when the head's `Connection` names a field.
+    static func isNamedByConnection(
+        _ input: UnsafeRawBufferPointer, from: Int, to: Int, name: Int, nameEnd: Int
+    ) -> Bool {
+        let length = nameEnd - name
+        if (length == 14 && matches(input, name, nameEnd, "content-length"))
+            || (length == 17 && matches(input, name, nameEnd, "transfer-encoding"))
+            || (length == 4 && matches(input, name, nameEnd, "host"))
+        {
+            return false
+        }
+        var named = false
+        _ = walkFields(input, from: from, to: to) { field, colon, value, valueEnd in
+            guard colon - field == 10 && matches(input, field, colon, "connection") else { return true }
+            var token = value
+            while token < valueEnd {
+                var stop = token
+                while stop < valueEnd && input[stop] != UInt8(ascii: ",") { stop += 1 }
+                let tokenEnd = trimEnd(input, token, stop)
+                if tokenEnd - token == length && equalIgnoringCase(input, token, name, length) {
+                    named = true
+                    return false
+                }
+                token = skipSpace(input, stop + 1, valueEnd)
+            }
+            return true
+        }
+        return named
+    }
+
+    /// Whether `input[a..<a+count]` and `input[b..<b+count]` are equal, ASCII case aside.
+    static func equalIgnoringCase(_ input: UnsafeRawBufferPointer, _ a: Int, _ b: Int, _ count: Int) -> Bool {
+        for i in 0..<count where input[a + i] | 0x20 != input[b + i] | 0x20 { return false }
         return true
     }
 

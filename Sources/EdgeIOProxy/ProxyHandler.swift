@@ -18,8 +18,6 @@ import EdgeRules
 /// connection reuse.
 public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     public struct Configuration: Sendable {
-        /// Upstream addresses, indexed by ``ProxyDecision/forward(upstream:tag:)``.
-        public var upstreams: [SocketAddress]
         /// Idle connections kept per upstream per loop.
         public var keepAlivePerUpstream: Int
         /// Milliseconds a client connection may stay idle between requests.
@@ -37,12 +35,11 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         public var maxRequestBody: Int
 
         public init(
-            upstreams: [SocketAddress], keepAlivePerUpstream: Int = 64, clientIdleTimeout: UInt64 = 65_000,
+            keepAlivePerUpstream: Int = 64, clientIdleTimeout: UInt64 = 65_000,
             upstreamTimeout: UInt64 = 60_000, upstreamIdleTimeout: UInt64 = 60_000, maxRequestBody: Int = 10 << 20
         ) {
             self.maxRequestBody = maxRequestBody
             self.upstreamIdleTimeout = upstreamIdleTimeout
-            self.upstreams = upstreams
             self.keepAlivePerUpstream = keepAlivePerUpstream
             self.clientIdleTimeout = clientIdleTimeout
             self.upstreamTimeout = upstreamTimeout
@@ -180,7 +177,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         self.configuration = configuration
         self.policy = policy
         self.secure = secure
-        pools = configuration.upstreams.map { _ in UpstreamPool(capacity: configuration.keepAlivePerUpstream) }
+        pools = []
         headCapacity = chunkSize + 8192
         var contents: [[UInt8]] = []
         for status in Self.answerStatuses {
@@ -243,6 +240,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         let length = withUnsafeMutableBytes(of: &address) { io.peerAddress(connection, into: $0) }
         entries[index].address = address
         entries[index].addressLength = UInt8(length)
+        policy.connectionOpened(context(entries[index], connection))
         armIdleTimer(index, io: &io)
     }
 
@@ -320,8 +318,11 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             if isCurrent(entry.peer) {
                 entries[Int(entry.peer.index)].peer = ConnectionID(index: .max, generation: 0)
                 io.abort(entry.peer)
+            }
+            if entry.flags & Flag.exchangeOpen != 0 {
                 policy.exchangeEnded(client: context(entry, connection), tag: entry.tag, status: 0)
             }
+            policy.connectionClosed(context(entry, connection))
         case .upstream:
             if entry.flags & Flag.pooled != 0 {
                 pools[Int(entry.upstream)].remove(connection)
@@ -338,7 +339,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                     finishClient(clientIndex, client, status: Int(entries[clientIndex].status), io: &io)
                 } else {
                     // Cut short: closing tells the client (its framing is incomplete).
-                    policy.exchangeEnded(client: context(entries[clientIndex], client), tag: entries[clientIndex].tag, status: 0)
+                    endExchange(clientIndex, client, status: 0)
                     io.close(client)
                 }
             case .awaitingResponse where entries[clientIndex].replay >= 0:
@@ -499,33 +500,47 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             io.cancelTimer(timer)
             entries[index].timer = nil
         }
-        if head.contentLength > configuration.maxRequestBody {
-            answer(413, index, client, close: true, io: &io)
-            return input.count
-        }
         let clientContext = context(entries[index], client)
-        switch policy.decide(head, in: input, client: clientContext) {
+        var answerWriter = HeadWriter(base: headBuffer, capacity: headCapacity)
+        switch policy.decide(head, in: input, client: clientContext, answer: &answerWriter) {
         case .respond(let status, let close):
-            let hasBody = head.chunked || head.contentLength > 0
-            answer(status, index, client, close: close || hasBody || !head.keepAlive, io: &io)
-            if !(close || hasBody || !head.keepAlive) { armIdleTimer(index, io: &io) }
-            return hasBody ? input.count : head.length
+            let closes = close || head.answerCloses(received: input.count)
+            answer(status, index, client, close: closes, io: &io)
+            if !closes { armIdleTimer(index, io: &io) }
+            return closes ? input.count : head.length + max(0, head.contentLength)
+        case .answered(let close):
+            let closes = close || head.answerCloses(received: input.count) || answerWriter.overflowed
+            if answerWriter.overflowed {
+                answer(500, index, client, close: true, io: &io)
+            } else {
+                io.write(UnsafeRawBufferPointer(start: headBuffer, count: answerWriter.count), on: client)
+                if closes { io.close(client) } else { armIdleTimer(index, io: &io) }
+            }
+            return closes ? input.count : head.length + max(0, head.contentLength)
         case .forward(let upstreamIndex, let tag):
             entries[index].tag = tag
             entries[index].upstream = UInt16(upstreamIndex)
             entries[index].status = 0
             var flags = entries[index].flags & (Flag.secure | Flag.clientInputEnded)
+            flags |= Flag.exchangeOpen
             if head.keepAlive { flags |= Flag.keepAlive }
             if head.isHEAD { flags |= Flag.headRequest }
+            if head.minorVersion == 0 { flags |= Flag.http10 }
             entries[index].flags = flags
+            if head.contentLength > configuration.maxRequestBody {
+                answer(413, index, client, close: true, io: &io)
+                return input.count
+            }
             entries[index].request =
                 head.chunked
                 ? BodyFraming(kind: .chunked) : BodyFraming(kind: .length, length: max(0, head.contentLength))
             // The rewritten head.
             var writer = HeadWriter(base: headBuffer, capacity: headCapacity)
+            let rewroteLine = policy.writeRequestLine(head, in: input, tag: tag, into: &writer)
             Self.copyHead(
-                input, from: head.start, to: head.start + head.length, into: &writer,
-                drop: { _ in false })
+                input, from: head.start, to: head.start + head.length, keepStartLine: !rewroteLine,
+                connectionNamesFields: head.connectionNamesFields, into: &writer,
+                drop: { self.policy.dropsRequestField($0) })
             policy.writeRequestFields(head, in: input, client: clientContext, tag: tag, into: &writer)
             writer.append("\r\n")
             if writer.overflowed {
@@ -562,6 +577,11 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                 keepForReplay(index, count: writer.count)
             }
             if configuration.upstreamTimeout > 0 { armTimer(index, after: configuration.upstreamTimeout, io: &io) }
+            if !entries[index].request.isComplete && Self.expectsContinue(input, head) {
+                // The client waits for a go-ahead before its body: every check passed, so the
+                // proxy gives it (as nginx does) rather than forward `Expect`.
+                io.write(UnsafeRawBufferPointer(start: Self.continueLine.utf8Start, count: Self.continueLine.utf8CodeUnitCount), on: client)
+            }
             io.write(
                 UnsafeRawBufferPointer(start: headBuffer, count: writer.count),
                 UnsafeRawBufferPointer(rebasing: input[head.length..<bodyEnd]), on: upstream)
@@ -577,6 +597,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     /// An idle pooled connection to the upstream, or a new one (its request is queued until
     /// it is established).
     mutating func upstreamConnection(_ upstreamIndex: Int, io: inout LoopIO) -> ConnectionID? {
+        while pools.count <= upstreamIndex { pools.append(UpstreamPool(capacity: configuration.keepAlivePerUpstream)) }
         if let pooled = pools[upstreamIndex].take(io: io) {
             entries[Int(pooled.index)].flags = Flag.reusedConnection
             reuses += 1
@@ -588,7 +609,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     /// A new connection to the upstream, its slot made an upstream entry (its output is queued
     /// until it is established).
     mutating func connectUpstream(_ upstreamIndex: Int, io: inout LoopIO) -> ConnectionID? {
-        guard case .success(let upstream) = io.connect(to: configuration.upstreams[upstreamIndex]) else { return nil }
+        guard case .success(let upstream) = io.connect(to: policy.upstreamAddress(upstreamIndex)) else { return nil }
         connectsStarted += 1
         let slot = Int(upstream.index)
         grow(to: slot)
@@ -676,11 +697,16 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         // The rewritten head.
         var writer = HeadWriter(base: headBuffer, capacity: headCapacity)
         Self.copyHead(
-            input, from: head.start, to: head.start + head.length, into: &writer,
-            drop: { self.policy.dropsResponseField($0) })
+            input, from: head.start, to: head.start + head.length, connectionNamesFields: head.connectionNamesFields,
+            into: &writer, drop: { self.policy.dropsResponseField($0, tag: self.entries[clientIndex].tag) })
         self.policy.writeResponseFields(
             status: head.status, client: context(entries[clientIndex], client), tag: entries[clientIndex].tag, into: &writer)
-        if !keepClient { writer.append("Connection: close\r\n") }
+        if flags & Flag.http10 != 0 {
+            // HTTP/1.0 closes unless told otherwise.
+            if keepClient { writer.append("Connection: keep-alive\r\n") }
+        } else if !keepClient {
+            writer.append("Connection: close\r\n")
+        }
         writer.append("\r\n")
         if writer.overflowed {
             abortExchange(clientIndex, io: &io)
@@ -748,7 +774,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     /// The exchange is over for the client: keep the connection (and answer a pipelined
     /// request waiting in the core's buffer) or close it.
     mutating func finishClient(_ index: Int, _ client: ConnectionID, status: Int, io: inout LoopIO) {
-        policy.exchangeEnded(client: context(entries[index], client), tag: entries[index].tag, status: status)
+        endExchange(index, client, status: status)
         let flags = entries[index].flags
         entries[index].phase = .idle
         entries[index].peer = ConnectionID(index: .max, generation: 0)
@@ -798,27 +824,52 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             io.cancelTimer(timer)
             entries[index].timer = nil
         }
-        if entries[index].phase != .idle {
-            policy.exchangeEnded(client: context(entries[index], client), tag: entries[index].tag, status: status)
-        }
+        endExchange(index, client, status: status)
         entries[index].phase = .idle
         entries[index].peer = ConnectionID(index: .max, generation: 0)
         if close { io.close(client) }
     }
 
+    /// Tells the policy that the client's exchange ended, once per forwarded request
+    /// (whichever of the answer, the relay's end, a failure or a close comes first).
+    mutating func endExchange(_ index: Int, _ client: ConnectionID, status: Int) {
+        guard entries[index].flags & Flag.exchangeOpen != 0 else { return }
+        entries[index].flags &= ~Flag.exchangeOpen
+        policy.exchangeEnded(client: context(entries[index], client), tag: entries[index].tag, status: status)
+    }
+
+    static var continueLine: StaticString { "HTTP/1.1 100 Continue\r\n\r\n" }
+
+    /// Whether the request asks `Expect: 100-continue` (looked up only for a request whose
+    /// body has not arrived with its head).
+    static func expectsContinue(_ input: UnsafeRawBufferPointer, _ head: HTTPRequestHead) -> Bool {
+        var expects = false
+        head.forEachField(in: input) { name, value in
+            if name.count == 6 && HTTPScan.matches(name, 0, 6, "expect") && value.count == 12
+                && HTTPScan.matches(value, 0, 12, "100-continue")
+            {
+                expects = true
+                return false
+            }
+            return true
+        }
+        return expects
+    }
+
     // MARK: - Helpers
 
-    /// Copies a head's start line and fields, minus the hop-by-hop fields (Connection,
-    /// Keep-Alive, Proxy-Connection, TE, Upgrade) and those `drop` names; stops before the
-    /// blank line.
+    /// Copies a head's start line (unless `keepStartLine` is `false`) and fields, minus the
+    /// hop-by-hop fields (Connection, Keep-Alive, Proxy-Connection, TE, Upgrade, and with
+    /// `connectionNamesFields` those its `Connection` names) and those `drop` names; stops
+    /// before the blank line.
     @inline(__always)
     static func copyHead(
-        _ input: UnsafeRawBufferPointer, from start: Int, to end: Int, into writer: inout HeadWriter,
-        drop: (UnsafeRawBufferPointer) -> Bool
+        _ input: UnsafeRawBufferPointer, from start: Int, to end: Int, keepStartLine: Bool = true,
+        connectionNamesFields: Bool = false, into writer: inout HeadWriter, drop: (UnsafeRawBufferPointer) -> Bool
     ) {
         var lineEnd = start
         while input[lineEnd] != 13 { lineEnd += 1 }
-        var copyStart = start
+        var copyStart = keepStartLine ? start : lineEnd + 2
         var line = lineEnd + 2
         while line < end - 2 {
             var lineStop = line
@@ -832,7 +883,10 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                 || (length == 16 && HTTPScan.matches(input, line, colon, "proxy-connection"))
                 || (length == 2 && HTTPScan.matches(input, line, colon, "te"))
                 || (length == 7 && HTTPScan.matches(input, line, colon, "upgrade"))
-            if hopByHop || drop(UnsafeRawBufferPointer(rebasing: input[line..<colon])) {
+            if hopByHop || drop(UnsafeRawBufferPointer(rebasing: input[line..<colon]))
+                || (connectionNamesFields
+                    && HTTPScan.isNamedByConnection(input, from: lineEnd + 2, to: end - 2, name: line, nameEnd: colon))
+            {
                 // Flush the run of kept lines before this one, skip this one.
                 writer.append(UnsafeRawBufferPointer(rebasing: input[copyStart..<line]))
                 copyStart = lineStop + 2
@@ -891,4 +945,9 @@ enum ProxyFlag {
     static let reusedConnection: UInt16 = 1 << 9
     /// Client entry: this exchange's request was replayed once after a stale connection.
     static let staleRetried: UInt16 = 1 << 10
+    /// Client entry: a forwarded request whose end the policy has not been told yet.
+    static let exchangeOpen: UInt16 = 1 << 11
+    /// Client entry: the request is HTTP/1.0 (its response says `keep-alive` to keep the
+    /// connection, and nothing to close it).
+    static let http10: UInt16 = 1 << 12
 }

@@ -12,10 +12,25 @@ public protocol ProxyPolicy {
     ///   - request: the head, as offsets into `input`.
     ///   - input: the bytes the head was parsed from (valid during the call only).
     ///   - client: the client connection.
-    /// - Returns: forward to an upstream (by index into ``ProxyHandler/Configuration/upstreams``),
-    ///   or answer locally.
-    mutating func decide(_ request: HTTPRequestHead, in input: UnsafeRawBufferPointer, client: ClientContext)
-        -> ProxyDecision
+    ///   - answer: where a whole answer of the policy's own goes (``ProxyDecision/answered(close:)``).
+    /// - Returns: forward to an upstream (by index, see ``upstreamAddress(_:)``), or answer locally.
+    mutating func decide(
+        _ request: HTTPRequestHead, in input: UnsafeRawBufferPointer, client: ClientContext, answer: inout HeadWriter
+    ) -> ProxyDecision
+
+    /// The address of upstream `index` (as ``ProxyDecision/forward(upstream:tag:)`` names it).
+    /// Indexes are the policy's, stable for the handler's life: a policy whose upstreams change
+    /// (a reload) gives new addresses new indexes, and each index has its own keep-alive pool.
+    func upstreamAddress(_ index: Int) -> SocketAddress
+
+    /// Writes the request line sent upstream (`METHOD target HTTP/1.1\r\n`) instead of the
+    /// client's own, and returns `true`; `false` keeps the client's line as it is.
+    mutating func writeRequestLine(
+        _ request: HTTPRequestHead, in input: UnsafeRawBufferPointer, tag: UInt64, into writer: inout HeadWriter) -> Bool
+
+    /// Whether a field of the client's request is dropped (besides the hop-by-hop ones).
+    /// - Parameter name: the field name as received.
+    func dropsRequestField(_ name: UnsafeRawBufferPointer) -> Bool
 
     /// Appends the fields the forwarded request gains (`Name: value\r\n` each), after the
     /// client's own fields minus the hop-by-hop ones.
@@ -24,8 +39,10 @@ public protocol ProxyPolicy {
         into writer: inout HeadWriter)
 
     /// Whether a field of the upstream's response is dropped (besides the hop-by-hop ones).
-    /// - Parameter name: the field name as received.
-    func dropsResponseField(_ name: UnsafeRawBufferPointer) -> Bool
+    /// - Parameters:
+    ///   - name: the field name as received.
+    ///   - tag: the exchange's tag.
+    func dropsResponseField(_ name: UnsafeRawBufferPointer, tag: UInt64) -> Bool
 
     /// Appends the fields the response gains (security headers, the request ID...).
     mutating func writeResponseFields(status: Int, client: ClientContext, tag: UInt64, into writer: inout HeadWriter)
@@ -35,10 +52,22 @@ public protocol ProxyPolicy {
     ///   - status: the status the client got (502 when the upstream failed before answering),
     ///     or 0 when it got no complete response.
     mutating func exchangeEnded(client: ClientContext, tag: UInt64, status: Int)
+
+    /// A client connection was accepted (its address is known).
+    mutating func connectionOpened(_ client: ClientContext)
+
+    /// A client connection closed, after the end of its last exchange.
+    mutating func connectionClosed(_ client: ClientContext)
 }
 
 extension ProxyPolicy {
+    public mutating func connectionOpened(_ client: ClientContext) {}
+    public mutating func connectionClosed(_ client: ClientContext) {}
     public mutating func exchangeEnded(client: ClientContext, tag: UInt64, status: Int) {}
+    public mutating func writeRequestLine(
+        _ request: HTTPRequestHead, in input: UnsafeRawBufferPointer, tag: UInt64, into writer: inout HeadWriter
+    ) -> Bool { false }
+    public func dropsRequestField(_ name: UnsafeRawBufferPointer) -> Bool { false }
 }
 
 /// What the client connection is, for policies (no allocation: the address is kept in the
@@ -64,6 +93,11 @@ public enum ProxyDecision: Sendable, Equatable {
     /// Answer locally with this status (400, 403, 404, 413, 429, 503...) and a short body.
     /// `close`: close the connection afterwards (always done when the request has a body).
     case respond(status: Int, close: Bool)
+    /// The policy wrote a whole answer (head and body) into `decide`'s `answer` writer; the
+    /// handler sends it as it is. `close`: close the connection afterwards; the handler also
+    /// closes it when the request has a body not all received (never read) or the client did
+    /// not ask to keep it, so the answer must say `Connection: close` then (see ``HTTPRequestHead/answerCloses(received:)``).
+    case answered(close: Bool)
 }
 
 /// Appends bytes to a fixed buffer the handler owns (a head being rewritten); overflowing

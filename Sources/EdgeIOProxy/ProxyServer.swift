@@ -12,22 +12,24 @@ public final class ProxyServer: Sendable {
     /// - Parameters:
     ///   - listen: address, port, loops, chunk size of the plain listener.
     ///   - tlsListen: the TLS listener (its `tls` set), or `nil`.
-    ///   - configuration: upstreams, pool bound, timeouts.
+    ///   - upstreams: where requests go (``FixturePolicy`` sends every one to the first).
+    ///   - configuration: pool bound, timeouts, body limit.
     /// - Throws: ``EdgeIOError`` when a listener or loop cannot start.
     public init(
-        listen: EventLoopConfiguration, tlsListen: EventLoopConfiguration? = nil, configuration: Handler.Configuration
+        listen: EventLoopConfiguration, tlsListen: EventLoopConfiguration? = nil, upstreams: [SocketAddress],
+        configuration: Handler.Configuration = .init()
     ) throws {
         let chunkSize = listen.chunkSize
         group = try EventLoopGroup(configuration: listen) { loop in
             Handler(
-                configuration: configuration, policy: FixturePolicy(seed: 0x9E37_79B9 &+ UInt64(loop) &* 7919),
+                configuration: configuration, policy: FixturePolicy(seed: 0x9E37_79B9 &+ UInt64(loop) &* 7919, upstreams: upstreams),
                 chunkSize: chunkSize)
         }
         if let tlsListen {
             let tlsChunkSize = tlsListen.chunkSize
             tlsGroup = try EventLoopGroup(configuration: tlsListen) { loop in
                 Handler(
-                    configuration: configuration, policy: FixturePolicy(seed: 0x7F4A_7C15 &+ UInt64(loop) &* 104_729),
+                    configuration: configuration, policy: FixturePolicy(seed: 0x7F4A_7C15 &+ UInt64(loop) &* 104_729, upstreams: upstreams),
                     chunkSize: tlsChunkSize, secure: true)
             }
         } else {

@@ -76,7 +76,7 @@ do {
     }
     let server = try ProxyServer(
         listen: EventLoopConfiguration(host: host, port: port, loopCount: loops), tlsListen: tlsListen,
-        configuration: .init(upstreams: addresses, keepAlivePerUpstream: keepAlive))
+        upstreams: addresses, configuration: .init(keepAlivePerUpstream: keepAlive))
     print("listening on \(host):\(server.port)")
     if tlsListen != nil { print("listening tls on \(host):\(server.tlsPort)") }
     fflush(nil)

@@ -20,7 +20,7 @@ struct ProxyServerTests {
                 try SocketAddress(host: "127.0.0.1", port: UInt16(upstream.port))
             }
         return try ProxyServer(
-            listen: EventLoopConfiguration(loopCount: loops), configuration: .init(upstreams: [address]))
+            listen: EventLoopConfiguration(loopCount: loops), upstreams: [address])
     }
 
     @Test func keepAliveRequestsShareOnePooledUpstreamConnection() async throws {
@@ -126,7 +126,7 @@ struct ProxyServerTests {
         defer { upstream.stop() }
         let address = try SocketAddress(host: "127.0.0.1", port: UInt16(upstream.port))
         let proxy = try ProxyServer(
-            listen: EventLoopConfiguration(loopCount: 1), configuration: .init(upstreams: [address], maxRequestBody: 50_000))
+            listen: EventLoopConfiguration(loopCount: 1), upstreams: [address], configuration: .init(maxRequestBody: 50_000))
         defer { proxy.stop() }
         // A declared length over the limit: refused before anything goes upstream.
         let declared = try ResponseReader(port: proxy.port)
@@ -234,7 +234,7 @@ struct ProxyServerTests {
         }
         let proxy = try ProxyServer(
             listen: EventLoopConfiguration(),
-            configuration: .init(upstreams: [try SocketAddress(host: "127.0.0.1", port: UInt16(bigEndian: address.sin_port))]))
+            upstreams: [try SocketAddress(host: "127.0.0.1", port: UInt16(bigEndian: address.sin_port))])
         defer { proxy.stop() }
         let client = try ResponseReader(port: proxy.port)
         try await client.send("GET / HTTP/1.1\r\nHost: test\r\n\r\n")
@@ -251,8 +251,7 @@ struct ProxyServerTests {
         defer { upstream.stop() }
         let proxy = try ProxyServer(
             listen: EventLoopConfiguration(),
-            configuration: .init(
-                upstreams: [try SocketAddress(host: "127.0.0.1", port: UInt16(upstream.port))], upstreamTimeout: 300))
+            upstreams: [try SocketAddress(host: "127.0.0.1", port: UInt16(upstream.port))], configuration: .init(upstreamTimeout: 300))
         defer { proxy.stop() }
         let client = try ResponseReader(port: proxy.port)
         try await client.send("GET /hang HTTP/1.1\r\nHost: test\r\n\r\n")
@@ -285,8 +284,7 @@ struct ProxyServerTests {
         defer { upstream.stop() }
         let proxy = try ProxyServer(
             listen: EventLoopConfiguration(),
-            configuration: .init(
-                upstreams: [try SocketAddress(host: "127.0.0.1", port: UInt16(upstream.port))], upstreamIdleTimeout: 200))
+            upstreams: [try SocketAddress(host: "127.0.0.1", port: UInt16(upstream.port))], configuration: .init(upstreamIdleTimeout: 200))
         defer { proxy.stop() }
         let client = try ResponseReader(port: proxy.port)
         try await client.send("GET / HTTP/1.1\r\nHost: test\r\n\r\n")
@@ -365,7 +363,7 @@ struct ProxyServerTests {
                 applicationProtocols: ["http/1.1"]))
         let proxy = try ProxyServer(
             listen: EventLoopConfiguration(), tlsListen: EventLoopConfiguration(tls: context),
-            configuration: .init(upstreams: [try SocketAddress(host: "127.0.0.1", port: UInt16(upstream.port))]))
+            upstreams: [try SocketAddress(host: "127.0.0.1", port: UInt16(upstream.port))])
         defer { proxy.stop() }
         let url = "https://a.test:\(proxy.tlsPort)/chunked/70000"
         let output = try await runProcess(

@@ -3,7 +3,7 @@ import Limits
 import Yams
 
 extension ConfigLoader {
-    static let listenerKeys = ["name", "address", "backlog", "tls", "https_redirect"]
+    static let listenerKeys = ["name", "address", "backlog", "tls", "https_redirect", "io"]
 
     /// nginx's words for a TLS listener, which the generic suggestion would not tie to `tls`.
     static let listenerAliases = [
@@ -53,10 +53,24 @@ extension ConfigLoader {
                 try ConfigValues.integer(text, in: 1...65_535)
             }
             let (tls, httpsRedirect) = readListenerKind(mapping, at: itemPath, reader: reader)
+            let io = reader.choice(mapping, "io", ListenerIO.allCases.map { ($0.rawValue, $0) }) ?? .nio
+            if io == .core {
+                if tls != nil {
+                    reader.report(
+                        itemPath.appending("io"), line: mapping.line(of: "io"),
+                        "io: core does not terminate TLS yet; use io: nio (the default) on a listener with tls")
+                }
+                if httpsRedirect != nil {
+                    reader.report(
+                        itemPath.appending("io"), line: mapping.line(of: "io"),
+                        "io: core does not serve https_redirect yet; use io: nio (the default) on this listener")
+                }
+            }
             if let address {
                 listeners.append(
                     ListenerConfig(
-                        name: name, address: address, backlog: backlog ?? 511, tls: tls, httpsRedirect: httpsRedirect))
+                        name: name, address: address, backlog: backlog ?? 511, tls: tls, httpsRedirect: httpsRedirect,
+                        io: io))
                 addresses.append(
                     ListenAddress(
                         owner: "listeners[\(index)]", address: address, path: itemPath.appending("address"),
@@ -64,6 +78,36 @@ extension ConfigLoader {
             }
         }
         return (listeners, addresses)
+    }
+
+    /// With an `io: core` listener, what the core does not carry out yet is refused (it would
+    /// otherwise reach the core as a decision it cannot act on): static files, `limit_req`
+    /// delays, strict shared zones. Reported at the first core listener's `io`.
+    static func checkCoreListeners(
+        _ listeners: [ListenerConfig], routes: [RouteConfig], limits: LimitsConfig, at path: ConfigKeyPath,
+        reader: ConfigReader
+    ) {
+        guard let index = listeners.firstIndex(where: { $0.io == .core }) else { return }
+        let at = path.appending(index: index).appending("io")
+        for route in routes {
+            if case .staticFiles = route.action {
+                reader.report(
+                    at, line: nil,
+                    "io: core does not serve static files yet (route \(route.prefix)); use io: nio, or proxy that route")
+            }
+            for limit in route.rateLimits {
+                if limit.delay != .nodelay {
+                    reader.report(
+                        at, line: nil,
+                        "io: core does not delay requests yet (route \(route.prefix), zone \(limit.zone)); write nodelay: true or use io: nio")
+                }
+                if limits.zones[limit.zone]?.shared?.mode == .strict {
+                    reader.report(
+                        at, line: nil,
+                        "io: core does not ask strict shared zones yet (route \(route.prefix), zone \(limit.zone)); use mode: batched or io: nio")
+                }
+            }
+        }
     }
 
     /// A listener's `tls` or `https_redirect`, at most one of them. Both are read even when both

@@ -72,17 +72,28 @@ public struct ListenerConfig: Sendable, Equatable {
     public var tls: TLSListenerConfig?
     /// When set, the listener serves nothing but ACME challenges and redirects to HTTPS.
     public var httpsRedirect: HTTPSRedirectConfig?
+    /// Which I/O shell serves the listener.
+    public var io: ListenerIO
 
     public init(
         name: String, address: EndpointAddress, backlog: Int = 511, tls: TLSListenerConfig? = nil,
-        httpsRedirect: HTTPSRedirectConfig? = nil
+        httpsRedirect: HTTPSRedirectConfig? = nil, io: ListenerIO = .nio
     ) {
         self.name = name
         self.address = address
         self.backlog = backlog
         self.tls = tls
         self.httpsRedirect = httpsRedirect
+        self.io = io
     }
+}
+
+/// The I/O under a listener (issue 13): SwiftNIO's pipelines, or the edge's own core (epoll
+/// loops, in-place parsing; `Sources/EdgeIO*`). Both run the same engine (`Engine/`); the core
+/// does not carry every feature yet, and a configuration that needs one it lacks is refused.
+public enum ListenerIO: String, Sendable, Equatable, CaseIterable {
+    case nio
+    case core
 }
 
 /// TLS on a listener: certificates chosen by SNI, HTTP/2 by ALPN.

@@ -21,6 +21,10 @@ public final class EdgeServer: Sendable {
     /// The sync threads of shared rate-limit zones (`SharedLimits/`).
     let sharedZoneSyncs: SharedZoneSyncers
     private let listeners: [any Channel]
+    /// Listeners on the edge's own I/O core (`io: core`).
+    private let coreListeners: [CoreListener]
+    /// Every listener's bound address, in configuration order.
+    private let boundAddresses: [SocketAddress]
     private let adminChannel: (any Channel)?
     /// One quiescing helper per listener (a helper tracks a single server channel). They live on
     /// NIO's singleton group: a helper completes a promise on its group when it is freed, which
@@ -34,7 +38,7 @@ public final class EdgeServer: Sendable {
     private let tlsContexts: [String: TLSListenerContext]
 
     /// The addresses the listeners are bound to (ports resolved when the config said 0).
-    public var listenerAddresses: [SocketAddress] { listeners.compactMap(\.localAddress) }
+    public var listenerAddresses: [SocketAddress] { boundAddresses }
     /// The admin listener's address, if there is one.
     public var adminAddress: SocketAddress? { adminChannel?.localAddress }
     /// The configuration in force.
@@ -83,9 +87,19 @@ public final class EdgeServer: Sendable {
         var quiescers: [ServerQuiescingHelper] = []
 
         var bound: [any Channel] = []
+        var cores: [CoreListener] = []
+        var addresses: [SocketAddress] = []
         var tlsContexts: [String: TLSListenerContext] = [:]
         do {
             for listener in config.listeners {
+                if listener.io == .core {
+                    let core = try CoreListener(listener: listener, state: state, loopCount: loops.count)
+                    cores.append(core)
+                    addresses.append(core.address)
+                    logger.info(
+                        "listening", [("edge.listener", listener.name), ("address", "\(core.address)"), ("io", "core")])
+                    continue
+                }
                 let address = try listener.address.resolve(context: "listener '\(listener.name)'")
                 let tls = try listener.tls.map { try TLSListenerContext(config: $0) }
                 if let tls {
@@ -102,6 +116,7 @@ public final class EdgeServer: Sendable {
                     throw EdgeError.bind(listener.address, reason: "\(error)")
                 }
                 bound.append(channel)
+                if let local = channel.localAddress { addresses.append(local) }
                 logger.info("listening", [("edge.listener", listener.name), ("address", "\(channel.localAddress.map { "\($0)" } ?? "")")])
             }
             if let admin = config.admin {
@@ -116,9 +131,12 @@ public final class EdgeServer: Sendable {
             }
         } catch {
             for channel in bound { try? await channel.close() }
+            for core in cores { core.stop() }
             throw error
         }
         listeners = bound
+        coreListeners = cores
+        boundAddresses = addresses
         self.quiescers = quiescers
         self.tlsContexts = tlsContexts
         startHealthChecks(for: runtime)
@@ -388,6 +406,8 @@ public final class EdgeServer: Sendable {
             return promise.futureResult
         }
         try? await adminChannel?.close()
+        // The core's listeners close their connections at once (no drain there yet).
+        for core in coreListeners { core.stop() }
         let all = EventLoopFuture.andAllComplete(drained, on: group.next())
         let timedOut = group.next().makePromise(of: Void.self)
         let deadline = group.next().scheduleTask(in: TimeAmount(grace)) {

@@ -16,12 +16,18 @@ struct HeaderNameSet: Sendable {
     var isEmpty: Bool { byLength.isEmpty }
 
     func contains(_ name: String) -> Bool {
-        guard let candidates = byLength[name.utf8.count] else { return false }
-        for candidate in candidates where Self.equalsIgnoringCase(name.utf8, candidate) { return true }
+        contains(bytes: name.utf8)
+    }
+
+    /// Whether a name given as its bytes (any case) is in the set: the I/O core's fields are
+    /// views into its input, never strings.
+    func contains<Name: Collection<UInt8>>(bytes name: Name) -> Bool {
+        guard let candidates = byLength[name.count] else { return false }
+        for candidate in candidates where Self.equalsIgnoringCase(name, candidate) { return true }
         return false
     }
 
-    private static func equalsIgnoringCase(_ name: String.UTF8View, _ lowercased: [UInt8]) -> Bool {
+    private static func equalsIgnoringCase<Name: Collection<UInt8>>(_ name: Name, _ lowercased: [UInt8]) -> Bool {
         var index = 0
         for byte in name {
             let folded = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte

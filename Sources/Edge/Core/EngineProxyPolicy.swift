@@ -1,0 +1,348 @@
+import EdgeIO
+import EdgeIOProxy
+import Limits
+import NIOCore
+import NIOHTTP1
+import ServerSupport
+
+/// The edge's engine as the I/O core's proxy policy: the same ``FilterChain`` decides each
+/// request the core parsed (through ``CoreRequestHead``), the same header rules rewrite both
+/// heads, the same answers (``AnswerContent``) come back for what the edge answers itself, and
+/// the same access log, metrics, limits and balancing apply. One value per core loop, used only
+/// on that loop's thread.
+///
+/// What it does not decide yet (``CoreListenerSupport/unsupported(_:)`` refuses a configuration
+/// that needs it on an `io: core` listener): static files, `limit_req` delays, strict shared
+/// zones, the HTTPS redirect listener, TLS; and the retry to the next server and passive
+/// health marks (the core answers 502 when its one try fails; active health checks still steer
+/// the balancer).
+struct EngineProxyPolicy: ProxyPolicy {
+    /// An exchange in flight: what its later calls (`writeRequestFields`, the response head,
+    /// its end) need from its decision.
+    struct Exchange {
+        var runtime: EdgeRuntime
+        var route: CompiledRoute
+        var server: UpstreamServer
+        var requestID: String
+        var record: AccessRecord
+        var requestLease: ConnectionLease?
+        /// The real client's address as `X-Real-IP` gives it.
+        var clientText: String
+        /// A trusted peer's `X-Forwarded-For` values, joined, that ours extends.
+        var forwardedFor: String
+        var keepsForwardedProto: Bool
+        var originFormTarget: String?
+    }
+
+    /// What the policy knows of a client connection, by the connection's slot index.
+    struct Connection {
+        var generation: UInt32 = 0
+        var peer = ClientKey(ipv4: 0)
+        var peerText = ""
+        var trusted = false
+        var overLimit = false
+        var lease: ConnectionLease?
+    }
+
+    let state: EdgeState
+    let loopIndex: Int
+    let secure: Bool
+    let clock = MonotonicClock()
+    var random: SplitMix64
+    var connections: [Connection] = []
+    var exchanges: [Exchange?] = []
+    var freeExchanges: [Int] = []
+    /// Upstream addresses in the order the core's pools know them (append-only: a reload's new
+    /// servers get new indexes, old indexes stay valid for connections still pooled).
+    var addresses: [EdgeIO.SocketAddress] = []
+    var addressIndex: [EndpointAddress: Int] = [:]
+    /// Per runtime, each server's address index, so a request does not hash an address.
+    var serverIndexes: [ObjectIdentifier: Int] = [:]
+    var serverIndexesFor: ObjectIdentifier?
+    /// Whether the request being forwarded came from a trusted proxy (its forwarding claims
+    /// are kept). Valid from `decide` to `writeRequestFields` of one request.
+    var currentTrusted = false
+
+    init(state: EdgeState, loopIndex: Int, secure: Bool, seed: UInt64) {
+        self.state = state
+        self.loopIndex = loopIndex
+        self.secure = secure
+        random = SplitMix64(seed: seed)
+    }
+
+    // MARK: Connections
+
+    mutating func connectionOpened(_ client: ClientContext) {
+        let index = Int(client.connection.index)
+        while connections.count <= index { connections.append(Connection()) }
+        let text = String(decoding: client.address, as: UTF8.self)
+        let peer = ClientKey(parsing: text) ?? ClientKey(ipv4: 0)
+        var connection = Connection(generation: client.connection.generation, peer: peer, peerText: text)
+        connection.trusted = ClientAddress.isTrusted(peer, state.runtime.config.trustedProxies)
+        state.metrics.openConnections.add(1, ordering: .relaxed)
+        // A trusted proxy multiplexes many clients on its connections: cap the clients, not it.
+        if let limiter = state.connectionLimiter, !connection.trusted {
+            switch limiter.acquire(peer) {
+            case .acquired(let lease): connection.lease = lease
+            case .rejected:
+                connection.overLimit = true
+                state.metrics.recordConnectionLimited(shard: loopIndex)
+            }
+        }
+        connections[index] = connection
+    }
+
+    mutating func connectionClosed(_ client: ClientContext) {
+        let index = Int(client.connection.index)
+        guard index < connections.count, connections[index].generation == client.connection.generation else { return }
+        _ = connections[index].lease?.release()
+        connections[index] = Connection()
+        state.metrics.openConnections.add(-1, ordering: .relaxed)
+    }
+
+    // MARK: Decisions
+
+    mutating func decide(
+        _ request: EdgeIOProxy.HTTPRequestHead, in input: UnsafeRawBufferPointer, client: ClientContext, answer: inout HeadWriter
+    ) -> ProxyDecision {
+        let connection = connections[Int(client.connection.index)]
+        let runtime = state.runtime
+        let head = CoreRequestHead(head: request, input: input)
+        let now = clock.now()
+        let context = FilterChain.Connection(
+            peer: connection.peer, peerTrusted: connection.trusted, isHTTP2Stream: false,
+            overConnectionLimit: connection.overLimit, httpsRedirect: nil)
+        let verdict = FilterChain.decide(
+            head, on: context, runtime: runtime, connectionLimiter: state.connectionLimiter, now: now, random: &random)
+        var record = AccessRecord(
+            requestID: verdict.requestID, client: verdict.client == connection.peer ? connection.peerText : verdict.client.description,
+            method: head.methodName, target: verdict.originFormTarget ?? head.target, started: now)
+        record.route = verdict.routeLabel
+        record.limitOutcome = verdict.limitOutcome
+        record.logged = verdict.logged
+        switch verdict.refusedBy {
+        case .connectionLimit: state.metrics.recordConnectionLimited(shard: loopIndex)
+        case .rateLimit(let zone): state.metrics.recordRateLimited(shard: loopIndex, zone: zone)
+        case nil: break
+        }
+        switch verdict.decision {
+        case .answer(let local, let route, let close):
+            let content = AnswerContent(local, limits: runtime.config.limits)
+            let closes = close || request.answerCloses(received: input.count)
+            let decorations = Self.decorations(route: route, runtime: runtime, secure: secure)
+            record.status = content.status
+            record.bytesOut = Self.write(
+                content, requestID: verdict.requestID, decorations: decorations, isHEAD: request.isHEAD, closes: closes,
+                http10: request.minorVersion == 0, into: &answer)
+            _ = verdict.requestLease?.release()
+            finish(record)
+            return .answered(close: closes)
+        case .proxy(let route, let cluster, _):
+            guard let server = cluster.choose(tried: TriedServers(), now: now, random: &random) else {
+                preconditionFailure("a cluster chose no server on a request's first try")
+            }
+            let upstream = upstreamIndex(of: server, runtime: runtime)
+            server.inFlight.add(1, ordering: .relaxed)
+            record.upstream = server.addressText
+            currentTrusted = connection.trusted
+            let exchange = Exchange(
+                runtime: runtime, route: route, server: server, requestID: verdict.requestID, record: record,
+                requestLease: verdict.requestLease, clientText: record.client,
+                forwardedFor: connection.trusted ? head.values("x-forwarded-for").joined(separator: ", ") : "",
+                keepsForwardedProto: connection.trusted && head.contains("x-forwarded-proto"),
+                originFormTarget: verdict.originFormTarget)
+            let tag: Int
+            if let free = freeExchanges.popLast() {
+                tag = free
+                exchanges[tag] = exchange
+            } else {
+                tag = exchanges.count
+                exchanges.append(exchange)
+            }
+            return .forward(upstream: upstream, tag: UInt64(tag))
+        case .serveStatic, .askSharedZone:
+            // Refused at configuration time for `io: core` listeners (CoreListenerSupport).
+            preconditionFailure("a decision the core does not carry out reached it: \(verdict.decision)")
+        }
+    }
+
+    func upstreamAddress(_ index: Int) -> EdgeIO.SocketAddress { addresses[index] }
+
+    /// The core's index of `server`'s address, made on first use.
+    mutating func upstreamIndex(of server: UpstreamServer, runtime: EdgeRuntime) -> Int {
+        let runtimeID = ObjectIdentifier(runtime)
+        if serverIndexesFor != runtimeID {
+            serverIndexes = [:]
+            serverIndexesFor = runtimeID
+        }
+        if let index = serverIndexes[ObjectIdentifier(server)] { return index }
+        let key = server.config.address
+        let index: Int
+        if let known = addressIndex[key] {
+            index = known
+        } else {
+            index = addresses.count
+            addresses.append(Self.coreAddress(server.address))
+            addressIndex[key] = index
+        }
+        serverIndexes[ObjectIdentifier(server)] = index
+        return index
+    }
+
+    /// A NIO address resolved at load time, as the core connects to it.
+    static func coreAddress(_ address: NIOCore.SocketAddress) -> EdgeIO.SocketAddress {
+        do {
+            if let path = address.pathname { return try EdgeIO.SocketAddress(unixPath: path) }
+            guard let ip = address.ipAddress, let port = address.port else {
+                preconditionFailure("an upstream address with neither a path nor an IP: \(address)")
+            }
+            return try EdgeIO.SocketAddress(host: ip, port: UInt16(port))
+        } catch {
+            preconditionFailure("a resolved upstream address the core refuses: \(address): \(error)")
+        }
+    }
+
+    // MARK: The request head sent upstream
+
+    mutating func writeRequestLine(
+        _ request: EdgeIOProxy.HTTPRequestHead, in input: UnsafeRawBufferPointer, tag: UInt64, into writer: inout HeadWriter
+    ) -> Bool {
+        // Upstream requests go in origin form. An HTTP/1.0 request stays HTTP/1.0 upstream, so
+        // the upstream frames its answer as a 1.0 client can read it (never chunked); the
+        // core relays bodies without re-framing them.
+        guard let origin = exchanges[Int(tag)]?.originFormTarget else { return false }
+        writer.append(UnsafeRawBufferPointer(rebasing: input[request.start..<request.methodEnd]))
+        writer.append(" ")
+        writer.append(origin)
+        writer.append(request.minorVersion == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n")
+        return true
+    }
+
+    func dropsRequestField(_ name: UnsafeRawBufferPointer) -> Bool {
+        HeaderRewriting.setUpstream.contains(name) || Self.alsoHopByHop.contains(name)
+            || (!currentTrusted && HeaderRewriting.trustedOnly.contains(name))
+    }
+
+    /// Hop-by-hop fields the core's copy does not already leave out (it drops `Connection`,
+    /// `Keep-Alive`, `Proxy-Connection`, `TE` and `Upgrade`; it keeps `Transfer-Encoding`, the
+    /// body's framing, which it relays as it came).
+    static let alsoHopByHop = HeaderNameSet(["trailer", "proxy-authenticate", "proxy-authorization"])
+
+    mutating func writeRequestFields(
+        _ request: EdgeIOProxy.HTTPRequestHead, in input: UnsafeRawBufferPointer, client: ClientContext, tag: UInt64,
+        into writer: inout HeadWriter
+    ) {
+        guard let exchange = exchanges[Int(tag)] else { return }
+        writer.append("X-Real-IP: ")
+        writer.append(exchange.clientText)
+        writer.append("\r\nX-Forwarded-For: ")
+        if !exchange.forwardedFor.isEmpty {
+            writer.append(exchange.forwardedFor)
+            writer.append(", ")
+        }
+        writer.append(client.address)
+        if !exchange.keepsForwardedProto {
+            writer.append(secure ? "\r\nX-Forwarded-Proto: https" : "\r\nX-Forwarded-Proto: http")
+        }
+        writer.append("\r\nX-Request-ID: ")
+        writer.append(exchange.requestID)
+        writer.append("\r\n")
+    }
+
+    // MARK: The response head sent to the client
+
+    func dropsResponseField(_ name: UnsafeRawBufferPointer, tag: UInt64) -> Bool {
+        guard let exchange = exchanges[Int(tag)] else { return false }
+        let decorations = secure ? exchange.route.secureDecorations : exchange.route.decorations
+        return decorations.names.contains(name) || exchange.runtime.removeFromUpstream.contains(name)
+            || Self.alsoHopByHop.contains(name)
+    }
+
+    mutating func writeResponseFields(status: Int, client: ClientContext, tag: UInt64, into writer: inout HeadWriter) {
+        guard let exchange = exchanges[Int(tag)] else { return }
+        let decorations = secure ? exchange.route.secureDecorations : exchange.route.decorations
+        decorations.fixed.serialized.withUnsafeBytes { writer.append($0) }
+        writer.append("X-Request-ID: ")
+        writer.append(exchange.requestID)
+        writer.append("\r\n")
+    }
+
+    mutating func exchangeEnded(client: ClientContext, tag: UInt64, status: Int) {
+        let index = Int(tag)
+        guard var exchange = exchanges[index] else { return }
+        exchanges[index] = nil
+        freeExchanges.append(index)
+        exchange.server.inFlight.add(-1, ordering: .relaxed)
+        _ = exchange.requestLease?.release()
+        exchange.record.status = status
+        finish(exchange.record)
+    }
+
+    /// The access log line and the request metrics of a finished request.
+    func finish(_ record: AccessRecord) {
+        let seconds = Double(clock.now().duration(since: record.started).nanosecondsClamped) / 1e9
+        state.metrics.recordRequest(
+            shard: loopIndex, route: record.route ?? "none", method: record.method, status: record.status, seconds: seconds)
+        if record.logged, state.accessLog.isEnabled { state.accessLog.write(record.jsonLine(durationSeconds: seconds)) }
+    }
+
+    // MARK: Helpers
+
+    static func decorations(route: CompiledRoute?, runtime: EdgeRuntime, secure: Bool) -> ResponseDecorations {
+        if let route { return secure ? route.secureDecorations : route.decorations }
+        return secure ? runtime.secureBaseDecorations : runtime.baseDecorations
+    }
+
+    /// Writes a whole local answer as HTTP/1.1 (the NIO shell's ``LocalResponse`` writes the
+    /// same one): status line, the answer's fields, the decorations, the request ID,
+    /// `Content-Length`, `Connection` as the client's version needs it, the body (none for HEAD).
+    /// - Returns: the body's length.
+    static func write(
+        _ content: AnswerContent, requestID: String, decorations: ResponseDecorations, isHEAD: Bool, closes: Bool,
+        http10: Bool, into writer: inout HeadWriter
+    ) -> Int {
+        let body: String
+        switch content.body {
+        case .text(let text): body = text
+        case .envelope(let code, let message): body = errorEnvelopeJSON(code: code, message: message, requestID: requestID)
+        }
+        writer.append("HTTP/1.1 ")
+        writer.appendDecimal(content.status)
+        writer.append(" ")
+        writer.append(HTTPResponseStatus(statusCode: content.status).reasonPhrase)
+        writer.append("\r\n")
+        for field in content.fields where !decorations.replaces(field.name) {
+            writer.append(field.name)
+            writer.append(": ")
+            writer.append(field.value)
+            writer.append("\r\n")
+        }
+        decorations.fixed.serialized.withUnsafeBytes { writer.append($0) }
+        writer.append("X-Request-ID: ")
+        writer.append(requestID)
+        writer.append("\r\nContent-Length: ")
+        writer.appendDecimal(body.utf8.count)
+        if http10 {
+            writer.append(closes ? "\r\n\r\n" : "\r\nConnection: keep-alive\r\n\r\n")
+        } else {
+            writer.append(closes ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n")
+        }
+        if !isHEAD { writer.append(body) }
+        return isHEAD ? 0 : body.utf8.count
+    }
+}
+
+extension HeadWriter {
+    /// Appends a string's UTF-8 bytes.
+    mutating func append(_ text: String) {
+        var text = text
+        text.withUTF8 { append(UnsafeRawBufferPointer($0)) }
+    }
+}
+
+extension HeaderNameSet {
+    /// Whether a field name given as bytes (any case) is in the set.
+    func contains(_ name: UnsafeRawBufferPointer) -> Bool {
+        contains(bytes: name)
+    }
+}

@@ -1,0 +1,252 @@
+import Foundation
+import Testing
+
+@testable import Edge
+
+/// An `io: core` listener beside the usual one, in one edge, one configuration: the same raw
+/// request to each must get the same answer (status, fields, body, the request ID aside) and
+/// reach the upstream the same way. The engine decides both (issue 12); these tests hold the
+/// I/O core's shell (issue 13) to what the NIO shell does.
+@Suite("io: core listener")
+struct CoreListenerTests {
+    /// The listeners' ports: NIO's first, then the core's.
+    struct Ports {
+        var nio: Int
+        var core: Int
+    }
+
+    static func withBothShells(
+        _ yaml: EdgeYAML, _ body: (Ports, EdgeUnderTest) async throws -> Void
+    ) async throws {
+        var config = try yaml.config()
+        config.listeners.append(ListenerConfig(name: "core", address: .tcp(host: "127.0.0.1", port: 0), io: .core))
+        try await withEdge(config: config) { edge in
+            let addresses = edge.server.listenerAddresses
+            guard addresses.count == 2, let nio = addresses[0].port, let core = addresses[1].port else {
+                throw TestFailure("expected two listeners, got \(addresses)")
+            }
+            try await body(Ports(nio: nio, core: core), edge)
+        }
+    }
+
+    static func yaml(upstream: TestUpstream) -> EdgeYAML {
+        var yaml = EdgeYAML()
+        yaml.upstreams = [.init(name: "app", servers: [EdgeYAML.server("127.0.0.1:\(upstream.port)")])]
+        yaml.routes = [
+            "{prefix: /api/, proxy: app}",
+            "{prefix: /echo, proxy: app}",
+            "{prefix: /csp, proxy: app}",
+            "{prefix: /status/, proxy: app}",
+            "{prefix: /chunked, proxy: app}",
+            "{prefix: /fixed, respond: {status: 418, body: \"no coffee\\n\", content_type: text/plain}}",
+            "{prefix: /moved, redirect: {location: \"https://elsewhere.test/new\", status: 301}}",
+        ]
+        return yaml
+    }
+
+    /// A response as compared across the shells: the request ID's value (random) and `Date`
+    /// left out; the ID is checked to be there and to be the one in an error body.
+    struct Comparable: Equatable, CustomStringConvertible {
+        var status: Int
+        var fields: [String]
+        var body: String
+
+        init(_ response: RawResponse) throws {
+            status = response.status
+            let requestID = response.header("x-request-id") ?? ""
+            guard requestID.count == 32 else { throw TestFailure("no request ID: \(response.headers)") }
+            fields = response.headers.filter { !["date", "x-request-id"].contains($0.name.lowercased()) }
+                .map { "\($0.name.lowercased()): \($0.value)" }.sorted()
+            body = response.text.replacingOccurrences(of: requestID, with: "<id>")
+        }
+
+        var description: String { "\(status) \(fields) \(body.prefix(200))" }
+    }
+
+    /// Sends `request` (raw bytes) to both listeners on new connections, returns both answers.
+    static func both(_ request: String, _ ports: Ports, isHead: Bool = false) async throws -> (RawResponse, RawResponse) {
+        try await offThePool {
+            func send(_ port: Int) throws -> RawResponse {
+                let connection = try RawHTTPConnection(port: port)
+                defer { connection.close() }
+                try connection.send(request)
+                return try connection.readResponse(isHead: isHead)
+            }
+            return (try send(ports.nio), try send(ports.core))
+        }
+    }
+
+    @Test(arguments: [
+        "GET /api/x HTTP/1.1\r\nHost: edge.test\r\n\r\n",
+        "GET /api/x HTTP/1.1\r\nHost: edge.test\r\nConnection: close\r\n\r\n",
+        "GET /api/x HTTP/1.0\r\nHost: edge.test\r\n\r\n",
+        "HEAD /api/x HTTP/1.1\r\nHost: edge.test\r\n\r\n",
+        "GET /csp HTTP/1.1\r\nHost: edge.test\r\n\r\n",
+        "GET /status/503 HTTP/1.1\r\nHost: edge.test\r\n\r\n",
+        "GET /chunked?bytes=3000 HTTP/1.1\r\nHost: edge.test\r\n\r\n",
+        "GET /nowhere HTTP/1.1\r\nHost: edge.test\r\n\r\n",
+        "HEAD /nowhere HTTP/1.1\r\nHost: edge.test\r\n\r\n",
+        "GET /fixed HTTP/1.1\r\nHost: edge.test\r\n\r\n",
+        "GET /moved HTTP/1.1\r\nHost: edge.test\r\n\r\n",
+        "GET /.git/config HTTP/1.1\r\nHost: edge.test\r\n\r\n",
+        "GET /api/x HTTP/1.1\r\n\r\n",
+        "GET /api/x HTTP/1.1\r\nHost: a.test\r\nHost: b.test\r\n\r\n",
+        "POST /api/x HTTP/1.1\r\nHost: edge.test\r\nContent-Length: 20000000\r\n\r\n",
+        "POST /nowhere HTTP/1.1\r\nHost: edge.test\r\nContent-Length: 3\r\n\r\nabc",
+    ])
+    func theSameRequestGetsTheSameAnswerFromBothShells(_ request: String) async throws {
+        try await withUpstreams(["u"]) { upstreams in
+            try await Self.withBothShells(Self.yaml(upstream: upstreams[0])) { ports, _ in
+                let (nio, core) = try await Self.both(request, ports, isHead: request.hasPrefix("HEAD"))
+                let expected = try Comparable(nio)
+                let actual = try Comparable(core)
+                #expect(actual == expected, "request \(request.debugDescription)")
+            }
+        }
+    }
+
+    @Test(arguments: [
+        // plain, with forwarding claims an untrusted peer may not make, and a field its
+        // Connection header names
+        "GET /echo?q=1 HTTP/1.1\r\nHost: edge.test\r\nX-Forwarded-For: 6.6.6.6\r\nX-Real-IP: 6.6.6.6\r\nX-Forwarded-Proto: https\r\nForwarded: for=6.6.6.6\r\nX-Request-ID: forged\r\nConnection: keep-alive, X-Secret\r\nX-Secret: 1\r\nProxy-Authorization: Basic eA==\r\nAccept: */*\r\n\r\n",
+        // HTTP/1.0 and an absolute-form target: HTTP/1.1 in origin form upstream
+        "GET http://edge.test/echo?abs=1 HTTP/1.0\r\nHost: edge.test\r\n\r\n",
+        // bodies: sized and chunked
+        "POST /echo HTTP/1.1\r\nHost: edge.test\r\nContent-Length: 5\r\n\r\nhello",
+        "POST /echo HTTP/1.1\r\nHost: edge.test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    ])
+    func theUpstreamSeesTheSameRequestFromBothShells(_ request: String) async throws {
+        try await withUpstreams(["u"]) { upstreams in
+            try await Self.withBothShells(Self.yaml(upstream: upstreams[0])) { ports, _ in
+                let (nio, core) = try await Self.both(request, ports)
+                let actual = try Comparable(core)
+                let expected = try Comparable(nio).replacingEcho(with: actual)
+                #expect(actual == expected, "request \(request.debugDescription)")
+                func seen(_ response: RawResponse) throws -> [String] {
+                    let echo = try response.echo()
+                    let requestID = response.header("x-request-id") ?? "?"
+                    #expect(echo.header("x-request-id") == requestID)
+                    return ["\(echo.method) \(echo.uri) body \(echo.bodyLength)"]
+                        + echo.headers.filter { $0[0].lowercased() != "x-request-id" }.map { "\($0[0].lowercased()): \($0[1])" }
+                        .sorted()
+                }
+                let upstreamSawCore = try seen(core)
+                let upstreamSawNIO = try seen(nio)
+                #expect(upstreamSawCore == upstreamSawNIO, "request \(request.debugDescription)")
+            }
+        }
+    }
+
+    @Test func aRateLimitAnswers429WithRetryAfterOnTheCore() async throws {
+        try await withUpstreams(["u"]) { upstreams in
+            var yaml = Self.yaml(upstream: upstreams[0])
+            yaml.limits = "{zones: {tight: {rate: 1r/m}}}"
+            yaml.routes = ["{prefix: /, proxy: app, rate_limit: {zone: tight, burst: 1, nodelay: true}}"]
+            try await Self.withBothShells(yaml) { ports, _ in
+                try await offThePool {
+                    let connection = try RawHTTPConnection(port: ports.core)
+                    defer { connection.close() }
+                    var statuses: [Int] = []
+                    var retryAfter: String?
+                    for _ in 0..<3 {
+                        let response = try connection.request("GET", "/api/x")
+                        statuses.append(response.status)
+                        if response.status == 429 { retryAfter = response.header("retry-after") }
+                    }
+                    #expect(statuses == [200, 200, 429])
+                    #expect(retryAfter.flatMap { Int($0) }.map { $0 >= 1 } == true)
+                }
+            }
+        }
+    }
+
+    @Test func theConnectionCapCountsCoreConnectionsToo() async throws {
+        try await withUpstreams(["u"]) { upstreams in
+            var yaml = Self.yaml(upstream: upstreams[0])
+            yaml.limits = "{connections_per_client: 2, connection_limit_status: 503}"
+            try await Self.withBothShells(yaml) { ports, edge in
+                try await offThePool {
+                    let first = try RawHTTPConnection(port: ports.core)
+                    let second = try RawHTTPConnection(port: ports.nio)
+                    defer {
+                        first.close()
+                        second.close()
+                    }
+                    #expect(try first.request("GET", "/api/x").status == 200)
+                    #expect(try second.request("GET", "/api/x").status == 200)
+                    let third = try RawHTTPConnection(port: ports.core)
+                    defer { third.close() }
+                    let refused = try third.request("GET", "/api/x")
+                    #expect(refused.status == 503)
+                    #expect(refused.header("connection") == "close")
+                }
+                // Closing one frees its slot, on either shell.
+                try await eventually("a slot frees") {
+                    let connection = try RawHTTPConnection(port: ports.core)
+                    defer { connection.close() }
+                    return try connection.request("GET", "/api/x").status == 200
+                }
+                let metrics = try edge.metrics()
+                #expect((metricValue(metrics, "edge_connection_limit_rejections_total") ?? 0) >= 1)
+            }
+        }
+    }
+
+    @Test func aKeepAliveConnectionCarriesManyRequestsAndTheAccessLogRecordsThem() async throws {
+        try await withUpstreams(["u"]) { upstreams in
+            try await Self.withBothShells(Self.yaml(upstream: upstreams[0])) { ports, edge in
+                try await offThePool {
+                    let connection = try RawHTTPConnection(port: ports.core)
+                    defer { connection.close() }
+                    for i in 0..<20 {
+                        let response = try connection.request("GET", "/api/item/\(i)")
+                        #expect(response.status == 200)
+                    }
+                    #expect(try connection.request("GET", "/nowhere").status == 404)
+                    #expect(try connection.request("GET", "/api/after-404").status == 200)
+                }
+                let metrics = try edge.metrics()
+                let proxied = metricValue(metrics, "http_requests_total{route=\"/api/\",method=\"GET\",status=\"200\"}") ?? 0
+                #expect(proxied >= 21)
+            }
+        }
+    }
+
+    @Test func aConfigurationTheCoreCannotCarryOutIsRefused() throws {
+        let text = """
+            listeners:
+              - {name: public, address: "127.0.0.1:0", io: core}
+            upstreams:
+              app: {servers: ["127.0.0.1:9"]}
+            limits:
+              zones: {slow: {rate: 1r/s}}
+            routes:
+              - {prefix: /static/, static: {root: /tmp}}
+              - {prefix: /, proxy: app, rate_limit: {zone: slow, burst: 5, delay: 2}}
+            """
+        do {
+            _ = try ConfigLoader.parse(yaml: text, source: "core.yaml", environment: [:])
+            Issue.record("a core listener with static files and a delaying limit was accepted")
+        } catch {
+            let message = "\(error)"
+            #expect(message.contains("io: core does not serve static files yet"), "\(message)")
+            #expect(message.contains("io: core does not delay requests yet"), "\(message)")
+        }
+        #expect(throws: ConfigError.self) {
+            try ConfigLoader.parse(
+                yaml: "listeners: [{address: \"127.0.0.1:0\", io: epoll}]\nroutes: []\n", source: "x.yaml", environment: [:])
+        }
+    }
+}
+
+extension CoreListenerTests.Comparable {
+    /// The same, with `other`'s body: an echo body names what the upstream saw, which the test
+    /// compares field by field instead (its order may differ).
+    func replacingEcho(with other: Self) -> Self {
+        var copy = self
+        copy.body = other.body
+        copy.fields = copy.fields.filter { !$0.hasPrefix("content-length:") } + other.fields.filter { $0.hasPrefix("content-length:") }
+        copy.fields.sort()
+        return copy
+    }
+}
