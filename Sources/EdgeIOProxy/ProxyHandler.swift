@@ -342,17 +342,14 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                     endExchange(clientIndex, client, status: 0)
                     io.close(client)
                 }
-            case .awaitingResponse where entries[clientIndex].replay >= 0:
-                let decision = UpstreamRetryPolicy.decide(
-                    .closedBeforeResponse(reusedConnection: entry.flags & Flag.reusedConnection != 0),
-                    .init(
-                        idempotent: true, replayable: true, responseStarted: false,
-                        staleRetryUsed: entries[clientIndex].flags & Flag.staleRetried != 0))
-                if decision == .reconnect, replay(clientIndex, client, upstreamIndex: Int(entry.upstream), io: &io) { return }
-                releaseReplay(clientIndex)
-                answerBadGateway(clientIndex, client, io: &io)
             case .sendingBody, .awaitingResponse:
-                answerBadGateway(clientIndex, client, io: &io)
+                let failure: UpstreamRetryPolicy.Failure
+                if case .connectFailed = reason {
+                    failure = .connectFailed
+                } else {
+                    failure = .closedBeforeResponse(reusedConnection: entry.flags & Flag.reusedConnection != 0)
+                }
+                retryOrFail(clientIndex, client, failure: failure, upstreamIndex: Int(entry.upstream), io: &io)
             case .idle:
                 break
             }
@@ -361,7 +358,41 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         }
     }
 
-    // MARK: - Replaying a request after a stale pooled connection
+    // MARK: - Retries
+
+    /// An attempt ended before any response byte: the retry rule (``UpstreamRetryPolicy``)
+    /// decides between the same server again (a stale pooled connection), the next server the
+    /// policy names, and an answer (502). Only a request kept whole (``keepForReplay(_:count:)``)
+    /// is sent again.
+    mutating func retryOrFail(
+        _ clientIndex: Int, _ client: ConnectionID, failure: UpstreamRetryPolicy.Failure, upstreamIndex: Int,
+        io: inout LoopIO
+    ) {
+        let flags = entries[clientIndex].flags
+        let kept = entries[clientIndex].replay >= 0
+        let decision = UpstreamRetryPolicy.decide(
+            failure,
+            .init(
+                idempotent: flags & Flag.idempotent != 0, replayable: kept, responseStarted: false,
+                staleRetryUsed: flags & Flag.staleRetried != 0))
+        switch decision {
+        case .reconnect:
+            entries[clientIndex].flags |= Flag.staleRetried
+            if replay(clientIndex, client, upstreamIndex: upstreamIndex, io: &io) { return }
+        case .nextServer(let strike):
+            let tag = entries[clientIndex].tag
+            if kept, let next = policy.nextUpstream(tag: tag, afterFailure: strike) {
+                if replay(clientIndex, client, upstreamIndex: next, io: &io) { return }
+            } else if !kept && strike {
+                policy.upstreamFailed(tag: tag)
+            }
+        case .fail(_, let strike), .broken(let strike):
+            if strike { policy.upstreamFailed(tag: entries[clientIndex].tag) }
+        }
+        answerBadGateway(clientIndex, client, io: &io)
+    }
+
+    // MARK: - Sending a request again
 
     /// Keeps the rewritten head (`headBuffer[0..<count]`) of the client's bodiless request.
     mutating func keepForReplay(_ index: Int, count: Int) {
@@ -378,19 +409,19 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         entries[index].replay = -1
     }
 
-    /// Sends the kept request again on a new connection to the same upstream (no try spent
-    /// there: the stale connection was not the server's failure), once per exchange.
+    /// Sends the kept request again on a new connection to `upstreamIndex` (the same server
+    /// after a stale pooled connection, or the next one). The request stays kept until the
+    /// first response byte, for a further try.
     /// - Returns: `false` when no connection could be started (the caller answers 502).
     mutating func replay(_ clientIndex: Int, _ client: ConnectionID, upstreamIndex: Int, io: inout LoopIO) -> Bool {
         guard let upstream = connectUpstream(upstreamIndex, io: &io) else { return false }
         replays += 1
         entries[Int(upstream.index)].peer = client
         entries[clientIndex].peer = upstream
-        entries[clientIndex].flags |= Flag.staleRetried
+        entries[clientIndex].upstream = UInt16(upstreamIndex)
         let chunk = entries[clientIndex].replay
         io.write(
             UnsafeRawBufferPointer(start: storage.replays.base(chunk), count: Int(entries[clientIndex].replayLength)), on: upstream)
-        releaseReplay(clientIndex)  // written (queued until connected); a second failure is a 502
         return true
     }
 
@@ -427,7 +458,9 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         case .idle:
             io.close(connection)
         case .sendingBody, .awaitingResponse:
-            // The upstream did not answer in time: 504, and the upstream connection is dropped.
+            // The upstream did not answer in time: 504 (a strike against it), and the upstream
+            // connection is dropped.
+            policy.upstreamFailed(tag: entries[index].tag)
             let upstream = entries[index].peer
             entries[index].peer = ConnectionID(index: .max, generation: 0)
             if isCurrent(upstream) {
@@ -526,6 +559,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             if head.keepAlive { flags |= Flag.keepAlive }
             if head.isHEAD { flags |= Flag.headRequest }
             if head.minorVersion == 0 { flags |= Flag.http10 }
+            if Self.isIdempotent(input, head) { flags |= Flag.idempotent }
             entries[index].flags = flags
             if head.contentLength > configuration.maxRequestBody {
                 answer(413, index, client, close: true, io: &io)
@@ -568,14 +602,10 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             entries[index].peer = upstream
             entries[upstreamSlot].peer = client
             entries[index].phase = entries[index].request.isComplete ? .awaitingResponse : .sendingBody
-            // A reused connection may have been closed by the upstream while it sat idle, and
-            // the close can cross this request: keep a bodiless idempotent request until the
-            // first response byte, to send again on a new connection (UpstreamRetryPolicy).
-            if entries[upstreamSlot].flags & Flag.reusedConnection != 0, bodyEnd == head.length,
-                entries[index].request.isComplete, Self.isIdempotent(input, head)
-            {
-                keepForReplay(index, count: writer.count)
-            }
+            // Keep a bodiless request until the first response byte: sent again after a failed
+            // connect (nothing was sent), a stale pooled connection, or a reset (idempotent
+            // methods only; UpstreamRetryPolicy decides).
+            if bodyEnd == head.length, entries[index].request.isComplete { keepForReplay(index, count: writer.count) }
             if configuration.upstreamTimeout > 0 { armTimer(index, after: configuration.upstreamTimeout, io: &io) }
             if !entries[index].request.isComplete && Self.expectsContinue(input, head) {
                 // The client waits for a go-ahead before its body: every check passed, so the
@@ -597,8 +627,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     /// An idle pooled connection to the upstream, or a new one (its request is queued until
     /// it is established).
     mutating func upstreamConnection(_ upstreamIndex: Int, io: inout LoopIO) -> ConnectionID? {
-        while pools.count <= upstreamIndex { pools.append(UpstreamPool(capacity: configuration.keepAlivePerUpstream)) }
-        if let pooled = pools[upstreamIndex].take(io: io) {
+        if let pooled = upstreamIndex < pools.count ? pools[upstreamIndex].take(io: io) : nil {
             entries[Int(pooled.index)].flags = Flag.reusedConnection
             reuses += 1
             return pooled
@@ -606,10 +635,16 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         return connectUpstream(upstreamIndex, io: &io)
     }
 
+    /// The index of an upstream the policy named first: a pool for it.
+    mutating func ensurePool(_ upstreamIndex: Int) {
+        while pools.count <= upstreamIndex { pools.append(UpstreamPool(capacity: configuration.keepAlivePerUpstream)) }
+    }
+
     /// A new connection to the upstream, its slot made an upstream entry (its output is queued
     /// until it is established).
     mutating func connectUpstream(_ upstreamIndex: Int, io: inout LoopIO) -> ConnectionID? {
         guard case .success(let upstream) = io.connect(to: policy.upstreamAddress(upstreamIndex)) else { return nil }
+        ensurePool(upstreamIndex)
         connectsStarted += 1
         let slot = Int(upstream.index)
         grow(to: slot)
@@ -818,8 +853,17 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
 
     mutating func answer(_ status: Int, _ index: Int, _ client: ConnectionID, close: Bool, io: inout LoopIO) {
         releaseReplay(index)
-        let position = 2 * Self.answerPosition(status) + (close ? 1 : 0)
-        io.write(UnsafeRawBufferPointer(answers[position]), on: client)
+        let flags = entries[index].flags
+        var writer = HeadWriter(base: headBuffer, capacity: headCapacity)
+        if policy.writeAnswer(
+            status: status, tag: flags & Flag.exchangeOpen != 0 ? entries[index].tag : nil, client: context(entries[index], client),
+            close: close, http10: flags & Flag.http10 != 0, into: &writer), !writer.overflowed
+        {
+            io.write(UnsafeRawBufferPointer(start: headBuffer, count: writer.count), on: client)
+        } else {
+            let position = 2 * Self.answerPosition(status) + (close ? 1 : 0)
+            io.write(UnsafeRawBufferPointer(answers[position]), on: client)
+        }
         if let timer = entries[index].timer {
             io.cancelTimer(timer)
             entries[index].timer = nil
@@ -947,6 +991,8 @@ enum ProxyFlag {
     static let staleRetried: UInt16 = 1 << 10
     /// Client entry: a forwarded request whose end the policy has not been told yet.
     static let exchangeOpen: UInt16 = 1 << 11
+    /// Client entry: the request's method is idempotent (it may be sent twice).
+    static let idempotent: UInt16 = 1 << 13
     /// Client entry: the request is HTTP/1.0 (its response says `keep-alive` to keep the
     /// connection, and nothing to close it).
     static let http10: UInt16 = 1 << 12

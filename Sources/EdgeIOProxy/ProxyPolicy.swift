@@ -53,6 +53,28 @@ public protocol ProxyPolicy {
     ///     or 0 when it got no complete response.
     mutating func exchangeEnded(client: ClientContext, tag: UInt64, status: Int)
 
+    /// An attempt at an upstream failed before any response byte and the request may go to
+    /// another server (``UpstreamRetryPolicy``'s `nextServer`).
+    /// - Parameters:
+    ///   - tag: the exchange's tag.
+    ///   - afterFailure: count a failure against the server just tried (passive health).
+    /// - Returns: the next upstream's index, or `nil` for none (the client gets 502).
+    mutating func nextUpstream(tag: UInt64, afterFailure: Bool) -> Int?
+
+    /// An attempt failed in a way that counts against the server (a timeout, a reset that
+    /// cannot be retried); the client gets 502 or 504.
+    mutating func upstreamFailed(tag: UInt64)
+
+    /// Writes a whole answer the handler makes itself (400 for a malformed head, 413, 431, 502,
+    /// 504) and returns `true`; `false` leaves it to the handler's short plain-text answers.
+    /// - Parameters:
+    ///   - tag: the exchange's tag, when a request was forwarded (`nil` before any decision).
+    ///   - close: the connection closes after it (say `Connection: close`).
+    ///   - http10: the request was HTTP/1.0.
+    mutating func writeAnswer(
+        status: Int, tag: UInt64?, client: ClientContext, close: Bool, http10: Bool, into writer: inout HeadWriter
+    ) -> Bool
+
     /// A client connection was accepted (its address is known).
     mutating func connectionOpened(_ client: ClientContext)
 
@@ -61,6 +83,11 @@ public protocol ProxyPolicy {
 }
 
 extension ProxyPolicy {
+    public mutating func nextUpstream(tag: UInt64, afterFailure: Bool) -> Int? { nil }
+    public mutating func writeAnswer(
+        status: Int, tag: UInt64?, client: ClientContext, close: Bool, http10: Bool, into writer: inout HeadWriter
+    ) -> Bool { false }
+    public mutating func upstreamFailed(tag: UInt64) {}
     public mutating func connectionOpened(_ client: ClientContext) {}
     public mutating func connectionClosed(_ client: ClientContext) {}
     public mutating func exchangeEnded(client: ClientContext, tag: UInt64, status: Int) {}

@@ -60,11 +60,14 @@ extension ProxyIntegrationTests {
 
     // MARK: Failover and retries
 
-    @Test func deadUpstreamIsSkippedAndEveryGetSucceeds() async throws {
+    @Test(arguments: ListenerIO.allCases)
+    func deadUpstreamIsSkippedAndEveryGetSucceeds(_ io: ListenerIO) async throws {
         try await withUpstreams(["a"]) { upstreams in
             let dead = try deadPort()
             let servers = [EdgeYAML.server("127.0.0.1:\(dead)"), EdgeYAML.server(upstreams[0].address)]
-            try await withEdge(yaml: .proxying(to: servers, options: ["connect_timeout: 1s"])) { edge in
+            var yaml = EdgeYAML.proxying(to: servers, options: ["connect_timeout: 1s"])
+            yaml.io = io
+            try await withEdge(yaml: yaml) { edge in
                 let names = try Self.upstreamNames(edge, requests: 10)
                 #expect(names == Array(repeating: "a", count: 10))
                 let metrics = try edge.metrics()
@@ -76,13 +79,16 @@ extension ProxyIntegrationTests {
 
     /// `/close` on A drops the connection without an answer. A GET can be replayed on B; a POST
     /// cannot (the upstream may have acted on it), so it gets 502.
-    @Test func getIsRetriedOnAnotherServerButPostIsNot() async throws {
+    @Test(arguments: ListenerIO.allCases)
+    func getIsRetriedOnAnotherServerButPostIsNot(_ io: ListenerIO) async throws {
         let a = try await TestUpstream.start(name: "a", dropsOnClose: true)
         let b = try await TestUpstream.start(name: "b", dropsOnClose: false)
         // A first by weight, and never marked down, so each request tries A first.
         let servers = [EdgeYAML.server(a.address, "weight: 1000, max_fails: 0"), EdgeYAML.server(b.address)]
+        var yaml = EdgeYAML.proxying(to: servers)
+        yaml.io = io
         do {
-            try await withEdge(yaml: .proxying(to: servers)) { edge in
+            try await withEdge(yaml: yaml) { edge in
                 let get = try edge.request("GET", "/close")
                 #expect(get.status == 200)
                 #expect(get.header("X-Upstream") == "b")

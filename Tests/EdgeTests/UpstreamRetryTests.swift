@@ -98,9 +98,11 @@ struct UpstreamRetryIntegrationTests {
         }
     }
 
-    @Test func aReusedConnectionClosedBeforeAnyByteIsRetriedWithoutAStrike() async throws {
+    @Test(arguments: ListenerIO.allCases)
+    func aReusedConnectionClosedBeforeAnyByteIsRetriedWithoutAStrike(_ io: ListenerIO) async throws {
         try await withUpstreams(["a"]) { upstreams in
-            let yaml = EdgeYAML.proxying(to: [EdgeYAML.server(upstreams[0].address, "max_fails: 1")])
+            var yaml = EdgeYAML.proxying(to: [EdgeYAML.server(upstreams[0].address, "max_fails: 1")])
+            yaml.io = io
             try await withEdge(yaml: yaml) { edge in
                 let connection = try edge.connect()
                 defer { connection.close() }

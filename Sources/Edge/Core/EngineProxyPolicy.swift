@@ -11,18 +11,19 @@ import ServerSupport
 /// the same access log, metrics, limits and balancing apply. One value per core loop, used only
 /// on that loop's thread.
 ///
-/// What it does not decide yet (``CoreListenerSupport/unsupported(_:)`` refuses a configuration
-/// that needs it on an `io: core` listener): static files, `limit_req` delays, strict shared
-/// zones, the HTTPS redirect listener, TLS; and the retry to the next server and passive
-/// health marks (the core answers 502 when its one try fails; active health checks still steer
-/// the balancer).
+/// What it does not decide yet (the configuration loader refuses what needs it on an `io: core`
+/// listener): static files, `limit_req` delays, strict shared zones, the HTTPS redirect
+/// listener, TLS.
 struct EngineProxyPolicy: ProxyPolicy {
     /// An exchange in flight: what its later calls (`writeRequestFields`, the response head,
     /// its end) need from its decision.
     struct Exchange {
         var runtime: EdgeRuntime
         var route: CompiledRoute
+        var cluster: Cluster
+        /// The server of the current attempt, and those tried before it.
         var server: UpstreamServer
+        var tried: TriedServers
         var requestID: String
         var record: AccessRecord
         var requestLease: ConnectionLease?
@@ -145,8 +146,10 @@ struct EngineProxyPolicy: ProxyPolicy {
             server.inFlight.add(1, ordering: .relaxed)
             record.upstream = server.addressText
             currentTrusted = connection.trusted
+            var tried = TriedServers()
+            tried.insert(server.index)
             let exchange = Exchange(
-                runtime: runtime, route: route, server: server, requestID: verdict.requestID, record: record,
+                runtime: runtime, route: route, cluster: cluster, server: server, tried: tried, requestID: verdict.requestID, record: record,
                 requestLease: verdict.requestLease, clientText: record.client,
                 forwardedFor: connection.trusted ? head.values("x-forwarded-for").joined(separator: ", ") : "",
                 keepsForwardedProto: connection.trusted && head.contains("x-forwarded-proto"),
@@ -167,6 +170,37 @@ struct EngineProxyPolicy: ProxyPolicy {
     }
 
     func upstreamAddress(_ index: Int) -> EdgeIO.SocketAddress { addresses[index] }
+
+    // MARK: Retries and passive health
+
+    /// The next server of the exchange's pool, as the NIO shell's exchange chooses it: up to
+    /// the pool's `max_retries` more tries, servers not tried yet, healthy ones first.
+    mutating func nextUpstream(tag: UInt64, afterFailure: Bool) -> Int? {
+        guard var exchange = exchanges[Int(tag)] else { return nil }
+        let now = clock.now()
+        if afterFailure { strike(exchange.server, cluster: exchange.cluster, now: now) }
+        guard exchange.tried.count <= exchange.cluster.config.maxRetries,
+            let next = exchange.cluster.choose(tried: exchange.tried, now: now, random: &random)
+        else { return nil }
+        exchange.server.inFlight.add(-1, ordering: .relaxed)
+        next.inFlight.add(1, ordering: .relaxed)
+        exchange.tried.insert(next.index)
+        exchange.server = next
+        exchange.record.upstream = next.addressText
+        exchanges[Int(tag)] = exchange
+        return upstreamIndex(of: next, runtime: exchange.runtime)
+    }
+
+    mutating func upstreamFailed(tag: UInt64) {
+        guard let exchange = exchanges[Int(tag)] else { return }
+        strike(exchange.server, cluster: exchange.cluster, now: clock.now())
+    }
+
+    /// A passive health failure against `server` (`max_fails` within `fail_timeout`).
+    func strike(_ server: UpstreamServer, cluster: Cluster, now: Instant) {
+        server.health.withLock { $0.requestFailed(now: now) }
+        state.metrics.recordUpstreamFailure(shard: loopIndex, upstream: cluster.name)
+    }
 
     /// The core's index of `server`'s address, made on first use.
     mutating func upstreamIndex(of server: UpstreamServer, runtime: EdgeRuntime) -> Int {
@@ -260,6 +294,8 @@ struct EngineProxyPolicy: ProxyPolicy {
 
     mutating func writeResponseFields(status: Int, client: ClientContext, tag: UInt64, into writer: inout HeadWriter) {
         guard let exchange = exchanges[Int(tag)] else { return }
+        // A response head: the server answered (its failure count starts again).
+        exchange.server.health.withLock { $0.requestSucceeded() }
         let decorations = secure ? exchange.route.secureDecorations : exchange.route.decorations
         decorations.fixed.serialized.withUnsafeBytes { writer.append($0) }
         writer.append("X-Request-ID: ")
@@ -276,6 +312,30 @@ struct EngineProxyPolicy: ProxyPolicy {
         _ = exchange.requestLease?.release()
         exchange.record.status = status
         finish(exchange.record)
+    }
+
+    /// The core's own answers (a malformed head, an upstream that failed or took too long), in
+    /// the envelope and with the decorations, as the NIO shell writes them.
+    mutating func writeAnswer(
+        status: Int, tag: UInt64?, client: ClientContext, close: Bool, http10: Bool, into writer: inout HeadWriter
+    ) -> Bool {
+        let exchange = tag.flatMap { exchanges[Int($0)] }
+        let runtime = exchange?.runtime ?? state.runtime
+        let requestID = exchange?.requestID ?? RequestID.generate(using: &random)
+        let message: String
+        switch status {
+        case 400: message = "malformed request"
+        case 413: message = "request body too large"
+        case 431: message = "request header fields too large"
+        case 502: message = "no upstream server answered"
+        case 504: message = "the upstream server did not answer in time"
+        default: message = "the edge could not complete the request"
+        }
+        _ = Self.write(
+            .error(status, message), requestID: requestID,
+            decorations: Self.decorations(route: exchange?.route, runtime: runtime, secure: secure), isHEAD: false,
+            closes: close, http10: http10, into: &writer)
+        return true
     }
 
     /// The access log line and the request metrics of a finished request.

@@ -23,6 +23,9 @@ struct EdgeYAML {
     var trustedProxies = "[]"
     var logging = "{access_log: \"off\", error_log: \"off\"}"
     var headers: String?
+    /// The public listener's `io:` (`nio`, or `core`: a test that passes `ListenerIO.allCases`
+    /// runs on both I/O shells).
+    var io: ListenerIO = .nio
 
     /// One upstream `app` with the given servers, proxied at `/`.
     static func proxying(to servers: [String], options: [String] = [], limits: String = "{}") -> EdgeYAML {
@@ -43,6 +46,7 @@ struct EdgeYAML {
             "listeners:",
             "  - name: public",
             "    address: 127.0.0.1:0",
+            "    io: \(io.rawValue)",
             "admin:",
             "  address: 127.0.0.1:0",
             "event_loops: 2",
