@@ -12,6 +12,14 @@ let nio: [Target.Dependency] = [
 /// edge's CPU in a profile); debug builds and tests keep them.
 let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
 
+/// The I/O core's targets, also compiled for cross-module optimization: the edge instantiates
+/// their generic handler and loop with its own policy (`ProxyHandler<EngineProxyPolicy>`), and
+/// without their bodies in the module interface every callback ran unspecialized (generic
+/// metadata lookups and witness-table calls per request).
+let crossModule: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked", "-cross-module-optimization"], .when(configuration: .release))
+]
+
 let package = Package(
     name: "homerack-edge",
     platforms: [.macOS(.v15)],
@@ -80,7 +88,7 @@ let package = Package(
         // nghttp2 (Debian's libnghttp2-dev) and the C callbacks that record its events.
         .systemLibrary(name: "CNghttp2", providers: [.apt(["libnghttp2-dev"])]),
         .target(name: "CEdgeH2", dependencies: ["CNghttp2"], linkerSettings: [.linkedLibrary("nghttp2")]),
-        .target(name: "EdgeIO", dependencies: ["CEdgeIO", "CEdgeTLS", "CEdgeH2"], swiftSettings: hotPath),
+        .target(name: "EdgeIO", dependencies: ["CEdgeIO", "CEdgeTLS", "CEdgeH2"], swiftSettings: crossModule),
         // A fixed-response HTTP/1.1 server on the core, for its tests and bench/iocore-hello.
         .target(name: "EdgeIOHello", dependencies: ["EdgeIO"], swiftSettings: hotPath),
         .executableTarget(
@@ -89,7 +97,7 @@ let package = Package(
         // A minimal HTTP/1.1 reverse proxy on the core (upstream keep-alive pools, relaying with
         // Content-Length and chunked framing) behind the `ProxyPolicy` seam the engine fills;
         // for its tests and bench/compare-proxies.
-        .target(name: "EdgeIOProxy", dependencies: ["EdgeIO", "EdgeRules"], swiftSettings: hotPath),
+        .target(name: "EdgeIOProxy", dependencies: ["EdgeIO", "EdgeRules"], swiftSettings: crossModule),
         .executableTarget(
             name: "iocore-proxy", dependencies: ["EdgeIO", "EdgeIOProxy"], path: "Sources/IOCoreProxy",
             swiftSettings: hotPath),

@@ -22,8 +22,12 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         public var keepAlivePerUpstream: Int
         /// Milliseconds a client connection may stay idle between requests.
         public var clientIdleTimeout: UInt64
-        /// Milliseconds an upstream may take to answer (connect + response head), else 504.
+        /// Milliseconds an upstream may take to connect, and then to send its response head
+        /// (else 504), unless the policy says per exchange (``ProxyPolicy/upstreamTimeouts(tag:)``).
         public var upstreamTimeout: UInt64
+        /// Milliseconds a request head may take from its first byte (and a new connection to
+        /// its first head) before 408 (nginx's `client_header_timeout`).
+        public var clientHeaderTimeout: UInt64
         /// Milliseconds a pooled upstream connection may stay idle before this side closes it
         /// (keep it below the upstream's own idle timeout; 0: never).
         public var upstreamIdleTimeout: UInt64
@@ -36,8 +40,10 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
 
         public init(
             keepAlivePerUpstream: Int = 64, clientIdleTimeout: UInt64 = 65_000,
-            upstreamTimeout: UInt64 = 60_000, upstreamIdleTimeout: UInt64 = 60_000, maxRequestBody: Int = 10 << 20
+            upstreamTimeout: UInt64 = 60_000, upstreamIdleTimeout: UInt64 = 60_000, maxRequestBody: Int = 10 << 20,
+            clientHeaderTimeout: UInt64 = 60_000
         ) {
+            self.clientHeaderTimeout = clientHeaderTimeout
             self.maxRequestBody = maxRequestBody
             self.upstreamIdleTimeout = upstreamIdleTimeout
             self.keepAlivePerUpstream = keepAlivePerUpstream
@@ -87,7 +93,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         var generation: UInt32 = 0
         var role: Role = .free
         var phase: Phase = .idle
-        var flags: UInt16 = 0
+        var flags: UInt32 = 0
         var upstream: UInt16 = 0
         var status: UInt16 = 0
         var addressLength: UInt8 = 0
@@ -156,6 +162,8 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     let storage: Storage
     let headBuffer: UnsafeMutableRawPointer
     let headCapacity: Int
+    /// The loop's input chunk: the largest head that can be read.
+    let chunkSize: Int
     let addressBuffer: UnsafeMutableRawPointer
     /// `answers[2 * i]` keeps the connection, `answers[2 * i + 1]` closes it.
     let answers: UnsafeMutableBufferPointer<UnsafeMutableRawBufferPointer>
@@ -179,6 +187,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         self.secure = secure
         pools = []
         headCapacity = chunkSize + 8192
+        self.chunkSize = chunkSize
         var contents: [[UInt8]] = []
         for status in Self.answerStatuses {
             let body = "\(status) \(Self.reason(status))\n"
@@ -241,7 +250,9 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         entries[index].address = address
         entries[index].addressLength = UInt8(length)
         policy.connectionOpened(context(entries[index], connection))
-        armIdleTimer(index, io: &io)
+        // A new connection has `clientHeaderTimeout` for its first head (nginx's
+        // client_header_timeout); between requests, `clientIdleTimeout`.
+        armTimer(index, after: configuration.clientHeaderTimeout, io: &io)
     }
 
     public mutating func received(_ input: UnsafeRawBufferPointer, on connection: ConnectionID, io: inout LoopIO) -> Int {
@@ -255,6 +266,17 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
 
     public mutating func connectCompleted(_ connection: ConnectionID, error: Int32, io: inout LoopIO) {
         // Success: the queued request is written by the core now. Failure: closed(…) follows.
+        let index = Int(connection.index)
+        guard error == 0, entries[index].role == .upstream else { return }
+        entries[index].flags |= Flag.connected
+        // The connect timer gives way to the response timer.
+        let client = entries[index].peer
+        guard isCurrent(client) else { return }
+        let clientIndex = Int(client.index)
+        if entries[clientIndex].phase == .sendingBody || entries[clientIndex].phase == .awaitingResponse {
+            let response = policy.upstreamTimeouts(tag: entries[clientIndex].tag)?.response ?? configuration.upstreamTimeout
+            if response > 0 { armTimer(clientIndex, after: response, io: &io) }
+        }
     }
 
     public mutating func writable(_ connection: ConnectionID, io: inout LoopIO) {
@@ -320,7 +342,8 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                 io.abort(entry.peer)
             }
             if entry.flags & Flag.exchangeOpen != 0 {
-                policy.exchangeEnded(client: context(entry, connection), tag: entry.tag, status: 0)
+                // nginx's 499: the client closed before its response ended.
+                policy.exchangeEnded(client: context(entry, connection), tag: entry.tag, status: 499)
             }
             policy.connectionClosed(context(entry, connection))
         case .upstream:
@@ -338,8 +361,9 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                     // The end of a response delimited by the close: complete.
                     finishClient(clientIndex, client, status: Int(entries[clientIndex].status), io: &io)
                 } else {
-                    // Cut short: closing tells the client (its framing is incomplete).
-                    endExchange(clientIndex, client, status: 0)
+                    // Cut short: closing tells the client (its framing is incomplete); the log
+                    // keeps the status the client saw begin.
+                    endExchange(clientIndex, client, status: Int(entries[clientIndex].status))
                     io.close(client)
                 }
             case .sendingBody, .awaitingResponse:
@@ -419,6 +443,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         entries[Int(upstream.index)].peer = client
         entries[clientIndex].peer = upstream
         entries[clientIndex].upstream = UInt16(upstreamIndex)
+        armUpstreamTimer(clientIndex, connected: false, io: &io)
         let chunk = entries[clientIndex].replay
         io.write(
             UnsafeRawBufferPointer(start: storage.replays.base(chunk), count: Int(entries[clientIndex].replayLength)), on: upstream)
@@ -456,8 +481,23 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         entries[index].timer = nil
         switch entries[index].phase {
         case .idle:
-            io.close(connection)
+            if entries[index].flags & Flag.headStarted != 0 {
+                answer(408, index, connection, close: true, io: &io)
+            } else {
+                io.close(connection)
+            }
         case .sendingBody, .awaitingResponse:
+            let attempt = entries[index].peer
+            if isCurrent(attempt) && entries[Int(attempt.index)].flags & Flag.connected == 0 {
+                // The upstream connection was not established in time: the connect timeout,
+                // which the retry rule sends to the next server.
+                let upstreamIndex = Int(entries[Int(attempt.index)].upstream)
+                entries[Int(attempt.index)].peer = ConnectionID(index: .max, generation: 0)
+                entries[index].peer = ConnectionID(index: .max, generation: 0)
+                io.abort(attempt)
+                retryOrFail(index, connection, failure: .connectTimedOut, upstreamIndex: upstreamIndex, io: &io)
+                return
+            }
             // The upstream did not answer in time: 504 (a strike against it), and the upstream
             // connection is dropped.
             policy.upstreamFailed(tag: entries[index].tag)
@@ -491,7 +531,16 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     {
         switch entries[index].phase {
         case .idle:
-            return startExchange(input, index, client, io: &io)
+            // Requests the policy answers itself leave the connection idle: a pipelined next
+            // request in the same input is taken at once (no further read may come for it).
+            var offset = 0
+            while true {
+                let used = startExchange(UnsafeRawBufferPointer(rebasing: input[offset...]), index, client, io: &io)
+                offset += used
+                guard used > 0, offset < input.count, entries[index].phase == .idle, isCurrent(client),
+                    entries[index].flags & Flag.closing == 0
+                else { return offset }
+            }
         case .sendingBody:
             let upstream = entries[index].peer
             switch entries[index].request.consume(input, from: 0) {
@@ -523,7 +572,22 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     mutating func startExchange(_ input: UnsafeRawBufferPointer, _ index: Int, _ client: ConnectionID, io: inout LoopIO)
         -> Int
     {
-        guard let head = HTTPRequestHead.parse(input, from: 0) else { return 0 }
+        guard let head = HTTPRequestHead.parse(input, from: 0) else {
+            if input.count >= chunkSize {
+                // The head does not fit the loop's input chunk: 400 (nginx's "Request Header Or
+                // Cookie Too Large"), rather than the core dropping a connection it cannot read.
+                answer(400, index, client, close: true, io: &io)
+                return input.count
+            }
+            // A head has started: from its first byte it has `clientHeaderTimeout` to arrive
+            // whole (the keep-alive wait is over), else 408.
+            if entries[index].flags & Flag.headStarted == 0 && !input.isEmpty {
+                entries[index].flags |= Flag.headStarted
+                armTimer(index, after: configuration.clientHeaderTimeout, io: &io)
+            }
+            return 0
+        }
+        entries[index].flags &= ~Flag.headStarted
         requests += 1
         if head.malformed {
             answer(400, index, client, close: true, io: &io)
@@ -539,7 +603,6 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         case .respond(let status, let close):
             let closes = close || head.answerCloses(received: input.count)
             answer(status, index, client, close: closes, io: &io)
-            if !closes { armIdleTimer(index, io: &io) }
             return closes ? input.count : head.length + max(0, head.contentLength)
         case .answered(let close):
             let closes = close || head.answerCloses(received: input.count) || answerWriter.overflowed
@@ -547,7 +610,12 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                 answer(500, index, client, close: true, io: &io)
             } else {
                 io.write(UnsafeRawBufferPointer(start: headBuffer, count: answerWriter.count), on: client)
-                if closes { io.close(client) } else { armIdleTimer(index, io: &io) }
+                if closes {
+                    entries[index].flags |= Flag.closing
+                    io.close(client)
+                } else {
+                    armIdleTimer(index, io: &io)
+                }
             }
             return closes ? input.count : head.length + max(0, head.contentLength)
         case .forward(let upstreamIndex, let tag):
@@ -606,7 +674,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             // connect (nothing was sent), a stale pooled connection, or a reset (idempotent
             // methods only; UpstreamRetryPolicy decides).
             if bodyEnd == head.length, entries[index].request.isComplete { keepForReplay(index, count: writer.count) }
-            if configuration.upstreamTimeout > 0 { armTimer(index, after: configuration.upstreamTimeout, io: &io) }
+            armUpstreamTimer(index, connected: entries[upstreamSlot].flags & Flag.connected != 0, io: &io)
             if !entries[index].request.isComplete && Self.expectsContinue(input, head) {
                 // The client waits for a go-ahead before its body: every check passed, so the
                 // proxy gives it (as nginx does) rather than forward `Expect`.
@@ -628,7 +696,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     /// it is established).
     mutating func upstreamConnection(_ upstreamIndex: Int, io: inout LoopIO) -> ConnectionID? {
         if let pooled = upstreamIndex < pools.count ? pools[upstreamIndex].take(io: io) : nil {
-            entries[Int(pooled.index)].flags = Flag.reusedConnection
+            entries[Int(pooled.index)].flags = Flag.reusedConnection | Flag.connected
             reuses += 1
             return pooled
         }
@@ -847,8 +915,12 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
 
     mutating func answerBadGateway(_ index: Int, _ client: ConnectionID, io: inout LoopIO) {
         badGateway += 1
-        // The request may not have been read whole: the connection cannot be kept.
-        answer(502, index, client, close: true, io: &io)
+        // A request read whole leaves the connection usable (a pipelined next one is taken);
+        // one whose body was still coming does not.
+        let flags = entries[index].flags
+        let keep = entries[index].phase == .awaitingResponse && flags & Flag.keepAlive != 0
+            && flags & Flag.clientInputEnded == 0
+        answer(502, index, client, close: !keep, io: &io)
     }
 
     mutating func answer(_ status: Int, _ index: Int, _ client: ConnectionID, close: Bool, io: inout LoopIO) {
@@ -871,7 +943,16 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         endExchange(index, client, status: status)
         entries[index].phase = .idle
         entries[index].peer = ConnectionID(index: .max, generation: 0)
-        if close { io.close(client) }
+        if close {
+            entries[index].flags |= Flag.closing
+            io.close(client)
+            return
+        }
+        // The connection goes on: the next request (perhaps already read, waiting while this
+        // one was answered).
+        entries[index].flags = flags & (Flag.secure | Flag.clientInputEnded)
+        armIdleTimer(index, io: &io)
+        if flags & Flag.clientPaused != 0 { io.resumeReading(client) }
     }
 
     /// Tells the policy that the client's exchange ended, once per forwarded request
@@ -957,6 +1038,20 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         while entries.count <= index { entries.append(Entry()) }
     }
 
+    /// The timer of an attempt: the connect timeout while its connection is being made, then
+    /// the response timeout (``connectCompleted(_:error:io:)`` switches).
+    mutating func armUpstreamTimer(_ index: Int, connected: Bool, io: inout LoopIO) {
+        let timeouts = policy.upstreamTimeouts(tag: entries[index].tag)
+        let after = connected
+            ? timeouts?.response ?? configuration.upstreamTimeout : timeouts?.connect ?? configuration.upstreamTimeout
+        if after > 0 {
+            armTimer(index, after: after, io: &io)
+        } else if let timer = entries[index].timer {
+            io.cancelTimer(timer)
+            entries[index].timer = nil
+        }
+    }
+
     mutating func armIdleTimer(_ index: Int, io: inout LoopIO) {
         armTimer(index, after: configuration.clientIdleTimeout, io: &io)
     }
@@ -971,29 +1066,35 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
 /// ``ProxyHandler``'s per-entry flags (outside the generic type: no static stored
 /// properties there).
 enum ProxyFlag {
-    static let keepAlive: UInt16 = 1 << 0
-    static let headRequest: UInt16 = 1 << 1
+    static let keepAlive: UInt32 = 1 << 0
+    static let headRequest: UInt32 = 1 << 1
     /// The client's reading is paused (pipelined bytes wait, or the upstream is slow).
-    static let clientPaused: UInt16 = 1 << 2
+    static let clientPaused: UInt32 = 1 << 2
     /// The upstream's reading is paused (the client is slow).
-    static let upstreamPaused: UInt16 = 1 << 3
-    static let clientInputEnded: UInt16 = 1 << 4
+    static let upstreamPaused: UInt32 = 1 << 3
+    static let clientInputEnded: UInt32 = 1 << 4
     /// Upstream entry: it sent its end of stream.
-    static let upstreamEnded: UInt16 = 1 << 5
+    static let upstreamEnded: UInt32 = 1 << 5
     /// Upstream entry: parked in its pool.
-    static let pooled: UInt16 = 1 << 6
-    static let secure: UInt16 = 1 << 7
+    static let pooled: UInt32 = 1 << 6
+    static let secure: UInt32 = 1 << 7
     /// The upstream connection may be kept after this response.
-    static let upstreamReusable: UInt16 = 1 << 8
+    static let upstreamReusable: UInt32 = 1 << 8
     /// Upstream entry: taken from the keep-alive pool for this exchange (not newly connected).
-    static let reusedConnection: UInt16 = 1 << 9
+    static let reusedConnection: UInt32 = 1 << 9
     /// Client entry: this exchange's request was replayed once after a stale connection.
-    static let staleRetried: UInt16 = 1 << 10
+    static let staleRetried: UInt32 = 1 << 10
     /// Client entry: a forwarded request whose end the policy has not been told yet.
-    static let exchangeOpen: UInt16 = 1 << 11
+    static let exchangeOpen: UInt32 = 1 << 11
+    /// Client entry: a request head has started arriving (its timer is the header timeout).
+    static let headStarted: UInt32 = 1 << 14
+    /// Client entry: the connection is closing (nothing more is read from it).
+    static let closing: UInt32 = 1 << 15
+    /// Upstream entry: the connection is established.
+    static let connected: UInt32 = 1 << 16
     /// Client entry: the request's method is idempotent (it may be sent twice).
-    static let idempotent: UInt16 = 1 << 13
+    static let idempotent: UInt32 = 1 << 13
     /// Client entry: the request is HTTP/1.0 (its response says `keep-alive` to keep the
     /// connection, and nothing to close it).
-    static let http10: UInt16 = 1 << 12
+    static let http10: UInt32 = 1 << 12
 }

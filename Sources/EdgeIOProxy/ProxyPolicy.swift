@@ -49,8 +49,9 @@ public protocol ProxyPolicy {
 
     /// The exchange ended (for logs and metrics).
     /// - Parameters:
-    ///   - status: the status the client got (502 when the upstream failed before answering),
-    ///     or 0 when it got no complete response.
+    ///   - status: the status the client got (502 when the upstream failed before answering;
+    ///     the response's status when the upstream cut its body short), or 499 when the client
+    ///     closed its connection before the response ended (nginx's code).
     mutating func exchangeEnded(client: ClientContext, tag: UInt64, status: Int)
 
     /// An attempt at an upstream failed before any response byte and the request may go to
@@ -75,6 +76,10 @@ public protocol ProxyPolicy {
         status: Int, tag: UInt64?, client: ClientContext, close: Bool, http10: Bool, into writer: inout HeadWriter
     ) -> Bool
 
+    /// The exchange's connect and response timeouts in milliseconds (0: none), or `nil` for the
+    /// handler's ``ProxyHandler/Configuration/upstreamTimeout`` for both.
+    func upstreamTimeouts(tag: UInt64) -> (connect: UInt64, response: UInt64)?
+
     /// A client connection was accepted (its address is known).
     mutating func connectionOpened(_ client: ClientContext)
 
@@ -84,6 +89,7 @@ public protocol ProxyPolicy {
 
 extension ProxyPolicy {
     public mutating func nextUpstream(tag: UInt64, afterFailure: Bool) -> Int? { nil }
+    public func upstreamTimeouts(tag: UInt64) -> (connect: UInt64, response: UInt64)? { nil }
     public mutating func writeAnswer(
         status: Int, tag: UInt64?, client: ClientContext, close: Bool, http10: Bool, into writer: inout HeadWriter
     ) -> Bool { false }

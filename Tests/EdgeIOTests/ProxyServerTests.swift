@@ -237,12 +237,16 @@ struct ProxyServerTests {
             upstreams: [try SocketAddress(host: "127.0.0.1", port: UInt16(bigEndian: address.sin_port))])
         defer { proxy.stop() }
         let client = try ResponseReader(port: proxy.port)
+        // A request read whole leaves its connection usable after the 502...
         try await client.send("GET / HTTP/1.1\r\nHost: test\r\n\r\n")
         let response = try #require(try await client.next())
         #expect(response.status == 502)
+        // ...and the next one, which asks to close, gets its 502 and the close.
+        try await client.send("GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        #expect(try #require(try await client.next()).status == 502)
         #expect(try await client.next() == nil)
         let statistics = await proxy.waitFor { $0[0].connections == 0 }
-        #expect(statistics[0].badGateway == 1)
+        #expect(statistics[0].badGateway == 2)
         #expect(statistics[0].timersArmed == 0)
     }
 

@@ -61,7 +61,7 @@ final class CoreListener: Sendable {
             keepAlivePerUpstream: upstreams.map(\.keepAlive).max() ?? 32,
             clientIdleTimeout: milliseconds(config.timeouts.keepAlive),
             upstreamTimeout: milliseconds(answerTimeout),
-            maxRequestBody: config.limits.maxBodySize)
+            maxRequestBody: config.limits.maxBodySize, clientHeaderTimeout: milliseconds(config.timeouts.header))
     }
 
     /// Stops the loops: their connections close (no drain on the core yet).

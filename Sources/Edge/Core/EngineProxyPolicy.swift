@@ -121,6 +121,10 @@ struct EngineProxyPolicy: ProxyPolicy {
         record.route = verdict.routeLabel
         record.limitOutcome = verdict.limitOutcome
         record.logged = verdict.logged
+        if verdict.logged && state.accessLog.isEnabled {
+            record.userAgent = head.first("user-agent")
+            record.referer = head.first("referer")
+        }
         switch verdict.refusedBy {
         case .connectionLimit: state.metrics.recordConnectionLimited(shard: loopIndex)
         case .rateLimit(let zone): state.metrics.recordRateLimited(shard: loopIndex, zone: zone)
@@ -190,6 +194,14 @@ struct EngineProxyPolicy: ProxyPolicy {
         exchanges[Int(tag)] = exchange
         return upstreamIndex(of: next, runtime: exchange.runtime)
     }
+
+    /// The route's (else its upstream's) `connect_timeout` and `read_timeout`.
+    func upstreamTimeouts(tag: UInt64) -> (connect: UInt64, response: UInt64)? {
+        guard let route = exchanges[Int(tag)]?.route else { return nil }
+        return (Self.milliseconds(route.connectTimeout), Self.milliseconds(route.readTimeout))
+    }
+
+    static func milliseconds(_ time: TimeAmount) -> UInt64 { UInt64(max(0, time.nanoseconds / 1_000_000)) }
 
     mutating func upstreamFailed(tag: UInt64) {
         guard let exchange = exchanges[Int(tag)] else { return }
@@ -329,6 +341,7 @@ struct EngineProxyPolicy: ProxyPolicy {
         case 431: message = "request header fields too large"
         case 502: message = "no upstream server answered"
         case 504: message = "the upstream server did not answer in time"
+        case 408: message = "request not received in time"
         default: message = "the edge could not complete the request"
         }
         _ = Self.write(

@@ -24,8 +24,9 @@ struct EdgeYAML {
     var logging = "{access_log: \"off\", error_log: \"off\"}"
     var headers: String?
     /// The public listener's `io:` (`nio`, or `core`: a test that passes `ListenerIO.allCases`
-    /// runs on both I/O shells).
-    var io: ListenerIO = .nio
+    /// runs on both I/O shells). `EDGE_TEST_IO=core` in the environment changes the default,
+    /// to see which tests the core passes.
+    var io: ListenerIO = ProcessInfo.processInfo.environment["EDGE_TEST_IO"].flatMap(ListenerIO.init(rawValue:)) ?? .nio
 
     /// One upstream `app` with the given servers, proxied at `/`.
     static func proxying(to servers: [String], options: [String] = [], limits: String = "{}") -> EdgeYAML {
