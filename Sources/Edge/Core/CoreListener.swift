@@ -9,9 +9,10 @@ import NIOCore
 /// health the checkers keep.
 ///
 /// Fixed at start, as the core's handler takes them (a reload does not change them on this
-/// listener): the client keep-alive timeout (`timeouts.keepalive`), the upstream answer timeout
-/// (the longest `connect_timeout` plus `read_timeout` of the upstreams and routes), the pool
-/// bound (the largest `keepalive`), the body limit (`limits.max_body_size`).
+/// listener): the client timeouts (`timeouts.keepalive`, `timeouts.client_header`), the pool
+/// bound (the largest `keepalive`), the body limit (`limits.max_body_size`). Each attempt's
+/// connect and read timeouts come from its route (``EngineProxyPolicy/upstreamTimeouts(tag:)``);
+/// the handler's own upstream timeout is only their fallback.
 final class CoreListener: Sendable {
     typealias Handler = ProxyHandler<EngineProxyPolicy>
     let name: String
