@@ -29,6 +29,7 @@ public enum EventLoop<Handler: EventLoopHandler> {
     ///   - mailbox: the loop's mailbox.
     @inlinable
     public static func run(handler: inout Handler, io: inout LoopIO, listener: Int32, mailbox: Mailbox<Handler.Message>) {
+        var listener = listener
         let events = UnsafeMutablePointer<ceio_event>.allocate(capacity: 256)
         defer { events.deallocate() }
         var expired: [TimingWheel.Expired] = []
@@ -67,6 +68,13 @@ public enum EventLoop<Handler: EventLoopHandler> {
                     }
                 }
                 io.drainQueues(handler: &handler)
+            }
+            if io.acceptStopRequested && listener >= 0 {
+                // A drain: no more connections here (the kernel resets those still queued on
+                // this socket; the caller drains every loop of the group alike).
+                Glibc.close(listener)
+                listener = -1
+                io.acceptPending = false
             }
             if io.acceptPending && !io.stopRequested {
                 io.acceptConnections(listener, handler: &handler)

@@ -91,6 +91,8 @@ public struct LoopIO {
     @usableFromInline var readSpare: [UInt32]
     @usableFromInline var acceptPending: Bool
     @usableFromInline var stopRequested: Bool
+    /// Set by ``stopAccepting()``: the loop closes its listener at its next turn.
+    @usableFromInline var acceptStopRequested: Bool
     @usableFromInline let startNanoseconds: UInt64
     /// Keeps the TLS context alive; the loop uses ``tlsPointer``.
     @usableFromInline let tlsContext: TLSContext?
@@ -148,6 +150,7 @@ public struct LoopIO {
         readSpare.reserveCapacity(256)
         acceptPending = false
         stopRequested = false
+        acceptStopRequested = false
         startNanoseconds = ceio_monotonic_ns()
         timers = TimingWheel(now: 0)
         _now = 0
@@ -441,6 +444,12 @@ public struct LoopIO {
     @inlinable
     @discardableResult
     public mutating func cancelTimer(_ timer: TimerID) -> Bool { timers.cancel(timer) }
+
+    /// Stops accepting connections on this loop for good (a drain): its listening socket is
+    /// closed at the loop's next turn; connections already accepted go on.
+    public mutating func stopAccepting() {
+        acceptStopRequested = true
+    }
 
     // MARK: - Internals
 

@@ -28,6 +28,10 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         /// Milliseconds a request head may take from its first byte (and a new connection to
         /// its first head) before 408 (nginx's `client_header_timeout`).
         public var clientHeaderTimeout: UInt64
+        /// A client that ends its input (closes, or half-closes) after a whole request: `true`
+        /// abandons the exchange and closes (nginx's default, logged 499); `false` still
+        /// answers it, then closes (HAProxy's default, without `option abortonclose`).
+        public var abortOnClientClose: Bool
         /// Milliseconds a pooled upstream connection may stay idle before this side closes it
         /// (keep it below the upstream's own idle timeout; 0: never).
         public var upstreamIdleTimeout: UInt64
@@ -41,9 +45,10 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         public init(
             keepAlivePerUpstream: Int = 64, clientIdleTimeout: UInt64 = 65_000,
             upstreamTimeout: UInt64 = 60_000, upstreamIdleTimeout: UInt64 = 60_000, maxRequestBody: Int = 10 << 20,
-            clientHeaderTimeout: UInt64 = 60_000
+            clientHeaderTimeout: UInt64 = 60_000, abortOnClientClose: Bool = false
         ) {
             self.clientHeaderTimeout = clientHeaderTimeout
+            self.abortOnClientClose = abortOnClientClose
             self.maxRequestBody = maxRequestBody
             self.upstreamIdleTimeout = upstreamIdleTimeout
             self.keepAlivePerUpstream = keepAlivePerUpstream
@@ -68,6 +73,9 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
 
     public enum Message: Sendable {
         case statistics(reply: @Sendable (Statistics) -> Void)
+        /// Graceful drain: stop accepting, close idle client connections and pooled upstream
+        /// ones, let every exchange in progress finish and close its connection after it.
+        case drain
     }
 
     enum Role: UInt8 { case free, client, upstream }
@@ -170,6 +178,8 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     let secure: Bool
     /// The timer that closes idle pooled connections, while any are pooled.
     var sweepTimer: TimerID?
+    /// A drain is under way: connections close after their exchange, none is kept.
+    var draining = false
     var requests = 0
     var connectsStarted = 0
     var reuses = 0
@@ -315,7 +325,11 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                 abortExchange(index, io: &io)
                 io.close(connection)
             case .awaitingResponse, .relayingBody:
-                break  // a half-close after a complete request: answer, then close
+                if configuration.abortOnClientClose {
+                    abortExchange(index, io: &io)
+                    io.close(connection)
+                }
+                // Else a half-close after a complete request: answer, then close.
             }
         case .upstream:
             entries[index].flags |= Flag.upstreamEnded
@@ -521,6 +535,21 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                     connections: io.connectionCount, buffersInUse: io.buffersInUse, timersArmed: io.timers.count,
                     requests: requests, upstreamConnectsStarted: connectsStarted, upstreamReuses: reuses, upstreamReplays: replays,
                     idlePooled: pools.reduce(0) { $0 + $1.count }, badGateway: badGateway))
+        case .drain:
+            draining = true
+            io.stopAccepting()
+            for upstream in pools.indices { _ = pools[upstream].closeIdle(parkedBefore: .max, io: &io) }
+            for index in entries.indices where entries[index].role == .client {
+                let connection = ConnectionID(index: UInt32(index), generation: entries[index].generation)
+                if entries[index].phase == .idle && entries[index].flags & Flag.headStarted == 0 {
+                    entries[index].flags |= Flag.closing
+                    io.close(connection)
+                } else {
+                    // Answered with `Connection: close` (or closed after the response already
+                    // going out); a pipelined next request is not taken.
+                    entries[index].flags &= ~Flag.keepAlive
+                }
+            }
         }
     }
 
@@ -601,11 +630,11 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         var answerWriter = HeadWriter(base: headBuffer, capacity: headCapacity)
         switch policy.decide(head, in: input, client: clientContext, answer: &answerWriter) {
         case .respond(let status, let close):
-            let closes = close || head.answerCloses(received: input.count)
+            let closes = close || draining || head.answerCloses(received: input.count)
             answer(status, index, client, close: closes, io: &io)
             return closes ? input.count : head.length + max(0, head.contentLength)
         case .answered(let close):
-            let closes = close || head.answerCloses(received: input.count) || answerWriter.overflowed
+            let closes = close || draining || head.answerCloses(received: input.count) || answerWriter.overflowed
             if answerWriter.overflowed {
                 answer(500, index, client, close: true, io: &io)
             } else {
@@ -624,7 +653,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             entries[index].status = 0
             var flags = entries[index].flags & (Flag.secure | Flag.clientInputEnded)
             flags |= Flag.exchangeOpen
-            if head.keepAlive { flags |= Flag.keepAlive }
+            if head.keepAlive && !draining { flags |= Flag.keepAlive }
             if head.isHEAD { flags |= Flag.headRequest }
             if head.minorVersion == 0 { flags |= Flag.http10 }
             if Self.isIdempotent(input, head) { flags |= Flag.idempotent }
@@ -683,8 +712,9 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             io.write(
                 UnsafeRawBufferPointer(start: headBuffer, count: writer.count),
                 UnsafeRawBufferPointer(rebasing: input[head.length..<bodyEnd]), on: upstream)
-            if bodyEnd < input.count || io.pendingOutputBytes(upstream) > 0 {
-                // Pipelined bytes, or an upstream that is not taking the body yet.
+            if bodyEnd < input.count || (!entries[index].request.isComplete && io.pendingOutputBytes(upstream) > 0) {
+                // Pipelined bytes, or an upstream that is not taking the body yet. (A whole
+                // request leaves reading on: the client's close is seen while it waits.)
                 entries[index].flags |= Flag.clientPaused
                 io.pauseReading(client)
             }
@@ -863,7 +893,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         entries[clientIndex].peer = ConnectionID(index: .max, generation: 0)
         let reusable = entries[clientIndex].flags & Flag.upstreamReusable != 0 && !extra
         if entries[clientIndex].flags & Flag.upstreamPaused != 0 { io.resumeReading(upstream) }
-        if reusable && pools[Int(entries[upstreamSlot].upstream)].park(upstream, now: io.now) {
+        if reusable && !draining && pools[Int(entries[upstreamSlot].upstream)].park(upstream, now: io.now) {
             entries[upstreamSlot].flags = Flag.pooled
             if sweepTimer == nil && configuration.upstreamIdleTimeout > 0 {
                 sweepTimer = io.armTimer(at: io.now + Self.sweepInterval(configuration), payload: Self.sweepPayload)

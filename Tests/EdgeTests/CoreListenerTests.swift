@@ -1,4 +1,5 @@
 import Foundation
+import NIOSSL
 import Testing
 
 @testable import Edge
@@ -212,6 +213,34 @@ struct CoreListenerTests {
         }
     }
 
+    @Test(arguments: [TLSVersion.tlsv12, .tlsv13])
+    func tlsOnTheCoreServesHTTP11WithHSTSAndTheEdgesOwnAnswers(_ version: TLSVersion) async throws {
+        try await withTLSEdge({ directory, upstream in
+            let a = try directory.makeCertificate("a.test")
+            var https = TLSTestConfig.https(certificates: [a.config(serverNames: ["a.test"])], http2: false)
+            https.io = .core
+            return try TLSTestConfig.make(upstream: upstream, listeners: [https])
+        }) { edge, _, _ in
+            let hsts = try #require(edge.config.headers.hsts)
+            var options = TLSClientOptions.version(version)
+            options.alpn = ["h2", "http/1.1"]
+            try await withTLSConnection(port: try edge.port(0), options) { connection in
+                #expect(connection.negotiatedProtocol == "http/1.1", "the core offers no h2")
+                #expect(try await connection.tlsVersion() == version)
+                let proxied = try await connection.request(.GET, "/app/page")
+                #expect(proxied.status == 200)
+                #expect(proxied.header("strict-transport-security") == hsts)
+                let missing = try await connection.request(.GET, "/nowhere")
+                #expect(missing.status == 404)
+                #expect(missing.header("strict-transport-security") == hsts)
+                #expect(missing.body.contains("RESOURCE_NOT_FOUND"))
+                let limited = try await connection.request(.GET, "/limited/a")
+                #expect(limited.status == 200)
+                #expect(try await connection.request(.GET, "/limited/b").status == 429)
+            }
+        }
+    }
+
     @Test func aConfigurationTheCoreCannotCarryOutIsRefused() throws {
         let text = """
             listeners:
@@ -231,6 +260,23 @@ struct CoreListenerTests {
             let message = "\(error)"
             #expect(message.contains("io: core does not serve static files yet"), "\(message)")
             #expect(message.contains("io: core does not delay requests yet"), "\(message)")
+        }
+        let directory = try TLSTestDirectory()
+        defer { directory.remove() }
+        let certificate = try directory.makeCertificate("a.test")
+        let http2 = """
+            listeners:
+              - name: public
+                address: "127.0.0.1:0"
+                io: core
+                tls: {certificates: [{certificate: "\(certificate.certificatePath)", key: "\(certificate.keyPath)"}]}
+            routes: []
+            """
+        do {
+            _ = try ConfigLoader.parse(yaml: http2, source: "tls.yaml", environment: [:])
+            Issue.record("a core listener offering HTTP/2 was accepted")
+        } catch {
+            #expect("\(error)".contains("io: core serves TLS with HTTP/1.1 only so far"), "\(error)")
         }
         #expect(throws: ConfigError.self) {
             try ConfigLoader.parse(

@@ -17,6 +17,8 @@ final class CoreListener: Sendable {
     typealias Handler = ProxyHandler<EngineProxyPolicy>
     let name: String
     let group: EdgeIO.EventLoopGroup<Handler>
+    /// A TLS listener's session-ticket keys, rotated (``TicketKeyRotator``).
+    let ticketKeys: TicketKeyRotator?
     /// Where it listens (its port resolved when the configuration said 0).
     let address: NIOCore.SocketAddress
 
@@ -29,21 +31,50 @@ final class CoreListener: Sendable {
         guard let host = resolved.ipAddress, resolved.port != nil else {
             throw EdgeError.bind(listener.address, reason: "io: core listens on TCP addresses only")
         }
-        let loop = EventLoopConfiguration(
+        var loop = EventLoopConfiguration(
             host: host, port: UInt16(resolved.port ?? 0), loopCount: loopCount, backlog: Int32(listener.backlog))
+        let secure = listener.tls != nil
+        if let tls = listener.tls {
+            do {
+                let context = try TLSContext(configuration: Self.tlsConfiguration(tls))
+                loop.tls = context
+                ticketKeys = try TicketKeyRotator(context: context, rotation: Self.ticketKeyRotation, decryptOnly: 2)
+            } catch {
+                throw EdgeError.bind(listener.address, reason: "TLS: \(error)")
+            }
+        } else {
+            ticketKeys = nil
+        }
         let handlerConfiguration = Self.handlerConfiguration(config)
         let seeds = (0..<loopCount).map { _ in UInt64.random(in: .min ... .max) }
         do {
-            group = try EdgeIO.EventLoopGroup(configuration: loop) { index in
+            group = try EdgeIO.EventLoopGroup(configuration: loop) { [loop] index in
                 Handler(
                     configuration: handlerConfiguration,
-                    policy: EngineProxyPolicy(state: state, loopIndex: index, secure: false, seed: seeds[index]),
-                    chunkSize: loop.chunkSize)
+                    policy: EngineProxyPolicy(state: state, loopIndex: index, secure: secure, seed: seeds[index]),
+                    chunkSize: loop.chunkSize, secure: secure)
             }
         } catch {
+            ticketKeys?.stop()
             throw EdgeError.bind(listener.address, reason: "\(error)")
         }
         address = try NIOCore.SocketAddress(ipAddress: host, port: group.port)
+    }
+
+    /// How often a TLS listener's session tickets get a new key: hourly, the two before still
+    /// decrypting, so a ticket resumes for up to three hours (nginx keeps one random key for a
+    /// worker's life).
+    static var ticketKeyRotation: UInt64 { 3_600_000 }
+
+    /// The core's TLS context settings for a listener's `tls`: its certificates (the core picks
+    /// one by the names in the certificate itself), the Mozilla intermediate suites, ALPN
+    /// `http/1.1` only (HTTP/2 is not on the core yet; the loader refuses `http2: true`).
+    static func tlsConfiguration(_ tls: TLSListenerConfig) -> TLSContext.Configuration {
+        TLSContext.Configuration(
+            certificates: tls.certificates.map {
+                TLSContext.Certificate(chainPath: $0.certificateChain, keyPath: $0.privateKey)
+            },
+            applicationProtocols: ["http/1.1"])
     }
 
     /// The handler's settings from the configuration (see the type's comment).
@@ -62,11 +93,40 @@ final class CoreListener: Sendable {
             keepAlivePerUpstream: upstreams.map(\.keepAlive).max() ?? 32,
             clientIdleTimeout: milliseconds(config.timeouts.keepAlive),
             upstreamTimeout: milliseconds(answerTimeout),
-            maxRequestBody: config.limits.maxBodySize, clientHeaderTimeout: milliseconds(config.timeouts.header))
+            maxRequestBody: config.limits.maxBodySize, clientHeaderTimeout: milliseconds(config.timeouts.header),
+            // As the NIO listeners and nginx: a client gone mid-exchange ends it (logged 499).
+            abortOnClientClose: true)
     }
 
-    /// Stops the loops: their connections close (no drain on the core yet).
+    /// Drains, then stops: the loops stop accepting and close their idle connections, the
+    /// exchanges in progress finish (their connections close after them) for up to `grace`,
+    /// then whatever is left is closed with the loops.
+    func shutdown(grace: Duration) async {
+        for loop in 0..<group.loopCount { _ = group.post(.drain, toLoop: loop) }
+        let deadline = ContinuousClock.now + grace
+        while ContinuousClock.now < deadline, await openConnections() > 0 {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        group.stop()
+        ticketKeys?.stop()
+    }
+
+    /// Connections open on the loops (clients and upstreams), asked through the mailboxes.
+    func openConnections() async -> Int {
+        var total = 0
+        for loop in 0..<group.loopCount {
+            total += await withCheckedContinuation { continuation in
+                if !group.post(.statistics(reply: { continuation.resume(returning: $0.connections) }), toLoop: loop) {
+                    continuation.resume(returning: 0)
+                }
+            }
+        }
+        return total
+    }
+
+    /// Stops the loops at once: their connections close.
     func stop() {
         group.stop()
+        ticketKeys?.stop()
     }
 }

@@ -406,8 +406,13 @@ public final class EdgeServer: Sendable {
             return promise.futureResult
         }
         try? await adminChannel?.close()
-        // The core's listeners close their connections at once (no drain there yet).
-        for core in coreListeners { core.stop() }
+        // The core's listeners drain alike, beside the NIO ones, within the same grace.
+        let cores = coreListeners
+        let coresDrained = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for core in cores { group.addTask { await core.shutdown(grace: grace) } }
+            }
+        }
         let all = EventLoopFuture.andAllComplete(drained, on: group.next())
         let timedOut = group.next().makePromise(of: Void.self)
         let deadline = group.next().scheduleTask(in: TimeAmount(grace)) {
@@ -416,6 +421,7 @@ public final class EdgeServer: Sendable {
         all.cascade(to: timedOut)
         try? await timedOut.futureResult.get()
         deadline.cancel()
+        await coresDrained.value
         for context in state.loops.values {
             try? await context.eventLoop.submit { context.pool.closeAll() }.get()
         }
