@@ -278,47 +278,59 @@ struct EngineProxyPolicy: ProxyPolicy {
         _ request: EdgeIOProxy.HTTPRequestHead, in input: UnsafeRawBufferPointer, client: ClientContext, tag: UInt64,
         into writer: inout HeadWriter
     ) {
-        guard let exchange = exchanges[Int(tag)] else { return }
-        writer.append("X-Real-IP: ")
-        writer.append(exchange.clientText)
-        writer.append("\r\nX-Forwarded-For: ")
-        if !exchange.forwardedFor.isEmpty {
-            writer.append(exchange.forwardedFor)
-            writer.append(", ")
+        let secure = self.secure
+        withExchange(tag) { exchange in
+            writer.append("X-Real-IP: ")
+            writer.append(exchange.clientText)
+            writer.append("\r\nX-Forwarded-For: ")
+            if !exchange.forwardedFor.isEmpty {
+                writer.append(exchange.forwardedFor)
+                writer.append(", ")
+            }
+            writer.append(client.address)
+            if !exchange.keepsForwardedProto {
+                writer.append(secure ? "\r\nX-Forwarded-Proto: https" : "\r\nX-Forwarded-Proto: http")
+            }
+            writer.append("\r\nX-Request-ID: ")
+            writer.append(exchange.requestID)
+            writer.append("\r\n")
         }
-        writer.append(client.address)
-        if !exchange.keepsForwardedProto {
-            writer.append(secure ? "\r\nX-Forwarded-Proto: https" : "\r\nX-Forwarded-Proto: http")
-        }
-        writer.append("\r\nX-Request-ID: ")
-        writer.append(exchange.requestID)
-        writer.append("\r\n")
+    }
+
+    /// Runs `body` on the exchange in place (an exchange holds a dozen references: a copy per
+    /// call would retain and release each).
+    @inline(__always)
+    mutating func withExchange(_ tag: UInt64, _ body: (inout Exchange) -> Void) {
+        let index = Int(tag)
+        guard index < exchanges.count, exchanges[index] != nil else { return }
+        body(&exchanges[index]!)
     }
 
     // MARK: The response head sent to the client
 
     func dropsResponseField(_ name: UnsafeRawBufferPointer, tag: UInt64) -> Bool {
-        guard let exchange = exchanges[Int(tag)] else { return false }
-        let decorations = secure ? exchange.route.secureDecorations : exchange.route.decorations
-        return decorations.names.contains(name) || exchange.runtime.removeFromUpstream.contains(name)
-            || Self.alsoHopByHop.contains(name)
+        // Asked once per response field: read the two rules in place, never a copy of the exchange.
+        guard let route = exchanges[Int(tag)]?.route else { return false }
+        return (secure ? route.secureDecorations : route.decorations).names.contains(name)
+            || exchanges[Int(tag)]?.runtime.removeFromUpstream.contains(name) == true || Self.alsoHopByHop.contains(name)
     }
 
     mutating func writeResponseFields(status: Int, client: ClientContext, tag: UInt64, into writer: inout HeadWriter) {
-        guard let exchange = exchanges[Int(tag)] else { return }
-        // A response head: the server answered (its failure count starts again).
-        exchange.server.health.withLock { $0.requestSucceeded() }
-        let decorations = secure ? exchange.route.secureDecorations : exchange.route.decorations
-        decorations.fixed.serialized.withUnsafeBytes { writer.append($0) }
-        writer.append("X-Request-ID: ")
-        writer.append(exchange.requestID)
-        writer.append("\r\n")
+        let secure = self.secure
+        withExchange(tag) { exchange in
+            // A response head: the server answered (its failure count starts again).
+            exchange.server.health.withLock { $0.requestSucceeded() }
+            let decorations = secure ? exchange.route.secureDecorations : exchange.route.decorations
+            decorations.fixed.serialized.withUnsafeBytes { writer.append($0) }
+            writer.append("X-Request-ID: ")
+            writer.append(exchange.requestID)
+            writer.append("\r\n")
+        }
     }
 
     mutating func exchangeEnded(client: ClientContext, tag: UInt64, status: Int) {
         let index = Int(tag)
-        guard var exchange = exchanges[index] else { return }
-        exchanges[index] = nil
+        guard var exchange = exchanges[index].take() else { return }
         freeExchanges.append(index)
         exchange.server.inFlight.add(-1, ordering: .relaxed)
         _ = exchange.requestLease?.release()
