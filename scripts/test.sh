@@ -13,9 +13,11 @@
 # 3. Runs `swift test "$@"` from the repo root with
 #      HOMERACK_TEST_POSTGRES_URL=postgres://homerack@127.0.0.1:PORT/homerack_test
 #      HOMERACK_TEST_REDIS_URL=redis://127.0.0.1:PORT
-# 4. Without arguments (the whole suite, as CI runs it), then runs the planner's browser test,
-#    scripts/test-browser.sh (headless Chromium through the edge; it ends with `N passed,
-#    N failed`), whether or not `swift test` passed.
+# 4. Without arguments (the whole suite, as CI runs it), then runs the edge's suite again
+#    with its listeners on the edge's own I/O core (`EDGE_TEST_IO=core swift test --skip-build
+#    --filter EdgeTests`; tests of what the core does not do yet are skipped, with the reason)
+#    and the planner's browser test, scripts/test-browser.sh (headless Chromium through the
+#    edge; it ends with `N passed, N failed`), whether or not `swift test` passed.
 # 5. Stops the servers it started (by PID) and removes the temp dir on every
 #    exit path, and exits non-zero when `swift test` or the browser test failed.
 #
@@ -316,6 +318,17 @@ TEST_PID=""
 log "${COMMAND[0]} exited with status $rc"
 
 if [[ $browser_tests -eq 1 ]]; then
+  log "running the edge's tests again on the I/O core: EDGE_TEST_IO=core swift test --skip-build --filter EdgeTests"
+  set -m
+  EDGE_TEST_IO=core swift test --skip-build --filter EdgeTests </dev/null &
+  TEST_PID=$!
+  set +m
+  core_rc=0
+  wait "$TEST_PID" || core_rc=$?
+  TEST_PID=""
+  log "the edge's tests on the I/O core exited with status $core_rc"
+  [[ $rc -eq 0 ]] && rc=$core_rc
+
   log "running scripts/test-browser.sh"
   set -m
   "$REPO_ROOT/scripts/test-browser.sh" </dev/null &

@@ -32,6 +32,9 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         /// abandons the exchange and closes (nginx's default, logged 499); `false` still
         /// answers it, then closes (HAProxy's default, without `option abortonclose`).
         public var abortOnClientClose: Bool
+        /// Milliseconds a client may take no relayed bytes while the response backs up, before
+        /// it is dropped (nginx's `send_timeout`; 0: never).
+        public var clientSendTimeout: UInt64
         /// Milliseconds a pooled upstream connection may stay idle before this side closes it
         /// (keep it below the upstream's own idle timeout; 0: never).
         public var upstreamIdleTimeout: UInt64
@@ -45,8 +48,9 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         public init(
             keepAlivePerUpstream: Int = 64, clientIdleTimeout: UInt64 = 65_000,
             upstreamTimeout: UInt64 = 60_000, upstreamIdleTimeout: UInt64 = 60_000, maxRequestBody: Int = 10 << 20,
-            clientHeaderTimeout: UInt64 = 60_000, abortOnClientClose: Bool = false
+            clientHeaderTimeout: UInt64 = 60_000, abortOnClientClose: Bool = false, clientSendTimeout: UInt64 = 60_000
         ) {
+            self.clientSendTimeout = clientSendTimeout
             self.clientHeaderTimeout = clientHeaderTimeout
             self.abortOnClientClose = abortOnClientClose
             self.maxRequestBody = maxRequestBody
@@ -296,9 +300,14 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         let peerIndex = Int(peer.index)
         switch entries[index].role {
         case .client:
-            // The client took the relayed body: read the upstream again.
+            // The client took the relayed body: read the upstream again (the send timer stops;
+            // it starts again if the output backs up again).
             if entries[index].flags & Flag.upstreamPaused != 0 {
                 entries[index].flags &= ~Flag.upstreamPaused
+                if let timer = entries[index].timer {
+                    io.cancelTimer(timer)
+                    entries[index].timer = nil
+                }
                 io.resumeReading(peer)
             }
         case .upstream:
@@ -372,7 +381,11 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             switch entries[clientIndex].phase {
             case .relayingBody:
                 if entries[clientIndex].response.kind == .untilClose && entry.flags & Flag.upstreamEnded != 0 {
-                    // The end of a response delimited by the close: complete.
+                    // The end of a response delimited by the close: complete (chunked out: its
+                    // last chunk, and the connection goes on).
+                    if entries[clientIndex].flags & Flag.chunksOut != 0 {
+                        io.write(UnsafeRawBufferPointer(start: Self.lastChunk.utf8Start, count: 5), on: client)
+                    }
                     finishClient(clientIndex, client, status: Int(entries[clientIndex].status), io: &io)
                 } else {
                     // Cut short: closing tells the client (its framing is incomplete); the log
@@ -523,7 +536,12 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             }
             answer(504, index, connection, close: true, io: &io)
         case .relayingBody:
-            break
+            // The client took none of the response for `clientSendTimeout`: dropped (nginx's
+            // send_timeout), the upstream connection with it.
+            endExchange(index, connection, status: Int(entries[index].status))
+            abortExchange(index, io: &io)
+            entries[index].flags |= Flag.closing
+            io.abort(connection)
         }
     }
 
@@ -809,8 +827,13 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             framing = BodyFraming(kind: .untilClose)
         }
         var keepClient = flags & Flag.keepAlive != 0 && flags & Flag.clientInputEnded == 0
-        if framing.kind == .untilClose || entries[clientIndex].phase == .sendingBody { keepClient = false }
-        if !keepClient { entries[clientIndex].flags &= ~Flag.keepAlive }
+        // A body the upstream ends by closing has no length: an HTTP/1.1 client that keeps its
+        // connection gets it chunked (the connection stays usable); any other client gets it
+        // as it is, ended by the close.
+        let chunksOut = framing.kind == .untilClose && keepClient && flags & Flag.http10 == 0
+        if (framing.kind == .untilClose && !chunksOut) || entries[clientIndex].phase == .sendingBody { keepClient = false }
+        if chunksOut { entries[clientIndex].flags |= Flag.chunksOut }
+        if !keepClient { entries[clientIndex].flags &= ~(Flag.keepAlive | Flag.chunksOut) }
         if head.upstreamKeepsAlive && framing.kind != .untilClose {
             entries[clientIndex].flags |= Flag.upstreamReusable
         }
@@ -834,6 +857,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             into: &writer, drop: { self.policy.dropsResponseField($0, tag: self.entries[clientIndex].tag) })
         self.policy.writeResponseFields(
             status: head.status, client: context(entries[clientIndex], client), tag: entries[clientIndex].tag, into: &writer)
+        if entries[clientIndex].flags & Flag.chunksOut != 0 { writer.append("Transfer-Encoding: chunked\r\n") }
         if flags & Flag.http10 != 0 {
             // HTTP/1.0 closes unless told otherwise.
             if keepClient { writer.append("Connection: keep-alive\r\n") }
@@ -859,9 +883,14 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             used = n
             complete = done
         }
-        io.write(
-            UnsafeRawBufferPointer(start: headBuffer, count: writer.count),
-            UnsafeRawBufferPointer(rebasing: input[bodyStart..<(bodyStart + used)]), on: client)
+        if entries[clientIndex].flags & Flag.chunksOut != 0 {
+            io.write(UnsafeRawBufferPointer(start: headBuffer, count: writer.count), on: client)
+            writeChunk(UnsafeRawBufferPointer(rebasing: input[bodyStart..<(bodyStart + used)]), to: client, io: &io)
+        } else {
+            io.write(
+                UnsafeRawBufferPointer(start: headBuffer, count: writer.count),
+                UnsafeRawBufferPointer(rebasing: input[bodyStart..<(bodyStart + used)]), on: client)
+        }
         afterRelay(complete: complete, extra: bodyStart + used < input.count, clientIndex, client, upstream: upstream, io: &io)
     }
 
@@ -874,16 +903,45 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             abortExchange(clientIndex, io: &io)
             io.close(client)
         case .body(let used, let complete):
-            io.write(UnsafeRawBufferPointer(rebasing: input[offset..<(offset + used)]), on: client)
+            if entries[clientIndex].flags & Flag.chunksOut != 0 {
+                writeChunk(UnsafeRawBufferPointer(rebasing: input[offset..<(offset + used)]), to: client, io: &io)
+            } else {
+                io.write(UnsafeRawBufferPointer(rebasing: input[offset..<(offset + used)]), on: client)
+            }
             afterRelay(complete: complete, extra: offset + used < input.count, clientIndex, client, upstream: upstream, io: &io)
         }
     }
 
+    /// Writes `bytes` as one chunk of the chunked coding (nothing for no bytes: an empty chunk
+    /// would end the body).
+    mutating func writeChunk(_ bytes: UnsafeRawBufferPointer, to client: ConnectionID, io: inout LoopIO) {
+        guard !bytes.isEmpty else { return }
+        var line: (UInt64, UInt64, UInt64) = (0, 0, 0)  // hex digits and CRLF, at most 18 bytes
+        withUnsafeMutableBytes(of: &line) { buffer in
+            var count = 0
+            var shift = (Int.bitWidth - bytes.count.leadingZeroBitCount + 3) / 4 * 4
+            repeat {
+                shift -= 4
+                let nibble = UInt8(truncatingIfNeeded: bytes.count >> shift) & 0xf
+                buffer[count] = nibble < 10 ? 48 + nibble : 87 + nibble
+                count += 1
+            } while shift > 0
+            buffer[count] = 13
+            buffer[count + 1] = 10
+            io.write(UnsafeRawBufferPointer(rebasing: buffer[0..<(count + 2)]), bytes, on: client)
+        }
+        io.write(UnsafeRawBufferPointer(start: Self.crlf.utf8Start, count: 2), on: client)
+    }
+
+    static var crlf: StaticString { "\r\n" }
+    static var lastChunk: StaticString { "0\r\n\r\n" }
+
     mutating func afterRelay(complete: Bool, extra: Bool, _ clientIndex: Int, _ client: ConnectionID, upstream: ConnectionID, io: inout LoopIO) {
         guard complete else {
-            if io.pendingOutputBytes(client) > 0 {
+            if io.pendingOutputBytes(client) > 0 && entries[clientIndex].flags & Flag.upstreamPaused == 0 {
                 entries[clientIndex].flags |= Flag.upstreamPaused
                 io.pauseReading(upstream)
+                if configuration.clientSendTimeout > 0 { armTimer(clientIndex, after: configuration.clientSendTimeout, io: &io) }
             }
             return
         }
@@ -1116,6 +1174,9 @@ enum ProxyFlag {
     static let staleRetried: UInt32 = 1 << 10
     /// Client entry: a forwarded request whose end the policy has not been told yet.
     static let exchangeOpen: UInt32 = 1 << 11
+    /// Client entry: the response body goes out in the chunked coding (the upstream's ends
+    /// with its close).
+    static let chunksOut: UInt32 = 1 << 17
     /// Client entry: a request head has started arriving (its timer is the header timeout).
     static let headStarted: UInt32 = 1 << 14
     /// Client entry: the connection is closing (nothing more is read from it).

@@ -47,7 +47,7 @@ extension ProxyIntegrationTests {
         }
     }
 
-    @Test func rateLimitWithoutNodelaySpacesTheBurstOut() async throws {
+    @Test(.notOnTheCoreYet("limit_req delays (refused by the loader)")) func rateLimitWithoutNodelaySpacesTheBurstOut() async throws {
         try await withUpstreams(["a"]) { upstreams in
             var yaml = EdgeYAML.proxying(to: [EdgeYAML.server(upstreams[0].address)])
             yaml.routes = ["{prefix: /, proxy: app, rate_limit: {zone: perclient, burst: 5, nodelay: false}}"]

@@ -11,7 +11,7 @@ extension ProxyIntegrationTests {
             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
     }
 
-    @Test func webSocketUpgradeIsTunnelledBothWaysAndClosesTheUpstreamWithTheClient() async throws {
+    @Test(.notOnTheCoreYet("Upgrade tunnels")) func webSocketUpgradeIsTunnelledBothWaysAndClosesTheUpstreamWithTheClient() async throws {
         try await withWebSocketUpstream { upstream in
             try await withEdge(yaml: .proxying(to: [EdgeYAML.server(upstream.address)])) { edge in
                 let client = try RawTunnelClient(port: edge.port)
@@ -54,7 +54,7 @@ extension ProxyIntegrationTests {
         }
     }
 
-    @Test func webSocketUpstreamClosingClosesTheClient() async throws {
+    @Test(.notOnTheCoreYet("Upgrade tunnels")) func webSocketUpstreamClosingClosesTheClient() async throws {
         try await withWebSocketUpstream { upstream in
             try await withEdge(yaml: .proxying(to: [EdgeYAML.server(upstream.address)])) { edge in
                 let client = try RawTunnelClient(port: edge.port)
@@ -71,7 +71,7 @@ extension ProxyIntegrationTests {
 
     /// The response decoder hands over the bytes behind the 101 only when it is removed, outside
     /// any read cycle: the tunnel must flush them itself (they used to wait for the next read).
-    @Test
+    @Test(.notOnTheCoreYet("Upgrade tunnels"))
     func bytesTheUpstreamSendsRightBehindItsSwitchingProtocolsReachTheClient() async throws {
         try await withWebSocketUpstream { upstream in
             try await withEdge(yaml: .proxying(to: [EdgeYAML.server(upstream.address)])) { edge in
@@ -88,7 +88,7 @@ extension ProxyIntegrationTests {
         }
     }
 
-    @Test func refusedUpgradeIsAnsweredAndThenTheClientConnectionCloses() async throws {
+    @Test(.notOnTheCoreYet("Upgrade tunnels")) func refusedUpgradeIsAnsweredAndThenTheClientConnectionCloses() async throws {
         try await withWebSocketUpstream { upstream in
             try await withEdge(yaml: .proxying(to: [EdgeYAML.server(upstream.address)])) { edge in
                 let connection = try edge.connect()
