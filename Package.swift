@@ -133,7 +133,9 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ]
+            ],
+            // An uncached layout read spent about 5 % of a worker's CPU in exclusivity checks.
+            swiftSettings: hotPath
         ),
         // `homerack-backend`: serve, supervise workers, migrate, copy SQLite into PostgreSQL.
         .executableTarget(

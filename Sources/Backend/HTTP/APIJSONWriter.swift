@@ -51,13 +51,34 @@ struct APIJSONWriter {
     }
 
     /// Starts a member: `"key":`. `key` is written as it is (the models' keys need no escape).
+    ///
+    /// One write into the buffer for the separator, the quotes, the key and the colon: each
+    /// `ByteBuffer` write checks capacity and uniqueness, and five of them per key were half of
+    /// the writer's time in an uncached layout's profile.
     mutating func key(_ key: StaticString) {
-        if !first { buffer.writeInteger(UInt8(ascii: ",")) }
+        let separated = !first
         first = false
-        buffer.writeInteger(UInt8(ascii: "\""))
-        buffer.writeStaticString(key)
-        buffer.writeInteger(UInt8(ascii: "\""))
-        buffer.writeInteger(UInt8(ascii: ":"))
+        guard key.hasPointerRepresentation else {
+            if separated { buffer.writeInteger(UInt8(ascii: ",")) }
+            buffer.writeInteger(UInt8(ascii: "\""))
+            buffer.writeStaticString(key)
+            buffer.writeStaticString("\":")
+            return
+        }
+        let name = UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: name.count + 4) { out in
+            var at = 0
+            if separated {
+                out[at] = UInt8(ascii: ",")
+                at += 1
+            }
+            out[at] = UInt8(ascii: "\"")
+            UnsafeMutableRawBufferPointer(rebasing: out[(at + 1)...]).copyMemory(from: name)
+            at += 1 + name.count
+            out[at] = UInt8(ascii: "\"")
+            out[at + 1] = UInt8(ascii: ":")
+            return at + 2
+        }
     }
 
     // MARK: Values

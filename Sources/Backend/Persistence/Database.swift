@@ -27,10 +27,39 @@ public struct DatabaseRow: Sendable {
 /// One result row, by column position: what a ``PreparedRead`` decodes, so a wide row is read
 /// without building a dictionary keyed by column name (an uncached layout's rows have about 85
 /// columns, and hashing their names was a tenth of a worker's CPU).
+///
+/// A driver may hand over its cells undecoded (``OrderedCells``): a layout row repeats the rack's
+/// columns and carries both a specification's and a model's, and a layout reads about a third of
+/// its cells, so decoding each cell only when it is read saves the rest.
 public struct OrderedRow: Sendable {
-    public let values: [DatabaseValue]
+    private let cells: any OrderedCells
 
-    public init(values: [DatabaseValue]) { self.values = values }
+    /// A row whose values are already decoded (SQLite's, a test's).
+    public init(values: [DatabaseValue]) { self.cells = DecodedCells(values: values) }
+
+    /// A row whose cells are decoded when read.
+    init(cells: some OrderedCells) { self.cells = cells }
+
+    /// How many columns the row has.
+    public var count: Int { cells.count }
+
+    /// The value in column `index` (0-based, in select order).
+    /// - Throws: the driver's error when the stored bytes cannot be decoded.
+    public func value(at index: Int) throws -> DatabaseValue { try cells.value(at: index) }
+}
+
+/// A row's cells in select order, decoded one at a time when read.
+protocol OrderedCells: Sendable {
+    var count: Int { get }
+    func value(at index: Int) throws -> DatabaseValue
+}
+
+/// Cells already decoded.
+private struct DecodedCells: OrderedCells {
+    let values: [DatabaseValue]
+
+    var count: Int { values.count }
+    func value(at index: Int) -> DatabaseValue { values[index] }
 }
 
 /// A read that runs often with the same text (an uncached layout): a driver may keep it prepared

@@ -74,7 +74,8 @@ public protocol RowValues {
     associatedtype Key
 
     /// The value at `key` (`.null` when the row has no such column).
-    func value(_ key: Key) -> DatabaseValue
+    /// - Throws: the driver's error when a cell decoded only now cannot be read.
+    func value(_ key: Key) throws -> DatabaseValue
 
     /// The column's name, for a ``RowDecodingError``.
     func columnName(_ key: Key) -> String
@@ -84,35 +85,35 @@ extension RowValues {
     /// A required integer column.
     /// - Throws: ``RowDecodingError`` when it is `NULL` or not an integer.
     public func int(_ column: Key) throws -> Int {
-        guard let value = value(column).intValue else { throw failure(column, "integer") }
+        guard let value = try value(column).intValue else { throw failure(column, "integer") }
         return value
     }
 
     /// A required real column.
     /// - Throws: ``RowDecodingError`` when it is `NULL` or not a number.
     public func double(_ column: Key) throws -> Double {
-        guard let value = value(column).doubleValue else { throw failure(column, "number") }
+        guard let value = try value(column).doubleValue else { throw failure(column, "number") }
         return value
     }
 
     /// A required text column.
     /// - Throws: ``RowDecodingError`` when it is `NULL` or not text.
     public func string(_ column: Key) throws -> String {
-        guard let value = value(column).stringValue else { throw failure(column, "text") }
+        guard let value = try value(column).stringValue else { throw failure(column, "text") }
         return value
     }
 
     /// A required boolean column.
     /// - Throws: ``RowDecodingError`` when it is `NULL` or not a boolean.
     public func bool(_ column: Key) throws -> Bool {
-        guard let value = value(column).boolValue else { throw failure(column, "boolean") }
+        guard let value = try value(column).boolValue else { throw failure(column, "boolean") }
         return value
     }
 
     /// An optional integer column (`nil` for `NULL`).
     /// - Throws: ``RowDecodingError`` when it holds something other than an integer.
     public func optionalInt(_ column: Key) throws -> Int? {
-        let value = value(column)
+        let value = try value(column)
         if value.isNull { return nil }
         guard let int = value.intValue else { throw failure(column, "integer") }
         return int
@@ -121,7 +122,7 @@ extension RowValues {
     /// An optional real column (`nil` for `NULL`).
     /// - Throws: ``RowDecodingError`` when it holds something other than a number.
     public func optionalDouble(_ column: Key) throws -> Double? {
-        let value = value(column)
+        let value = try value(column)
         if value.isNull { return nil }
         guard let double = value.doubleValue else { throw failure(column, "number") }
         return double
@@ -130,7 +131,7 @@ extension RowValues {
     /// An optional text column (`nil` for `NULL`).
     /// - Throws: ``RowDecodingError`` when it holds something other than text.
     public func optionalString(_ column: Key) throws -> String? {
-        let value = value(column)
+        let value = try value(column)
         if value.isNull { return nil }
         guard let string = value.stringValue else { throw failure(column, "text") }
         return string

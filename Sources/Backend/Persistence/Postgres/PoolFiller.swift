@@ -32,13 +32,28 @@ struct PoolFiller: Sendable {
     let leaseTimeout: Duration
     /// The wait before another round after one that ended early.
     var retryDelay: Duration = .seconds(1)
+    /// The wait before the first round, from when the worker is ready.
+    ///
+    /// Each connection the filler opens costs a server process forked, a session set up and, when
+    /// the worker exits, torn down again, on the cores the workers share with the server. A worker
+    /// recycled after 1,000 requests lives half a second under load; filling its pool at once made
+    /// it open and close 19 connections it never used, several times a second (PostgreSQL's CPU
+    /// during a run of worker starts exceeded the workers' own). Requests open what they need in
+    /// the meantime; a worker that lives longer gets its minimum a moment later.
+    var startDelay: Duration = .seconds(2)
 
-    /// Rounds until the task is cancelled (the pool's generation ended), starting at once.
+    /// Rounds until the task is cancelled (the pool's generation ended), the first after
+    /// `startDelay`.
     /// - Parameters:
     ///   - client: the pool to fill.
     ///   - logger: where each round's outcome goes (debug).
     ///   - isBusy: whether requests are using the pool now.
     func run(_ client: PostgresClient, logger: Logger, isBusy: @Sendable () -> Bool) async {
+        do {
+            try await Task.sleep(for: startDelay)
+        } catch {
+            return
+        }
         while !Task.isCancelled {
             let held = await round(client, isBusy: isBusy)
             logger.debug(

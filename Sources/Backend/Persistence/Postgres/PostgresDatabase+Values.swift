@@ -35,16 +35,8 @@ extension PostgresDatabase {
         return DatabaseRow(values: values)
     }
 
-    /// One row, by column position (for a ``PreparedRead``).
-    static func orderedRow(_ row: PostgresRow) throws -> OrderedRow {
-        var values: [DatabaseValue] = []
-        values.reserveCapacity(row.underestimatedCount)
-        for cell in row { values.append(try value(of: cell)) }
-        return OrderedRow(values: values)
-    }
-
     /// One cell as a ``DatabaseValue``, by its PostgreSQL type.
-    private static func value(of cell: PostgresCell) throws -> DatabaseValue {
+    static func value(of cell: PostgresCell) throws -> DatabaseValue {
         guard cell.bytes != nil else { return .null }
         switch cell.dataType {
         case .int2, .int4, .int8, .oid:

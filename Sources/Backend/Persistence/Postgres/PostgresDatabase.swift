@@ -292,7 +292,19 @@ public final class PostgresDatabase: Database, Service {
         } catch {
             throw Self.translate(error)
         }
-        return try Read.decode(rows)
+        return try Self.decode(Read.self, rows)
+    }
+
+    /// The read's result from its rows; a cell that cannot be decoded (cells are decoded only
+    /// now, ``PostgresCells``) fails as it did while the rows were read, as the store's error.
+    static func decode<Read: PreparedRead>(_ read: Read.Type, _ rows: [OrderedRow]) throws -> Read.Result {
+        do {
+            return try Read.decode(rows)
+        } catch let error as RowDecodingError {
+            throw error
+        } catch {
+            throw translate(error)
+        }
     }
 
     @discardableResult
@@ -407,7 +419,8 @@ public final class PostgresDatabase: Database, Service {
         let result = futureQuery(query, on: connection, logger: logger)
         let outcome = result.eventLoop.makePromise(of: PostgresQueryResult.self)
         result.cascade(to: outcome)
-        connection.closeFuture.whenComplete { _ in outcome.fail(ConnectionClosed()) }  // ignored once completed
+        let watch = ConnectionCloseWatch.shared.watch(connection) { outcome.fail(ConnectionClosed()) }
+        defer { ConnectionCloseWatch.shared.end(watch) }
         do {
             return try await outcome.futureResult.get()
         } catch  where isBrokenConnection(error) {
@@ -427,7 +440,8 @@ public final class PostgresDatabase: Database, Service {
         _ statement: PreparedStatement<Read>, on connection: PostgresConnection, logger: Logger
     ) async throws -> [OrderedRow] {
         let outcome = connection.eventLoop.makePromise(of: [OrderedRow].self)
-        connection.closeFuture.whenComplete { _ in outcome.fail(ConnectionClosed()) }  // ignored once completed
+        let watch = ConnectionCloseWatch.shared.watch(connection) { outcome.fail(ConnectionClosed()) }
+        defer { ConnectionCloseWatch.shared.end(watch) }
         let work = Task {
             do {
                 var rows: [OrderedRow] = []
@@ -471,7 +485,8 @@ struct PreparedStatement<Read: PreparedRead>: PostgresPreparedStatement {
 
     func makeBindings() throws -> PostgresBindings { PostgresDatabase.bindings(binds) }
 
-    func decodeRow(_ row: PostgresRow) throws -> OrderedRow { try PostgresDatabase.orderedRow(row) }
+    /// The row with its cells undecoded: the read decodes the ones it uses (``PostgresCells``).
+    func decodeRow(_ row: PostgresRow) -> OrderedRow { OrderedRow(cells: PostgresCells(row)) }
 }
 
 /// Each prepared read's SQL rewritten to `$n` placeholders once, not at every run.
@@ -542,7 +557,7 @@ struct PostgresSession: Database {
         } catch {
             throw PostgresDatabase.translate(error)
         }
-        return try Read.decode(rows)
+        return try PostgresDatabase.decode(Read.self, rows)
     }
 
     func transaction<T: Sendable>(_ body: @Sendable (any Database) async throws -> T) async throws -> T {

@@ -57,27 +57,29 @@ enum LayoutQuery: PreparedRead {
     /// - Throws: ``RowDecodingError`` when a stored value cannot be read.
     static func decode(_ rows: [OrderedRow]) throws -> (rack: Rack, positions: [RackPosition])? {
         guard let first = rows.first else { return nil }
-        guard first.values.count == columnCount else {
-            throw RowDecodingError(column: "layout row of \(first.values.count) columns", expected: "\(columnCount)")
+        guard first.count == columnCount else {
+            throw RowDecodingError(column: "layout row of \(first.count) columns", expected: "\(columnCount)")
         }
         let rack = try StoreRows.rack(from: TableSlice(row: first, offset: rackOffset))
         var positions: [RackPosition] = []
         positions.reserveCapacity(rows.count)
-        // A table's columns are read only when its row is there (its id is not NULL).
+        // A table's columns are read only when its row is there (its id is not NULL), and the
+        // rack's only from the first row: on PostgreSQL a cell is decoded only when read
+        // (``PostgresCells``), so the rest of each row costs nothing.
         for row in rows {
             let position = TableSlice(row: row, offset: positionOffset)
             // The rack's one row when it has no position.
-            if position.value(PositionColumns.shared.id).isNull { continue }
+            if try position.value(PositionColumns.shared.id).isNull { continue }
             var decoded = try StoreRows.position(from: position)
             let deviceColumns = TableSlice(row: row, offset: deviceOffset)
-            if !deviceColumns.value(DeviceColumns.shared.id).isNull {
+            if try !deviceColumns.value(DeviceColumns.shared.id).isNull {
                 var device = try StoreRows.device(from: deviceColumns)
                 let specification = TableSlice(row: row, offset: specificationOffset)
-                if !specification.value(SpecificationColumns.shared.id).isNull {
+                if try !specification.value(SpecificationColumns.shared.id).isNull {
                     device.specification = try StoreRows.specification(from: specification)
                 }
                 let model = TableSlice(row: row, offset: modelOffset)
-                if !model.value(ModelColumns.shared.id).isNull {
+                if try !model.value(ModelColumns.shared.id).isNull {
                     device.catalogModel = try StoreRows.model(from: model)
                 }
                 decoded.device = device

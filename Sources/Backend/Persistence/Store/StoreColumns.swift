@@ -33,7 +33,7 @@ struct TableSlice: RowValues {
     let row: OrderedRow
     let offset: Int
 
-    func value(_ key: Column) -> DatabaseValue { row.values[offset + key.index] }
+    func value(_ key: Column) throws -> DatabaseValue { try row.value(at: offset + key.index) }
     func columnName(_ key: Column) -> String { key.name }
 }
 
