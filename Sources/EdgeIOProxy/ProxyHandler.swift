@@ -113,6 +113,8 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         var request = BodyFraming(kind: .none)
         var response = BodyFraming(kind: .none)
         var tag: UInt64 = 0
+        /// Response body bytes relayed to the client in this exchange (for the access log).
+        var bodyBytes = 0
         var timer: TimerID? = nil
         var address: AddressBytes = (0, 0, 0, 0, 0, 0)
         /// The request as sent upstream, kept while it may be replayed (a chunk of
@@ -366,7 +368,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             }
             if entry.flags & Flag.exchangeOpen != 0 {
                 // nginx's 499: the client closed before its response ended.
-                policy.exchangeEnded(client: context(entry, connection), tag: entry.tag, status: 499)
+                policy.exchangeEnded(client: context(entry, connection), tag: entry.tag, status: 499, bodyBytes: entry.bodyBytes)
             }
             policy.connectionClosed(context(entry, connection))
         case .upstream:
@@ -669,6 +671,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             entries[index].tag = tag
             entries[index].upstream = UInt16(upstreamIndex)
             entries[index].status = 0
+            entries[index].bodyBytes = 0
             var flags = entries[index].flags & (Flag.secure | Flag.clientInputEnded)
             flags |= Flag.exchangeOpen
             if head.keepAlive && !draining { flags |= Flag.keepAlive }
@@ -883,6 +886,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             used = n
             complete = done
         }
+        entries[clientIndex].bodyBytes += used
         if entries[clientIndex].flags & Flag.chunksOut != 0 {
             io.write(UnsafeRawBufferPointer(start: headBuffer, count: writer.count), on: client)
             writeChunk(UnsafeRawBufferPointer(rebasing: input[bodyStart..<(bodyStart + used)]), to: client, io: &io)
@@ -903,6 +907,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             abortExchange(clientIndex, io: &io)
             io.close(client)
         case .body(let used, let complete):
+            entries[clientIndex].bodyBytes += used
             if entries[clientIndex].flags & Flag.chunksOut != 0 {
                 writeChunk(UnsafeRawBufferPointer(rebasing: input[offset..<(offset + used)]), to: client, io: &io)
             } else {
@@ -1048,7 +1053,8 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     mutating func endExchange(_ index: Int, _ client: ConnectionID, status: Int) {
         guard entries[index].flags & Flag.exchangeOpen != 0 else { return }
         entries[index].flags &= ~Flag.exchangeOpen
-        policy.exchangeEnded(client: context(entries[index], client), tag: entries[index].tag, status: status)
+        policy.exchangeEnded(
+            client: context(entries[index], client), tag: entries[index].tag, status: status, bodyBytes: entries[index].bodyBytes)
     }
 
     static var continueLine: StaticString { "HTTP/1.1 100 Continue\r\n\r\n" }

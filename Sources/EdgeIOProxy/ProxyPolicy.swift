@@ -52,7 +52,8 @@ public protocol ProxyPolicy {
     ///   - status: the status the client got (502 when the upstream failed before answering;
     ///     the response's status when the upstream cut its body short), or 499 when the client
     ///     closed its connection before the response ended (nginx's code).
-    mutating func exchangeEnded(client: ClientContext, tag: UInt64, status: Int)
+    ///   - bodyBytes: the response body bytes relayed to the client (nginx's `$body_bytes_sent`).
+    mutating func exchangeEnded(client: ClientContext, tag: UInt64, status: Int, bodyBytes: Int)
 
     /// An attempt at an upstream failed before any response byte and the request may go to
     /// another server (``UpstreamRetryPolicy``'s `nextServer`).
@@ -96,7 +97,7 @@ extension ProxyPolicy {
     public mutating func upstreamFailed(tag: UInt64) {}
     public mutating func connectionOpened(_ client: ClientContext) {}
     public mutating func connectionClosed(_ client: ClientContext) {}
-    public mutating func exchangeEnded(client: ClientContext, tag: UInt64, status: Int) {}
+    public mutating func exchangeEnded(client: ClientContext, tag: UInt64, status: Int, bodyBytes: Int) {}
     public mutating func writeRequestLine(
         _ request: HTTPRequestHead, in input: UnsafeRawBufferPointer, tag: UInt64, into writer: inout HeadWriter
     ) -> Bool { false }

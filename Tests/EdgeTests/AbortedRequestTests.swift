@@ -43,7 +43,7 @@ struct AbortedRequestTests {
         #expect(line["bytes_out"] as? Int == 0)
     }
 
-    @Test(.notOnTheCoreYet("bytes_out in the access log")) func aClientDroppedByTheSendTimeoutIsLoggedWithTheBytesItGot() async throws {
+    @Test func aClientDroppedByTheSendTimeoutIsLoggedWithTheBytesItGot() async throws {
         let size = 64 * 1024 * 1024
         let records = try await Self.withAccessLog { logging in
             try await withUpstreams(["a"]) { upstreams in

@@ -328,13 +328,14 @@ struct EngineProxyPolicy: ProxyPolicy {
         }
     }
 
-    mutating func exchangeEnded(client: ClientContext, tag: UInt64, status: Int) {
+    mutating func exchangeEnded(client: ClientContext, tag: UInt64, status: Int, bodyBytes: Int) {
         let index = Int(tag)
         guard var exchange = exchanges[index].take() else { return }
         freeExchanges.append(index)
         exchange.server.inFlight.add(-1, ordering: .relaxed)
         _ = exchange.requestLease?.release()
         exchange.record.status = status
+        exchange.record.bytesOut = bodyBytes
         finish(exchange.record)
     }
 
