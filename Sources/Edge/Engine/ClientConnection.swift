@@ -214,11 +214,15 @@ struct ClientConnection<Exchange: AnyObject> {
     private mutating func next(keepAlive: Bool, requestEnded: Bool, pipelinedWaiting: Bool, now: Instant)
         -> AfterResponse
     {
+        // A stream carries one request and "keep-alive" means nothing to it (an HTTP/2 head has
+        // no keep-alive default, and the connection's life, drain included, is the HTTP/2
+        // layer's): once both sides have ended, the HTTP/2 layer closes the stream itself, so
+        // closing it here too would only cost a promise and a callback per request.
+        if mode == .http2Stream && requestEnded {
+            phase = .closing
+            return .streamDone
+        }
         if keepAlive && requestEnded && !draining {
-            if mode == .http2Stream {
-                phase = .closing
-                return .streamDone
-            }
             phase = .awaitingHead(first: false, headStarted: nil)
             reads.backpressure = false
             return .nextRequest(.arm(now.advanced(by: timeouts.keepAlive)))

@@ -144,6 +144,27 @@ import Testing
         #expect(outcome21 == .close(unreadInput: true))
     }
 
+    /// An HTTP/2 request's head never asks for keep-alive (it is HTTP/2.0 to NIO's HTTP/1
+    /// types), and a stream carries one request: once its request has ended, the HTTP/2 layer
+    /// closes the stream after the answer, draining or not; only a stream whose client is still
+    /// sending is closed (reset) by the edge.
+    @Test func aStreamWhoseRequestEndedIsDoneWhateverItsKeepAlive() {
+        let exchange = FakeExchange()
+        for (keepAlive, draining) in [(false, false), (true, true), (false, true)] {
+            var stream = machine(.http2Stream)
+            _ = stream.headReceived(keepAlive: keepAlive)
+            stream.beginProxy(exchange, delayed: false, pausesReads: false)
+            if draining { _ = stream.drain(pipelinedWaiting: false) }
+            let done = stream.exchangeFinished(keepAlive: keepAlive, requestEnded: true, now: t0, pipelinedWaiting: false)
+            #expect(done == .streamDone, "keepAlive \(keepAlive), draining \(draining)")
+        }
+        var sending = machine(.http2Stream)
+        _ = sending.headReceived(keepAlive: false)
+        sending.beginProxy(exchange, delayed: false, pausesReads: true)
+        let cut = sending.exchangeFinished(keepAlive: false, requestEnded: false, now: t0, pipelinedWaiting: false)
+        #expect(cut == .close(unreadInput: true))
+    }
+
     @Test func aFailedExchangeAnswersAndKeepsTheConnectionOnlyWhenTheRequestWasRead() {
         let exchange = FakeExchange()
         var whole = machine()
