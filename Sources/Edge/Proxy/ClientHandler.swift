@@ -189,7 +189,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler, HTTP2S
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
             // Shutdown: finish the request in progress, then close; an idle connection closes now.
-            if machine.drain(pipelinedWaiting: !pipelined.isEmpty || sharedZoneWait != nil) { close() }
+            if machine.drain(pipelinedWaiting: !pipelined.isEmpty) { close() }
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -200,7 +200,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler, HTTP2S
             // Content-Lengths, bad chunk sizes, bad header bytes): refuse, never forward, close.
             state.logger.debug("bad request from client", [("edge.client", peerText), ("error", "\(error)")])
             switch machine.phase {
-            case .awaitingHead:
+            case .awaitingHead, .askingSharedZone:
                 // No request head reached the HTTP layer, so the 400 goes out as raw bytes: a
                 // response there would have no request to answer (the compressor would trap).
                 writeRawAndClose(.badRequest("malformed request"))
@@ -262,7 +262,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler, HTTP2S
 
     /// Parts wait while the current request is read whole and still being answered, or while
     /// a strict shared zone decides it (they are its body, taken once the answer comes).
-    private var holdsNextRequest: Bool { sharedZoneWait != nil || machine.holdsNextRequest { $0.requestEnded } }
+    private var holdsNextRequest: Bool { machine.holdsNextRequest { $0.requestEnded } }
 
     /// Takes the held parts of pipelined requests, once the connection waits for a head again.
     func releasePipelined() {
@@ -300,7 +300,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler, HTTP2S
             exchange.clientEnd()
         case (.closing, _), (.lingering, _):
             break
-        case (.awaitingHead, _), (.proxying, .head), (.delayed, .head), (.local, .head):
+        case (.awaitingHead, _), (.askingSharedZone, _), (.proxying, .head), (.delayed, .head), (.local, .head):
             preconditionFailure("request part \(part) in state \(machine.phase)")
         }
     }
