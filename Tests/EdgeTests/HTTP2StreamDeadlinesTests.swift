@@ -24,13 +24,12 @@ import Testing
 
     /// Runs `body` on a loop with a fresh queue and a log; the future it returns gives the result.
     private func onLoop(
-        _ body: @escaping (any EventLoop, HTTP2StreamDeadlines, Log) -> EventLoopFuture<[String]>
+        _ body: @escaping @Sendable (any EventLoop, HTTP2StreamDeadlines, Log) -> EventLoopFuture<[String]>
     ) async throws -> [String] {
         let loop = MultiThreadedEventLoopGroup.singleton.next()
-        let bound = NIOLoopBound(body, eventLoop: loop)
         return try await loop.flatSubmit {
             let queue = HTTP2StreamDeadlines(eventLoop: loop)
-            return bound.value(loop, queue, Log()).always { _ in queue.close() }
+            return body(loop, queue, Log()).always { _ in queue.close() }
         }.get()
     }
 
