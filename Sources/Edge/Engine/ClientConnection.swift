@@ -10,7 +10,8 @@ import Limits
 ///
 /// ```
 ///  awaitingHead ──head──▶ local ───────response+request ended──▶ awaitingHead (keep-alive)
-///       │  ▲        └───▶ delayed ─▶ proxying ─response ended──▶ awaitingHead
+///       │  ▲    │   ▲   └───▶ delayed ─▶ proxying ─response ended──▶ awaitingHead
+///       │  │    └─▶ askingSharedZone ─answer─▶ local / delayed / proxying
 ///       │  └──────────────────────────────────────────────────────────┘
 ///       └─ timeout / drain / not keep-alive ─▶ closing ─(unread input)─▶ lingering ─▶ closed
 /// ```
@@ -20,6 +21,11 @@ struct ClientConnection<Exchange: AnyObject> {
         /// Waiting for a request head (`first`: the connection's first). `headStarted` is when
         /// the first bytes of a head arrived, while it is incomplete.
         case awaitingHead(first: Bool, headStarted: Instant?)
+        /// A strict shared zone decides the request: its store's answer (or the zone's timeout)
+        /// comes back as `sharedZoneAnswered(token)`. What the client sends meanwhile (the
+        /// request's body, a pipelined request) is held, and no head wait runs: a request is in
+        /// progress. `token` tells this ask's answer from a late answer to an earlier one.
+        case askingSharedZone(token: UInt64)
         /// The edge answers itself; body parts still arriving are dropped until the request ends.
         case local(requestEnded: Bool, responseEnded: Bool, keepAlive: Bool)
         /// A rate limit holds the request (nginx's delay mode) until its timer fires.
@@ -140,7 +146,7 @@ struct ClientConnection<Exchange: AnyObject> {
         switch phase {
         case .lingering: return .close
         case .awaitingHead(_, let headStarted): return headStarted == nil ? .close : .requestTimeout
-        case .local, .delayed, .proxying, .closing: return .none
+        case .askingSharedZone, .local, .delayed, .proxying, .closing: return .none
         }
     }
 
@@ -150,6 +156,22 @@ struct ClientConnection<Exchange: AnyObject> {
     /// asked, unless the answer must close or the edge is draining. The one keep-alive rule.
     func keepsAlive(mustClose: Bool = false) -> Bool {
         !mustClose && !draining && requestKeepAlive
+    }
+
+    /// The filter chain asks a strict shared zone about the request (its head was received).
+    /// The shell numbers its asks; the answer to `token` is the one that counts.
+    mutating func askSharedZone(token: UInt64) {
+        guard case .awaitingHead = phase else { preconditionFailure("a shared zone asked while \(phase)") }
+        phase = .askingSharedZone(token: token)
+    }
+
+    /// A shared zone's answer (or its timeout) for the ask `token` came back.
+    /// - Returns: whether the request goes on with it (the shell then acts on the resumed
+    ///   verdict, which moves the machine on); `false` for an answer nobody waits for any more
+    ///   (a second one, or the connection closed or moved on meanwhile).
+    func sharedZoneAnswered(token: UInt64) -> Bool {
+        guard case .askingSharedZone(let asked) = phase else { return false }
+        return asked == token
     }
 
     /// The edge answers the request itself.
@@ -214,11 +236,15 @@ struct ClientConnection<Exchange: AnyObject> {
     private mutating func next(keepAlive: Bool, requestEnded: Bool, pipelinedWaiting: Bool, now: Instant)
         -> AfterResponse
     {
+        // A stream carries one request and "keep-alive" means nothing to it (an HTTP/2 head has
+        // no keep-alive default, and the connection's life, drain included, is the HTTP/2
+        // layer's): once both sides have ended, the HTTP/2 layer closes the stream itself, so
+        // closing it here too would only cost a promise and a callback per request.
+        if mode == .http2Stream && requestEnded {
+            phase = .closing
+            return .streamDone
+        }
         if keepAlive && requestEnded && !draining {
-            if mode == .http2Stream {
-                phase = .closing
-                return .streamDone
-            }
             phase = .awaitingHead(first: false, headStarted: nil)
             reads.backpressure = false
             return .nextRequest(.arm(now.advanced(by: timeouts.keepAlive)))
@@ -241,6 +267,7 @@ struct ClientConnection<Exchange: AnyObject> {
     func holdsNextRequest(requestEndedOf requestEnded: (Exchange) -> Bool) -> Bool {
         switch phase {
         case .awaitingHead, .closing, .lingering: false
+        case .askingSharedZone: true  // its body or a next request: taken once it goes on
         case .local(let requestEnded, _, _): requestEnded
         case .proxying(let exchange), .delayed(let exchange): requestEnded(exchange)
         }
@@ -277,7 +304,7 @@ struct ClientConnection<Exchange: AnyObject> {
         defer { phase = .closing }
         switch phase {
         case .proxying(let exchange), .delayed(let exchange): return exchange
-        case .awaitingHead, .local, .closing, .lingering: return nil
+        case .awaitingHead, .askingSharedZone, .local, .closing, .lingering: return nil
         }
     }
 

@@ -248,6 +248,8 @@ public final class EdgeServer: Sendable {
         let keepAlive = TimeAmount(state.runtime.config.timeouts.keepAlive)
         // Streams are created on the connection's loop, which is what makes the bound sound.
         let admission = NIOLoopBound(HTTP2StreamAdmission(advertisedLimit: limits.maxConcurrentStreams), eventLoop: channel.eventLoop)
+        let deadlines = NIOLoopBound(HTTP2StreamDeadlines(eventLoop: channel.eventLoop), eventLoop: channel.eventLoop)
+        channel.closeFuture.whenComplete { _ in deadlines.value.close() }
         var connection = NIOHTTP2Handler.ConnectionConfiguration()
         connection.initialSettings = [
             HTTP2Setting(parameter: .maxConcurrentStreams, value: admission.value.enforcedLimit),
@@ -279,7 +281,8 @@ public final class EdgeServer: Sendable {
                 try streamSync.addHandler(
                     ClientHandler(
                         state: state, loop: loop, activity: ClientActivity(), peer: peer, peerText: peerText, scheme: "https",
-                        mode: .http2Stream, output: compresses ? .parts(compressor: true) : .http2Frames, runtime: runtime))
+                        mode: .http2Stream, output: compresses ? .parts(compressor: true) : .http2Frames, runtime: runtime,
+                        streamDeadlines: deadlines.value))
             }
         }
         try sync.addHandler(manager)

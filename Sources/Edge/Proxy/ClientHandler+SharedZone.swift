@@ -4,12 +4,14 @@ import NIOHTTP1
 
 /// A request of a strict shared zone waiting for Redis: it joins the zone's queue, its answer
 /// comes back on this channel's event loop, and the filter chain resumes with it. The wait is
-/// bounded by the zone's `timeout` (then the request is decided on this edge's table), and a
-/// connection or stream that closes meanwhile drops the answer when it comes. Body parts that
-/// arrive during the wait are held as pipelined parts are, and taken once the request goes on.
+/// bounded by the zone's `timeout` (then the request is decided on this edge's table). The wait
+/// is a phase of the connection's machine (``ClientConnection/Phase/askingSharedZone(token:)``):
+/// the machine holds body parts and a pipelined request meanwhile, keeps a drain from closing
+/// the connection under the request, and tells the answer that counts from a late one (a
+/// connection or stream that closed or moved on drops it). What the shell keeps here is what
+/// resuming needs: the question, the verdict so far and the head.
 extension ClientHandler {
     struct SharedZoneWait {
-        let token: UInt64
         let question: SharedZoneQuestion
         let verdict: RequestVerdict
         let head: HTTPRequestHead
@@ -38,7 +40,8 @@ extension ClientHandler {
             act(on: resumed, head: head, runtime: runtime, started: started)
             return
         }
-        var wait = SharedZoneWait(token: token, question: question, verdict: verdict, head: head, runtime: runtime, started: started)
+        machine.askSharedZone(token: token)
+        var wait = SharedZoneWait(question: question, verdict: verdict, head: head, runtime: runtime, started: started)
         wait.timer = eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(queue.timeout)) { [weak self] in
             self?.sharedZoneAnswered(token, .unavailable)
         }
@@ -48,17 +51,17 @@ extension ClientHandler {
     /// The store's answer (or the timeout's) for the request `token`; a second one, or one for
     /// a request whose connection moved on or closed, is dropped.
     func sharedZoneAnswered(_ token: UInt64, _ answer: SharedZoneStrictAnswer) {
-        guard let wait = sharedZoneWait, wait.token == token else { return }
+        guard machine.sharedZoneAnswered(token: token), context != nil, let wait = sharedZoneWait else { return }
         sharedZoneWait = nil
         wait.timer?.cancel()
-        guard context != nil, case .awaitingHead = machine.phase else { return }
         let resumed = FilterChain.resume(wait.head, verdict: wait.verdict, question: wait.question, answer: answer, now: clock.now())
         act(on: resumed, head: wait.head, runtime: wait.runtime, started: wait.started)
         // Body parts (and on HTTP/1 a pipelined next request) held during the wait.
         releasePipelined()
     }
 
-    /// The connection or stream closed: an answer still to come is dropped.
+    /// The connection or stream closed (the machine no longer asks): an answer still to come
+    /// is dropped, and the zone's timeout with it.
     func dropSharedZoneWait() {
         sharedZoneWait?.timer?.cancel()
         sharedZoneWait = nil

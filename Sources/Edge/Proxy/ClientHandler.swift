@@ -15,7 +15,7 @@ import NIOPosix
 /// still being answered are held (and reading stops) until its response has ended. Responses
 /// leave through a ``ResponseWriter``. All state lives on the channel's event loop, the upstream
 /// connection's included, so there is no locking here.
-final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
+final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler, HTTP2StreamDeadlines.Owner {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     /// Unused: responses leave through the ``ResponseWriter`` as bytes or as parts.
@@ -53,7 +53,11 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var waitTimer: LazyTimer?
     /// The upstream read timeout of the exchange in progress (one timer for the connection's
     /// life); on an HTTP/2 stream, after the answer, its send deadline.
-    private var upstreamReadTimer: LazyTimer!
+    private var upstreamReadTimer: UpstreamDeadline!
+    /// HTTP/2: the connection's timer, which carries its streams' deadlines (``upstreamReadTimer``
+    /// is an entry there: a stream lives for one request, and a timer of its own would cost a
+    /// schedule and a cancel in the loop's timer heap per request).
+    private let streamDeadlines: HTTP2StreamDeadlines?
     private var bodyTimer: Scheduled<Void>?
     private var sendTimer: Scheduled<Void>?
     private var writer: ResponseWriter
@@ -80,8 +84,9 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     init(
         state: EdgeState, loop: LoopContext, activity: ClientActivity, peer: ClientKey, peerText: String? = nil,
         scheme: String, mode: Mode = .http1, output: ResponseWriter.Output, httpsRedirect: HTTPSRedirect? = nil,
-        runtime: EdgeRuntime? = nil
+        runtime: EdgeRuntime? = nil, streamDeadlines: HTTP2StreamDeadlines? = nil
     ) {
+        self.streamDeadlines = streamDeadlines
         // One read of the runtime (a lock) per connection or stream. Its timeouts stay with the
         // connection, as an nginx worker's do across a reload; new connections take the new ones.
         // An HTTP/2 stream's runtime comes from its initializer, which read it already, and
@@ -118,13 +123,10 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             outputContext = try? context.pipeline.syncOperations.context(handlerType: HTTP2FramePayloadToHTTP1ServerCodec.self)
             precondition(outputContext != nil, "an HTTP/2 stream writing frames needs the HTTP/1 codec in its pipeline")
         }
-        upstreamReadTimer = LazyTimer(eventLoop: context.eventLoop) { [weak self] in
-            guard let self else { return }
-            if self.streamAnswerEnded {
-                self.waitExpired()  // HTTP/2: the answer's send deadline (see `armStreamSendDeadline`)
-            } else if case .proxying(let exchange) = self.machine.phase {
-                exchange.readTimedOut()
-            }
+        if let streamDeadlines {
+            upstreamReadTimer = .stream(streamDeadlines.entry(for: self))
+        } else {
+            upstreamReadTimer = .own(LazyTimer(eventLoop: context.eventLoop) { [weak self] in self?.upstreamDeadlinePassed() })
         }
         // An HTTP/2 stream's head comes whole, in one HEADERS frame (and its timeouts are the
         // connection's): only HTTP/1 connections time a head that trickles in.
@@ -187,7 +189,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
             // Shutdown: finish the request in progress, then close; an idle connection closes now.
-            if machine.drain(pipelinedWaiting: !pipelined.isEmpty || sharedZoneWait != nil) { close() }
+            if machine.drain(pipelinedWaiting: !pipelined.isEmpty) { close() }
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -198,7 +200,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // Content-Lengths, bad chunk sizes, bad header bytes): refuse, never forward, close.
             state.logger.debug("bad request from client", [("edge.client", peerText), ("error", "\(error)")])
             switch machine.phase {
-            case .awaitingHead:
+            case .awaitingHead, .askingSharedZone:
                 // No request head reached the HTTP layer, so the 400 goes out as raw bytes: a
                 // response there would have no request to answer (the compressor would trap).
                 writeRawAndClose(.badRequest("malformed request"))
@@ -260,7 +262,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Parts wait while the current request is read whole and still being answered, or while
     /// a strict shared zone decides it (they are its body, taken once the answer comes).
-    private var holdsNextRequest: Bool { sharedZoneWait != nil || machine.holdsNextRequest { $0.requestEnded } }
+    private var holdsNextRequest: Bool { machine.holdsNextRequest { $0.requestEnded } }
 
     /// Takes the held parts of pipelined requests, once the connection waits for a head again.
     func releasePipelined() {
@@ -298,7 +300,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
             exchange.clientEnd()
         case (.closing, _), (.lingering, _):
             break
-        case (.awaitingHead, _), (.proxying, .head), (.delayed, .head), (.local, .head):
+        case (.awaitingHead, _), (.askingSharedZone, _), (.proxying, .head), (.delayed, .head), (.local, .head):
             preconditionFailure("request part \(part) in state \(machine.phase)")
         }
     }
@@ -649,10 +651,10 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// HTTP/2: a stream's last frame leaves only when the client's flow-control window lets
     /// it, and a stream's writability does not show a shut window for a small answer. A client
     /// that keeps the window shut for `timeouts.send` gets the stream reset, as nginx's
-    /// `send_timeout` does (the connection and its other streams go on). The deadline rides on
-    /// the stream's upstream read timer, whose wake-up is scheduled already (the exchange is
-    /// over): a later deadline is a store, and a stream whose answer left closes, and cancels
-    /// it, long before. No promise or timer per response.
+    /// `send_timeout` does (the connection and its other streams go on). The deadline replaces
+    /// the stream's upstream read timeout (the exchange is over) in its entry on the
+    /// connection's timer (``HTTP2StreamDeadlines``): a store, which moves the connection's
+    /// wake-up only when nothing earlier is due there. No promise or timer per response.
     private func armStreamSendDeadline() {
         guard case .arm(let deadline) = machine.streamAnswerEnded(now: clock.now()) else { return }
         streamAnswerEnded = true
@@ -743,6 +745,16 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// ``upstreamReadTimer``'s deadline passed: the upstream read timeout, or on an HTTP/2 stream
+    /// after its answer, the send deadline (see ``armStreamSendDeadline()``).
+    func upstreamDeadlinePassed() {
+        if streamAnswerEnded {
+            waitExpired()
+        } else if case .proxying(let exchange) = machine.phase {
+            exchange.readTimedOut()
+        }
+    }
+
     func armUpstreamRead(after timeout: TimeAmount) { upstreamReadTimer.arm(at: .now() + timeout) }
 
     func disarmUpstreamRead() { upstreamReadTimer.disarm() }
@@ -826,4 +838,33 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler {
 extension NIODeadline {
     /// The NIO deadline of an engine instant: both count `CLOCK_MONOTONIC` nanoseconds.
     init(_ instant: Instant) { self = .uptimeNanoseconds(instant.nanoseconds) }
+}
+
+/// The timer behind ``ClientHandler``'s upstream read timeout (and an HTTP/2 stream's send
+/// deadline): an HTTP/1 connection has its own, which serves all its requests; an HTTP/2
+/// stream, which serves one, has an entry on its connection's timer.
+enum UpstreamDeadline {
+    case own(LazyTimer)
+    case stream(HTTP2StreamDeadlines.Entry)
+
+    func arm(at deadline: NIODeadline) {
+        switch self {
+        case .own(let timer): timer.arm(at: deadline)
+        case .stream(let entry): entry.arm(at: deadline)
+        }
+    }
+
+    func disarm() {
+        switch self {
+        case .own(let timer): timer.disarm()
+        case .stream(let entry): entry.disarm()
+        }
+    }
+
+    func cancel() {
+        switch self {
+        case .own(let timer): timer.cancel()
+        case .stream(let entry): entry.cancel()
+        }
+    }
 }

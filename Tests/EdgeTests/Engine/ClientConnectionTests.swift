@@ -144,6 +144,58 @@ import Testing
         #expect(outcome21 == .close(unreadInput: true))
     }
 
+    /// An HTTP/2 request's head never asks for keep-alive (it is HTTP/2.0 to NIO's HTTP/1
+    /// types), and a stream carries one request: once its request has ended, the HTTP/2 layer
+    /// closes the stream after the answer, draining or not; only a stream whose client is still
+    /// sending is closed (reset) by the edge.
+    @Test func aStreamWhoseRequestEndedIsDoneWhateverItsKeepAlive() {
+        let exchange = FakeExchange()
+        for (keepAlive, draining) in [(false, false), (true, true), (false, true)] {
+            var stream = machine(.http2Stream)
+            _ = stream.headReceived(keepAlive: keepAlive)
+            stream.beginProxy(exchange, delayed: false, pausesReads: false)
+            if draining { _ = stream.drain(pipelinedWaiting: false) }
+            let done = stream.exchangeFinished(keepAlive: keepAlive, requestEnded: true, now: t0, pipelinedWaiting: false)
+            #expect(done == .streamDone, "keepAlive \(keepAlive), draining \(draining)")
+        }
+        var sending = machine(.http2Stream)
+        _ = sending.headReceived(keepAlive: false)
+        sending.beginProxy(exchange, delayed: false, pausesReads: true)
+        let cut = sending.exchangeFinished(keepAlive: false, requestEnded: false, now: t0, pipelinedWaiting: false)
+        #expect(cut == .close(unreadInput: true))
+    }
+
+    /// A strict shared zone's wait is a phase: parts are held, no head wait runs (a pipelined
+    /// head's first bytes do not start one), a drain waits for the request, only the current
+    /// ask's answer counts, and the request then goes on like any other.
+    @Test func askingASharedZoneHoldsTheRequestUntilItsAnswer() {
+        let exchange = FakeExchange()
+        var connection = machine()
+        _ = connection.activated(now: t0)
+        _ = connection.headReceived(keepAlive: true)
+        connection.askSharedZone(token: 7)
+        #expect(connection.holdsNextRequest { $0.requestEnded })
+        let headWait = connection.headStarted(at: t0)
+        #expect(headWait == .unchanged)
+        #expect(connection.waitExpired() == .none)
+        let closesNow = connection.drain(pipelinedWaiting: false)
+        #expect(!closesNow)  // the request in progress finishes
+        #expect(!connection.sharedZoneAnswered(token: 6))  // a late answer to an earlier ask
+        #expect(connection.sharedZoneAnswered(token: 7))
+        connection.beginProxy(exchange, delayed: false, pausesReads: false)
+        #expect(!connection.sharedZoneAnswered(token: 7))  // a second answer: dropped
+        exchange.requestEnded = true
+        let after = connection.exchangeFinished(keepAlive: true, requestEnded: true, now: t0, pipelinedWaiting: false)
+        #expect(after == .close(unreadInput: false))  // drained: closes after the answer
+
+        var closed = machine()
+        _ = closed.headReceived(keepAlive: true)
+        closed.askSharedZone(token: 1)
+        let abandoned = closed.closed()
+        #expect(abandoned == nil)
+        #expect(!closed.sharedZoneAnswered(token: 1))  // the connection left: nobody waits
+    }
+
     @Test func aFailedExchangeAnswersAndKeepsTheConnectionOnlyWhenTheRequestWasRead() {
         let exchange = FakeExchange()
         var whole = machine()
@@ -302,9 +354,13 @@ import Testing
         closing.startClosing()
         var lingering = fresh()
         _ = lingering.lastAnswerWritten(unreadInput: true, stillOpen: true, now: t0)
+        var asking = fresh()
+        _ = asking.headReceived(keepAlive: true)
+        asking.askSharedZone(token: 1)
         return [
             ("idle", idle), ("head started", started), ("local", local), ("local answered", localAnswered),
             ("delayed", delayed), ("proxying", proxying), ("closing", closing), ("lingering", lingering),
+            ("asking shared zone", asking),
         ]
     }
 
@@ -315,6 +371,8 @@ import Testing
         var readsNow: Bool
         var closeAbandons: Bool
         var bodyTimer: Bool  // whether a body timer firing can time the request out
+        var holdsNext = false  // whether parts arriving now wait (for a request whose body is still to come)
+        var takesZoneAnswer = false  // whether a shared zone's answer to ask 1 goes on
     }
 
     static let expected: [String: Expected] = [
@@ -326,6 +384,9 @@ import Testing
         "proxying": Expected(waitExpiry: .none, headStartArms: false, drainClosesNow: false, readsNow: true, closeAbandons: true, bodyTimer: true),
         "closing": Expected(waitExpiry: .none, headStartArms: false, drainClosesNow: false, readsNow: true, closeAbandons: false, bodyTimer: false),
         "lingering": Expected(waitExpiry: .close, headStartArms: false, drainClosesNow: false, readsNow: true, closeAbandons: false, bodyTimer: false),
+        "asking shared zone": Expected(
+            waitExpiry: .none, headStartArms: false, drainClosesNow: false, readsNow: true, closeAbandons: false, bodyTimer: false,
+            holdsNext: true, takesZoneAnswer: true),
     ]
 
     @Test func everyPhaseAgainstEveryEvent() {
@@ -353,6 +414,8 @@ import Testing
             if case .closing = m.phase {} else { Issue.record("close leaves \(name) closing") }
             let fired = machine.bodyTimerFired(now: Self.t0.advanced(by: .seconds(60)), lastRead: Self.t0, requestEnded: false)
             #expect((fired == .timedOut) == want.bodyTimer, "body timer in \(name)")
+            #expect(machine.holdsNextRequest { $0.requestEnded } == want.holdsNext, "parts held in \(name)")
+            #expect(machine.sharedZoneAnswered(token: 1) == want.takesZoneAnswer, "zone answer in \(name)")
             // An HTTP/2 stream never lingers, whatever its phase.
             var stream = Machine(mode: .http2Stream, timeouts: ClientConnectionTests.timeouts)
             #expect(stream.lastAnswerWritten(unreadInput: true, stillOpen: true, now: Self.t0) == nil)
