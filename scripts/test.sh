@@ -304,40 +304,32 @@ if [[ ${1:-} == --with-servers ]]; then
 fi
 browser_tests=0
 [[ $# -eq 0 ]] && browser_tests=1
-log "running ${COMMAND[*]}"
-# Run in the background, in its own process group (set -m), so that a SIGTERM
-# or SIGINT to this script is handled immediately (bash defers traps while a
-# foreground child runs) and the whole test process tree can be stopped.
-set -m
-"${COMMAND[@]}" </dev/null &
-TEST_PID=$!
-set +m
-rc=0
-wait "$TEST_PID" || rc=$?
-TEST_PID=""
-log "${COMMAND[0]} exited with status $rc"
+
+# Runs one step in the background, in its own process group (set -m), so that a SIGTERM or
+# SIGINT to this script is handled immediately (bash defers traps while a foreground child
+# runs) and the whole test process tree can be stopped; sets step_rc to its exit status.
+run_step() { # label command...
+  local label=$1
+  shift
+  log "running $label"
+  set -m
+  "$@" </dev/null &
+  TEST_PID=$!
+  set +m
+  step_rc=0
+  wait "$TEST_PID" || step_rc=$?
+  TEST_PID=""
+  log "$label exited with status $step_rc"
+}
+
+run_step "${COMMAND[*]}" "${COMMAND[@]}"
+rc=$step_rc
 
 if [[ $browser_tests -eq 1 ]]; then
-  log "running the edge's tests again on the I/O core: EDGE_TEST_IO=core swift test --skip-build --filter EdgeTests"
-  set -m
-  EDGE_TEST_IO=core swift test --skip-build --filter EdgeTests </dev/null &
-  TEST_PID=$!
-  set +m
-  core_rc=0
-  wait "$TEST_PID" || core_rc=$?
-  TEST_PID=""
-  log "the edge's tests on the I/O core exited with status $core_rc"
-  [[ $rc -eq 0 ]] && rc=$core_rc
-
-  log "running scripts/test-browser.sh"
-  set -m
-  "$REPO_ROOT/scripts/test-browser.sh" </dev/null &
-  TEST_PID=$!
-  set +m
-  browser_rc=0
-  wait "$TEST_PID" || browser_rc=$?
-  TEST_PID=""
-  log "scripts/test-browser.sh exited with status $browser_rc"
-  [[ $rc -eq 0 ]] && rc=$browser_rc
+  run_step "the edge's tests again on the I/O core (EDGE_TEST_IO=core)" \
+    env EDGE_TEST_IO=core swift test --skip-build --filter EdgeTests
+  [[ $rc -eq 0 ]] && rc=$step_rc
+  run_step "scripts/test-browser.sh" "$REPO_ROOT/scripts/test-browser.sh"
+  [[ $rc -eq 0 ]] && rc=$step_rc
 fi
 exit "$rc"
