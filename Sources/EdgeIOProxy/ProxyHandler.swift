@@ -35,6 +35,9 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         /// Milliseconds a client may take no relayed bytes while the response backs up, before
         /// it is dropped (nginx's `send_timeout`; 0: never).
         public var clientSendTimeout: UInt64
+        /// Milliseconds between two reads of a request body before 408 (nginx's
+        /// `client_body_timeout`; 0: never).
+        public var clientBodyTimeout: UInt64
         /// Milliseconds a pooled upstream connection may stay idle before this side closes it
         /// (keep it below the upstream's own idle timeout; 0: never).
         public var upstreamIdleTimeout: UInt64
@@ -48,8 +51,10 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         public init(
             keepAlivePerUpstream: Int = 64, clientIdleTimeout: UInt64 = 65_000,
             upstreamTimeout: UInt64 = 60_000, upstreamIdleTimeout: UInt64 = 60_000, maxRequestBody: Int = 10 << 20,
-            clientHeaderTimeout: UInt64 = 60_000, abortOnClientClose: Bool = false, clientSendTimeout: UInt64 = 60_000
+            clientHeaderTimeout: UInt64 = 60_000, abortOnClientClose: Bool = false, clientSendTimeout: UInt64 = 60_000,
+            clientBodyTimeout: UInt64 = 60_000
         ) {
+            self.clientBodyTimeout = clientBodyTimeout
             self.clientSendTimeout = clientSendTimeout
             self.clientHeaderTimeout = clientHeaderTimeout
             self.abortOnClientClose = abortOnClientClose
@@ -98,6 +103,24 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
 
     typealias Flag = ProxyFlag
 
+    /// What a client's timer waits for, so that its firing is answered for what it was armed.
+    enum TimerKind: UInt8 {
+        /// Between requests (`clientIdleTimeout`): close.
+        case idle
+        /// A request head (`clientHeaderTimeout`): 408 once a head started, else close.
+        case header
+        /// The attempt's connection (the policy's connect timeout): the next server.
+        case connect
+        /// The response head (the policy's response timeout): 504.
+        case response
+        /// The client's next request body bytes (`clientBodyTimeout`): 408.
+        case clientBody
+        /// The upstream taking the request body (the policy's send timeout): 504.
+        case upstreamSend
+        /// The client taking the response body (`clientSendTimeout`): dropped.
+        case clientSend
+    }
+
     /// A client's peer address as text, kept inline (no allocation per connection).
     typealias AddressBytes = (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
 
@@ -105,6 +128,8 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         var generation: UInt32 = 0
         var role: Role = .free
         var phase: Phase = .idle
+        /// What the client's timer (``timer``) is waiting for.
+        var timerKind: TimerKind = .idle
         var flags: UInt32 = 0
         var upstream: UInt16 = 0
         var status: UInt16 = 0
@@ -268,7 +293,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         policy.connectionOpened(context(entries[index], connection))
         // A new connection has `clientHeaderTimeout` for its first head (nginx's
         // client_header_timeout); between requests, `clientIdleTimeout`.
-        armTimer(index, after: configuration.clientHeaderTimeout, io: &io)
+        armTimer(index, .header, after: configuration.clientHeaderTimeout, io: &io)
     }
 
     public mutating func received(_ input: UnsafeRawBufferPointer, on connection: ConnectionID, io: inout LoopIO) -> Int {
@@ -290,8 +315,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         guard isCurrent(client) else { return }
         let clientIndex = Int(client.index)
         if entries[clientIndex].phase == .sendingBody || entries[clientIndex].phase == .awaitingResponse {
-            let response = policy.upstreamTimeouts(tag: entries[clientIndex].tag)?.response ?? configuration.upstreamTimeout
-            if response > 0 { armTimer(clientIndex, after: response, io: &io) }
+            armUpstreamTimer(clientIndex, io: &io)
         }
     }
 
@@ -313,10 +337,14 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                 io.resumeReading(peer)
             }
         case .upstream:
-            // The upstream took the request body: read the client again.
+            // The upstream took the request body: read the client again, and the timer moves on
+            // (the client's body timeout, or the response's once the request is all sent).
             if entries[peerIndex].phase == .sendingBody && entries[peerIndex].flags & Flag.clientPaused != 0 {
                 entries[peerIndex].flags &= ~Flag.clientPaused
                 io.resumeReading(peer)
+            }
+            if entries[peerIndex].timerKind == .upstreamSend && io.pendingOutputBytes(connection) == 0 {
+                armUpstreamTimer(peerIndex, io: &io)
             }
         case .free:
             break
@@ -472,7 +500,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         entries[Int(upstream.index)].peer = client
         entries[clientIndex].peer = upstream
         entries[clientIndex].upstream = UInt16(upstreamIndex)
-        armUpstreamTimer(clientIndex, connected: false, io: &io)
+        armUpstreamTimer(clientIndex, io: &io)
         let chunk = entries[clientIndex].replay
         io.write(
             UnsafeRawBufferPointer(start: storage.replays.base(chunk), count: Int(entries[clientIndex].replayLength)), on: upstream)
@@ -517,7 +545,14 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             }
         case .sendingBody, .awaitingResponse:
             let attempt = entries[index].peer
-            if isCurrent(attempt) && entries[Int(attempt.index)].flags & Flag.connected == 0 {
+            if entries[index].timerKind == .clientBody {
+                // The client stopped sending its body: 408, and the upstream, which got part of
+                // a request, is dropped.
+                abortExchange(index, io: &io)
+                answer(408, index, connection, close: true, io: &io)
+                return
+            }
+            if entries[index].timerKind == .connect && isCurrent(attempt) {
                 // The upstream connection was not established in time: the connect timeout,
                 // which the retry rule sends to the next server.
                 let upstreamIndex = Int(entries[Int(attempt.index)].upstream)
@@ -527,8 +562,8 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                 retryOrFail(index, connection, failure: .connectTimedOut, upstreamIndex: upstreamIndex, io: &io)
                 return
             }
-            // The upstream did not answer in time: 504 (a strike against it), and the upstream
-            // connection is dropped.
+            // The upstream did not take the request, or did not answer, in time: 504 (a strike
+            // against it), and the upstream connection is dropped.
             policy.upstreamFailed(tag: entries[index].tag)
             let upstream = entries[index].peer
             entries[index].peer = ConnectionID(index: .max, generation: 0)
@@ -608,6 +643,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                     entries[index].flags |= Flag.clientPaused
                     io.pauseReading(client)
                 }
+                armUpstreamTimer(index, io: &io)
                 return used
             }
         case .awaitingResponse, .relayingBody:
@@ -632,7 +668,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             // whole (the keep-alive wait is over), else 408.
             if entries[index].flags & Flag.headStarted == 0 && !input.isEmpty {
                 entries[index].flags |= Flag.headStarted
-                armTimer(index, after: configuration.clientHeaderTimeout, io: &io)
+                armTimer(index, .header, after: configuration.clientHeaderTimeout, io: &io)
             }
             return 0
         }
@@ -724,7 +760,6 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             // connect (nothing was sent), a stale pooled connection, or a reset (idempotent
             // methods only; UpstreamRetryPolicy decides).
             if bodyEnd == head.length, entries[index].request.isComplete { keepForReplay(index, count: writer.count) }
-            armUpstreamTimer(index, connected: entries[upstreamSlot].flags & Flag.connected != 0, io: &io)
             if !entries[index].request.isComplete && Self.expectsContinue(input, head) {
                 // The client waits for a go-ahead before its body: every check passed, so the
                 // proxy gives it (as nginx does) rather than forward `Expect`.
@@ -733,6 +768,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             io.write(
                 UnsafeRawBufferPointer(start: headBuffer, count: writer.count),
                 UnsafeRawBufferPointer(rebasing: input[head.length..<bodyEnd]), on: upstream)
+            armUpstreamTimer(index, io: &io)
             if bodyEnd < input.count || (!entries[index].request.isComplete && io.pendingOutputBytes(upstream) > 0) {
                 // Pipelined bytes, or an upstream that is not taking the body yet. (A whole
                 // request leaves reading on: the client's close is seen while it waits.)
@@ -946,7 +982,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             if io.pendingOutputBytes(client) > 0 && entries[clientIndex].flags & Flag.upstreamPaused == 0 {
                 entries[clientIndex].flags |= Flag.upstreamPaused
                 io.pauseReading(upstream)
-                if configuration.clientSendTimeout > 0 { armTimer(clientIndex, after: configuration.clientSendTimeout, io: &io) }
+                armTimer(clientIndex, .clientSend, after: configuration.clientSendTimeout, io: &io)
             }
             return
         }
@@ -1132,26 +1168,37 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         while entries.count <= index { entries.append(Entry()) }
     }
 
-    /// The timer of an attempt: the connect timeout while its connection is being made, then
-    /// the response timeout (``connectCompleted(_:error:io:)`` switches).
-    mutating func armUpstreamTimer(_ index: Int, connected: Bool, io: inout LoopIO) {
+    /// The timer of an exchange with an upstream, by where it stands: the connect timeout while
+    /// the connection is being made; then, while the request body comes, the client's body
+    /// timeout, or the upstream's send timeout while it does not take what it was given; then
+    /// the response timeout. Armed again at each of those steps (and at each body read).
+    mutating func armUpstreamTimer(_ index: Int, io: inout LoopIO) {
+        let attempt = entries[index].peer
+        guard isCurrent(attempt) else { return }
         let timeouts = policy.upstreamTimeouts(tag: entries[index].tag)
-        let after = connected
-            ? timeouts?.response ?? configuration.upstreamTimeout : timeouts?.connect ?? configuration.upstreamTimeout
-        if after > 0 {
-            armTimer(index, after: after, io: &io)
-        } else if let timer = entries[index].timer {
-            io.cancelTimer(timer)
-            entries[index].timer = nil
+        let fallback = configuration.upstreamTimeout
+        if entries[Int(attempt.index)].flags & Flag.connected == 0 {
+            armTimer(index, .connect, after: timeouts?.connect ?? fallback, io: &io)
+        } else if io.pendingOutputBytes(attempt) > 0 {
+            armTimer(index, .upstreamSend, after: timeouts?.send ?? fallback, io: &io)
+        } else if entries[index].phase == .sendingBody {
+            armTimer(index, .clientBody, after: configuration.clientBodyTimeout, io: &io)
+        } else {
+            armTimer(index, .response, after: timeouts?.response ?? fallback, io: &io)
         }
     }
 
     mutating func armIdleTimer(_ index: Int, io: inout LoopIO) {
-        armTimer(index, after: configuration.clientIdleTimeout, io: &io)
+        armTimer(index, .idle, after: configuration.clientIdleTimeout, io: &io)
     }
 
-    mutating func armTimer(_ index: Int, after milliseconds: UInt64, io: inout LoopIO) {
+    mutating func armTimer(_ index: Int, _ kind: TimerKind, after milliseconds: UInt64, io: inout LoopIO) {
         if let timer = entries[index].timer { io.cancelTimer(timer) }
+        entries[index].timerKind = kind
+        guard milliseconds > 0 else {
+            entries[index].timer = nil
+            return
+        }
         entries[index].timer = io.armTimer(
             at: io.now + milliseconds, payload: UInt64(entries[index].generation) << 32 | UInt64(index))
     }

@@ -77,9 +77,10 @@ public protocol ProxyPolicy {
         status: Int, tag: UInt64?, client: ClientContext, close: Bool, http10: Bool, into writer: inout HeadWriter
     ) -> Bool
 
-    /// The exchange's connect and response timeouts in milliseconds (0: none), or `nil` for the
-    /// handler's ``ProxyHandler/Configuration/upstreamTimeout`` for both.
-    func upstreamTimeouts(tag: UInt64) -> (connect: UInt64, response: UInt64)?
+    /// The exchange's connect, send (the upstream taking the request body) and response
+    /// timeouts in milliseconds (0: none), or `nil` for the handler's
+    /// ``ProxyHandler/Configuration/upstreamTimeout`` for each.
+    func upstreamTimeouts(tag: UInt64) -> (connect: UInt64, send: UInt64, response: UInt64)?
 
     /// A client connection was accepted (its address is known).
     mutating func connectionOpened(_ client: ClientContext)
@@ -90,7 +91,7 @@ public protocol ProxyPolicy {
 
 extension ProxyPolicy {
     public mutating func nextUpstream(tag: UInt64, afterFailure: Bool) -> Int? { nil }
-    public func upstreamTimeouts(tag: UInt64) -> (connect: UInt64, response: UInt64)? { nil }
+    public func upstreamTimeouts(tag: UInt64) -> (connect: UInt64, send: UInt64, response: UInt64)? { nil }
     public mutating func writeAnswer(
         status: Int, tag: UInt64?, client: ClientContext, close: Bool, http10: Bool, into writer: inout HeadWriter
     ) -> Bool { false }

@@ -136,7 +136,7 @@ extension ProxyIntegrationTests {
 
     // MARK: Request body
 
-    @Test(.notOnTheCoreYet("the client_body timeout")) func stalledRequestBodyGets408AfterClientBodyTimeout() async throws {
+    @Test func stalledRequestBodyGets408AfterClientBodyTimeout() async throws {
         try await withUpstreams(["a"]) { upstreams in
             let yaml = Self.timed(upstreams[0], timeouts: "{client_header: 3s, client_body: 1s, keepalive: 5s}")
             try await withEdge(yaml: yaml) { edge in

@@ -118,7 +118,7 @@ struct UpstreamRetryIntegrationTests {
         }
     }
 
-    @Test(.notOnTheCoreYet("the upstream send timeout")) func theUpstreamSendTimeoutAnswers504WhenTheUpstreamStopsReading() async throws {
+    @Test func theUpstreamSendTimeoutAnswers504WhenTheUpstreamStopsReading() async throws {
         // An upstream that accepts and never reads a byte.
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelOption(.autoRead, value: false)

@@ -95,7 +95,8 @@ final class CoreListener: Sendable {
             upstreamTimeout: milliseconds(answerTimeout),
             maxRequestBody: config.limits.maxBodySize, clientHeaderTimeout: milliseconds(config.timeouts.header),
             // As the NIO listeners and nginx: a client gone mid-exchange ends it (logged 499).
-            abortOnClientClose: true, clientSendTimeout: milliseconds(config.timeouts.send))
+            abortOnClientClose: true, clientSendTimeout: milliseconds(config.timeouts.send),
+            clientBodyTimeout: milliseconds(config.timeouts.body))
     }
 
     /// Drains, then stops: the loops stop accepting and close their idle connections, the

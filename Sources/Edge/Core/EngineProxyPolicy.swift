@@ -195,10 +195,12 @@ struct EngineProxyPolicy: ProxyPolicy {
         return upstreamIndex(of: next, runtime: exchange.runtime)
     }
 
-    /// The route's (else its upstream's) `connect_timeout` and `read_timeout`.
-    func upstreamTimeouts(tag: UInt64) -> (connect: UInt64, response: UInt64)? {
+    /// The route's (else its upstream's) `connect_timeout`, `send_timeout` and `read_timeout`.
+    func upstreamTimeouts(tag: UInt64) -> (connect: UInt64, send: UInt64, response: UInt64)? {
         guard let route = exchanges[Int(tag)]?.route else { return nil }
-        return (Self.milliseconds(route.connectTimeout), Self.milliseconds(route.readTimeout))
+        return (
+            Self.milliseconds(route.connectTimeout), Self.milliseconds(route.sendTimeout), Self.milliseconds(route.readTimeout)
+        )
     }
 
     static func milliseconds(_ time: TimeAmount) -> UInt64 { UInt64(max(0, time.nanoseconds / 1_000_000)) }

@@ -50,8 +50,8 @@ struct EdgeYAML {
         var lines = [
             "listeners:",
             "  - name: public",
-            "    address: 127.0.0.1:0",
             "    io: \(io.rawValue)",
+            "    address: 127.0.0.1:0",
             "admin:",
             "  address: 127.0.0.1:0",
             "event_loops: 2",
