@@ -84,10 +84,13 @@ struct AbortedRequestTests {
                 let statuses = try connections.map { try $0.readResponse(timeout: .seconds(10)).status }
                 #expect(statuses.sorted() == [200, 200, 200, 503], "\(statuses)")
                 #expect(upstreams[0].requestCount(path: "/slow") == 3, "the fourth never reached the upstream")
-                // Another client of the same proxy is not affected, and the slots come back.
-                let other = try connections[0].request("GET", "/echo", headers: [("X-Forwarded-For", "198.51.100.7")])
+                // Another client of the same proxy is not affected, and the slots come back. (On
+                // new proxy connections: the one answered 503 at once may have been closed by the
+                // keep-alive timeout while the others waited, and which one that was depends on
+                // the order the edge's loops took them in.)
+                let other = try edge.request("GET", "/echo", headers: [("X-Forwarded-For", "198.51.100.7")])
                 #expect(other.status == 200)
-                let again = try connections[1].request("GET", "/echo", headers: [("X-Forwarded-For", "203.0.113.9")])
+                let again = try edge.request("GET", "/echo", headers: [("X-Forwarded-For", "203.0.113.9")])
                 #expect(again.status == 200)
             }
         }
