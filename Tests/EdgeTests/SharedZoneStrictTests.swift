@@ -11,7 +11,10 @@ import Testing
 /// each request, so the two edges together admit exactly what one edge alone would; and a Redis
 /// that stops answering costs each request at most the zone's `timeout`, fails none, and the
 /// zone is shared again once Redis is back.
-@Suite("Shared zone strict mode across edges", .serialized, .enabled(if: TestRedis.required, "HOMERACK_TEST_REDIS_URL is not set: run ./scripts/test.sh"))
+@Suite(
+    "Shared zone strict mode across edges", .serialized,
+    .enabled(if: TestRedis.required, "HOMERACK_TEST_REDIS_URL is not set: run ./scripts/test.sh"),
+    .notOnTheCoreYet("strict shared zones (refused by the loader)"))
 struct SharedZoneStrictTests {
     /// The YAML of one edge on `host` whose zone `zone` is strict through `redis`. The rate is
     /// one request a minute, so nothing drains during a test: admissions are the burst + 1.
