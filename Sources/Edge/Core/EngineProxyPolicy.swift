@@ -366,12 +366,8 @@ struct EngineProxyPolicy: ProxyPolicy {
         return true
     }
 
-    /// The access log line and the request metrics of a finished request.
     func finish(_ record: AccessRecord) {
-        let seconds = Double(clock.now().duration(since: record.started).nanosecondsClamped) / 1e9
-        state.metrics.recordRequest(
-            shard: loopIndex, route: record.route ?? "none", method: record.method, status: record.status, seconds: seconds)
-        if record.logged, state.accessLog.isEnabled { state.accessLog.write(record.jsonLine(durationSeconds: seconds)) }
+        state.finish(record, shard: loopIndex, now: clock.now())
     }
 
     // MARK: Helpers

@@ -827,11 +827,7 @@ final class ClientHandler: ChannelDuplexHandler, RemovableChannelHandler, HTTP2S
 
     func finishRecord(_ record: AccessRecord, runtime: EdgeRuntime) {
         releaseRequestLease()
-        let seconds = Double(clock.now().duration(since: record.started).nanosecondsClamped) / 1e9
-        state.metrics.recordRequest(shard: loop.index, route: record.route ?? "none", method: record.method, status: record.status, seconds: seconds)
-        if record.logged, state.accessLog.isEnabled {
-            state.accessLog.write(record.jsonLine(durationSeconds: seconds))
-        }
+        state.finish(record, shard: loop.index, now: clock.now())
     }
 }
 

@@ -46,6 +46,16 @@ final class EdgeState: Sendable {
         runtimeBox.withLock { $0 = runtime }
     }
 
+    /// A finished request's metrics and access-log line, whichever shell served it.
+    /// - Parameters:
+    ///   - shard: the metrics shard of the serving loop.
+    ///   - now: when the request ended.
+    func finish(_ record: AccessRecord, shard: Int, now: Instant) {
+        let seconds = Double(now.duration(since: record.started).nanosecondsClamped) / 1e9
+        metrics.recordRequest(shard: shard, route: record.route ?? "none", method: record.method, status: record.status, seconds: seconds)
+        if record.logged, accessLog.isEnabled { accessLog.write(record.jsonLine(durationSeconds: seconds)) }
+    }
+
     func loop(for eventLoop: any EventLoop) -> LoopContext {
         guard let context = loops[ObjectIdentifier(eventLoop)] else {
             preconditionFailure("a channel on an event loop the edge did not create")
