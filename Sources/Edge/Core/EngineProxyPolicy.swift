@@ -168,7 +168,7 @@ struct EngineProxyPolicy: ProxyPolicy {
             }
             return .forward(upstream: upstream, tag: UInt64(tag))
         case .serveStatic, .askSharedZone:
-            // Refused at configuration time for `io: core` listeners (CoreListenerSupport).
+            // Refused at configuration time for `io: core` listeners (ConfigLoader.checkCoreListeners).
             preconditionFailure("a decision the core does not carry out reached it: \(verdict.decision)")
         }
     }
