@@ -192,7 +192,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     static var replayCapacity: Int { 4096 }
 
     /// The statuses answered locally, each with a keep-alive and a closing variant.
-    static var answerStatuses: [Int] { [400, 403, 404, 413, 429, 431, 500, 502, 503, 504] }
+    static var answerStatuses: [Int] { [400, 403, 404, 413, 429, 431, 500, 502, 503, 504, 408] }
 
     public var policy: Policy
     let configuration: Configuration
@@ -258,6 +258,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         case 502: 7
         case 503: 8
         case 504: 9
+        case 408: 10
         default: 6
         }
     }
@@ -267,6 +268,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         case 400: "Bad Request"
         case 403: "Forbidden"
         case 404: "Not Found"
+        case 408: "Request Timeout"
         case 413: "Content Too Large"
         case 429: "Too Many Requests"
         case 431: "Request Header Fields Too Large"

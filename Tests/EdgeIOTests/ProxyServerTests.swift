@@ -345,6 +345,22 @@ struct ProxyServerTests {
         #expect(try await client.next() == nil)
     }
 
+    @Test func aHeadThatStopsHalfwayGets408AfterTheHeaderTimeout() async throws {
+        let upstream = try TestUpstream()
+        defer { upstream.stop() }
+        let proxy = try ProxyServer(
+            listen: EventLoopConfiguration(),
+            upstreams: [try SocketAddress(host: "127.0.0.1", port: UInt16(upstream.port))],
+            configuration: .init(clientHeaderTimeout: 200))
+        defer { proxy.stop() }
+        let client = try ResponseReader(port: proxy.port)
+        try await client.send("GET / HTTP/1.1\r\nHost: te")
+        let response = try #require(try await client.next())
+        #expect(response.status == 408)
+        #expect(try await client.next() == nil)
+        #expect(upstream.connections == 0)
+    }
+
     @Test func malformedRequestGets400AndTheClose() async throws {
         let upstream = try TestUpstream()
         defer { upstream.stop() }

@@ -230,6 +230,10 @@ struct CoreListenerTests {
                 let proxied = try await connection.request(.GET, "/app/page")
                 #expect(proxied.status == 200)
                 #expect(proxied.header("strict-transport-security") == hsts)
+                #expect(proxied.body.contains("proto=https"), "X-Forwarded-Proto upstream: \(proxied.body)")
+                // A body of several TLS records (16 KiB each) goes up whole.
+                let upload = try await connection.request(.POST, "/app/upload", body: String(repeating: "x", count: 100_000))
+                #expect(upload.status == 200)
                 let missing = try await connection.request(.GET, "/nowhere")
                 #expect(missing.status == 404)
                 #expect(missing.header("strict-transport-security") == hsts)
@@ -281,6 +285,14 @@ struct CoreListenerTests {
         #expect(throws: ConfigError.self) {
             try ConfigLoader.parse(
                 yaml: "listeners: [{address: \"127.0.0.1:0\", io: epoll}]\nroutes: []\n", source: "x.yaml", environment: [:])
+        }
+        do {
+            _ = try ConfigLoader.parse(
+                yaml: "listeners: [{address: \"unix:/tmp/edge.sock\", io: core}]\nroutes: []\n", source: "unix.yaml",
+                environment: [:])
+            Issue.record("a core listener on a Unix socket was accepted")
+        } catch {
+            #expect("\(error)".contains("io: core listens on TCP addresses only"), "\(error)")
         }
     }
 }

@@ -65,6 +65,11 @@ extension ConfigLoader {
                         itemPath.appending("io"), line: mapping.line(of: "io"),
                         "io: core does not serve https_redirect yet; use io: nio (the default) on this listener")
                 }
+                if case .unix? = address {
+                    reader.report(
+                        itemPath.appending("io"), line: mapping.line(of: "io"),
+                        "io: core listens on TCP addresses only; give a host:port address, or use io: nio for a Unix socket")
+                }
             }
             if let address {
                 listeners.append(
