@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 // MARK: - Sink
 
@@ -79,7 +80,16 @@ static long keep(ceio_h2_sink *sink, const uint8_t *bytes, size_t length) {
 typedef struct body_source {
     const uint8_t *body;
     size_t length;
+    // Bytes handed to nghttp2 so far (the send deadline's measure of progress).
     size_t offset;
+    // What the owner called this stream (ceio_h2_stream_set_owner); in its events.
+    uint64_t owner;
+    // A streamed response (ceio_h2_submit_head): its body bytes wait in `queue` from
+    // `queue_start` to `queue_end` until nghttp2 takes them; `ended`: no more will come.
+    // `paused`: the owner stopped its source over the high-water mark (see ceio_h2_next_drained).
+    int streaming, ended, paused;
+    uint8_t *queue;
+    size_t queue_start, queue_end, queue_capacity;
     // `offset` at the previous sweep of the send deadline.
     size_t swept_offset;
     // A response was submitted; the whole body was handed to nghttp2; the stream was reset by
@@ -108,6 +118,11 @@ struct ceio_h2_connection {
     uint32_t max_streams, open_streams;
     // The highest stream accepted: what a GOAWAY names as processed.
     int32_t last_accepted;
+    // The rapid-reset bucket (see ceio_h2_limits): tokens scaled by the window in ms, so that
+    // each millisecond adds `reset_burst` units and each reset costs `reset_window_ms`.
+    uint64_t reset_units, reset_capacity;
+    uint32_t reset_burst, reset_window_ms;
+    uint64_t reset_refilled_ms;
     // Our first SETTINGS frame, as the peer must see it (see ceio_h2_send).
     int settings_sent;
     uint8_t settings_frame[64];
@@ -204,11 +219,40 @@ static int refuse_large_head(ceio_h2_session *connection, int32_t stream_id) {
     return nghttp2_is_fatal(result) ? NGHTTP2_ERR_CALLBACK_FAILURE : 0;
 }
 
+static uint64_t monotonic_ms(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+}
+
+// A reset of a stream still open takes a token; with none left the connection ends with
+// GOAWAY ENHANCE_YOUR_CALM (as the NIO edge and RFC 9113 section 5.4.1 suggest for excess),
+// naming the last stream processed. A reset of a stream already answered and closed is not
+// counted: it cost the server nothing.
+static int count_reset(ceio_h2_session *connection, int32_t stream_id) {
+    if (connection->reset_window_ms == 0 || !accepted_stream(connection->session, stream_id)) return 0;
+    uint64_t now = monotonic_ms();
+    uint64_t refill = (now - connection->reset_refilled_ms) * connection->reset_burst;
+    connection->reset_refilled_ms = now;
+    connection->reset_units = connection->reset_units + refill > connection->reset_capacity
+                                  ? connection->reset_capacity
+                                  : connection->reset_units + refill;
+    if (connection->reset_units >= connection->reset_window_ms) {
+        connection->reset_units -= connection->reset_window_ms;
+        return 0;
+    }
+    int result = nghttp2_session_terminate_session2(connection->session, connection->last_accepted,
+                                                    NGHTTP2_ENHANCE_YOUR_CALM);
+    return nghttp2_is_fatal(result) ? NGHTTP2_ERR_CALLBACK_FAILURE : 0;
+}
+
 static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, void *user_data) {
     (void)session;
     ceio_h2_session *connection = user_data;
     ceio_h2_sink *sink = connection->sink;
     switch (frame->hd.type) {
+    case NGHTTP2_RST_STREAM:
+        return count_reset(connection, frame->hd.stream_id);
     case NGHTTP2_HEADERS:
         if (!accepted_stream(session, frame->hd.stream_id)) return 0;  // refused: its RST_STREAM is queued
         if (connection->header_too_large && frame->hd.stream_id == connection->header_stream) {
@@ -220,11 +264,14 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
         if (frame->headers.cat == NGHTTP2_HCAT_REQUEST && !push(sink, CEIO_H2_HEADERS_COMPLETE, frame->hd.stream_id))
             return NGHTTP2_ERR_CALLBACK_FAILURE;
         /* fall through */
-    case NGHTTP2_DATA:
-        if (!accepted_stream(session, frame->hd.stream_id)) return 0;
-        if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) && !push(sink, CEIO_H2_REQUEST_COMPLETE, frame->hd.stream_id))
-            return NGHTTP2_ERR_CALLBACK_FAILURE;
+    case NGHTTP2_DATA: {
+        body_source *stream = accepted_stream(session, frame->hd.stream_id);
+        if (!stream || !(frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) return 0;
+        ceio_h2_event *event = push(sink, CEIO_H2_REQUEST_COMPLETE, frame->hd.stream_id);
+        if (!event) return NGHTTP2_ERR_CALLBACK_FAILURE;
+        event->owner = stream->owner;
         break;
+    }
     default:
         break;
     }
@@ -234,11 +281,13 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
 static int on_data_chunk(nghttp2_session *session, uint8_t flags, int32_t stream_id, const uint8_t *data, size_t length,
                          void *user_data) {
     (void)flags;
-    if (!accepted_stream(session, stream_id)) return 0;
+    body_source *stream = accepted_stream(session, stream_id);
+    if (!stream) return 0;
     ceio_h2_sink *sink = ((ceio_h2_session *)user_data)->sink;
     long offset = keep(sink, data, length);
     ceio_h2_event *event = push(sink, CEIO_H2_DATA, stream_id);
     if (!event || offset < 0) return NGHTTP2_ERR_CALLBACK_FAILURE;
+    event->owner = stream->owner;
     event->a_offset = (uint32_t)offset;
     event->a_length = (uint32_t)length;
     return 0;
@@ -249,11 +298,33 @@ static int on_stream_close(nghttp2_session *session, int32_t stream_id, uint32_t
     body_source *source = accepted_stream(session, stream_id);
     if (!source) return 0;  // a refused stream: the handler never heard of it
     unlink_stream(connection, source);
+    uint64_t owner = source->owner;
+    free(source->queue);
     free(source);
     ceio_h2_event *event = push(connection->sink, CEIO_H2_STREAM_CLOSED, stream_id);
     if (!event) return NGHTTP2_ERR_CALLBACK_FAILURE;
     event->error_code = error_code;
+    event->owner = owner;
     return 0;
+}
+
+// A streamed response's next bytes: what its queue holds, the end once it is empty and ended,
+// or DEFERRED (ceio_h2_stream_append resumes it).
+static ssize_t read_queue(ceio_h2_session *connection, body_source *body, uint8_t *buffer, size_t length,
+                          uint32_t *data_flags) {
+    size_t available = body->queue_end - body->queue_start;
+    if (available == 0 && !body->ended) return NGHTTP2_ERR_DEFERRED;
+    size_t n = available < length ? available : length;
+    if (n > 0) memcpy(buffer, body->queue + body->queue_start, n);
+    body->queue_start += n;
+    body->offset += n;
+    if (body->queue_start == body->queue_end) body->queue_start = body->queue_end = 0;
+    if (body->ended && body->queue_end == 0) {
+        *data_flags |= NGHTTP2_DATA_FLAG_EOF;
+        body->finished = 1;
+        connection->responding_count--;
+    }
+    return (ssize_t)n;
 }
 
 static ssize_t read_body(nghttp2_session *session, int32_t stream_id, uint8_t *buffer, size_t length,
@@ -261,6 +332,7 @@ static ssize_t read_body(nghttp2_session *session, int32_t stream_id, uint8_t *b
     (void)session;
     (void)stream_id;
     body_source *body = source->ptr;
+    if (body->streaming) return read_queue(user_data, body, buffer, length, data_flags);
     size_t n = body->length - body->offset;
     if (n > length) n = length;
     memcpy(buffer, body->body + body->offset, n);
@@ -304,7 +376,14 @@ ceio_h2_session *ceio_h2_server_new(ceio_h2_sink *sink, const ceio_h2_settings *
     nghttp2_option_set_max_outbound_ack(option, limits->max_outbound_ack);
     nghttp2_option_set_max_settings(option, limits->max_settings);
     nghttp2_option_set_max_continuations(option, limits->max_continuations);
-    nghttp2_option_set_stream_reset_rate_limit(option, limits->reset_burst, limits->reset_rate);
+    // Rapid reset is bounded by our own bucket (count_reset), which answers ENHANCE_YOUR_CALM
+    // and counts only resets of open streams; nghttp2's own (INTERNAL_ERROR) is set out of reach.
+    nghttp2_option_set_stream_reset_rate_limit(option, UINT64_MAX, UINT64_MAX);
+    connection->reset_burst = limits->reset_burst;
+    connection->reset_window_ms = limits->reset_window_ms;
+    connection->reset_capacity = (uint64_t)limits->reset_burst * limits->reset_window_ms;
+    connection->reset_units = connection->reset_capacity;
+    connection->reset_refilled_ms = monotonic_ms();
     nghttp2_option_set_max_send_header_block_length(option, 64 * 1024);
     // Closed streams are not kept for the priority tree: a client opening and resetting
     // streams leaves nothing behind.
@@ -340,6 +419,7 @@ void ceio_h2_session_free(ceio_h2_session *connection) {
     body_source *stream = connection->streams;
     while (stream) {
         body_source *next = stream->next;
+        free(stream->queue);
         free(stream);
         stream = next;
     }
@@ -441,7 +521,8 @@ int ceio_h2_goaway(ceio_h2_session *connection) {
 size_t ceio_h2_reset_stalled(ceio_h2_session *connection) {
     for (body_source *source = connection->streams; source; source = source->next) {
         if (!source->responding) continue;
-        if (!source->finished && !source->reset && source->offset == source->swept_offset) {
+        int waiting_on_peer = !source->streaming || source->queue_end > source->queue_start;
+        if (!source->finished && !source->reset && waiting_on_peer && source->offset == source->swept_offset) {
             // The stream closes when the RST_STREAM is sent; its source is freed then.
             // (nginx resets a timed-out stream with PROTOCOL_ERROR; CANCEL says what happened:
             // the server no longer wants the stream, the peer broke no rule.)
@@ -454,3 +535,107 @@ size_t ceio_h2_reset_stalled(ceio_h2_session *connection) {
 }
 
 size_t ceio_h2_responses_in_flight(ceio_h2_session *connection) { return connection->responding_count; }
+
+// MARK: - Streamed responses (a proxy's: the body arrives after the head)
+
+int ceio_h2_stream_set_owner(ceio_h2_session *connection, int32_t stream_id, uint64_t owner) {
+    body_source *stream = accepted_stream(connection->session, stream_id);
+    if (!stream) return -1;
+    stream->owner = owner;
+    return 0;
+}
+
+int ceio_h2_submit_head(ceio_h2_session *connection, int32_t stream_id, const uint8_t *base, const uint32_t *spans,
+                        size_t count, int with_body) {
+    nghttp2_session *session = connection->session;
+    body_source *source = accepted_stream(session, stream_id);
+    if (!source || source->responding) return -1;  // closed (reset) already, or answered
+    if (count > CEIO_H2_MAX_FIELDS) return -1;
+    nghttp2_nv fields[CEIO_H2_MAX_FIELDS];
+    for (size_t i = 0; i < count; i++) {
+        fields[i].name = (uint8_t *)base + spans[4 * i];
+        fields[i].namelen = spans[4 * i + 1];
+        fields[i].value = (uint8_t *)base + spans[4 * i + 2];
+        fields[i].valuelen = spans[4 * i + 3];
+        fields[i].flags = NGHTTP2_NV_FLAG_NONE;  // nghttp2 copies them
+    }
+    if (!with_body) {
+        int result = nghttp2_submit_response(session, stream_id, fields, count, NULL);
+        if (result == 0) source->responding = source->finished = 1;
+        return result;
+    }
+    source->streaming = 1;
+    source->swept_offset = SIZE_MAX;
+    nghttp2_data_provider provider;
+    provider.source.ptr = source;
+    provider.read_callback = read_body;
+    int result = nghttp2_submit_response(session, stream_id, fields, count, &provider);
+    if (result != 0) return result;
+    source->responding = 1;
+    connection->responding_count++;
+    return 0;
+}
+
+int ceio_h2_stream_append(ceio_h2_session *connection, int32_t stream_id, const uint8_t *data, size_t length) {
+    body_source *source = accepted_stream(connection->session, stream_id);
+    if (!source || !source->streaming || source->ended) return -1;
+    if (length == 0) return 0;
+    if (source->queue_end + length > source->queue_capacity) {
+        // Move what is left to the front first; grow only when that is not enough.
+        size_t left = source->queue_end - source->queue_start;
+        if (source->queue_start > 0) {
+            memmove(source->queue, source->queue + source->queue_start, left);
+            source->queue_start = 0;
+            source->queue_end = left;
+        }
+        if (left + length > source->queue_capacity) {
+            size_t capacity = source->queue_capacity ? source->queue_capacity : 4096;
+            while (capacity < left + length) capacity *= 2;
+            uint8_t *grown = realloc(source->queue, capacity);
+            if (!grown) return -1;
+            source->queue = grown;
+            source->queue_capacity = capacity;
+        }
+    }
+    memcpy(source->queue + source->queue_end, data, length);
+    source->queue_end += length;
+    nghttp2_session_resume_data(connection->session, stream_id);
+    if (source->queue_end - source->queue_start > CEIO_H2_HIGH_WATER) {
+        source->paused = 1;
+        return 1;
+    }
+    return 0;
+}
+
+int ceio_h2_stream_end(ceio_h2_session *connection, int32_t stream_id) {
+    body_source *source = accepted_stream(connection->session, stream_id);
+    if (!source || !source->streaming) return -1;
+    source->ended = 1;
+    nghttp2_session_resume_data(connection->session, stream_id);
+    return 0;
+}
+
+int ceio_h2_next_drained(ceio_h2_session *connection, uint64_t *owner) {
+    for (body_source *source = connection->streams; source; source = source->next) {
+        if (!source->paused || source->queue_end - source->queue_start > CEIO_H2_HIGH_WATER / 2) continue;
+        source->paused = 0;
+        *owner = source->owner;
+        return 1;
+    }
+    return 0;
+}
+
+size_t ceio_h2_owners(ceio_h2_session *connection, uint64_t *owners, size_t capacity) {
+    size_t count = 0;
+    for (body_source *source = connection->streams; source && count < capacity; source = source->next) {
+        if (source->owner) owners[count++] = source->owner;
+    }
+    return count;
+}
+
+size_t ceio_h2_open_streams(ceio_h2_session *connection) { return connection->open_streams; }
+
+uint64_t ceio_h2_stream_owner(ceio_h2_session *connection, int32_t stream_id) {
+    body_source *stream = accepted_stream(connection->session, stream_id);
+    return stream ? stream->owner : 0;
+}

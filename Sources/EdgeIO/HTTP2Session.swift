@@ -28,21 +28,23 @@ public struct HTTP2Limits: Sendable {
     public var maxSettingsEntries: UInt32
     /// CONTINUATION frames accepted after one HEADERS (a CONTINUATION flood).
     public var maxContinuations: UInt32
-    /// RST_STREAMs from the peer: a bucket of this many tokens...
+    /// RST_STREAMs from the peer on streams still open: this many...
     public var resetBurst: UInt32
-    /// ...refilled at this many per second; empty: GOAWAY (rapid reset, CVE-2023-44487).
-    public var resetsPerSecond: UInt32
+    /// ...within this many milliseconds (a token bucket refilled over the window); one more:
+    /// GOAWAY ENHANCE_YOUR_CALM (rapid reset, CVE-2023-44487). 0: no bound.
+    public var resetWindowMilliseconds: UInt32
 
-    /// nghttp2's own defaults, written out so they are visible and testable.
+    /// nghttp2's own defaults for the first three, written out so they are visible and
+    /// testable; resets as nghttp2 1.52 bounds them (1,000, refilled at 33 a second).
     public init(
         maxOutboundAcks: UInt32 = 1000, maxSettingsEntries: UInt32 = 32, maxContinuations: UInt32 = 8,
-        resetBurst: UInt32 = 1000, resetsPerSecond: UInt32 = 33
+        resetBurst: UInt32 = 1000, resetWindowMilliseconds: UInt32 = 30_000
     ) {
         self.maxOutboundAcks = maxOutboundAcks
         self.maxSettingsEntries = maxSettingsEntries
         self.maxContinuations = maxContinuations
         self.resetBurst = resetBurst
-        self.resetsPerSecond = resetsPerSecond
+        self.resetWindowMilliseconds = resetWindowMilliseconds
     }
 }
 
@@ -73,14 +75,21 @@ public final class HTTP2EventSink {
         public var first: UnsafeRawBufferPointer
         /// Header value.
         public var second: UnsafeRawBufferPointer
+        /// What the owner called the stream (``HTTP2ServerSession/setOwner(_:of:)``; 0 before),
+        /// on ``Kind/data``, ``Kind/requestComplete`` and ``Kind/streamClosed``.
+        public var owner: UInt64
 
         @inlinable
-        init(kind: Kind, streamID: Int32, errorCode: UInt32, first: UnsafeRawBufferPointer, second: UnsafeRawBufferPointer) {
+        init(
+            kind: Kind, streamID: Int32, errorCode: UInt32, first: UnsafeRawBufferPointer, second: UnsafeRawBufferPointer,
+            owner: UInt64
+        ) {
             self.kind = kind
             self.streamID = streamID
             self.errorCode = errorCode
             self.first = first
             self.second = second
+            self.owner = owner
         }
     }
 
@@ -95,8 +104,12 @@ public final class HTTP2EventSink {
         return Event(
             kind: Event.Kind(rawValue: raw.kind) ?? .streamClosed, streamID: raw.stream_id, errorCode: raw.error_code,
             first: UnsafeRawBufferPointer(start: arena + Int(raw.a_offset), count: Int(raw.a_length)),
-            second: UnsafeRawBufferPointer(start: arena + Int(raw.b_offset), count: Int(raw.b_length)))
+            second: UnsafeRawBufferPointer(start: arena + Int(raw.b_offset), count: Int(raw.b_length)), owner: raw.owner)
     }
+
+    /// Forgets the recorded events (after they were handled).
+    @inlinable
+    public func reset() { ceio_h2_sink_reset(pointer) }
 }
 
 /// Response header fields prepared once in C form (names lower case, ":status" first), so a
@@ -162,7 +175,8 @@ public struct HTTP2ServerSession {
             max_header_list_size: settings.maxHeaderListSize, max_frame_size: settings.maxFrameSize)
         var bounds = ceio_h2_limits(
             max_outbound_ack: limits.maxOutboundAcks, max_settings: limits.maxSettingsEntries,
-            max_continuations: limits.maxContinuations, reset_burst: limits.resetBurst, reset_rate: limits.resetsPerSecond)
+            max_continuations: limits.maxContinuations, reset_burst: limits.resetBurst,
+            reset_window_ms: limits.resetWindowMilliseconds)
         guard let session = ceio_h2_server_new(sink.pointer, &raw, &bounds) else { return nil }
         pointer = session
     }
@@ -249,4 +263,66 @@ public struct HTTP2ServerSession {
 
     /// Frees the session.
     public func free() { ceio_h2_session_free(pointer) }
+
+    // MARK: Streamed responses (a proxy's: the body arrives after the head)
+
+    /// Fields at most in one ``submitHead(stream:base:spans:count:withBody:)``.
+    public static var maxResponseFields: Int { Int(CEIO_H2_MAX_FIELDS) }
+
+    /// Names a stream for its later events (a proxy's upstream connection; not 0).
+    @inlinable
+    @discardableResult
+    public func setOwner(_ owner: UInt64, of stream: Int32) -> Bool { ceio_h2_stream_set_owner(pointer, stream, owner) == 0 }
+
+    /// Submits a response head whose fields are spans of `base` (4 per field: name offset and
+    /// length, value offset and length; names lower case, `:status` first; copied). With
+    /// `withBody`, the body follows through ``append(_:to:)`` and ``end(_:)``.
+    /// - Returns: `false` when the stream is gone (reset by the peer) or over the field bound.
+    @inlinable
+    public func submitHead(
+        stream: Int32, base: UnsafeRawPointer, spans: UnsafePointer<UInt32>, count: Int, withBody: Bool
+    ) -> Bool {
+        ceio_h2_submit_head(pointer, stream, base.assumingMemoryBound(to: UInt8.self), spans, count, withBody ? 1 : 0) == 0
+    }
+
+    /// What ``append(_:to:)`` did.
+    public enum AppendResult { case queued, overHighWater, streamGone }
+
+    /// Queues response body bytes (copied). ``AppendResult/overHighWater``: pause the source
+    /// until ``nextDrained()`` names the stream's owner.
+    @inlinable
+    public func append(_ bytes: UnsafeRawBufferPointer, to stream: Int32) -> AppendResult {
+        guard let start = bytes.baseAddress else { return .queued }
+        switch ceio_h2_stream_append(pointer, stream, start.assumingMemoryBound(to: UInt8.self), bytes.count) {
+        case 0: return .queued
+        case 1: return .overHighWater
+        default: return .streamGone
+        }
+    }
+
+    /// Ends a streamed response's body.
+    @inlinable
+    public func end(_ stream: Int32) { _ = ceio_h2_stream_end(pointer, stream) }
+
+    /// The owner of a paused stream that has drained since (once per pause), or `nil`.
+    @inlinable
+    public func nextDrained() -> UInt64? {
+        var owner: UInt64 = 0
+        return ceio_h2_next_drained(pointer, &owner) != 0 ? owner : nil
+    }
+
+    /// The owners of the streams still open (to release when the connection goes).
+    public func owners() -> [UInt64] {
+        var owners = [UInt64](repeating: 0, count: Int(ceio_h2_open_streams(pointer)))
+        let count = owners.withUnsafeMutableBufferPointer { ceio_h2_owners(pointer, $0.baseAddress, $0.count) }
+        return Array(owners[0..<count])
+    }
+
+    /// The owner of an open stream (0: none yet, or the stream is gone).
+    @inlinable
+    public func owner(of stream: Int32) -> UInt64 { ceio_h2_stream_owner(pointer, stream) }
+
+    /// Streams open (accepted and not yet closed).
+    @inlinable
+    public var openStreams: Int { ceio_h2_open_streams(pointer) }
 }

@@ -57,6 +57,32 @@ public struct BodyFraming: Sendable {
         }
     }
     mutating func consumeChunked(_ input: UnsafeRawBufferPointer, from offset: Int) -> Outcome {
+        scanChunked(input, from: offset) { _, _ in }
+    }
+
+    /// Takes the body bytes of `input[offset...]` as ``consume(_:from:)`` does, and hands
+    /// `payload` the body's content in them: the bytes themselves for a length or a close, the
+    /// chunks' data without the coding (sizes, extensions, trailers) for a chunked body. For
+    /// a peer that wants the content, not the HTTP/1.1 framing (an HTTP/2 client).
+    @inline(__always)
+    public mutating func consumePayload(
+        _ input: UnsafeRawBufferPointer, from offset: Int, _ payload: (UnsafeRawBufferPointer) -> Void
+    ) -> Outcome {
+        guard kind == .chunked else {
+            let outcome = consume(input, from: offset)
+            if case .body(let used, _) = outcome, used > 0 {
+                payload(UnsafeRawBufferPointer(rebasing: input[offset..<(offset + used)]))
+            }
+            return outcome
+        }
+        return scanChunked(input, from: offset) { start, end in
+            payload(UnsafeRawBufferPointer(rebasing: input[start..<end]))
+        }
+    }
+
+    /// The chunked coding's scanner; `data` gets each run of chunk data (`start..<end` in `input`).
+    @inline(__always)
+    mutating func scanChunked(_ input: UnsafeRawBufferPointer, from offset: Int, _ data: (Int, Int) -> Void) -> Outcome {
         var i = offset
         let count = input.count
         while i < count {
@@ -92,6 +118,7 @@ public struct BodyFraming: Sendable {
                 state = remaining == 0 ? .trailerStart : .data
             case .data:
                 let n = min(remaining, count - i)
+                data(i, i + n)
                 remaining -= n
                 i += n
                 if remaining == 0 { state = .dataCR }

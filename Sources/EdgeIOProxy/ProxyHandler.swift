@@ -47,6 +47,9 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         /// a chunk's size line takes it over, and its upstream connection is reset, so the
         /// upstream never sees a request that looks complete.
         public var maxRequestBody: Int
+        /// HTTP/2 clients (ALPN `h2` on a TLS listener): what the sessions advertise and bound.
+        public var http2Settings: HTTP2Settings = HTTP2Settings()
+        public var http2Limits: HTTP2Limits = HTTP2Limits()
 
         public init(
             keepAlivePerUpstream: Int = 64, clientIdleTimeout: UInt64 = 65_000,
@@ -117,7 +120,8 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         case clientBody
         /// The upstream taking the request body (the policy's send timeout): 504.
         case upstreamSend
-        /// The client taking the response body (`clientSendTimeout`): dropped.
+        /// The client taking the response body (`clientSendTimeout`): dropped. (An HTTP/2
+        /// client: the sweep that resets its stalled streams.)
         case clientSend
     }
 
@@ -146,6 +150,8 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         /// ``Storage/replays``, or -1), and its length.
         var replay: Int32 = -1
         var replayLength: UInt16 = 0
+        /// Upstream entry serving an HTTP/2 stream (``ProxyFlag/http2Stream``): the stream.
+        var stream: Int32 = 0
     }
 
     /// Memory the handler owns for its life: the head being rewritten, the address scratch,
@@ -159,6 +165,8 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         /// (see ``ProxyHandler/keepForReplay(_:count:)``): chunks taken and given back, no
         /// allocation per request once the pool has grown.
         var replays = BufferPool(chunkSize: ProxyHandler.replayCapacity, chunksPerSlab: 16)
+        /// What HTTP/2 clients need, made with the loop's first one.
+        var http2: HTTP2Storage?
 
         init(headCapacity: Int, answers contents: [[UInt8]]) {
             head = .allocate(byteCount: headCapacity, alignment: 64)
@@ -211,6 +219,10 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     var sweepTimer: TimerID?
     /// A drain is under way: connections close after their exchange, none is kept.
     var draining = false
+    /// HTTP/2 clients' sessions, by client slot (grown with the first HTTP/2 client).
+    var sessions: [HTTP2ServerSession?] = []
+    /// Request heads of HTTP/2 clients that a read ended in the middle of, by client slot.
+    var partialHeads: [Int: HTTP2HeadCollector.Saved] = [:]
     var requests = 0
     var connectsStarted = 0
     var reuses = 0
@@ -293,6 +305,10 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         entries[index].address = address
         entries[index].addressLength = UInt8(length)
         policy.connectionOpened(context(entries[index], connection))
+        if io.negotiatedHTTP2(connection) {
+            acceptedHTTP2(index, connection, io: &io)
+            return
+        }
         // A new connection has `clientHeaderTimeout` for its first head (nginx's
         // client_header_timeout); between requests, `clientIdleTimeout`.
         armTimer(index, .header, after: configuration.clientHeaderTimeout, io: &io)
@@ -301,8 +317,14 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     public mutating func received(_ input: UnsafeRawBufferPointer, on connection: ConnectionID, io: inout LoopIO) -> Int {
         let index = Int(connection.index)
         switch entries[index].role {
-        case .client: return clientReceived(input, index, connection, io: &io)
-        case .upstream: return upstreamReceived(input, index, connection, io: &io)
+        case .client:
+            if entries[index].flags & Flag.http2 != 0 { return clientReceivedHTTP2(input, index, connection, io: &io) }
+            return clientReceived(input, index, connection, io: &io)
+        case .upstream:
+            if entries[index].flags & Flag.http2Stream != 0 {
+                return streamUpstreamReceived(input, index, connection, io: &io)
+            }
+            return upstreamReceived(input, index, connection, io: &io)
         case .free: return input.count
         }
     }
@@ -312,6 +334,10 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         let index = Int(connection.index)
         guard error == 0, entries[index].role == .upstream else { return }
         entries[index].flags |= Flag.connected
+        if entries[index].flags & Flag.http2Stream != 0 {
+            armStreamTimer(index, io: &io)
+            return
+        }
         // The connect timer gives way to the response timer.
         let client = entries[index].peer
         guard isCurrent(client) else { return }
@@ -323,6 +349,10 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
 
     public mutating func writable(_ connection: ConnectionID, io: inout LoopIO) {
         let index = Int(connection.index)
+        if entries[index].flags & (Flag.http2 | Flag.http2Stream) != 0 {
+            writableHTTP2(index, connection, io: &io)
+            return
+        }
         let peer = entries[index].peer
         guard isCurrent(peer) else { return }
         let peerIndex = Int(peer.index)
@@ -358,6 +388,11 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         switch entries[index].role {
         case .client:
             entries[index].flags |= Flag.clientInputEnded
+            if entries[index].flags & Flag.http2 != 0 {
+                // HTTP/2 has no half-close of a connection: the client is gone.
+                io.close(connection)
+                return
+            }
             switch entries[index].phase {
             case .idle:
                 io.close(connection)
@@ -385,9 +420,18 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         guard index < entries.count, entries[index].generation == connection.generation else { return }
         let entry = entries[index]
         if let timer = entry.timer { io.cancelTimer(timer) }
-        if entry.replay >= 0 { storage.replays.release(entry.replay) }
+        // (A stream's kept request is its own to send again: streamUpstreamClosed decides.)
+        if entry.replay >= 0 && entry.flags & Flag.http2Stream == 0 { storage.replays.release(entry.replay) }
         entries[index] = Entry()
         entries[index].generation = connection.generation
+        if entry.flags & Flag.http2 != 0 {
+            closedHTTP2(entry, connection, io: &io)
+            return
+        }
+        if entry.flags & Flag.http2Stream != 0 {
+            streamUpstreamClosed(entry, connection, reason: reason, io: &io)
+            return
+        }
         switch entry.role {
         case .client:
             // The client went away mid-exchange: the upstream connection is in an unknown
@@ -534,9 +578,14 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         }
         let connection = ConnectionID(index: UInt32(truncatingIfNeeded: payload), generation: UInt32(payload >> 32))
         let index = Int(connection.index)
-        guard index < entries.count, entries[index].generation == connection.generation, entries[index].timer == timer,
-            entries[index].role == .client
+        guard index < entries.count, entries[index].generation == connection.generation, entries[index].timer == timer
         else { return }
+        if entries[index].flags & (Flag.http2 | Flag.http2Stream) != 0 {
+            entries[index].timer = nil
+            timerFiredHTTP2(index, connection, io: &io)
+            return
+        }
+        guard entries[index].role == .client else { return }
         entries[index].timer = nil
         switch entries[index].phase {
         case .idle:
@@ -598,7 +647,9 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             for upstream in pools.indices { _ = pools[upstream].closeIdle(parkedBefore: .max, io: &io) }
             for index in entries.indices where entries[index].role == .client {
                 let connection = ConnectionID(index: UInt32(index), generation: entries[index].generation)
-                if entries[index].phase == .idle && entries[index].flags & Flag.headStarted == 0 {
+                if entries[index].flags & Flag.http2 != 0 {
+                    drainHTTP2(index, connection, io: &io)
+                } else if entries[index].phase == .idle && entries[index].flags & Flag.headStarted == 0 {
                     entries[index].flags |= Flag.closing
                     io.close(connection)
                 } else {
@@ -1243,4 +1294,12 @@ enum ProxyFlag {
     /// Client entry: the request is HTTP/1.0 (its response says `keep-alive` to keep the
     /// connection, and nothing to close it).
     static let http10: UInt32 = 1 << 12
+    /// Client entry: the connection speaks HTTP/2 (its session in ``ProxyHandler/sessions``).
+    static let http2: UInt32 = 1 << 18
+    /// Upstream entry: it carries an HTTP/2 stream's exchange (``ProxyHandler/Entry/stream``).
+    static let http2Stream: UInt32 = 1 << 19
+    /// HTTP/2 client entry: some streams paused their upstream's reading (full stream buffers).
+    static let streamsPaused: UInt32 = 1 << 20
+    /// Stream entry: the request body goes upstream in the chunked coding (no length given).
+    static let requestChunked: UInt32 = 1 << 21
 }

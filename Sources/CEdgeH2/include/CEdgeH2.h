@@ -28,6 +28,9 @@ typedef struct {
     uint32_t error_code;
     uint32_t a_offset, a_length;
     uint32_t b_offset, b_length;
+    /// What the owner called the stream (ceio_h2_stream_set_owner; 0 before): on DATA,
+    /// REQUEST_COMPLETE and STREAM_CLOSED.
+    uint64_t owner;
 } ceio_h2_event;
 
 typedef struct {
@@ -53,9 +56,10 @@ typedef struct {
     uint32_t max_settings;
     /// CONTINUATION frames accepted after one HEADERS.
     uint32_t max_continuations;
-    /// RST_STREAMs from the peer: a token bucket of `reset_burst` tokens refilled at
-    /// `reset_rate` per second; empty: GOAWAY.
-    uint32_t reset_burst, reset_rate;
+    /// RST_STREAMs from the peer on streams still open: `reset_burst` of them within
+    /// `reset_window_ms` (a token bucket of `reset_burst` refilled over the window); one more:
+    /// GOAWAY ENHANCE_YOUR_CALM naming the last stream processed (rapid reset, CVE-2023-44487).
+    uint32_t reset_burst, reset_window_ms;
 } ceio_h2_limits;
 
 ceio_h2_sink *ceio_h2_sink_new(void);
@@ -94,5 +98,36 @@ int ceio_h2_goaway(ceio_h2_session *session);
 size_t ceio_h2_reset_stalled(ceio_h2_session *session);
 /// Responses whose bodies are still in flight.
 size_t ceio_h2_responses_in_flight(ceio_h2_session *session);
+
+// MARK: - Streamed responses (a proxy's: the body arrives after the head)
+
+/// Response fields at most in one ceio_h2_submit_head.
+#define CEIO_H2_MAX_FIELDS 128
+/// Body bytes a streamed response may hold before ceio_h2_stream_append says to pause its source.
+#define CEIO_H2_HIGH_WATER (64 * 1024)
+
+/// Names the stream for its later events (`owner` != 0; a proxy's upstream connection).
+int ceio_h2_stream_set_owner(ceio_h2_session *session, int32_t stream_id, uint64_t owner);
+/// Submits a response head: `count` fields, field i's name at `base + spans[4i]`
+/// (`spans[4i+1]` bytes, lower case; ":status" first) and value at `base + spans[4i+2]`
+/// (`spans[4i+3]` bytes), copied. `with_body`: the body follows through ceio_h2_stream_append
+/// and ceio_h2_stream_end; else the head ends the stream.
+int ceio_h2_submit_head(ceio_h2_session *session, int32_t stream_id, const uint8_t *base, const uint32_t *spans,
+                        size_t count, int with_body);
+/// Queues body bytes (copied) of a streamed response. Returns 1 when the stream now holds more
+/// than CEIO_H2_HIGH_WATER bytes (pause the source; ceio_h2_next_drained names it once it has
+/// taken half of that), 0 otherwise, < 0 when the stream is gone.
+int ceio_h2_stream_append(ceio_h2_session *session, int32_t stream_id, const uint8_t *data, size_t length);
+/// Ends a streamed response's body (END_STREAM once its queued bytes are sent).
+int ceio_h2_stream_end(ceio_h2_session *session, int32_t stream_id);
+/// A paused stream that has drained (its pause flag cleared): 1 and its owner, or 0.
+int ceio_h2_next_drained(ceio_h2_session *session, uint64_t *owner);
+/// The owners of the streams still open (up to `capacity`): what to release when the
+/// connection goes.
+size_t ceio_h2_owners(ceio_h2_session *session, uint64_t *owners, size_t capacity);
+/// The owner of an open stream (0: none set, or not open).
+uint64_t ceio_h2_stream_owner(ceio_h2_session *session, int32_t stream_id);
+/// Streams open (accepted, not yet closed).
+size_t ceio_h2_open_streams(ceio_h2_session *session);
 
 #endif

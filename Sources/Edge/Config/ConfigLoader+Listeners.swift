@@ -55,11 +55,6 @@ extension ConfigLoader {
             let (tls, httpsRedirect) = readListenerKind(mapping, at: itemPath, reader: reader)
             let io = reader.choice(mapping, "io", ListenerIO.allCases.map { ($0.rawValue, $0) }) ?? .nio
             if io == .core {
-                if let tls, tls.http2 {
-                    reader.report(
-                        itemPath.appending("io"), line: mapping.line(of: "io"),
-                        "io: core serves TLS with HTTP/1.1 only so far; write http2: false under tls, or use io: nio (the default)")
-                }
                 if httpsRedirect != nil {
                     reader.report(
                         itemPath.appending("io"), line: mapping.line(of: "io"),

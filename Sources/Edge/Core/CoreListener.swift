@@ -45,10 +45,13 @@ final class CoreListener: Sendable {
         } else {
             ticketKeys = nil
         }
-        let handlerConfiguration = Self.handlerConfiguration(config)
+        var handlerConfiguration = Self.handlerConfiguration(config)
+        if let tls = listener.tls, tls.http2 {
+            (handlerConfiguration.http2Settings, handlerConfiguration.http2Limits) = Self.http2Options(tls.http2Limits)
+        }
         let seeds = (0..<loopCount).map { _ in UInt64.random(in: .min ... .max) }
         do {
-            group = try EdgeIO.EventLoopGroup(configuration: loop) { [loop] index in
+            group = try EdgeIO.EventLoopGroup(configuration: loop) { [loop, handlerConfiguration] index in
                 Handler(
                     configuration: handlerConfiguration,
                     policy: EngineProxyPolicy(state: state, loopIndex: index, secure: secure, seed: seeds[index]),
@@ -67,14 +70,28 @@ final class CoreListener: Sendable {
     static var ticketKeyRotation: UInt64 { 3_600_000 }
 
     /// The core's TLS context settings for a listener's `tls`: its certificates (the core picks
-    /// one by the names in the certificate itself), the Mozilla intermediate suites, ALPN
-    /// `http/1.1` only (HTTP/2 is not on the core yet; the loader refuses `http2: true`).
+    /// one by the names in the certificate itself), the Mozilla intermediate suites, ALPN `h2`
+    /// (with `http2: true`, the default) and `http/1.1`.
     static func tlsConfiguration(_ tls: TLSListenerConfig) -> TLSContext.Configuration {
         TLSContext.Configuration(
             certificates: tls.certificates.map {
                 TLSContext.Certificate(chainPath: $0.certificateChain, keyPath: $0.privateKey)
             },
-            applicationProtocols: ["http/1.1"])
+            applicationProtocols: tls.http2 ? ["h2", "http/1.1"] : ["http/1.1"])
+    }
+
+    /// The HTTP/2 sessions' settings and bounds from the listener's `http2_limits`: the stream
+    /// and header-list limits as advertised, and rapid reset as `max_resets` within
+    /// `reset_window` (a token bucket, the same budget as the NIO listeners').
+    static func http2Options(_ limits: Edge.HTTP2Limits) -> (EdgeIO.HTTP2Settings, EdgeIO.HTTP2Limits) {
+        let settings = EdgeIO.HTTP2Settings(
+            maxConcurrentStreams: UInt32(clamping: limits.maxConcurrentStreams),
+            maxHeaderListSize: UInt32(clamping: limits.maxHeaderListSize))
+        let (seconds, attoseconds) = limits.resetWindow.components
+        let bounds = EdgeIO.HTTP2Limits(
+            resetBurst: UInt32(clamping: limits.maxResets),
+            resetWindowMilliseconds: UInt32(clamping: max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000)))
+        return (settings, bounds)
     }
 
     /// The handler's settings from the configuration (see the type's comment).

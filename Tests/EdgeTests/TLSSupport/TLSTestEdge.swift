@@ -40,12 +40,12 @@ enum TLSTestConfig {
     static func https(_ name: String = "https", certificates: [TLSCertificateConfig], http2: Bool = true) -> ListenerConfig {
         var tls = TLSListenerConfig(certificates: certificates)
         tls.http2 = http2
-        return ListenerConfig(name: name, address: .tcp(host: "127.0.0.1", port: 0), tls: tls)
+        return ListenerConfig(name: name, address: .tcp(host: "127.0.0.1", port: 0), tls: tls, io: EdgeYAML.defaultIO)
     }
 
     /// A plain-HTTP listener on a kernel-chosen loopback port.
     static func plain(_ name: String = "plain") -> ListenerConfig {
-        ListenerConfig(name: name, address: .tcp(host: "127.0.0.1", port: 0))
+        ListenerConfig(name: name, address: .tcp(host: "127.0.0.1", port: 0), io: EdgeYAML.defaultIO)
     }
 }
 
