@@ -101,6 +101,7 @@ static int servername_callback(SSL *ssl, int *alert, void *arg) {
     ceio_tls_context *context = arg;
     const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
     if (!name) return SSL_TLSEXT_ERR_NOACK;
+    pthread_rwlock_rdlock(&context->lock);  // the certificates may be replaced (a reload)
     int chosen = -1;
     for (int i = 0; i < context->name_count && chosen < 0; i++) {  // exact names first
         if (context->names[i].name[0] != '*' && match_name(context->names[i].name, name))
@@ -111,6 +112,7 @@ static int servername_callback(SSL *ssl, int *alert, void *arg) {
             chosen = context->names[i].certificate;
     }
     if (chosen > 0) SSL_set_SSL_CTX(ssl, context->certificates[chosen].ctx);
+    pthread_rwlock_unlock(&context->lock);
     return SSL_TLSEXT_ERR_OK;  // unknown names get the default certificate, like nginx
 }
 
@@ -181,8 +183,8 @@ static int status_callback(SSL *ssl, void *arg) {
     intptr_t index = (intptr_t)SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), certificate_index);
     int result = SSL_TLSEXT_ERR_NOACK;
     pthread_rwlock_rdlock(&context->lock);
-    certificate *cert = &context->certificates[index];
-    if (cert->ocsp && cert->ocsp_length) {
+    certificate *cert = index < context->certificate_count ? &context->certificates[index] : NULL;
+    if (cert && cert->ocsp && cert->ocsp_length) {
         unsigned char *copy = OPENSSL_malloc(cert->ocsp_length);  // OpenSSL takes ownership
         if (copy) {
             memcpy(copy, cert->ocsp, cert->ocsp_length);
@@ -258,7 +260,8 @@ static void add_certificate_names(ceio_tls_context *context, X509 *x509, int ind
 }
 
 int ceio_tls_context_add_certificate(ceio_tls_context *context, const char *chain_path,
-                                     const char *key_path, char *error, size_t error_capacity) {
+                                     const char *key_path, const char *const *server_names,
+                                     size_t server_name_count, char *error, size_t error_capacity) {
     if (context->certificate_count == max_certificates) {
         snprintf(error, error_capacity, "too many certificates (at most %d)", max_certificates);
         return -1;
@@ -306,7 +309,11 @@ int ceio_tls_context_add_certificate(ceio_tls_context *context, const char *chai
     SSL_CTX_set_tlsext_status_arg(ctx, context);
     context->certificates[index].ctx = ctx;
     context->certificate_count++;
-    add_certificate_names(context, SSL_CTX_get0_certificate(ctx), index);
+    if (server_name_count == 0) {
+        add_certificate_names(context, SSL_CTX_get0_certificate(ctx), index);
+    } else {
+        for (size_t i = 0; i < server_name_count; i++) add_name(context, server_names[i], strlen(server_names[i]), index);
+    }
     return index;
 }
 
@@ -373,9 +380,38 @@ void ceio_tls_context_free(ceio_tls_context *context) {
 
 // MARK: - Connections
 
+void ceio_tls_context_take_certificates(ceio_tls_context *context, ceio_tls_context *from) {
+    // The new certificates answer to `context` from now on (their callbacks' argument and
+    // ex_data); the old ones keep pointing at it too, so a handshake still running on one is safe.
+    for (int i = 0; i < from->certificate_count; i++) {
+        SSL_CTX *ctx = from->certificates[i].ctx;
+        SSL_CTX_set_ex_data(ctx, context_index, context);
+        SSL_CTX_set_tlsext_servername_arg(ctx, context);
+        SSL_CTX_set_alpn_select_cb(ctx, alpn_callback, context);
+        SSL_CTX_set_tlsext_status_arg(ctx, context);
+    }
+    pthread_rwlock_wrlock(&context->lock);
+    certificate certificates[max_certificates];
+    memcpy(certificates, context->certificates, sizeof certificates);
+    memcpy(context->certificates, from->certificates, sizeof certificates);
+    memcpy(from->certificates, certificates, sizeof certificates);
+    int count = context->certificate_count;
+    context->certificate_count = from->certificate_count;
+    from->certificate_count = count;
+    name_entry names[max_names];
+    memcpy(names, context->names, sizeof names);
+    memcpy(context->names, from->names, sizeof names);
+    memcpy(from->names, names, sizeof names);
+    count = context->name_count;
+    context->name_count = from->name_count;
+    from->name_count = count;
+    pthread_rwlock_unlock(&context->lock);
+}
+
 ceio_tls *ceio_tls_new(ceio_tls_context *context, int fd) {
-    if (context->certificate_count == 0) return NULL;
-    SSL *ssl = SSL_new(context->certificates[0].ctx);
+    pthread_rwlock_rdlock(&context->lock);
+    SSL *ssl = context->certificate_count > 0 ? SSL_new(context->certificates[0].ctx) : NULL;
+    pthread_rwlock_unlock(&context->lock);
     if (!ssl) return NULL;
     if (SSL_set_fd(ssl, fd) != 1) {
         SSL_free(ssl);
@@ -385,14 +421,45 @@ ceio_tls *ceio_tls_new(ceio_tls_context *context, int fd) {
     return ssl;
 }
 
+// Why a handshake failed, from OpenSSL's first error (bounded labels for metrics).
+static int handshake_failure(int ssl_error) {
+    unsigned long code = ERR_peek_error();
+    if (code == 0) return ssl_error == SSL_ERROR_SYSCALL || ssl_error == SSL_ERROR_ZERO_RETURN ? CEIO_TLS_FAILED_EOF
+                                                                                              : CEIO_TLS_FAILED_OTHER;
+    if (ERR_GET_LIB(code) != ERR_LIB_SSL) return CEIO_TLS_FAILED_OTHER;
+    int reason = ERR_GET_REASON(code);
+    switch (reason) {
+    case SSL_R_HTTP_REQUEST:
+    case SSL_R_HTTPS_PROXY_REQUEST:
+    case SSL_R_WRONG_VERSION_NUMBER:
+    case SSL_R_PACKET_LENGTH_TOO_LONG:
+    case SSL_R_RECORD_LENGTH_MISMATCH:
+        return CEIO_TLS_FAILED_NOT_TLS;
+    case SSL_R_UNSUPPORTED_PROTOCOL:
+    case SSL_R_VERSION_TOO_LOW:
+    case SSL_R_VERSION_TOO_HIGH:
+        return CEIO_TLS_FAILED_PROTOCOL_VERSION;
+    case SSL_R_NO_SHARED_CIPHER:
+    case SSL_R_NO_CIPHERS_AVAILABLE:
+        return CEIO_TLS_FAILED_NO_SHARED_CIPHER;
+    case SSL_R_NO_APPLICATION_PROTOCOL:
+        return CEIO_TLS_FAILED_ALPN;
+    case SSL_R_UNEXPECTED_EOF_WHILE_READING:
+        return CEIO_TLS_FAILED_EOF;
+    default:
+        return reason >= SSL_AD_REASON_OFFSET ? CEIO_TLS_FAILED_CLIENT_ALERT : CEIO_TLS_FAILED_OTHER;
+    }
+}
+
 int ceio_tls_handshake(ceio_tls *tls) {
     ERR_clear_error();
     int r = SSL_do_handshake(tls);
     if (r == 1) return 1;
     int e = SSL_get_error(tls, r);
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return 0;
+    int failure = handshake_failure(e);
     ERR_clear_error();
-    return -1;
+    return failure;
 }
 
 ssize_t ceio_tls_read(ceio_tls *tls, void *buffer, size_t capacity) {

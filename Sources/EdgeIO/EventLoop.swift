@@ -88,7 +88,7 @@ public enum EventLoop<Handler: EventLoopHandler> {
                 io.timers.advance(to: io.now, into: &expired)
                 for timer in expired {
                     if timer.payload & LoopIO.coreTimerTag != 0 {
-                        io.coreTimerFired(payload: timer.payload)
+                        io.coreTimerFired(payload: timer.payload, handler: &handler)
                     } else {
                         handler.timerFired(timer.id, payload: timer.payload, io: &io)
                     }
@@ -154,7 +154,8 @@ extension LoopIO {
                 handler.accepted(connectionID(index), io: &self)
             case 0:
                 return
-            default:
+            case let failure:
+                handler.handshakeFailed(TLSHandshakeFailure(code: failure), io: &self)
                 fail(index, .failed(errno: EPROTO))
                 return
             }
@@ -166,7 +167,7 @@ extension LoopIO {
     /// A timer of the core's own fired: a TLS handshake took too long, or a lingering close
     /// ends.
     @inlinable
-    mutating func coreTimerFired(payload: UInt64) {
+    mutating func coreTimerFired<Handler: EventLoopHandler>(payload: UInt64, handler: inout Handler) {
         if payload == Self.acceptRetryPayload {
             acceptPending = true
             return
@@ -180,6 +181,7 @@ extension LoopIO {
         if slots[index].flags & Flag.lingering != 0 {
             finishLingering(index)
         } else if slots[index].flags & Flag.handshaking != 0 {
+            handler.handshakeFailed(.timeout, io: &self)
             fail(index, .failed(errno: ETIMEDOUT))
         }
     }

@@ -1,3 +1,5 @@
+import CEdgeTLS
+
 /// What an event loop calls when something happens on its connections, timers or mailbox.
 ///
 /// The loop is generic over its handler (``EventLoop/run(handler:io:)``), so with the loop's
@@ -48,6 +50,40 @@ public protocol EventLoopHandler: SendableMetatype {
 
     /// A message posted to this loop arrived.
     mutating func received(message: Message, io: inout LoopIO)
+
+    /// A TLS handshake on the loop's listener failed (the connection is closed; the handler
+    /// never heard of it): for metrics.
+    mutating func handshakeFailed(_ failure: TLSHandshakeFailure, io: inout LoopIO)
+}
+
+/// Why a TLS handshake failed, as a bounded label (the edge's `reason` in
+/// `edge_tls_handshake_failures_total`).
+public enum TLSHandshakeFailure: String, Sendable, CaseIterable {
+    /// Plain HTTP, or another protocol, on a TLS port.
+    case notTLS = "not_tls"
+    /// A version below TLS 1.2.
+    case protocolVersion = "protocol_version"
+    case noSharedCipher = "no_shared_cipher"
+    case alpn
+    case clientAlert = "client_alert"
+    /// The client closed during the handshake.
+    case eof
+    /// No handshake within the handshake timeout.
+    case timeout
+    case other
+
+    @usableFromInline
+    init(code: Int32) {
+        switch Int(code) {
+        case CEIO_TLS_FAILED_NOT_TLS: self = .notTLS
+        case CEIO_TLS_FAILED_PROTOCOL_VERSION: self = .protocolVersion
+        case CEIO_TLS_FAILED_NO_SHARED_CIPHER: self = .noSharedCipher
+        case CEIO_TLS_FAILED_ALPN: self = .alpn
+        case CEIO_TLS_FAILED_CLIENT_ALERT: self = .clientAlert
+        case CEIO_TLS_FAILED_EOF: self = .eof
+        default: self = .other
+        }
+    }
 }
 
 extension EventLoopHandler {
@@ -61,6 +97,8 @@ extension EventLoopHandler {
     public mutating func closed(_ connection: ConnectionID, reason: CloseReason, io: inout LoopIO) {}
     @inlinable
     public mutating func timerFired(_ timer: TimerID, payload: UInt64, io: inout LoopIO) {}
+    @inlinable
+    public mutating func handshakeFailed(_ failure: TLSHandshakeFailure, io: inout LoopIO) {}
 }
 
 extension EventLoopHandler where Message == Never {

@@ -16,11 +16,15 @@ public final class TLSContext: @unchecked Sendable {
         public var keyPath: String
         /// A DER OCSP response to staple (as `openssl ocsp -respout` writes it), or `nil`.
         public var ocspResponsePath: String?
+        /// The SNI names it answers for ("*.example.org" matches one label); empty: the
+        /// names in the certificate (its DNS subjectAltNames, else its CN).
+        public var serverNames: [String]
 
-        public init(chainPath: String, keyPath: String, ocspResponsePath: String? = nil) {
+        public init(chainPath: String, keyPath: String, ocspResponsePath: String? = nil, serverNames: [String] = []) {
             self.chainPath = chainPath
             self.keyPath = keyPath
             self.ocspResponsePath = ocspResponsePath
+            self.serverNames = serverNames
         }
     }
 
@@ -51,10 +55,42 @@ public final class TLSContext: @unchecked Sendable {
     }
 
     @usableFromInline let pointer: OpaquePointer
+    /// What built it (a reload builds its new certificates with the same settings).
+    let configuration: Configuration
 
     /// Builds the context: loads every certificate, key and OCSP response.
     /// - Throws: ``TLSError`` naming what was wrong.
     public init(configuration: Configuration) throws {
+        pointer = try Self.makeContext(configuration)
+        self.configuration = configuration
+        try setTicketKeys(configuration.ticketKeys)
+    }
+
+    /// Certificates loaded for a reload, not in use yet (``install(_:)``); after it, they hold
+    /// the replaced ones until released (OpenSSL keeps those that open connections use alive).
+    public final class LoadedCertificates: @unchecked Sendable {
+        let pointer: OpaquePointer
+        init(_ pointer: OpaquePointer) { self.pointer = pointer }
+        deinit { ceio_tls_context_free(pointer) }
+    }
+
+    /// Loads `certificates` (and their OCSP responses) with this context's settings, for a
+    /// reload: everything is read and checked before anything changes.
+    /// - Throws: ``TLSError`` naming the file at fault.
+    public func load(_ certificates: [Certificate]) throws -> LoadedCertificates {
+        var next = configuration
+        next.certificates = certificates
+        return LoadedCertificates(try Self.makeContext(next))
+    }
+
+    /// A reload: new handshakes use the loaded certificates from now on (the first is the
+    /// default); connections already open keep theirs.
+    public func install(_ loaded: LoadedCertificates) {
+        ceio_tls_context_take_certificates(pointer, loaded.pointer)
+    }
+
+    /// A C context with the configuration's settings, certificates and OCSP responses.
+    static func makeContext(_ configuration: Configuration) throws -> OpaquePointer {
         guard !configuration.certificates.isEmpty else { throw TLSError("no certificate configured") }
         var alpn: [UInt8] = []
         for name in configuration.applicationProtocols {
@@ -69,18 +105,30 @@ public final class TLSContext: @unchecked Sendable {
                 configuration.tls12Ciphers, configuration.tls13Suites, alpnBuffer.baseAddress, alpnBuffer.count,
                 &error, error.count)
         }
-        guard let created else { throw TLSError(Self.string(error)) }
-        pointer = created
-        for (index, certificate) in configuration.certificates.enumerated() {
-            let added = ceio_tls_context_add_certificate(pointer, certificate.chainPath, certificate.keyPath, &error, error.count)
-            guard added == index else {
-                throw TLSError("\(certificate.chainPath): \(Self.string(error))")
+        guard let context = created else { throw TLSError(Self.string(error)) }
+        do {
+            for (index, certificate) in configuration.certificates.enumerated() {
+                var names = certificate.serverNames.map { strdup($0) }
+                defer { names.forEach { free($0) } }
+                let added = names.withUnsafeMutableBufferPointer { buffer in
+                    buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) {
+                        ceio_tls_context_add_certificate(
+                            context, certificate.chainPath, certificate.keyPath, $0.baseAddress, $0.count, &error, error.count)
+                    }
+                }
+                guard added == index else {
+                    throw TLSError("\(certificate.chainPath): \(Self.string(error))")
+                }
+                if let path = certificate.ocspResponsePath {
+                    let der = try Self.readFile(path)
+                    _ = der.withUnsafeBufferPointer { ceio_tls_context_set_ocsp_response(context, Int32(index), $0.baseAddress, $0.count) }
+                }
             }
-            if let path = certificate.ocspResponsePath {
-                try setOCSPResponse(try Self.readFile(path), forCertificate: index)
-            }
+        } catch {
+            ceio_tls_context_free(context)
+            throw error
         }
-        try setTicketKeys(configuration.ticketKeys)
+        return context
     }
 
     deinit { ceio_tls_context_free(pointer) }

@@ -304,8 +304,10 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         let length = withUnsafeMutableBytes(of: &address) { io.peerAddress(connection, into: $0) }
         entries[index].address = address
         entries[index].addressLength = UInt8(length)
+        let http2 = secure && io.negotiatedHTTP2(connection)
+        if secure { policy.tlsHandshakeCompleted(http2: http2) }
         policy.connectionOpened(context(entries[index], connection))
-        if io.negotiatedHTTP2(connection) {
+        if http2 {
             acceptedHTTP2(index, connection, io: &io)
             return
         }
@@ -381,6 +383,10 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         case .free:
             break
         }
+    }
+
+    public mutating func handshakeFailed(_ failure: TLSHandshakeFailure, io: inout LoopIO) {
+        policy.tlsHandshakeFailed(failure)
     }
 
     public mutating func inputEnded(on connection: ConnectionID, io: inout LoopIO) {

@@ -87,6 +87,13 @@ public protocol ProxyPolicy {
 
     /// A client connection closed, after the end of its last exchange.
     mutating func connectionClosed(_ client: ClientContext)
+
+    /// A TLS client's handshake completed (before ``connectionOpened(_:)``), with HTTP/2 or
+    /// HTTP/1.1 chosen by ALPN.
+    mutating func tlsHandshakeCompleted(http2: Bool)
+
+    /// A TLS handshake failed (the connection never reached the handler).
+    mutating func tlsHandshakeFailed(_ failure: TLSHandshakeFailure)
 }
 
 extension ProxyPolicy {
@@ -98,6 +105,8 @@ extension ProxyPolicy {
     public mutating func upstreamFailed(tag: UInt64) {}
     public mutating func connectionOpened(_ client: ClientContext) {}
     public mutating func connectionClosed(_ client: ClientContext) {}
+    public mutating func tlsHandshakeCompleted(http2: Bool) {}
+    public mutating func tlsHandshakeFailed(_ failure: TLSHandshakeFailure) {}
     public mutating func exchangeEnded(client: ClientContext, tag: UInt64, status: Int, bodyBytes: Int) {}
     public mutating func writeRequestLine(
         _ request: HTTPRequestHead, in input: UnsafeRawBufferPointer, tag: UInt64, into writer: inout HeadWriter

@@ -21,11 +21,17 @@ ceio_tls_context *ceio_tls_context_new(const char *tls12_ciphers, const char *tl
                                        const unsigned char *alpn, size_t alpn_length,
                                        char *error, size_t error_capacity);
 /// Adds a certificate chain and key (PEM files); the first one added is the default for
-/// clients without SNI or with an unknown name. Names come from the certificate's DNS
-/// subjectAltNames (CN when there are none); "*.example.com" matches one label.
+/// clients without SNI or with an unknown name. It answers for `server_names` (SNI), or when
+/// there are none for the certificate's DNS subjectAltNames (CN when it has none);
+/// "*.example.com" matches one label.
 /// Returns the certificate's index, or -1 and a message in `error`.
 int ceio_tls_context_add_certificate(ceio_tls_context *context, const char *chain_path,
-                                     const char *key_path, char *error, size_t error_capacity);
+                                     const char *key_path, const char *const *server_names,
+                                     size_t server_name_count, char *error, size_t error_capacity);
+/// A reload: `context` takes the certificates (and names) of `from`, a context built with the
+/// same settings and loaded in full beforehand; `from` keeps the old ones (free it after).
+/// New handshakes use the new certificates; connections already open keep theirs.
+void ceio_tls_context_take_certificates(ceio_tls_context *context, ceio_tls_context *from);
 /// Reads a DER OCSP response: 0 and the earliest `nextUpdate` of its single responses (Unix
 /// seconds; INT64_MAX when none says) when it is a successful basic response, -1 otherwise.
 int ceio_ocsp_response_next_update(const unsigned char *der, size_t length, int64_t *next_update);
@@ -43,7 +49,17 @@ void ceio_tls_context_free(ceio_tls_context *context);
 
 /// A server-side TLS connection on `fd` (non-blocking), or NULL.
 ceio_tls *ceio_tls_new(ceio_tls_context *context, int fd);
-/// Drives the handshake: 1 done, 0 waiting for the socket, -1 failed.
+/// Why a handshake failed (ceio_tls_handshake's negative results).
+enum {
+    CEIO_TLS_FAILED_OTHER = -1,
+    CEIO_TLS_FAILED_NOT_TLS = -2,           // plain HTTP or another protocol
+    CEIO_TLS_FAILED_PROTOCOL_VERSION = -3,  // below TLS 1.2
+    CEIO_TLS_FAILED_NO_SHARED_CIPHER = -4,
+    CEIO_TLS_FAILED_ALPN = -5,
+    CEIO_TLS_FAILED_CLIENT_ALERT = -6,
+    CEIO_TLS_FAILED_EOF = -7,               // the client closed mid-handshake
+};
+/// Drives the handshake: 1 done, 0 waiting for the socket, < 0 failed (CEIO_TLS_FAILED_*).
 int ceio_tls_handshake(ceio_tls *tls);
 /// Reads plaintext: > 0 bytes, 0 end of stream (close_notify or TCP EOF), -1 would block,
 /// -2 failed.

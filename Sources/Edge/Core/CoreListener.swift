@@ -15,10 +15,13 @@ import NIOCore
 /// the handler's own upstream timeout is only their fallback.
 final class CoreListener: Sendable {
     typealias Handler = ProxyHandler<EngineProxyPolicy>
+    typealias LoadedCertificates = TLSContext.LoadedCertificates
     let name: String
     let group: EdgeIO.EventLoopGroup<Handler>
     /// A TLS listener's session-ticket keys, rotated (``TicketKeyRotator``).
     let ticketKeys: TicketKeyRotator?
+    /// A TLS listener's context (its certificates replaced on reload).
+    let tlsContext: TLSContext?
     /// Where it listens (its port resolved when the configuration said 0).
     let address: NIOCore.SocketAddress
 
@@ -38,12 +41,14 @@ final class CoreListener: Sendable {
             do {
                 let context = try TLSContext(configuration: Self.tlsConfiguration(tls))
                 loop.tls = context
+                tlsContext = context
                 ticketKeys = try TicketKeyRotator(context: context, rotation: Self.ticketKeyRotation, decryptOnly: 2)
             } catch {
                 throw EdgeError.bind(listener.address, reason: "TLS: \(error)")
             }
         } else {
             ticketKeys = nil
+            tlsContext = nil
         }
         var handlerConfiguration = Self.handlerConfiguration(config)
         if let tls = listener.tls, tls.http2 {
@@ -74,10 +79,32 @@ final class CoreListener: Sendable {
     /// (with `http2: true`, the default) and `http/1.1`.
     static func tlsConfiguration(_ tls: TLSListenerConfig) -> TLSContext.Configuration {
         TLSContext.Configuration(
-            certificates: tls.certificates.map {
-                TLSContext.Certificate(chainPath: $0.certificateChain, keyPath: $0.privateKey)
-            },
+            certificates: Self.certificates(tls),
             applicationProtocols: tls.http2 ? ["h2", "http/1.1"] : ["http/1.1"])
+    }
+
+    /// A listener's certificates as the core's context takes them: each answers for its
+    /// `server_names` (or the names in it), the first for any other name.
+    static func certificates(_ tls: TLSListenerConfig) -> [TLSContext.Certificate] {
+        tls.certificates.map {
+            TLSContext.Certificate(chainPath: $0.certificateChain, keyPath: $0.privateKey, serverNames: $0.serverNames)
+        }
+    }
+
+    /// Loads a reload's certificates (nothing changes yet; ``installCertificates(_:)`` does).
+    /// - Throws: ``EdgeError`` naming the file at fault.
+    func loadCertificates(_ tls: TLSListenerConfig) throws -> TLSContext.LoadedCertificates? {
+        guard let tlsContext else { return nil }
+        do {
+            return try tlsContext.load(Self.certificates(tls))
+        } catch {
+            throw EdgeError.reload("listener '\(name)': TLS: \(error). Nothing was changed.")
+        }
+    }
+
+    /// New handshakes use the loaded certificates from now on.
+    func installCertificates(_ loaded: TLSContext.LoadedCertificates) {
+        tlsContext?.install(loaded)
     }
 
     /// The HTTP/2 sessions' settings and bounds from the listener's `http2_limits`: the stream

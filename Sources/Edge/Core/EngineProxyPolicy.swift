@@ -73,6 +73,14 @@ struct EngineProxyPolicy: ProxyPolicy {
 
     // MARK: Connections
 
+    mutating func tlsHandshakeCompleted(http2: Bool) {
+        state.metrics.recordHandshake(shard: loopIndex, protocol: http2 ? "h2" : "http/1.1")
+    }
+
+    mutating func tlsHandshakeFailed(_ failure: TLSHandshakeFailure) {
+        state.metrics.recordHandshakeFailure(shard: loopIndex, reason: failure.rawValue)
+    }
+
     mutating func connectionOpened(_ client: ClientContext) {
         let index = Int(client.connection.index)
         while connections.count <= index { connections.append(Connection()) }

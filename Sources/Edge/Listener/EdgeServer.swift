@@ -95,6 +95,9 @@ public final class EdgeServer: Sendable {
                 if listener.io == .core {
                     let core = try CoreListener(listener: listener, state: state, loopCount: loops.count)
                     cores.append(core)
+                    if let tls = listener.tls {
+                        metrics.setCertificates(listener: listener.name, try CertificateSet(config: tls).expiries)
+                    }
                     addresses.append(core.address)
                     logger.info(
                         "listening", [("edge.listener", listener.name), ("address", "\(core.address)"), ("io", "core")])
@@ -324,9 +327,15 @@ public final class EdgeServer: Sendable {
             // Everything is loaded before anything is applied: certificates and the runtime
             // either all take effect, or none does.
             var certificates: [(String, TLSListenerContext, CertificateSet)] = []
+            var coreCertificates: [(CoreListener, CoreListener.LoadedCertificates, CertificateSet)] = []
             for listener in config.listeners {
                 if let tls = listener.tls, let context = tlsContexts[listener.name] {
                     certificates.append((listener.name, context, try CertificateSet(config: tls)))
+                }
+                if let tls = listener.tls, let core = coreListeners.first(where: { $0.name == listener.name }),
+                    let loaded = try core.loadCertificates(tls)
+                {
+                    coreCertificates.append((core, loaded, try CertificateSet(config: tls)))
                 }
             }
             let runtime = try EdgeRuntime(config: config, generation: next, zones: zones)
@@ -347,6 +356,10 @@ public final class EdgeServer: Sendable {
             for (name, context, set) in certificates {
                 context.install(set)
                 state.metrics.setCertificates(listener: name, set.expiries)
+            }
+            for (core, loaded, set) in coreCertificates {
+                core.installCertificates(loaded)
+                state.metrics.setCertificates(listener: core.name, set.expiries)
             }
             if let replacement {
                 state.replaceConnectionLimiter(with: replacement)
