@@ -15,16 +15,35 @@ public struct BodyFraming: Sendable {
         case size, sizeSeen, extensions, sizeLF, data, dataCR, dataLF, trailerStart, trailerLine, trailerLF, finalLF
     }
 
-    public private(set) var kind: Kind
     /// Length: bytes left. Chunked: bytes left in the current chunk's data.
     var remaining: Int
-    var state: ChunkState
+    /// The kind (bits 0-7), the chunk scanner's state (bits 8-15) and the announced bytes
+    /// (bits 16-63) in one word: with ``remaining``, 16 bytes, and every connection's entry
+    /// holds two of these (the idle connection's memory, issue 13).
+    var packed: UInt64
+
+    public private(set) var kind: Kind {
+        @inline(__always) get { Kind(rawValue: UInt8(truncatingIfNeeded: packed)) ?? .none }
+        @inline(__always) set { packed = packed & ~0xff | UInt64(newValue.rawValue) }
+    }
+
+    var state: ChunkState {
+        @inline(__always) get { ChunkState(rawValue: UInt8(truncatingIfNeeded: packed >> 8)) ?? .size }
+        @inline(__always) set { packed = packed & ~0xff00 | UInt64(newValue.rawValue) << 8 }
+    }
+
     /// Chunked: the chunk sizes announced so far (what a body-size limit counts: a chunk is
-    /// refused as soon as its size line arrives, before its data is relayed).
-    public private(set) var announcedBytes: Int = 0
+    /// refused as soon as its size line arrives, before its data is relayed). Saturates at
+    /// 2^48 - 1, far above the largest `max_body_size` (1 TiB).
+    public private(set) var announcedBytes: Int {
+        @inline(__always) get { Int(packed >> 16) }
+        @inline(__always) set { packed = packed & 0xffff | UInt64(min(max(0, newValue), (1 << 48) - 1)) << 16 }
+    }
+
     public init(kind: Kind, length: Int = 0) {
-        self.kind = kind == .length && length == 0 ? .none : kind
         remaining = length
+        packed = 0
+        self.kind = kind == .length && length == 0 ? .none : kind
         state = .size
     }
 
