@@ -1217,7 +1217,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         addressBuffer.storeBytes(of: entry.address, as: AddressBytes.self)
         return ClientContext(
             connection: connection, address: UnsafeRawBufferPointer(start: addressBuffer, count: Int(entry.addressLength)),
-            secure: entry.flags & Flag.secure != 0)
+            secure: entry.flags & Flag.secure != 0, http2: entry.flags & Flag.http2 != 0)
     }
 
     func isCurrent(_ connection: ConnectionID) -> Bool {

@@ -122,10 +122,14 @@ public struct ClientContext {
     public let address: UnsafeRawBufferPointer
     /// Whether the connection is TLS.
     public let secure: Bool
-    public init(connection: ConnectionID, address: UnsafeRawBufferPointer, secure: Bool) {
+    /// Whether the request is a stream of an HTTP/2 connection (its head made from the
+    /// stream's fields: `:authority` as `Host`, which HTTP/2 does not require).
+    public let http2: Bool
+    public init(connection: ConnectionID, address: UnsafeRawBufferPointer, secure: Bool, http2: Bool = false) {
         self.connection = connection
         self.address = address
         self.secure = secure
+        self.http2 = http2
     }
 }
 

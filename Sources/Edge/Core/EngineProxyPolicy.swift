@@ -119,7 +119,7 @@ struct EngineProxyPolicy: ProxyPolicy {
         let head = CoreRequestHead(head: request, input: input)
         let now = clock.now()
         let context = FilterChain.Connection(
-            peer: connection.peer, peerTrusted: connection.trusted, isHTTP2Stream: false,
+            peer: connection.peer, peerTrusted: connection.trusted, isHTTP2Stream: client.http2,
             overConnectionLimit: connection.overLimit, httpsRedirect: nil)
         let verdict = FilterChain.decide(
             head, on: context, runtime: runtime, connectionLimiter: state.connectionLimiter, now: now, random: &random)
