@@ -587,7 +587,7 @@ extension ProxyHandler {
                 failure = .closedBeforeResponse(reusedConnection: entry.flags & Flag.reusedConnection != 0)
             }
             streamRetryOrFail(entry, client, session, failure: failure, io: &io)
-        case .idle:
+        case .idle, .tunnel:  // (streams never tunnel: HTTP/2 has no Upgrade)
             if entry.replay >= 0 { storage.replays.release(entry.replay) }
         }
         pumpHTTP2(clientIndex, client, io: &io)

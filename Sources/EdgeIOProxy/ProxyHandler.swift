@@ -102,6 +102,9 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         case awaitingResponse
         /// The response head went to the client; relaying its body.
         case relayingBody
+        /// The upstream switched protocols: both connections relay bytes as they come
+        /// (``startTunnel(_:_:_:_:upstream:io:)``).
+        case tunnel
     }
 
     typealias Flag = ProxyFlag
@@ -376,7 +379,8 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         case .upstream:
             // The upstream took the request body: read the client again, and the timer moves on
             // (the client's body timeout, or the response's once the request is all sent).
-            if entries[peerIndex].phase == .sendingBody && entries[peerIndex].flags & Flag.clientPaused != 0 {
+            let phase = entries[peerIndex].phase
+            if (phase == .sendingBody || phase == .tunnel) && entries[peerIndex].flags & Flag.clientPaused != 0 {
                 entries[peerIndex].flags &= ~Flag.clientPaused
                 io.resumeReading(peer)
             }
@@ -415,6 +419,8 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                     io.close(connection)
                 }
                 // Else a half-close after a complete request: answer, then close.
+            case .tunnel:
+                io.close(connection)  // and closed(…) closes the upstream side
             }
         case .upstream:
             entries[index].flags |= Flag.upstreamEnded
@@ -447,7 +453,9 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             // state and cannot be reused.
             if isCurrent(entry.peer) {
                 entries[Int(entry.peer.index)].peer = ConnectionID(index: .max, generation: 0)
-                io.abort(entry.peer)
+                // A tunnel's upstream gets what the client sent before its end; an exchange
+                // cut short leaves the upstream connection unusable.
+                if entry.phase == .tunnel { io.close(entry.peer) } else { io.abort(entry.peer) }
             }
             if entry.flags & Flag.exchangeOpen != 0 {
                 // nginx's 499: the client closed before its response ended.
@@ -486,6 +494,8 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                     failure = .closedBeforeResponse(reusedConnection: entry.flags & Flag.reusedConnection != 0)
                 }
                 retryOrFail(clientIndex, client, failure: failure, upstreamIndex: Int(entry.upstream), io: &io)
+            case .tunnel:
+                io.close(client)  // after what the upstream sent before its end
             case .idle:
                 break
             }
@@ -639,6 +649,8 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             abortExchange(index, io: &io)
             entries[index].flags |= Flag.closing
             io.abort(connection)
+        case .tunnel:
+            break  // a tunnel arms no timer
         }
     }
 
@@ -708,6 +720,9 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                 armUpstreamTimer(index, io: &io)
                 return used
             }
+        case .tunnel:
+            return tunnelReceived(
+                input, from: client, to: entries[index].peer, clientIndex: index, pausedFlag: Flag.clientPaused, io: &io)
         case .awaitingResponse, .relayingBody:
             // A pipelined request: it waits in the core's buffer until this exchange is done.
             entries[index].flags |= Flag.clientPaused
@@ -776,6 +791,10 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             if head.isHEAD { flags |= Flag.headRequest }
             if head.minorVersion == 0 { flags |= Flag.http10 }
             if Self.isIdempotent(input, head) { flags |= Flag.idempotent }
+            // An upgrade request: a refusal closes the connection afterwards (what follows the
+            // request may be bytes of the other protocol).
+            let upgrade = Self.upgradeRequested(input, head)
+            if upgrade != nil { flags = (flags | Flag.upgrade) & ~Flag.keepAlive }
             entries[index].flags = flags
             if head.contentLength > configuration.maxRequestBody {
                 answer(413, index, client, close: true, io: &io)
@@ -792,6 +811,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                 connectionNamesFields: head.connectionNamesFields, into: &writer,
                 drop: { self.policy.dropsRequestField($0) })
             policy.writeRequestFields(head, in: input, client: clientContext, tag: tag, into: &writer)
+            if let upgrade { Self.writeUpgradeFields(upgrade, of: input, into: &writer) }
             writer.append("\r\n")
             if writer.overflowed {
                 answer(431, index, client, close: true, io: &io)
@@ -885,6 +905,9 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             return input.count
         }
         let clientIndex = Int(client.index)
+        if entries[clientIndex].phase == .tunnel {
+            return tunnelReceived(input, from: upstream, to: client, clientIndex: clientIndex, pausedFlag: Flag.upstreamPaused, io: &io)
+        }
         releaseReplay(clientIndex)  // the upstream answers: the request can no longer be replayed
         var offset = 0
         while entries[clientIndex].phase != .relayingBody {
@@ -895,7 +918,12 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                 return input.count
             }
             if head.status >= 100 && head.status < 200 {
-                if head.status == 101 {  // no tunnels in this fixture
+                if head.status == 101 {
+                    if entries[clientIndex].flags & Flag.upgrade != 0 && entries[clientIndex].phase == .awaitingResponse {
+                        startTunnel(head, input, clientIndex, client, upstream: upstream, io: &io)
+                        return input.count
+                    }
+                    // Switching protocols unasked (or while the request body still comes).
                     abortExchange(clientIndex, io: &io)
                     answerBadGateway(clientIndex, client, io: &io)
                     return input.count
@@ -1311,4 +1339,6 @@ enum ProxyFlag {
     static let streamsPaused: UInt32 = 1 << 20
     /// Stream entry: the request body goes upstream in the chunked coding (no length given).
     static let requestChunked: UInt32 = 1 << 21
+    /// Client entry: the request asks to switch protocols (`Upgrade`, named by `Connection`).
+    static let upgrade: UInt32 = 1 << 22
 }
