@@ -322,6 +322,11 @@ extension ProxyHandler {
             {
                 answerStream(500, stream: stream, tag: nil, isHEAD: head.isHEAD, clientIndex, client, session, io: &io)
             }
+        case .file(let descriptor, _, _, _):
+            // Files go to HTTP/1.x clients only for now (the configuration loader refuses static
+            // routes on a core listener that offers HTTP/2).
+            Self.closeFile(descriptor)
+            answerStream(500, stream: stream, tag: nil, isHEAD: head.isHEAD, clientIndex, client, session, io: &io)
         case .forward(let upstreamIndex, let tag):
             forwardStream(
                 head, input, upstreamIndex: upstreamIndex, tag: tag, stream: stream, bodyFollows: bodyFollows, clientIndex,

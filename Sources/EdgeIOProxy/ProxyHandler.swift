@@ -227,6 +227,8 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     var draining = false
     /// HTTP/2 clients' sessions, by client slot (grown with the first HTTP/2 client).
     var sessions: [HTTP2ServerSession?] = []
+    /// Files being sent as answers, by client slot (``ProxyFlag/sendingFile``).
+    var fileSends: [Int: FileSend] = [:]
     /// Request heads of HTTP/2 clients that a read ended in the middle of, by client slot.
     var partialHeads: [Int: HTTP2HeadCollector.Saved] = [:]
     var requests = 0
@@ -361,6 +363,10 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             writableHTTP2(index, connection, io: &io)
             return
         }
+        if entries[index].flags & Flag.sendingFile != 0 {
+            pumpFile(index, connection, io: &io)
+            return
+        }
         let peer = entries[index].peer
         guard isCurrent(peer) else { return }
         let peerIndex = Int(peer.index)
@@ -435,6 +441,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         guard index < entries.count, entries[index].generation == connection.generation else { return }
         let entry = entries[index]
         if let timer = entry.timer { io.cancelTimer(timer) }
+        if entry.flags & Flag.sendingFile != 0 { releaseFile(index) }
         // (A stream's kept request is its own to send again: streamUpstreamClosed decides.)
         if entry.replay >= 0 && entry.flags & Flag.http2Stream == 0 { storage.replays.release(entry.replay) }
         entries[index] = Entry()
@@ -779,6 +786,17 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                     armIdleTimer(index, io: &io)
                 }
             }
+            return closes ? input.count : head.length + max(0, head.contentLength)
+        case .file(let descriptor, let offset, let count, let close):
+            guard !answerWriter.overflowed else {
+                Self.closeFile(descriptor)
+                answer(500, index, client, close: true, io: &io)
+                return input.count
+            }
+            let closes = close || draining || head.answerCloses(received: input.count)
+            startFile(
+                head: UnsafeRawBufferPointer(start: headBuffer, count: answerWriter.count), descriptor: descriptor,
+                offset: offset, count: count, closes: closes, index, client, io: &io)
             return closes ? input.count : head.length + max(0, head.contentLength)
         case .forward(let upstreamIndex, let tag):
             entries[index].tag = tag
@@ -1341,4 +1359,6 @@ enum ProxyFlag {
     static let requestChunked: UInt32 = 1 << 21
     /// Client entry: the request asks to switch protocols (`Upgrade`, named by `Connection`).
     static let upgrade: UInt32 = 1 << 22
+    /// Client entry: the answer's body is a file being sent (``ProxyHandler/fileSends``).
+    static let sendingFile: UInt32 = 1 << 23
 }

@@ -146,6 +146,12 @@ public enum ProxyDecision: Sendable, Equatable {
     /// closes it when the request has a body not all received (never read) or the client did
     /// not ask to keep it, so the answer must say `Connection: close` then (see ``HTTPRequestHead/answerCloses(received:)``).
     case answered(close: Bool)
+    /// The policy wrote an answer's head (only) into `decide`'s `answer` writer; its body is
+    /// `count` bytes of the open regular file `descriptor` from `offset`. The handler owns the
+    /// descriptor from here: it sends those bytes (`sendfile` on plain TCP, read and written
+    /// over TLS), pausing while the client's output backs up, and closes the descriptor when
+    /// done or when the connection goes. `close` as for ``answered(close:)``. HTTP/1.x only.
+    case file(descriptor: Int32, offset: Int, count: Int, close: Bool)
 }
 
 /// Appends bytes to a fixed buffer the handler owns (a head being rewritten); overflowing

@@ -97,7 +97,7 @@ extension ProxyIntegrationTests {
             }
         }
 
-        @Test(.notOnTheCoreYet("static files"), arguments: ClientMode.allCases)
+        @Test(arguments: ClientMode.allCases)
         func staticFilesOfEverySizeArriveWhole(mode: ClientMode) async throws {
             try await Self.withPatternFiles(Self.sizes) { root in
                 var yaml = EdgeYAML()
@@ -131,7 +131,7 @@ extension ProxyIntegrationTests {
 
         // MARK: Ranges
 
-        @Test(.notOnTheCoreYet("static files")) func staticFilesServeSingleRangesWith206AndUnsatisfiableOnesWith416() async throws {
+        @Test func staticFilesServeSingleRangesWith206AndUnsatisfiableOnesWith416() async throws {
             let size = 300 * 1024
             try await Self.withPatternFiles([size]) { root in
                 var yaml = EdgeYAML()

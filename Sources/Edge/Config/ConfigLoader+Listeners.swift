@@ -55,11 +55,6 @@ extension ConfigLoader {
             let (tls, httpsRedirect) = readListenerKind(mapping, at: itemPath, reader: reader)
             let io = reader.choice(mapping, "io", ListenerIO.allCases.map { ($0.rawValue, $0) }) ?? .nio
             if io == .core {
-                if httpsRedirect != nil {
-                    reader.report(
-                        itemPath.appending("io"), line: mapping.line(of: "io"),
-                        "io: core does not serve https_redirect yet; use io: nio (the default) on this listener")
-                }
                 if case .unix? = address {
                     reader.report(
                         itemPath.appending("io"), line: mapping.line(of: "io"),
@@ -81,19 +76,27 @@ extension ConfigLoader {
     }
 
     /// With an `io: core` listener, what the core does not carry out yet is refused (it would
-    /// otherwise reach the core as a decision it cannot act on): static files, `limit_req`
-    /// delays, strict shared zones. Reported at the first core listener's `io`.
+    /// otherwise reach the core as a decision it cannot act on, or be silently left undone):
+    /// compression, static files when a core listener offers HTTP/2, `limit_req` delays, strict
+    /// shared zones. Reported at the first
+    /// core listener's `io` (the HTTP/2 one's, for static files).
     static func checkCoreListeners(
         _ listeners: [ListenerConfig], routes: [RouteConfig], limits: LimitsConfig, at path: ConfigKeyPath,
         reader: ConfigReader
     ) {
         guard let index = listeners.firstIndex(where: { $0.io == .core }) else { return }
         let at = path.appending(index: index).appending("io")
+        let http2 = listeners.firstIndex { $0.io == .core && $0.tls?.http2 == true }
         for route in routes {
-            if case .staticFiles = route.action {
+            if route.compress {
                 reader.report(
                     at, line: nil,
-                    "io: core does not serve static files yet (route \(route.prefix)); use io: nio, or proxy that route")
+                    "io: core does not compress responses yet (route \(route.prefix)); remove compress: true or use io: nio")
+            }
+            if case .staticFiles = route.action, let http2 {
+                reader.report(
+                    path.appending(index: http2).appending("io"), line: nil,
+                    "io: core serves static files over HTTP/1.x only yet (route \(route.prefix)); set tls: {http2: false} on this listener, use io: nio, or proxy that route")
             }
             for limit in route.rateLimits {
                 if limit.delay != .nodelay {

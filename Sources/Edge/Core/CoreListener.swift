@@ -55,11 +55,13 @@ final class CoreListener: Sendable {
             (handlerConfiguration.http2Settings, handlerConfiguration.http2Limits) = Self.http2Options(tls.http2Limits)
         }
         let seeds = (0..<loopCount).map { _ in UInt64.random(in: .min ... .max) }
+        let redirect = listener.httpsRedirect.map { HTTPSRedirect(config: $0, headers: config.headers.add) }
         do {
             group = try EdgeIO.EventLoopGroup(configuration: loop) { [loop, handlerConfiguration] index in
                 Handler(
                     configuration: handlerConfiguration,
-                    policy: EngineProxyPolicy(state: state, loopIndex: index, secure: secure, seed: seeds[index]),
+                    policy: EngineProxyPolicy(
+                        state: state, loopIndex: index, secure: secure, httpsRedirect: redirect, seed: seeds[index]),
                     chunkSize: loop.chunkSize, secure: secure)
             }
         } catch {

@@ -12,8 +12,7 @@ import ServerSupport
 /// on that loop's thread.
 ///
 /// What it does not decide yet (the configuration loader refuses what needs it on an `io: core`
-/// listener): static files, `limit_req` delays, strict shared zones, the HTTPS redirect
-/// listener, TLS.
+/// listener): static files over HTTP/2, `limit_req` delays, strict shared zones.
 struct EngineProxyPolicy: ProxyPolicy {
     /// An exchange in flight: what its later calls (`writeRequestFields`, the response head,
     /// its end) need from its decision.
@@ -48,6 +47,8 @@ struct EngineProxyPolicy: ProxyPolicy {
     let state: EdgeState
     let loopIndex: Int
     let secure: Bool
+    /// A plain listener's redirect to HTTPS (and ACME challenges), as on `io: nio`.
+    let httpsRedirect: HTTPSRedirect?
     let clock = MonotonicClock()
     var random: SplitMix64
     var connections: [Connection] = []
@@ -64,10 +65,11 @@ struct EngineProxyPolicy: ProxyPolicy {
     /// are kept). Valid from `decide` to `writeRequestFields` of one request.
     var currentTrusted = false
 
-    init(state: EdgeState, loopIndex: Int, secure: Bool, seed: UInt64) {
+    init(state: EdgeState, loopIndex: Int, secure: Bool, httpsRedirect: HTTPSRedirect? = nil, seed: UInt64) {
         self.state = state
         self.loopIndex = loopIndex
         self.secure = secure
+        self.httpsRedirect = httpsRedirect
         random = SplitMix64(seed: seed)
     }
 
@@ -120,7 +122,7 @@ struct EngineProxyPolicy: ProxyPolicy {
         let now = clock.now()
         let context = FilterChain.Connection(
             peer: connection.peer, peerTrusted: connection.trusted, isHTTP2Stream: client.http2,
-            overConnectionLimit: connection.overLimit, httpsRedirect: nil)
+            overConnectionLimit: connection.overLimit, httpsRedirect: httpsRedirect)
         let verdict = FilterChain.decide(
             head, on: context, runtime: runtime, connectionLimiter: state.connectionLimiter, now: now, random: &random)
         var record = AccessRecord(
@@ -140,7 +142,13 @@ struct EngineProxyPolicy: ProxyPolicy {
         }
         switch verdict.decision {
         case .answer(let local, let route, let close):
-            let content = AnswerContent(local, limits: runtime.config.limits)
+            let redirect = httpsRedirect
+            let content = AnswerContent(local, limits: runtime.config.limits) {
+                guard let redirect else { preconditionFailure("an HTTPS redirect decided on a listener without one") }
+                return redirect.redirect(
+                    isGETOrHEAD: request.isHEAD || head.methodName == "GET", host: head.first("host"),
+                    target: verdict.originFormTarget ?? head.target)
+            }
             let closes = close || request.answerCloses(received: input.count)
             let decorations = Self.decorations(route: route, runtime: runtime, secure: secure)
             record.status = content.status
@@ -175,7 +183,14 @@ struct EngineProxyPolicy: ProxyPolicy {
                 exchanges.append(exchange)
             }
             return .forward(upstream: upstream, tag: UInt64(tag))
-        case .serveStatic, .askSharedZone:
+        case .serveStatic(let config, let relative, let route):
+            let decision = serveStatic(
+                config: config, relative: relative, route: route, request: request, head: head, input: input,
+                requestID: verdict.requestID, runtime: runtime, record: &record, answer: &answer)
+            _ = verdict.requestLease?.release()
+            finish(record)
+            return decision
+        case .askSharedZone:
             // Refused at configuration time for `io: core` listeners (ConfigLoader.checkCoreListeners).
             preconditionFailure("a decision the core does not carry out reached it: \(verdict.decision)")
         }
@@ -398,12 +413,28 @@ struct EngineProxyPolicy: ProxyPolicy {
         case .text(let text): body = text
         case .envelope(let code, let message): body = errorEnvelopeJSON(code: code, message: message, requestID: requestID)
         }
+        writeHead(
+            status: content.status, fields: content.fields, requestID: requestID, decorations: decorations,
+            contentLength: body.utf8.count, closes: closes, http10: http10, into: &writer)
+        if !isHEAD { writer.append(body) }
+        return isHEAD ? 0 : body.utf8.count
+    }
+}
+
+extension EngineProxyPolicy {
+    /// Writes an answer's head as HTTP/1.1: status line, `fields` (those the decorations
+    /// replace left out), the decorations, the request ID, `Content-Length` (unless `nil`, as
+    /// for 304), `Connection` as the client's version needs it, the blank line.
+    static func writeHead(
+        status: Int, fields: [AnswerContent.Field], requestID: String, decorations: ResponseDecorations, contentLength: Int?,
+        closes: Bool, http10: Bool, into writer: inout HeadWriter
+    ) {
         writer.append("HTTP/1.1 ")
-        writer.appendDecimal(content.status)
+        writer.appendDecimal(status)
         writer.append(" ")
-        writer.append(HTTPResponseStatus(statusCode: content.status).reasonPhrase)
+        writer.append(HTTPResponseStatus(statusCode: status).reasonPhrase)
         writer.append("\r\n")
-        for field in content.fields where !decorations.replaces(field.name) {
+        for field in fields where !decorations.replaces(field.name) {
             writer.append(field.name)
             writer.append(": ")
             writer.append(field.value)
@@ -412,15 +443,15 @@ struct EngineProxyPolicy: ProxyPolicy {
         decorations.fixed.serialized.withUnsafeBytes { writer.append($0) }
         writer.append("X-Request-ID: ")
         writer.append(requestID)
-        writer.append("\r\nContent-Length: ")
-        writer.appendDecimal(body.utf8.count)
+        if let contentLength {
+            writer.append("\r\nContent-Length: ")
+            writer.appendDecimal(contentLength)
+        }
         if http10 {
             writer.append(closes ? "\r\n\r\n" : "\r\nConnection: keep-alive\r\n\r\n")
         } else {
             writer.append(closes ? "\r\nConnection: close\r\n\r\n" : "\r\n\r\n")
         }
-        if !isHEAD { writer.append(body) }
-        return isHEAD ? 0 : body.utf8.count
     }
 }
 

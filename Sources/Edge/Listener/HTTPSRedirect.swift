@@ -32,11 +32,17 @@ final class HTTPSRedirect: Sendable {
 
     /// The redirect for `head`.
     func redirect(_ head: HTTPRequestHead) -> (status: Int, location: String) {
-        let status = head.method == .GET || head.method == .HEAD ? 301 : 308
-        let host = head.headers.first(name: "host").map(Self.hostWithoutPort)?.lowercased()
+        redirect(
+            isGETOrHEAD: head.method == .GET || head.method == .HEAD, host: head.headers.first(name: "host"), target: head.uri)
+    }
+
+    /// The redirect for a request with this method kind, `Host` and target (either shell's head).
+    func redirect(isGETOrHEAD: Bool, host: String?, target: String) -> (status: Int, location: String) {
+        let status = isGETOrHEAD ? 301 : 308
+        let host = host.map(Self.hostWithoutPort)?.lowercased()
         let name = host.flatMap { names.contains($0) ? $0 : nil } ?? config.primaryName
         let authority = config.httpsPort.map { $0 == 443 ? name : "\(name):\($0)" } ?? name
-        let target = head.uri.hasPrefix("/") ? head.uri : "/"
+        let target = target.hasPrefix("/") ? target : "/"
         return (status, "https://\(authority)\(target)")
     }
 

@@ -42,54 +42,37 @@ extension ClientHandler {
                 decorations: decorations(for: nil, runtime), requestID: record.requestID, keepAlive: keepAlive, allocator: allocator)
             writeLocal(head: head, body: .buffer(body), record: record, runtime: runtime)
         case .file(let path, let size, let modified, let content):
-            let entityTag = StaticPath.entityTag(size: size, modifiedSeconds: modified)
-            let lastModified = HTTPDate.format(epochSeconds: modified)
+            let answer = StaticAnswer(
+                path: path, size: size, modified: modified, isGET: request.method == .GET,
+                field: { request.headers.first(name: $0) })
             var headers = HTTPHeaders()
-            let contentType = MediaTypes.type(of: path)
-            headers.add(name: "Content-Type", value: contentType)
-            headers.add(name: "ETag", value: entityTag)
-            headers.add(name: "Last-Modified", value: lastModified)
+            if answer.kind == .unsatisfiable {
+                if case .handle(let handle) = content { try? handle.close() }
+                var response = LocalResponse.error(.rangeNotSatisfiable, StaticAnswer.unsatisfiableMessage)
+                for field in answer.rangeFields { response.headers.add(name: field.name, value: field.value) }
+                let (head, body) = response.parts(
+                    decorations: decorations(for: route, runtime), requestID: record.requestID, keepAlive: keepAlive, allocator: allocator)
+                writeLocal(head: head, body: .buffer(body), record: record, runtime: runtime)
+                return
+            }
+            for field in answer.fields { headers.add(name: field.name, value: field.value) }
             decorations(for: route, runtime).apply(to: &headers, requestID: record.requestID)
             headers.setKeepAlive(keepAlive)
-            let compressible = route.config.compress && MediaTypes.isCompressible(contentType) && request.method == .GET
-            if StaticPath.isNotModified(
-                ifNoneMatch: request.headers.first(name: "if-none-match"),
-                ifModifiedSince: request.headers.first(name: "if-modified-since"), entityTag: entityTag,
-                lastModified: lastModified)
-            {
+            if answer.kind == .notModified {
                 if case .handle(let handle) = content { try? handle.close() }
                 writeLocal(head: HTTPResponseHead(version: .http1_1, status: .notModified, headers: headers), body: .none, record: record, runtime: runtime)
                 return
             }
-            headers.add(name: "Accept-Ranges", value: "bytes")
-            var range = 0..<size
-            var status = HTTPResponseStatus.ok
-            if request.method == .GET, let rangeHeader = request.headers.first(name: "range"),
-                StaticPath.ifRangeHolds(request.headers.first(name: "if-range"), entityTag: entityTag, lastModified: lastModified)
-            {
-                switch ByteRange.parse(rangeHeader, size: size) {
-                case .satisfiable(let bytes):
-                    range = bytes
-                    status = .partialContent
-                    headers.add(name: "Content-Range", value: "bytes \(bytes.lowerBound)-\(bytes.upperBound - 1)/\(size)")
-                case .unsatisfiable:
-                    if case .handle(let handle) = content { try? handle.close() }
-                    var response = LocalResponse.error(.rangeNotSatisfiable, "the requested range is outside the file")
-                    response.headers.add(name: "Content-Range", value: "bytes */\(size)")
-                    let (head, body) = response.parts(
-                        decorations: decorations(for: route, runtime), requestID: record.requestID, keepAlive: keepAlive, allocator: allocator)
-                    writeLocal(head: head, body: .buffer(body), record: record, runtime: runtime)
-                    return
-                case .ignored:
-                    break
-                }
-            }
+            for field in answer.rangeFields { headers.add(name: field.name, value: field.value) }
+            let compressible = route.config.compress && MediaTypes.isCompressible(MediaTypes.type(of: path)) && request.method == .GET
+            let range = answer.range
+            let status = HTTPResponseStatus(statusCode: answer.status)
             headers.add(name: "Content-Length", value: String(range.count))
             let responseHead = HTTPResponseHead(version: .http1_1, status: status, headers: headers)
             switch content {
             case .bytes(let bytes):
                 let body: LocalBody = request.method == .HEAD ? .none : .buffer(allocator.buffer(bytes: bytes[range]))
-                writeLocal(head: responseHead, body: body, record: record, runtime: runtime, compressible: compressible && status == .ok)
+                writeLocal(head: responseHead, body: body, record: record, runtime: runtime, compressible: compressible && answer.kind == .whole)
             case .handle(let handle):
                 if request.method == .HEAD {
                     try? handle.close()

@@ -25,8 +25,18 @@ enum StaticFiles {
         }
     }
 
-    /// Finds and opens the file for `relative` below `config.root` (blocking; thread pool only).
-    static func lookup(relative: String, config: StaticConfig, readBody: Bool) -> Lookup {
+    /// Where the file for a request is, found without opening it.
+    enum Location: Equatable {
+        case notFound
+        case forbidden
+        case file(path: String, size: Int, modified: Int)
+    }
+
+    /// Finds the file for `relative` below `config.root`: a directory's index, the index for an
+    /// unknown path when the route is a single-page app; symbolic links resolved and kept below
+    /// the root. Blocking file-system calls: the NIO shell calls it on its thread pool, the I/O
+    /// core on its loop (as nginx does, a `stat` of a local file).
+    static func locate(relative: String, config: StaticConfig) -> Location {
         guard let root = realPath(config.root) else { return .notFound }
         var candidates = [relative.isEmpty ? root : root + "/" + relative]
         if config.spaFallback { candidates.append(root + "/" + config.index) }
@@ -43,13 +53,32 @@ enum StaticFiles {
                 resolved = index
             }
             guard info.st_mode & S_IFMT == S_IFREG else { continue }
-            let size = Int(info.st_size)
-            let modified = Int(info.st_mtim.tv_sec)
-            guard readBody else { return .file(path: resolved, size: size, modified: modified, content: .bytes([])) }
-            let fd = open(resolved, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { return errno == EACCES ? .forbidden : .notFound }
+            return .file(path: resolved, size: Int(info.st_size), modified: Int(info.st_mtim.tv_sec))
+        }
+        return .notFound
+    }
+
+    /// Opens a located file for reading.
+    /// - Returns: the descriptor, or `nil` with `.forbidden` (no permission) or `.notFound`.
+    static func open(_ path: String) -> (descriptor: Int32?, failure: Location) {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return (nil, errno == EACCES ? .forbidden : .notFound) }
+        return (fd, .notFound)
+    }
+
+    /// Finds and opens the file for `relative` below `config.root` (blocking; thread pool only).
+    static func lookup(relative: String, config: StaticConfig, readBody: Bool) -> Lookup {
+        switch locate(relative: relative, config: config) {
+        case .notFound: return .notFound
+        case .forbidden: return .forbidden
+        case .file(let path, let size, let modified):
+            guard readBody else { return .file(path: path, size: size, modified: modified, content: .bytes([])) }
+            let (opened, failure) = open(path)
+            guard let fd = opened else { return failure == .forbidden ? .forbidden : .notFound }
             if size > inMemoryLimit {
-                return .file(path: resolved, size: size, modified: modified, content: .handle(NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: fd)))
+                return .file(
+                    path: path, size: size, modified: modified,
+                    content: .handle(NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: fd)))
             }
             defer { close(fd) }
             var bytes = [UInt8](repeating: 0, count: size)
@@ -60,9 +89,8 @@ enum StaticFiles {
                 guard got > 0 else { break }
                 offset += got
             }
-            return .file(path: resolved, size: offset, modified: modified, content: .bytes(Array(bytes[..<offset])))
+            return .file(path: path, size: offset, modified: modified, content: .bytes(Array(bytes[..<offset])))
         }
-        return .notFound
     }
 
     private static func realPath(_ path: String) -> String? {
