@@ -135,6 +135,7 @@ extension ProxyHandler {
                 }
             case .streamClosed:
                 if h2.collector.active && h2.collector.stream == event.streamID { h2.collector.active = false }
+                if let file = Self.fileID(ofOwner: event.owner) { releaseStreamFile(file) }
                 if let upstream = streamEntry(event.owner, stream: event.streamID, client: client) {
                     // Closed before its response ended: reset by the client (or by the send
                     // deadline's sweep). The upstream connection is in an unknown state.
@@ -161,19 +162,27 @@ extension ProxyHandler {
         guard let session = sessions[index], entries[index].flags & Flag.closing == 0 else { return }
         let sink = storage.http2!.sink
         var result: HTTP2ServerSession.FlushResult
-        repeat {
-            result = session.flush(to: &io, connection: client, limit: Self.http2OutputLimit)
-            guard sink.count > 0 else { break }
-            handleHTTP2Events(index, client, session, io: &io)
-        } while result == .flushed
-        if result == .failed {
-            entries[index].flags |= Flag.closing
-            io.abort(client)
-            return
-        }
-        if entries[index].flags & Flag.streamsPaused != 0 {
+        // Again while drained file streams appended more (their bytes wait for a flush).
+        var filesAppended = true
+        while filesAppended {
+            filesAppended = false
+            repeat {
+                result = session.flush(to: &io, connection: client, limit: Self.http2OutputLimit)
+                guard sink.count > 0 else { break }
+                handleHTTP2Events(index, client, session, io: &io)
+            } while result == .flushed
+            if result == .failed {
+                entries[index].flags |= Flag.closing
+                io.abort(client)
+                return
+            }
+            guard entries[index].flags & Flag.streamsPaused != 0 else { break }
             entries[index].flags &= ~Flag.streamsPaused
             while let owner = session.nextDrained() {
+                if let file = Self.fileID(ofOwner: owner) {
+                    if pumpStreamFile(file) { filesAppended = true }
+                    continue
+                }
                 let upstreamIndex = Int(truncatingIfNeeded: owner & 0xffff_ffff) - 1
                 guard upstreamIndex >= 0, upstreamIndex < entries.count,
                     entries[upstreamIndex].generation == UInt32(truncatingIfNeeded: owner >> 32),
@@ -222,6 +231,10 @@ extension ProxyHandler {
         if index < sessions.count, let session = sessions[index] {
             sessions[index] = nil
             for owner in session.owners() {
+                if let file = Self.fileID(ofOwner: owner) {
+                    releaseStreamFile(file)
+                    continue
+                }
                 let upstreamIndex = Int(truncatingIfNeeded: owner & 0xffff_ffff) - 1
                 guard upstreamIndex >= 0, upstreamIndex < entries.count,
                     entries[upstreamIndex].generation == UInt32(truncatingIfNeeded: owner >> 32),
@@ -322,12 +335,17 @@ extension ProxyHandler {
             {
                 answerStream(500, stream: stream, tag: nil, isHEAD: head.isHEAD, clientIndex, client, session, io: &io)
             }
-        case .file(let descriptor, _, _, _):
-            // Files go to HTTP/1.x clients only for now (the configuration loader refuses static
-            // routes on a core listener that offers HTTP/2).
-            Self.closeFile(descriptor)
-            answerStream(500, stream: stream, tag: nil, isHEAD: head.isHEAD, clientIndex, client, session, io: &io)
-        case .forward(let upstreamIndex, let tag):
+        case .file(let descriptor, let offset, let count, _):
+            if answerWriter.overflowed {
+                Self.closeFile(descriptor)
+                answerStream(500, stream: stream, tag: nil, isHEAD: head.isHEAD, clientIndex, client, session, io: &io)
+            } else {
+                startStreamFile(
+                    head: UnsafeRawBufferPointer(start: headBuffer, count: answerWriter.count), descriptor: descriptor,
+                    offset: offset, count: count, stream: stream, clientIndex, client, session, io: &io)
+            }
+        case .forward(let upstreamIndex, let tag), .forwardAfter(_, let upstreamIndex, let tag):
+            // (A delay is refused for core listeners that offer HTTP/2 by the configuration loader.)
             forwardStream(
                 head, input, upstreamIndex: upstreamIndex, tag: tag, stream: stream, bodyFollows: bodyFollows, clientIndex,
                 client, session, io: &io)

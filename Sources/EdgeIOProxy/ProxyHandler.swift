@@ -126,6 +126,9 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         /// The client taking the response body (`clientSendTimeout`): dropped. (An HTTP/2
         /// client: the sweep that resets its stalled streams.)
         case clientSend
+        /// A request's `limit_req` delay (``ProxyDecision/forwardAfter(milliseconds:upstream:tag:)``):
+        /// read it again, and forward it.
+        case delay
     }
 
     /// A client's peer address as text, kept inline (no allocation per connection).
@@ -229,6 +232,9 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     var sessions: [HTTP2ServerSession?] = []
     /// Files being sent as answers, by client slot (``ProxyFlag/sendingFile``).
     var fileSends: [Int: FileSend] = [:]
+    /// Files being sent as HTTP/2 streams' bodies, by id (``fileOwner(_:)``).
+    var streamFiles: [UInt32: StreamFile] = [:]
+    var nextStreamFile: UInt32 = 0
     /// Request heads of HTTP/2 clients that a read ended in the middle of, by client slot.
     var partialHeads: [Int: HTTP2HeadCollector.Saved] = [:]
     var requests = 0
@@ -615,7 +621,11 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         entries[index].timer = nil
         switch entries[index].phase {
         case .idle:
-            if entries[index].flags & Flag.headStarted != 0 {
+            if entries[index].timerKind == .delay {
+                // The delay is over: the request is read again, and forwarded.
+                entries[index].flags &= ~Flag.clientPaused
+                io.resumeReading(connection)
+            } else if entries[index].flags & Flag.headStarted != 0 {
                 answer(408, index, connection, close: true, io: &io)
             } else {
                 io.close(connection)
@@ -677,7 +687,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                 let connection = ConnectionID(index: UInt32(index), generation: entries[index].generation)
                 if entries[index].flags & Flag.http2 != 0 {
                     drainHTTP2(index, connection, io: &io)
-                } else if entries[index].phase == .idle && entries[index].flags & Flag.headStarted == 0 {
+                } else if entries[index].phase == .idle && entries[index].flags & (Flag.headStarted | Flag.delayed) == 0 {
                     entries[index].flags |= Flag.closing
                     io.close(connection)
                 } else {
@@ -757,7 +767,8 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             return 0
         }
         entries[index].flags &= ~Flag.headStarted
-        requests += 1
+        let delayed = entries[index].flags & Flag.delayed != 0
+        if !delayed { requests += 1 }
         if head.malformed {
             answer(400, index, client, close: true, io: &io)
             return input.count
@@ -768,7 +779,23 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         }
         let clientContext = context(entries[index], client)
         var answerWriter = HeadWriter(base: headBuffer, capacity: headCapacity)
-        switch policy.decide(head, in: input, client: clientContext, answer: &answerWriter) {
+        let decision: ProxyDecision
+        if delayed {
+            entries[index].flags &= ~Flag.delayed
+            decision = .forward(upstream: Int(entries[index].upstream), tag: entries[index].tag)
+        } else {
+            decision = policy.decide(head, in: input, client: clientContext, answer: &answerWriter)
+        }
+        switch decision {
+        case .forwardAfter(let milliseconds, let upstreamIndex, let tag):
+            // The request stays in the buffer, unread, until the delay ends; the exchange is
+            // open (a client gone meanwhile is logged 499 and its exchange released).
+            entries[index].tag = tag
+            entries[index].upstream = UInt16(upstreamIndex)
+            entries[index].flags |= Flag.delayed | Flag.exchangeOpen | Flag.clientPaused
+            io.pauseReading(client)
+            armTimer(index, .delay, after: milliseconds, io: &io)
+            return 0
         case .respond(let status, let close):
             let closes = close || draining || head.answerCloses(received: input.count)
             answer(status, index, client, close: closes, io: &io)
@@ -1361,4 +1388,7 @@ enum ProxyFlag {
     static let upgrade: UInt32 = 1 << 22
     /// Client entry: the answer's body is a file being sent (``ProxyHandler/fileSends``).
     static let sendingFile: UInt32 = 1 << 23
+    /// Client entry: the request waiting in the buffer was decided, and is forwarded (to
+    /// ``ProxyHandler/Entry/upstream``, with ``ProxyHandler/Entry/tag``) once read again.
+    static let delayed: UInt32 = 1 << 24
 }

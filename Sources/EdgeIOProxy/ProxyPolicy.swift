@@ -138,6 +138,10 @@ public enum ProxyDecision: Sendable, Equatable {
     /// Forward to this upstream; `tag` comes back in the later calls of this exchange (a
     /// request ID, an engine's exchange index).
     case forward(upstream: Int, tag: UInt64)
+    /// As ``forward(upstream:tag:)``, after `milliseconds` (nginx's `limit_req` delay): the
+    /// request stays unread in the connection's buffer meanwhile, and goes without asking the
+    /// policy again. HTTP/1.x only (an HTTP/2 stream is forwarded at once).
+    case forwardAfter(milliseconds: UInt64, upstream: Int, tag: UInt64)
     /// Answer locally with this status (400, 403, 404, 413, 429, 503...) and a short body.
     /// `close`: close the connection afterwards (always done when the request has a body).
     case respond(status: Int, close: Bool)
@@ -149,8 +153,9 @@ public enum ProxyDecision: Sendable, Equatable {
     /// The policy wrote an answer's head (only) into `decide`'s `answer` writer; its body is
     /// `count` bytes of the open regular file `descriptor` from `offset`. The handler owns the
     /// descriptor from here: it sends those bytes (`sendfile` on plain TCP, read and written
-    /// over TLS), pausing while the client's output backs up, and closes the descriptor when
-    /// done or when the connection goes. `close` as for ``answered(close:)``. HTTP/1.x only.
+    /// over TLS; appended to an HTTP/2 stream), pausing while the client's output backs up, and
+    /// closes the descriptor when done or when the connection goes. `close` as for
+    /// ``answered(close:)``.
     case file(descriptor: Int32, offset: Int, count: Int, close: Bool)
 }
 

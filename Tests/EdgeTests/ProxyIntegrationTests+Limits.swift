@@ -47,7 +47,7 @@ extension ProxyIntegrationTests {
         }
     }
 
-    @Test(.notOnTheCoreYet("limit_req delays (refused by the loader)")) func rateLimitWithoutNodelaySpacesTheBurstOut() async throws {
+    @Test func rateLimitWithoutNodelaySpacesTheBurstOut() async throws {
         try await withUpstreams(["a"]) { upstreams in
             var yaml = EdgeYAML.proxying(to: [EdgeYAML.server(upstreams[0].address)])
             yaml.routes = ["{prefix: /, proxy: app, rate_limit: {zone: perclient, burst: 5, nodelay: false}}"]
@@ -64,6 +64,33 @@ extension ProxyIntegrationTests {
                 // At 4 r/s the second and third wait about 250 ms each.
                 let elapsed = ContinuousClock.now - started
                 #expect(elapsed >= .milliseconds(400) && elapsed < .seconds(2), "three requests took \(elapsed)")
+            }
+        }
+    }
+
+    /// A delayed request waits with its body and a pipelined request behind it: both go upstream
+    /// whole, in order, after the delays.
+    @Test func aDelayedRequestKeepsItsBodyAndThePipelinedRequestBehindIt() async throws {
+        try await withUpstreams(["a"]) { upstreams in
+            var yaml = EdgeYAML.proxying(to: [EdgeYAML.server(upstreams[0].address)])
+            yaml.routes = ["{prefix: /, proxy: app, rate_limit: {zone: perclient, burst: 5, nodelay: false}}"]
+            yaml.limits = "{zones: {perclient: {rate: 4r/s, capacity: 1000}}}"
+            try await withEdge(yaml: yaml) { edge in
+                let connection = try edge.connect()
+                defer { connection.close() }
+                #expect(try connection.request("GET", "/echo").status == 200)
+                let body = [UInt8](repeating: 0x62, count: 20_000)
+                let post = "POST /echo?n=1 HTTP/1.1\r\nHost: edge.test\r\nContent-Length: \(body.count)\r\n\r\n"
+                let get = "GET /echo?n=2 HTTP/1.1\r\nHost: edge.test\r\n\r\n"
+                try connection.send(Array(post.utf8) + body + Array(get.utf8))
+                let first = try connection.readResponse(timeout: .seconds(5))
+                let second = try connection.readResponse(timeout: .seconds(5))
+                #expect(first.status == 200)
+                #expect(first.text.contains("\"bodyLength\":20000"), "\(first.text)")
+                #expect(first.text.contains("/echo?n=1"))
+                #expect(second.status == 200)
+                #expect(second.text.contains("/echo?n=2"))
+                #expect(upstreams[0].requestCount(path: "/echo") == 3)
             }
         }
     }

@@ -101,7 +101,7 @@ extension ProxyIntegrationTests {
                         for size in Self.sizes {
                             // Static files at every size; proxied answers up to 4 MB here (the plain
                             // HTTP suite proxies 50 MB; the TLS and HTTP/2 paths are the same above 4 MB).
-                            for target in Self.staticTargets(size, mode: mode) + (size <= 4 * 1024 * 1024 ? ["/pattern?bytes=\(size)"] : []) {
+                            for target in ["/files/pattern-\(size)"] + (size <= 4 * 1024 * 1024 ? ["/pattern?bytes=\(size)"] : []) {
                                 let (status, version, body) = try await offThePool { try Self.curl(port: port, target, mode: mode) }
                                 #expect(status == 200, "\(target) \(mode)")
                                 // An HTTP/1.0 request may be answered as HTTP/1.1 (RFC 9110 §2.5), framed for 1.0.
@@ -116,13 +116,7 @@ extension ProxyIntegrationTests {
             }
         }
 
-        /// The static file of `size` bytes, unless the suite runs on the core over HTTP/2 (no
-        /// static files there yet: its proxied answers of every size are still checked).
-        static func staticTargets(_ size: Int, mode: CurlMode) -> [String] {
-            EdgeYAML.defaultIO == .core && mode == .http2 ? [] : ["/files/pattern-\(size)"]
-        }
-
-        @Test(.notOnTheCoreYet("static files")) func rangesAreServedOverHTTP2() async throws {
+        @Test func rangesAreServedOverHTTP2() async throws {
             let size = 4 * 1024 * 1024
             try await ProxyIntegrationTests.ClosePathTests.withPatternFiles([size]) { root in
                 try await withUpstreams(["a"]) { upstreams in

@@ -77,9 +77,8 @@ extension ConfigLoader {
 
     /// With an `io: core` listener, what the core does not carry out yet is refused (it would
     /// otherwise reach the core as a decision it cannot act on, or be silently left undone):
-    /// compression, static files when a core listener offers HTTP/2, `limit_req` delays, strict
-    /// shared zones. Reported at the first
-    /// core listener's `io` (the HTTP/2 one's, for static files).
+    /// compression, `limit_req` delays on a core listener that offers HTTP/2, strict shared
+    /// zones. Reported at the first core listener's `io` (at the HTTP/2 one's, for delays).
     static func checkCoreListeners(
         _ listeners: [ListenerConfig], routes: [RouteConfig], limits: LimitsConfig, at path: ConfigKeyPath,
         reader: ConfigReader
@@ -93,16 +92,11 @@ extension ConfigLoader {
                     at, line: nil,
                     "io: core does not compress responses yet (route \(route.prefix)); remove compress: true or use io: nio")
             }
-            if case .staticFiles = route.action, let http2 {
-                reader.report(
-                    path.appending(index: http2).appending("io"), line: nil,
-                    "io: core serves static files over HTTP/1.x only yet (route \(route.prefix)); set tls: {http2: false} on this listener, use io: nio, or proxy that route")
-            }
             for limit in route.rateLimits {
-                if limit.delay != .nodelay {
+                if limit.delay != .nodelay, let http2 {
                     reader.report(
-                        at, line: nil,
-                        "io: core does not delay requests yet (route \(route.prefix), zone \(limit.zone)); write nodelay: true or use io: nio")
+                        path.appending(index: http2).appending("io"), line: nil,
+                        "io: core does not delay HTTP/2 requests yet (route \(route.prefix), zone \(limit.zone)); write nodelay: true, set tls: {http2: false} on this listener, or use io: nio")
                 }
                 if limits.zones[limit.zone]?.shared?.mode == .strict {
                     reader.report(

@@ -12,7 +12,7 @@ import ServerSupport
 /// on that loop's thread.
 ///
 /// What it does not decide yet (the configuration loader refuses what needs it on an `io: core`
-/// listener): static files over HTTP/2, `limit_req` delays, strict shared zones.
+/// listener): compression, `limit_req` delays over HTTP/2, strict shared zones.
 struct EngineProxyPolicy: ProxyPolicy {
     /// An exchange in flight: what its later calls (`writeRequestFields`, the response head,
     /// its end) need from its decision.
@@ -158,7 +158,7 @@ struct EngineProxyPolicy: ProxyPolicy {
             _ = verdict.requestLease?.release()
             finish(record)
             return .answered(close: closes)
-        case .proxy(let route, let cluster, _):
+        case .proxy(let route, let cluster, let delay):
             guard let server = cluster.choose(tried: TriedServers(), now: now, random: &random) else {
                 preconditionFailure("a cluster chose no server on a request's first try")
             }
@@ -182,7 +182,10 @@ struct EngineProxyPolicy: ProxyPolicy {
                 tag = exchanges.count
                 exchanges.append(exchange)
             }
-            return .forward(upstream: upstream, tag: UInt64(tag))
+            guard delay > .zero else { return .forward(upstream: upstream, tag: UInt64(tag)) }
+            let (seconds, attoseconds) = delay.components
+            let milliseconds = UInt64(max(0, seconds)) * 1000 + UInt64(max(0, attoseconds)) / 1_000_000_000_000_000
+            return .forwardAfter(milliseconds: max(1, milliseconds), upstream: upstream, tag: UInt64(tag))
         case .serveStatic(let config, let relative, let route):
             let decision = serveStatic(
                 config: config, relative: relative, route: route, request: request, head: head, input: input,
