@@ -18,6 +18,13 @@ import CEdgeTLS
 ///
 /// Owned by one loop thread and passed `inout` to the handler's callbacks.
 public struct LoopIO {
+    /// Connections per loop whose rows the per-connection tables (the loop's slots, its timer
+    /// nodes, a handler's entries, a policy's records) reserve when made: address space only,
+    /// since a row's pages are touched when a connection first uses them. The tables then never
+    /// copy themselves while growing up to this count: doubling would leave up to half of each
+    /// table touched and unused (an idle connection's memory, issue 13: at most 512 bytes).
+    public static var reservedConnections: Int { 65_536 }
+
     @usableFromInline
     struct Slot {
         @usableFromInline var fd: Int32 = -1
@@ -133,7 +140,7 @@ public struct LoopIO {
         self.loopIndex = loopIndex
         self.epoll = epoll
         slots = []
-        slots.reserveCapacity(1024)
+        slots.reserveCapacity(Self.reservedConnections)
         freeSlot = -1
         pool = BufferPool(chunkSize: chunkSize)
         scratch = UnsafeMutableRawPointer.allocate(byteCount: chunkSize, alignment: 64)
@@ -152,7 +159,7 @@ public struct LoopIO {
         stopRequested = false
         acceptStopRequested = false
         startNanoseconds = ceio_monotonic_ns()
-        timers = TimingWheel(now: 0)
+        timers = TimingWheel(now: 0, capacity: Self.reservedConnections)
         _now = 0
         _connectionCount = 0
     }

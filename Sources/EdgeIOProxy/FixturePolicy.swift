@@ -9,6 +9,11 @@ public struct FixturePolicy: ProxyPolicy {
     var random: UInt64
     /// Where requests go: the first one (the others are there for tests that name them).
     let upstreams: [SocketAddress]
+    /// Each connection's peer address as text (``addressRoom`` bytes a slot, then its length
+    /// in ``addressLengths``), kept from ``connectionOpened(_:)``.
+    var addresses: [UInt8] = []
+    var addressLengths: [UInt8] = []
+    static var addressRoom: Int { 48 }
 
     public init(seed: UInt64, upstreams: [SocketAddress]) {
         random = seed | 1
@@ -16,6 +21,28 @@ public struct FixturePolicy: ProxyPolicy {
     }
 
     public func upstreamAddress(_ index: Int) -> SocketAddress { upstreams[index] }
+
+    public mutating func connectionOpened(_ client: ClientContext) {
+        let slot = Int(client.connection.index)
+        if addressLengths.count <= slot {
+            addressLengths += [UInt8](repeating: 0, count: slot + 1 - addressLengths.count)
+            addresses += [UInt8](repeating: 0, count: addressLengths.count * Self.addressRoom - addresses.count)
+        }
+        let length = min(client.address.count, Self.addressRoom)
+        addresses.withUnsafeMutableBytes { table in
+            table.baseAddress!.advanced(by: slot * Self.addressRoom).copyMemory(from: client.address.baseAddress!, byteCount: length)
+        }
+        addressLengths[slot] = UInt8(length)
+    }
+
+    /// Appends the connection's peer address.
+    func writeAddress(of client: ClientContext, into writer: inout HeadWriter) {
+        let slot = Int(client.connection.index)
+        guard slot < addressLengths.count else { return }
+        addresses.withUnsafeBytes { table in
+            writer.append(UnsafeRawBufferPointer(rebasing: table[(slot * Self.addressRoom)..<(slot * Self.addressRoom + Int(addressLengths[slot]))]))
+        }
+    }
 
     public mutating func decide(
         _ request: HTTPRequestHead, in input: UnsafeRawBufferPointer, client: ClientContext, answer: inout HeadWriter
@@ -31,9 +58,9 @@ public struct FixturePolicy: ProxyPolicy {
         into writer: inout HeadWriter
     ) {
         writer.append("X-Real-IP: ")
-        writer.append(client.address)
+        writeAddress(of: client, into: &writer)
         writer.append("\r\nX-Forwarded-For: ")
-        writer.append(client.address)
+        writeAddress(of: client, into: &writer)
         writer.append(client.secure ? "\r\nX-Forwarded-Proto: https\r\nX-Request-ID: " : "\r\nX-Forwarded-Proto: http\r\nX-Request-ID: ")
         writeRequestID(tag, into: &writer)
         writer.append("\r\n")

@@ -61,10 +61,7 @@ extension ProxyHandler {
             return
         }
         releaseFile(index)
-        if let timer = entries[index].timer {
-            io.cancelTimer(timer)
-            entries[index].timer = nil
-        }
+        cancelTimer(index, io: &io)
         finishClient(index, client, status: 200, io: &io)
     }
 

@@ -504,10 +504,7 @@ extension ProxyHandler {
         entries[slot].status = UInt16(head.status)
         entries[slot].phase = .relayingBody
         entries[slot].bodyBytes = 0
-        if let timer = entries[slot].timer {
-            io.cancelTimer(timer)
-            entries[slot].timer = nil
-        }
+        cancelTimer(slot, io: &io)
         var writer = HeadWriter(base: headBuffer, capacity: headCapacity)
         let tag = entries[slot].tag
         Self.copyHead(
@@ -561,10 +558,7 @@ extension ProxyHandler {
     mutating func finishStream(_ slot: Int, _ upstream: ConnectionID, _ client: ConnectionID, reusable: Bool, io: inout LoopIO) {
         endStream(slot, client, status: Int(entries[slot].status))
         let flags = entries[slot].flags
-        if let timer = entries[slot].timer {
-            io.cancelTimer(timer)
-            entries[slot].timer = nil
-        }
+        cancelTimer(slot, io: &io)
         detachStream(slot, io: &io)
         if flags & Flag.upstreamPaused != 0 { io.resumeReading(upstream) }
         if reusable && flags & Flag.upstreamReusable != 0 && !draining
@@ -701,10 +695,7 @@ extension ProxyHandler {
     /// Drops a stream's upstream connection (its state unknown) and its kept request.
     mutating func abortStream(_ slot: Int, io: inout LoopIO) {
         releaseReplay(slot)
-        if let timer = entries[slot].timer {
-            io.cancelTimer(timer)
-            entries[slot].timer = nil
-        }
+        cancelTimer(slot, io: &io)
         detachStream(slot, io: &io)
         io.abort(ConnectionID(index: UInt32(slot), generation: entries[slot].generation))
     }
@@ -833,9 +824,8 @@ extension ProxyHandler {
             armTimer(slot, .clientBody, after: configuration.clientBodyTimeout, io: &io)
         } else if entries[slot].phase == .awaitingResponse {
             armTimer(slot, .response, after: timeouts?.response ?? fallback, io: &io)
-        } else if let timer = entries[slot].timer {
-            io.cancelTimer(timer)
-            entries[slot].timer = nil
+        } else {
+            cancelTimer(slot, io: &io)
         }
     }
 }

@@ -64,10 +64,7 @@ extension ProxyHandler {
             answerBadGateway(clientIndex, client, io: &io)
             return
         }
-        if let timer = entries[clientIndex].timer {
-            io.cancelTimer(timer)
-            entries[clientIndex].timer = nil
-        }
+        cancelTimer(clientIndex, io: &io)
         entries[clientIndex].timerKind = .idle
         entries[clientIndex].status = 101
         entries[clientIndex].phase = .tunnel

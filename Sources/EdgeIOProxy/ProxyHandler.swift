@@ -131,11 +131,11 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         case delay
     }
 
-    /// A client's peer address as text, kept inline (no allocation per connection).
-    typealias AddressBytes = (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
+    /// Room for a peer's address as text (the longest IPv6 text is 45 bytes).
+    static var addressCapacity: Int { 48 }
 
     /// One connection's state (client or upstream). Its fields are ordered by size so that
-    /// no padding is left between them: 144 bytes, one per open connection, idle ones
+    /// no padding is left between them: 96 bytes, one per open connection, idle ones
     /// included (``ProxyHandlerLayoutTests``).
     struct Entry {
         var generation: UInt32 = 0
@@ -146,13 +146,11 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         var bodyBytes = 0
         var request = BodyFraming(kind: .none)
         var response = BodyFraming(kind: .none)
-        var address: AddressBytes = (0, 0, 0, 0, 0, 0)
         var timer: TimerID? = nil
         var role: Role = .free
         var phase: Phase = .idle
         /// What the client's timer (``timer``) is waiting for.
         var timerKind: TimerKind = .idle
-        var addressLength: UInt8 = 0
         var upstream: UInt16 = 0
         var status: UInt16 = 0
         var replayLength: UInt16 = 0
@@ -179,7 +177,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
 
         init(headCapacity: Int, answers contents: [[UInt8]]) {
             head = .allocate(byteCount: headCapacity, alignment: 64)
-            address = .allocate(byteCount: MemoryLayout<AddressBytes>.size, alignment: 8)
+            address = .allocate(byteCount: ProxyHandler.addressCapacity, alignment: 8)
             answers = .allocate(capacity: contents.count)
             for (i, bytes) in contents.enumerated() {
                 let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bytes.count, alignment: 16)
@@ -253,6 +251,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         self.policy = policy
         self.secure = secure
         pools = []
+        entries.reserveCapacity(LoopIO.reservedConnections)
         headCapacity = chunkSize + 8192
         self.chunkSize = chunkSize
         var contents: [[UInt8]] = []
@@ -314,13 +313,14 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         entries[index].generation = connection.generation
         entries[index].role = .client
         if secure { entries[index].flags = Flag.secure }
-        var address: AddressBytes = (0, 0, 0, 0, 0, 0)
-        let length = withUnsafeMutableBytes(of: &address) { io.peerAddress(connection, into: $0) }
-        entries[index].address = address
-        entries[index].addressLength = UInt8(length)
         let http2 = secure && io.negotiatedHTTP2(connection)
         if secure { policy.tlsHandshakeCompleted(http2: http2) }
-        policy.connectionOpened(context(entries[index], connection))
+        // The peer's address is the policy's to keep (the entry does not hold it).
+        let length = io.peerAddress(connection, into: UnsafeMutableRawBufferPointer(start: addressBuffer, count: Self.addressCapacity))
+        policy.connectionOpened(
+            ClientContext(
+                connection: connection, address: UnsafeRawBufferPointer(start: addressBuffer, count: length), secure: secure,
+                http2: http2))
         if http2 {
             acceptedHTTP2(index, connection, io: &io)
             return
@@ -382,10 +382,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             // it starts again if the output backs up again).
             if entries[index].flags & Flag.upstreamPaused != 0 {
                 entries[index].flags &= ~Flag.upstreamPaused
-                if let timer = entries[index].timer {
-                    io.cancelTimer(timer)
-                    entries[index].timer = nil
-                }
+                cancelTimer(index, io: &io)
                 io.resumeReading(peer)
             }
         case .upstream:
@@ -773,10 +770,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             answer(400, index, client, close: true, io: &io)
             return input.count
         }
-        if let timer = entries[index].timer {
-            io.cancelTimer(timer)
-            entries[index].timer = nil
-        }
+        cancelTimer(index, io: &io)
         let clientContext = context(entries[index], client)
         var answerWriter = HeadWriter(base: headBuffer, capacity: headCapacity)
         let decision: ProxyDecision
@@ -1013,11 +1007,10 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         }
         entries[clientIndex].response = framing
         entries[clientIndex].status = UInt16(head.status)
-        if entries[clientIndex].phase == .awaitingResponse, let timer = entries[clientIndex].timer {
-            io.cancelTimer(timer)
-            entries[clientIndex].timer = nil
+        if entries[clientIndex].phase == .awaitingResponse {
+            cancelTimer(clientIndex, io: &io)
+            entries[clientIndex].phase = .relayingBody
         }
-        if entries[clientIndex].phase == .awaitingResponse { entries[clientIndex].phase = .relayingBody }
         // An early answer while the request body still comes (413...): relay it, then close
         // both sides; the rest of the request body is never read.
         if entries[clientIndex].phase == .sendingBody {
@@ -1200,10 +1193,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             let position = 2 * Self.answerPosition(status) + (close ? 1 : 0)
             io.write(UnsafeRawBufferPointer(answers[position]), on: client)
         }
-        if let timer = entries[index].timer {
-            io.cancelTimer(timer)
-            entries[index].timer = nil
-        }
+        cancelTimer(index, io: &io)
         endExchange(index, client, status: status)
         entries[index].phase = .idle
         entries[index].peer = ConnectionID(index: .max, generation: 0)
@@ -1287,9 +1277,8 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     }
 
     func context(_ entry: Entry, _ connection: ConnectionID) -> ClientContext {
-        addressBuffer.storeBytes(of: entry.address, as: AddressBytes.self)
-        return ClientContext(
-            connection: connection, address: UnsafeRawBufferPointer(start: addressBuffer, count: Int(entry.addressLength)),
+        ClientContext(
+            connection: connection, address: UnsafeRawBufferPointer(start: addressBuffer, count: 0),
             secure: entry.flags & Flag.secure != 0, http2: entry.flags & Flag.http2 != 0)
     }
 
@@ -1321,6 +1310,14 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         } else {
             armTimer(index, .response, after: timeouts?.response ?? fallback, io: &io)
         }
+    }
+
+    /// Stops the entry's timer, if one is armed.
+    @inline(__always)
+    mutating func cancelTimer(_ index: Int, io: inout LoopIO) {
+        guard let timer = entries[index].timer else { return }
+        io.cancelTimer(timer)
+        entries[index].timer = nil
     }
 
     mutating func armIdleTimer(_ index: Int, io: inout LoopIO) {

@@ -114,11 +114,12 @@ extension ProxyPolicy {
     public func dropsRequestField(_ name: UnsafeRawBufferPointer) -> Bool { false }
 }
 
-/// What the client connection is, for policies (no allocation: the address is kept in the
-/// handler's table, copied into the writer when needed).
+/// What the client connection is, for policies (no allocation).
 public struct ClientContext {
     public let connection: ConnectionID
-    /// The peer's numeric address (empty for Unix-domain peers).
+    /// The peer's numeric address as text, in ``ProxyPolicy/connectionOpened(_:)`` only (empty
+    /// in the later calls, and for Unix-domain peers): the handler does not hold it for every
+    /// connection; a policy that needs it later keeps its own copy, by connection.
     public let address: UnsafeRawBufferPointer
     /// Whether the connection is TLS.
     public let secure: Bool

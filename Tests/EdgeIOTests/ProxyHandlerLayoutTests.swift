@@ -8,7 +8,7 @@ import Testing
 @Suite struct ProxyHandlerLayoutTests {
     @Test func anEntryHoldsNoPadding() {
         #expect(MemoryLayout<BodyFraming>.size == 16)
-        #expect(MemoryLayout<ProxyHandler<FixturePolicy>.Entry>.stride == 144)
+        #expect(MemoryLayout<ProxyHandler<FixturePolicy>.Entry>.stride == 96)
     }
 
     @Test func aBodyFramingKeepsItsKindStateAndCountApart() {

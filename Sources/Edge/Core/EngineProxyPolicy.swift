@@ -70,6 +70,7 @@ struct EngineProxyPolicy: ProxyPolicy {
         self.loopIndex = loopIndex
         self.secure = secure
         self.httpsRedirect = httpsRedirect
+        connections.reserveCapacity(LoopIO.reservedConnections)
         random = SplitMix64(seed: seed)
     }
 
@@ -307,6 +308,7 @@ struct EngineProxyPolicy: ProxyPolicy {
         into writer: inout HeadWriter
     ) {
         let secure = self.secure
+        let peer = connections[Int(client.connection.index)].peerText
         withExchange(tag) { exchange in
             writer.append("X-Real-IP: ")
             writer.append(exchange.clientText)
@@ -315,7 +317,7 @@ struct EngineProxyPolicy: ProxyPolicy {
                 writer.append(exchange.forwardedFor)
                 writer.append(", ")
             }
-            writer.append(client.address)
+            writer.append(peer)
             if !exchange.keepsForwardedProto {
                 writer.append(secure ? "\r\nX-Forwarded-Proto: https" : "\r\nX-Forwarded-Proto: http")
             }
