@@ -90,7 +90,10 @@ struct LayoutJSONTests {
         return buffer.readBytes(length: buffer.readableBytes) ?? []
     }
 
-    @Test(arguments: [700, 0.1, 1e-7, 1e16, -0.0, 1.2345678901234567e19, 3.14159, 1e300])
+    @Test(arguments: [
+        700, 0.1, 1e-7, 1e16, -0.0, 1.2345678901234567e19, 3.14159, 1e300, 0, -1, -2_500, 999_999_999, 1e9,
+        -999_999_999.5, 4.5e15,
+    ])
     func everyOptionalPresentAndStringsNeedingEscapesWriteTheEncodersBytes(number: Double) throws {
         for text in [Self.awkward, "", "plain"] {
             let layout = Self.everything(text, number: number)

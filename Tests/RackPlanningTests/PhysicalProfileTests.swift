@@ -87,6 +87,16 @@ struct PhysicalProfileTests {
         #expect(RackWidth(lenient: "") == nil)
     }
 
+    @Test func lenientAirflowParsingTakesTheAPISpellingAndFreeText() {
+        #expect(AirflowPattern(lenient: "front_to_back") == .frontToBack)
+        #expect(AirflowPattern(lenient: "passive") == .passive)
+        #expect(AirflowPattern(lenient: "Front-to-Back") == .frontToBack)
+        #expect(AirflowPattern(lenient: "side to side") == .sideToSide)
+        #expect(AirflowPattern(lenient: "BACK_TO_FRONT") == .backToFront)
+        #expect(AirflowPattern(lenient: "upwards") == nil)
+        #expect(AirflowPattern(lenient: "") == nil)
+    }
+
     @Test func specificationStoresDerivedHeatOnCreate() {
         let spec = DeviceSpecification(id: 1, brand: "Dell", model: "R740", heightU: 2, powerWatts: 500)
         #expect(approx(spec.fillingHeatOutput().heatOutputBTU ?? 0, 1706))

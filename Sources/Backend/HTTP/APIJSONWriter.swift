@@ -92,6 +92,12 @@ struct APIJSONWriter {
     /// - Throws: ``NonFiniteNumber`` for NaN and infinities, which JSON cannot carry.
     mutating func double(_ value: Double) throws {
         guard value.isFinite else { throw NonFiniteNumber() }
+        // Whole numbers (most stored sizes, weights and watts): their `description` is the
+        // integer's digits and `.0`, so the digits alone; `-0` keeps its sign below.
+        if value.magnitude < 1e9, value.rounded(.towardZero) == value, value != 0 || value.sign == .plus {
+            int(Int(value))
+            return
+        }
         let text = value.description
         let utf8 = text.utf8
         if utf8.count >= 2, text.hasSuffix(".0") {
@@ -102,8 +108,25 @@ struct APIJSONWriter {
     }
 
     mutating func string(_ value: String) {
-        buffer.writeInteger(UInt8(ascii: "\""))
         var value = value
+        // Most strings need no escape: the quotes and the text in one write.
+        let plain = value.withUTF8 { bytes -> Bool in
+            guard !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+                return false
+            }
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: bytes.count + 2) { out in
+                out[0] = UInt8(ascii: "\"")
+                if let base = bytes.baseAddress {
+                    UnsafeMutableRawBufferPointer(rebasing: out[1...]).copyMemory(
+                        from: UnsafeRawBufferPointer(start: base, count: bytes.count))
+                }
+                out[bytes.count + 1] = UInt8(ascii: "\"")
+                return bytes.count + 2
+            }
+            return true
+        }
+        if plain { return }
+        buffer.writeInteger(UInt8(ascii: "\""))
         value.withUTF8 { bytes in
             var runStart = 0
             for index in bytes.indices {

@@ -28,6 +28,10 @@ public final class BackendMetrics: Sendable {
     /// The cumulative counts (cache statistics, driver counters) last mirrored into counters, by
     /// counter name.
     let mirroredCounts = Mutex<[String: Int]>([:])
+    /// Each label set's request counter and duration histogram, once the registry has made them:
+    /// asking the registry per request validated every label name and hashed the label arrays
+    /// again (about 1 % of an uncached layout's CPU).
+    private let requestSeries = Mutex<[RequestSeriesKey: RequestSeries]>([:])
 
     /// Request durations, 5 ms to 10 s.
     static let durationBuckets: [Duration] = [
@@ -78,14 +82,24 @@ public final class BackendMetrics: Sendable {
     ///   - duration: from the request's arrival to its response.
     func requestFinished(method: HTTPRequest.Method, route: String?, status: Int, duration: Duration) {
         inFlight.decrement()
-        let method = Self.methodLabel(method)
-        let route = Self.routeLabel(route)
-        registry.makeCounter(
-            descriptor: Self.requests, labels: [("method", method), ("route", route), ("status", String(status))]
-        ).increment()
-        registry.makeDurationHistogram(
-            descriptor: Self.duration, labels: [("method", method), ("route", route)], buckets: Self.durationBuckets
-        ).record(duration)
+        let key = RequestSeriesKey(method: Self.methodLabel(method), route: Self.routeLabel(route), status: status)
+        let series = requestSeries.withLock { $0[key] } ?? makeRequestSeries(key)
+        series.requests.increment()
+        series.duration.record(duration)
+    }
+
+    /// The series of one label set, made by the registry (which returns the existing ones when
+    /// another worker thread made them first) and remembered.
+    private func makeRequestSeries(_ key: RequestSeriesKey) -> RequestSeries {
+        let series = RequestSeries(
+            requests: registry.makeCounter(
+                descriptor: Self.requests,
+                labels: [("method", key.method), ("route", key.route), ("status", String(key.status))]),
+            duration: registry.makeDurationHistogram(
+                descriptor: Self.duration, labels: [("method", key.method), ("route", key.route)],
+                buckets: Self.durationBuckets))
+        requestSeries.withLock { $0[key] = series }
+        return series
     }
 
     /// The exposition text (Prometheus format 0.0.4). Call ``refresh(cache:)`` first for current
@@ -108,4 +122,17 @@ public final class BackendMetrics: Sendable {
         default: "other"
         }
     }
+}
+
+/// The labels of one request series (``BackendMetrics/requestFinished(method:route:status:duration:)``).
+private struct RequestSeriesKey: Hashable, Sendable {
+    let method: String
+    let route: String
+    let status: Int
+}
+
+/// A label set's counter and histogram.
+private struct RequestSeries: Sendable {
+    let requests: Counter
+    let duration: DurationHistogram
 }

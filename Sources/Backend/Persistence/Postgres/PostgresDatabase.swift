@@ -32,6 +32,8 @@ public final class PostgresDatabase: Database, Service {
     private let lastReplacement = Mutex<ContinuousClock.Instant?>(nil)
     /// Operations leasing or holding a connection now (the pool filler waits while there are any).
     private let operationsInFlight = Atomic<Int>(0)
+    /// What ends a wait for a connection after `leaseTimeout` (``withConnection(timeout:_:)``).
+    private let leaseDeadlines = LeaseDeadlines()
     /// Whether ``fillPool()`` was called, and the pool generations waiting for it.
     private let filling = Mutex(FillingState())
 
@@ -357,10 +359,10 @@ public final class PostgresDatabase: Database, Service {
     ///
     /// The pool waits indefinitely for a connection while it retries the server in the
     /// background (its own circuit breaker trips only after a minute), so a child task leases
-    /// the connection and hands it to this task through a ``LeaseHandoff`` while a timer races
-    /// it. `body` runs here, in the caller's task; the child holds the lease until `body` is
-    /// done. A connection that arrives after the timer fired is released unused, so a
-    /// timed-out write is never applied.
+    /// the connection and hands it to this task through a ``LeaseHandoff`` while a deadline
+    /// races it (``LeaseDeadlines``: within one tick of `timeout`). `body` runs here, in the
+    /// caller's task; the child holds the lease until `body` is done. A connection that arrives
+    /// after the deadline is released unused, so a timed-out write is never applied.
     private func withConnection<T: Sendable>(
         timeout: Duration, _ body: (PostgresConnection) async throws -> T
     ) async throws -> T {
@@ -389,22 +391,18 @@ public final class PostgresDatabase: Database, Service {
                     handoff.fail(error)
                 }
             }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                handoff.timeOut()
-            }
+            let wait = leaseDeadlines.add(handoff, timeout: timeout)
             let connection: PostgresConnection
             do {
+                defer { leaseDeadlines.remove(wait) }
                 connection = try await handoff.connection()
             } catch {
                 if error is LeaseTimedOut { counterState.withLock { $0.leaseTimeouts += 1 } }
                 group.cancelAll()
                 throw error
             }
-            defer {
-                handoff.giveBack()
-                group.cancelAll()
-            }
+            // Once given back, the child releases the lease and ends; the group waits for it.
+            defer { handoff.giveBack() }
             return try await body(connection)
         }
     }
