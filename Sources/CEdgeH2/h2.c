@@ -480,6 +480,22 @@ int ceio_h2_wants_io(ceio_h2_session *connection) {
     return nghttp2_session_want_read(connection->session) || nghttp2_session_want_write(connection->session);
 }
 
+// Submits a response whose body `source` provides (whole, or streamed as it is appended), and
+// counts it as responding. The send-deadline sweep has not seen it yet: its first look only
+// marks where the body stands.
+static int submit_with_body(ceio_h2_session *connection, int32_t stream_id, const nghttp2_nv *fields, size_t count,
+                            body_source *source) {
+    source->swept_offset = SIZE_MAX;
+    nghttp2_data_provider provider;
+    provider.source.ptr = source;
+    provider.read_callback = read_body;
+    int result = nghttp2_submit_response(connection->session, stream_id, fields, count, &provider);
+    if (result != 0) return result;
+    source->responding = 1;
+    connection->responding_count++;
+    return 0;
+}
+
 int ceio_h2_submit_response(ceio_h2_session *connection, int32_t stream_id, const uint8_t *const *names,
                             const size_t *name_lengths, const uint8_t *const *values, const size_t *value_lengths,
                             size_t count, const uint8_t *body, size_t body_length) {
@@ -498,15 +514,7 @@ int ceio_h2_submit_response(ceio_h2_session *connection, int32_t stream_id, cons
     if (!body) return nghttp2_submit_response(session, stream_id, fields, count, NULL);
     source->body = body;
     source->length = body_length;
-    source->swept_offset = SIZE_MAX;  // not seen by a sweep yet: the first one only marks it
-    nghttp2_data_provider provider;
-    provider.source.ptr = source;
-    provider.read_callback = read_body;
-    int result = nghttp2_submit_response(session, stream_id, fields, count, &provider);
-    if (result != 0) return result;
-    source->responding = 1;
-    connection->responding_count++;
-    return 0;
+    return submit_with_body(connection, stream_id, fields, count, source);
 }
 
 int ceio_h2_reset_stream(ceio_h2_session *connection, int32_t stream_id, uint32_t error_code) {
@@ -565,15 +573,7 @@ int ceio_h2_submit_head(ceio_h2_session *connection, int32_t stream_id, const ui
         return result;
     }
     source->streaming = 1;
-    source->swept_offset = SIZE_MAX;
-    nghttp2_data_provider provider;
-    provider.source.ptr = source;
-    provider.read_callback = read_body;
-    int result = nghttp2_submit_response(session, stream_id, fields, count, &provider);
-    if (result != 0) return result;
-    source->responding = 1;
-    connection->responding_count++;
-    return 0;
+    return submit_with_body(connection, stream_id, fields, count, source);
 }
 
 int ceio_h2_stream_append(ceio_h2_session *connection, int32_t stream_id, const uint8_t *data, size_t length) {

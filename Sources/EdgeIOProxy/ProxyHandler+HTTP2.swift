@@ -486,16 +486,7 @@ extension ProxyHandler {
         _ session: HTTP2ServerSession, io: inout LoopIO
     ) -> Bool {
         let flags = entries[slot].flags
-        let framing: BodyFraming
-        if !ResponseFraming(status: head.status, isHEAD: flags & Flag.headRequest != 0).sendsBody {
-            framing = BodyFraming(kind: .none)
-        } else if head.chunked {
-            framing = BodyFraming(kind: .chunked)
-        } else if head.contentLength >= 0 {
-            framing = BodyFraming(kind: .length, length: head.contentLength)
-        } else {
-            framing = BodyFraming(kind: .untilClose)
-        }
+        let framing = Self.responseFraming(head, headRequest: flags & Flag.headRequest != 0)
         // The connection is kept when the upstream keeps it and the request went whole.
         if head.upstreamKeepsAlive && framing.kind != .untilClose && entries[slot].phase != .sendingBody {
             entries[slot].flags |= Flag.upstreamReusable

@@ -984,16 +984,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         upstreamIndex: Int, upstream: ConnectionID, io: inout LoopIO
     ) {
         let flags = entries[clientIndex].flags
-        let framing: BodyFraming
-        if !ResponseFraming(status: head.status, isHEAD: flags & Flag.headRequest != 0).sendsBody {
-            framing = BodyFraming(kind: .none)
-        } else if head.chunked {
-            framing = BodyFraming(kind: .chunked)
-        } else if head.contentLength >= 0 {
-            framing = BodyFraming(kind: .length, length: head.contentLength)
-        } else {
-            framing = BodyFraming(kind: .untilClose)
-        }
+        let framing = Self.responseFraming(head, headRequest: flags & Flag.headRequest != 0)
         var keepClient = flags & Flag.keepAlive != 0 && flags & Flag.clientInputEnded == 0
         // A body the upstream ends by closing has no length: an HTTP/1.1 client that keeps its
         // connection gets it chunked (the connection stays usable); any other client gets it
@@ -1060,6 +1051,15 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                 UnsafeRawBufferPointer(rebasing: input[bodyStart..<(bodyStart + used)]), on: client)
         }
         afterRelay(complete: complete, extra: bodyStart + used < input.count, clientIndex, client, upstream: upstream, io: &io)
+    }
+
+    /// How a response's body is delimited (RFC 9112 §6.3): none for HEAD, 1xx, 204 and 304
+    /// (``ResponseFraming``), else chunked, `Content-Length`, or the upstream's close.
+    static func responseFraming(_ head: HTTPResponseHead, headRequest: Bool) -> BodyFraming {
+        if !ResponseFraming(status: head.status, isHEAD: headRequest).sendsBody { return BodyFraming(kind: .none) }
+        if head.chunked { return BodyFraming(kind: .chunked) }
+        if head.contentLength >= 0 { return BodyFraming(kind: .length, length: head.contentLength) }
+        return BodyFraming(kind: .untilClose)
     }
 
     mutating func relayBody(
