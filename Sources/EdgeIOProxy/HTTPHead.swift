@@ -351,3 +351,18 @@ enum HTTPScan {
         return true
     }
 }
+
+extension HTTPScan {
+    /// Whether the field name at `name..<colon` is one of the hop-by-hop fields every copy of a
+    /// head leaves out (RFC 9110 §7.6.1): `Connection`, `Keep-Alive`, `Proxy-Connection`, `TE`,
+    /// `Upgrade` (a tunnel writes its own `Connection` and `Upgrade`).
+    @inline(__always)
+    static func isHopByHop(_ input: UnsafeRawBufferPointer, _ name: Int, _ colon: Int) -> Bool {
+        let length = colon - name
+        return (length == 10 && matches(input, name, colon, "connection"))
+            || (length == 10 && matches(input, name, colon, "keep-alive"))
+            || (length == 16 && matches(input, name, colon, "proxy-connection"))
+            || (length == 2 && matches(input, name, colon, "te"))
+            || (length == 7 && matches(input, name, colon, "upgrade"))
+    }
+}

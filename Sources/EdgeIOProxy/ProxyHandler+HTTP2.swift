@@ -779,14 +779,9 @@ extension ProxyHandler {
         var line = 0
         while bytes[line] != 13 { line += 1 }
         _ = HTTPScan.walkFields(bytes, from: line + 2, to: head.length - 2) { name, colon, value, valueEnd in
-            let length = colon - name
             let forbidden =
-                (length == 10 && HTTPScan.matches(bytes, name, colon, "connection"))
-                || (length == 10 && HTTPScan.matches(bytes, name, colon, "keep-alive"))
-                || (length == 16 && HTTPScan.matches(bytes, name, colon, "proxy-connection"))
-                || (length == 17 && HTTPScan.matches(bytes, name, colon, "transfer-encoding"))
-                || (length == 7 && HTTPScan.matches(bytes, name, colon, "upgrade"))
-                || (length == 2 && HTTPScan.matches(bytes, name, colon, "te"))
+                HTTPScan.isHopByHop(bytes, name, colon)
+                || (colon - name == 17 && HTTPScan.matches(bytes, name, colon, "transfer-encoding"))
             if !forbidden {
                 add(
                     name: UnsafeRawBufferPointer(rebasing: bytes[name..<colon]),

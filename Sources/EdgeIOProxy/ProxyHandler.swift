@@ -1256,14 +1256,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             while input[lineStop] != 13 { lineStop += 1 }
             var colon = line
             while input[colon] != UInt8(ascii: ":") { colon += 1 }
-            let length = colon - line
-            let hopByHop =
-                (length == 10 && HTTPScan.matches(input, line, colon, "connection"))
-                || (length == 10 && HTTPScan.matches(input, line, colon, "keep-alive"))
-                || (length == 16 && HTTPScan.matches(input, line, colon, "proxy-connection"))
-                || (length == 2 && HTTPScan.matches(input, line, colon, "te"))
-                || (length == 7 && HTTPScan.matches(input, line, colon, "upgrade"))
-            if hopByHop || drop(UnsafeRawBufferPointer(rebasing: input[line..<colon]))
+            if HTTPScan.isHopByHop(input, line, colon) || drop(UnsafeRawBufferPointer(rebasing: input[line..<colon]))
                 || (connectionNamesFields
                     && HTTPScan.isNamedByConnection(input, from: lineEnd + 2, to: end - 2, name: line, nameEnd: colon))
             {
