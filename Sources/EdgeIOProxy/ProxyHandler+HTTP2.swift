@@ -588,13 +588,7 @@ extension ProxyHandler {
                     bodyBytes: entry.bodyBytes)
             }
         case .sendingBody, .awaitingResponse:
-            let failure: UpstreamRetryPolicy.Failure
-            if case .connectFailed = reason {
-                failure = .connectFailed
-            } else {
-                failure = .closedBeforeResponse(reusedConnection: entry.flags & Flag.reusedConnection != 0)
-            }
-            streamRetryOrFail(entry, client, session, failure: failure, io: &io)
+            streamRetryOrFail(entry, client, session, failure: Self.attemptFailure(entry, reason), io: &io)
         case .idle, .tunnel:  // (streams never tunnel: HTTP/2 has no Upgrade)
             if entry.replay >= 0 { storage.replays.release(entry.replay) }
         }

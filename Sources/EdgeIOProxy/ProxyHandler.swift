@@ -497,13 +497,9 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                     io.close(client)
                 }
             case .sendingBody, .awaitingResponse:
-                let failure: UpstreamRetryPolicy.Failure
-                if case .connectFailed = reason {
-                    failure = .connectFailed
-                } else {
-                    failure = .closedBeforeResponse(reusedConnection: entry.flags & Flag.reusedConnection != 0)
-                }
-                retryOrFail(clientIndex, client, failure: failure, upstreamIndex: Int(entry.upstream), io: &io)
+                retryOrFail(
+                    clientIndex, client, failure: Self.attemptFailure(entry, reason), upstreamIndex: Int(entry.upstream),
+                    io: &io)
             case .tunnel:
                 io.close(client)  // after what the upstream sent before its end
             case .idle:
@@ -515,6 +511,13 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     }
 
     // MARK: - Retries
+
+    /// What ended an attempt before its response (for ``UpstreamRetryPolicy``): the connect,
+    /// or a close of a new or a reused (pooled) connection.
+    static func attemptFailure(_ upstream: Entry, _ reason: CloseReason) -> UpstreamRetryPolicy.Failure {
+        if case .connectFailed = reason { return .connectFailed }
+        return .closedBeforeResponse(reusedConnection: upstream.flags & Flag.reusedConnection != 0)
+    }
 
     /// An attempt ended before any response byte: the retry rule (``UpstreamRetryPolicy``)
     /// decides between the same server again (a stale pooled connection), the next server the
