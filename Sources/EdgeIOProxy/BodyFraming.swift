@@ -32,9 +32,10 @@ public struct BodyFraming: Sendable {
         @inline(__always) set { packed = packed & ~0xff00 | UInt64(newValue.rawValue) << 8 }
     }
 
-    /// Chunked: the chunk sizes announced so far (what a body-size limit counts: a chunk is
-    /// refused as soon as its size line arrives, before its data is relayed). Saturates at
-    /// 2^48 - 1, far above the largest `max_body_size` (1 TiB).
+    /// The body's bytes announced so far: `Content-Length`'s, or, chunked, the chunk sizes whose
+    /// size lines arrived (what a body-size limit counts: a chunk is refused as soon as its size
+    /// line arrives, before its data is relayed). Saturates at 2^48 - 1, far above the largest
+    /// `max_body_size` (1 TiB).
     public private(set) var announcedBytes: Int {
         @inline(__always) get { Int(packed >> 16) }
         @inline(__always) set { packed = packed & 0xffff | UInt64(min(max(0, newValue), (1 << 48) - 1)) << 16 }
@@ -45,7 +46,19 @@ public struct BodyFraming: Sendable {
         packed = 0
         self.kind = kind == .length && length == 0 ? .none : kind
         state = .size
+        if kind == .length { announcedBytes = length }
     }
+
+    /// A body that already went whole, of `bytes` bytes (an HTTP/2 stream's request body, kept
+    /// for the access log once the response starts).
+    public init(completedBytes bytes: Int) {
+        self.init(kind: .none)
+        announcedBytes = bytes
+    }
+
+    /// The body's bytes received so far (chunked: of the chunks announced; without the
+    /// coding's size lines).
+    public var receivedBytes: Int { announcedBytes - remaining }
 
     /// Whether the body is complete.
     public var isComplete: Bool { kind == .none }

@@ -244,7 +244,7 @@ extension ProxyHandler {
                 if entries[upstreamIndex].flags & Flag.exchangeOpen != 0 {
                     policy.exchangeEnded(
                         client: context(entry, client), tag: entries[upstreamIndex].tag, status: status,
-                        bodyBytes: entries[upstreamIndex].bodyBytes)
+                        bodyBytes: entries[upstreamIndex].bodyBytes, requestBytes: Self.streamRequestBytes(entries[upstreamIndex]))
                 }
                 entries[upstreamIndex].flags &= ~Flag.exchangeOpen
                 abortStream(upstreamIndex, io: &io)
@@ -295,12 +295,16 @@ extension ProxyHandler {
         case .clientBody:
             // The client stopped sending the body: 408, and the upstream got part of a request.
             abortStream(index, io: &io)
-            answerStream(408, stream: entry.stream, tag: entry.tag, isHEAD: false, clientIndex, client, session, io: &io)
+            answerStream(
+                408, stream: entry.stream, tag: entry.tag, isHEAD: false, requestBytes: Self.streamRequestBytes(entry), clientIndex,
+                client, session, io: &io)
         default:
             // The upstream did not take the request or answer in time: 504 (a strike).
             policy.upstreamFailed(tag: entry.tag)
             abortStream(index, io: &io)
-            answerStream(504, stream: entry.stream, tag: entry.tag, isHEAD: false, clientIndex, client, session, io: &io)
+            answerStream(
+                504, stream: entry.stream, tag: entry.tag, isHEAD: false, requestBytes: Self.streamRequestBytes(entry), clientIndex,
+                client, session, io: &io)
         }
         pumpHTTP2(clientIndex, client, io: &io)
     }
@@ -387,6 +391,7 @@ extension ProxyHandler {
         entries[slot].tag = tag
         entries[slot].status = 0
         entries[slot].bodyBytes = 0
+        entries[slot].request = BodyFraming(kind: .none)
         entries[slot].phase = bodyFollows ? .sendingBody : .awaitingResponse
         session.setOwner(Self.owner(upstream), of: stream)
         // A bodiless request is kept until the first response byte, for a retry.
@@ -406,7 +411,9 @@ extension ProxyHandler {
         if entries[slot].bodyBytes > configuration.maxRequestBody {
             let entry = entries[slot]
             abortStream(slot, io: &io)
-            answerStream(413, stream: entry.stream, tag: entry.tag, isHEAD: false, clientIndex, client, session, io: &io)
+            answerStream(
+                413, stream: entry.stream, tag: entry.tag, isHEAD: false, requestBytes: Self.streamRequestBytes(entry), clientIndex,
+                client, session, io: &io)
             return
         }
         if entries[slot].flags & Flag.requestChunked != 0 {
@@ -494,6 +501,8 @@ extension ProxyHandler {
         entries[slot].response = framing
         entries[slot].status = UInt16(head.status)
         entries[slot].phase = .relayingBody
+        // From here `bodyBytes` counts the response; the request's count is kept for the log.
+        entries[slot].request = BodyFraming(completedBytes: entries[slot].bodyBytes)
         entries[slot].bodyBytes = 0
         cancelTimer(slot, io: &io)
         var writer = HeadWriter(base: headBuffer, capacity: headCapacity)
@@ -585,7 +594,7 @@ extension ProxyHandler {
             if entry.flags & Flag.exchangeOpen != 0 {
                 policy.exchangeEnded(
                     client: context(entries[clientIndex], client), tag: entry.tag, status: Int(entry.status),
-                    bodyBytes: entry.bodyBytes)
+                    bodyBytes: entry.bodyBytes, requestBytes: Self.streamRequestBytes(entry))
             }
         case .sendingBody, .awaitingResponse:
             streamRetryOrFail(entry, client, session, failure: Self.attemptFailure(entry, reason), io: &io)
@@ -646,10 +655,17 @@ extension ProxyHandler {
         badGateway += 1
         answerStream(
             502, stream: entry.stream, tag: entry.flags & Flag.exchangeOpen != 0 ? entry.tag : nil,
-            isHEAD: entry.flags & Flag.headRequest != 0, Int(client.index), client, session, io: &io)
+            isHEAD: entry.flags & Flag.headRequest != 0, requestBytes: Self.streamRequestBytes(entry), Int(client.index), client,
+            session, io: &io)
     }
 
     // MARK: - Ending a stream's exchange
+
+    /// A stream's request body bytes so far: counted in `bodyBytes` until the response starts,
+    /// kept in the entry's request framing from then on.
+    static func streamRequestBytes(_ entry: Entry) -> Int {
+        entry.phase == .relayingBody ? entry.request.receivedBytes : entry.bodyBytes
+    }
 
     /// Tells the policy that the stream's exchange ended (once).
     mutating func endStream(_ slot: Int, _ client: ConnectionID, status: Int) {
@@ -657,7 +673,7 @@ extension ProxyHandler {
         entries[slot].flags &= ~Flag.exchangeOpen
         policy.exchangeEnded(
             client: context(entries[Int(client.index)], client), tag: entries[slot].tag, status: status,
-            bodyBytes: entries[slot].bodyBytes)
+            bodyBytes: entries[slot].bodyBytes, requestBytes: Self.streamRequestBytes(entries[slot]))
     }
 
     /// The entry no longer carries its stream (its kept request released, its timer stopped,
@@ -695,14 +711,15 @@ extension ProxyHandler {
         abortStream(slot, io: &io)
         answerStream(
             status, stream: entry.stream, tag: entry.flags & Flag.exchangeOpen != 0 ? entry.tag : nil,
-            isHEAD: entry.flags & Flag.headRequest != 0, clientIndex, client, session, io: &io)
+            isHEAD: entry.flags & Flag.headRequest != 0, requestBytes: Self.streamRequestBytes(entry), clientIndex, client,
+            session, io: &io)
     }
 
     /// Answers a stream locally with `status` (the policy's envelope, else the short plain
     /// answer); with `tag`, the forwarded exchange ends with it.
     mutating func answerStream(
-        _ status: Int, stream: Int32, tag: UInt64?, isHEAD: Bool, _ clientIndex: Int, _ client: ConnectionID,
-        _ session: HTTP2ServerSession, io: inout LoopIO
+        _ status: Int, stream: Int32, tag: UInt64?, isHEAD: Bool, requestBytes: Int = 0, _ clientIndex: Int,
+        _ client: ConnectionID, _ session: HTTP2ServerSession, io: inout LoopIO
     ) {
         let clientContext = context(entries[clientIndex], client)
         var writer = HeadWriter(base: headBuffer, capacity: headCapacity)
@@ -718,7 +735,9 @@ extension ProxyHandler {
             session.resetStream(stream, errorCode: Self.http2InternalError)
         }
         session.setOwner(0, of: stream)
-        if let tag { policy.exchangeEnded(client: clientContext, tag: tag, status: status, bodyBytes: 0) }
+        if let tag {
+            policy.exchangeEnded(client: clientContext, tag: tag, status: status, bodyBytes: 0, requestBytes: requestBytes)
+        }
     }
 
     // MARK: - HTTP/1.1 heads as HTTP/2 responses

@@ -469,7 +469,9 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             }
             if entry.flags & Flag.exchangeOpen != 0 {
                 // nginx's 499: the client closed before its response ended.
-                policy.exchangeEnded(client: context(entry, connection), tag: entry.tag, status: 499, bodyBytes: entry.bodyBytes)
+                policy.exchangeEnded(
+                    client: context(entry, connection), tag: entry.tag, status: 499, bodyBytes: entry.bodyBytes,
+                    requestBytes: entry.request.receivedBytes)
             }
             policy.connectionClosed(context(entry, connection))
         case .upstream:
@@ -1218,7 +1220,8 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         guard entries[index].flags & Flag.exchangeOpen != 0 else { return }
         entries[index].flags &= ~Flag.exchangeOpen
         policy.exchangeEnded(
-            client: context(entries[index], client), tag: entries[index].tag, status: status, bodyBytes: entries[index].bodyBytes)
+            client: context(entries[index], client), tag: entries[index].tag, status: status, bodyBytes: entries[index].bodyBytes,
+            requestBytes: entries[index].request.receivedBytes)
     }
 
     static var continueLine: StaticString { "HTTP/1.1 100 Continue\r\n\r\n" }

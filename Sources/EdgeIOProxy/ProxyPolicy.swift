@@ -53,7 +53,9 @@ public protocol ProxyPolicy {
     ///     the response's status when the upstream cut its body short), or 499 when the client
     ///     closed its connection before the response ended (nginx's code).
     ///   - bodyBytes: the response body bytes relayed to the client (nginx's `$body_bytes_sent`).
-    mutating func exchangeEnded(client: ClientContext, tag: UInt64, status: Int, bodyBytes: Int)
+    ///   - requestBytes: the request body bytes received from the client (without the chunked
+    ///     coding's size lines).
+    mutating func exchangeEnded(client: ClientContext, tag: UInt64, status: Int, bodyBytes: Int, requestBytes: Int)
 
     /// An attempt at an upstream failed before any response byte and the request may go to
     /// another server (``UpstreamRetryPolicy``'s `nextServer`).
@@ -107,7 +109,7 @@ extension ProxyPolicy {
     public mutating func connectionClosed(_ client: ClientContext) {}
     public mutating func tlsHandshakeCompleted(http2: Bool) {}
     public mutating func tlsHandshakeFailed(_ failure: TLSHandshakeFailure) {}
-    public mutating func exchangeEnded(client: ClientContext, tag: UInt64, status: Int, bodyBytes: Int) {}
+    public mutating func exchangeEnded(client: ClientContext, tag: UInt64, status: Int, bodyBytes: Int, requestBytes: Int) {}
     public mutating func writeRequestLine(
         _ request: HTTPRequestHead, in input: UnsafeRawBufferPointer, tag: UInt64, into writer: inout HeadWriter
     ) -> Bool { false }

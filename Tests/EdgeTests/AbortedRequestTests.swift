@@ -68,6 +68,53 @@ struct AbortedRequestTests {
         #expect(sent > 0 && sent < size, "bytes_out \(sent) counts what was written, not the whole body")
     }
 
+    /// `bytes_in` is the request body received: a `Content-Length` body, a chunked one (without
+    /// the coding), over HTTP/1.1 and over HTTP/2.
+    @Test func requestBodiesAreCountedInTheAccessLog() async throws {
+        let records = try await Self.withAccessLog { logging in
+            try await withUpstreams(["a"]) { upstreams in
+                var yaml = EdgeYAML.proxying(to: [EdgeYAML.server(upstreams[0].address)])
+                yaml.logging = logging
+                try await withEdge(yaml: yaml) { edge in
+                    let connection = try edge.connect()
+                    defer { connection.close() }
+                    let sized = try connection.request("POST", "/echo?sized", body: [UInt8](repeating: 0x61, count: 3000))
+                    #expect(sized.status == 200)
+                    try connection.send(
+                        Array("POST /echo?chunked HTTP/1.1\r\nHost: edge.test\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
+                            + Array("400\r\n".utf8) + [UInt8](repeating: 0x62, count: 1024) + Array("\r\n7\r\nabcdefg\r\n0\r\n\r\n".utf8))
+                    #expect(try connection.readResponse().status == 200)
+                }
+            }
+            let directory = try TLSTestDirectory()
+            defer { directory.remove() }
+            let certificate = try directory.makeCertificate("a.test")
+            try await withUpstreams(["a"]) { upstreams in
+                var yaml = EdgeYAML.proxying(to: [EdgeYAML.server(upstreams[0].address)])
+                yaml.logging = logging
+                var config = try yaml.config()
+                config.listeners = [TLSTestConfig.https(certificates: [certificate.config(serverNames: ["a.test"])])]
+                try await withEdge(config: config) { edge in
+                    try await HTTP2StreamTests.withConnection(port: edge.port) { connection in
+                        try await connection.send(
+                            RawHTTP2Connection.headers(
+                                stream: 1, RawHTTP2Connection.request("POST", "/echo?h2") + [("content-length", "5000")],
+                                endStream: false)
+                                + RawHTTP2Connection.data(stream: 1, [UInt8](repeating: 0x63, count: 5000), endStream: true))
+                        try await connection.frames(until: "stream 1's answer") { $0.contains { $0.streamID == 1 && $0.endStream } }
+                        #expect(try connection.statuses()[1] == 200)
+                    }
+                }
+            }
+        }
+        func bytesIn(_ query: String) -> Int? {
+            records.first { ($0["path"] as? String)?.hasSuffix(query) == true }?["bytes_in"] as? Int
+        }
+        #expect(bytesIn("?sized") == 3000)
+        #expect(bytesIn("?chunked") == 1031)
+        #expect(bytesIn("?h2") == 5000)
+    }
+
     @Test func theConnectionCapCountsRequestsInFlightPerClientBehindATrustedProxy() async throws {
         try await withUpstreams(["a"]) { upstreams in
             var yaml = EdgeYAML.proxying(to: [EdgeYAML.server(upstreams[0].address)], limits: "{connections_per_client: 3}")

@@ -358,7 +358,7 @@ struct EngineProxyPolicy: ProxyPolicy {
         }
     }
 
-    mutating func exchangeEnded(client: ClientContext, tag: UInt64, status: Int, bodyBytes: Int) {
+    mutating func exchangeEnded(client: ClientContext, tag: UInt64, status: Int, bodyBytes: Int, requestBytes: Int) {
         let index = Int(tag)
         guard var exchange = exchanges[index].take() else { return }
         freeExchanges.append(index)
@@ -366,6 +366,7 @@ struct EngineProxyPolicy: ProxyPolicy {
         _ = exchange.requestLease?.release()
         exchange.record.status = status
         exchange.record.bytesOut = bodyBytes
+        exchange.record.bytesIn = requestBytes
         finish(exchange.record)
     }
 
