@@ -972,21 +972,24 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                     answerBadGateway(clientIndex, client, io: &io)
                     return input.count
                 }
-                // An interim response goes through as it is; the final one follows.
-                io.write(UnsafeRawBufferPointer(rebasing: input[offset..<(offset + head.length)]), on: client)
+                // An interim response goes through as it is (not to an HTTP/1.0 client, which
+                // cannot read one: RFC 9110 §15.2); the final one follows.
+                if entries[clientIndex].flags & Flag.http10 == 0 {
+                    io.write(UnsafeRawBufferPointer(rebasing: input[offset..<(offset + head.length)]), on: client)
+                }
                 offset += head.length
                 continue
             }
-            startRelay(head, input, clientIndex, client, upstreamIndex: index, upstream: upstream, io: &io)
+            startRelay(head, input, clientIndex, client, upstream: upstream, io: &io)
             return input.count
         }
-        relayBody(input, from: offset, clientIndex, client, upstreamIndex: index, upstream: upstream, io: &io)
+        relayBody(input, from: offset, clientIndex, client, upstream: upstream, io: &io)
         return input.count
     }
 
     mutating func startRelay(
         _ head: HTTPResponseHead, _ input: UnsafeRawBufferPointer, _ clientIndex: Int, _ client: ConnectionID,
-        upstreamIndex: Int, upstream: ConnectionID, io: inout LoopIO
+        upstream: ConnectionID, io: inout LoopIO
     ) {
         let flags = entries[clientIndex].flags
         let framing = Self.responseFraming(head, headRequest: flags & Flag.headRequest != 0)
@@ -995,8 +998,14 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         // connection gets it chunked (the connection stays usable); any other client gets it
         // as it is, ended by the close.
         let chunksOut = framing.kind == .untilClose && keepClient && flags & Flag.http10 == 0
-        if (framing.kind == .untilClose && !chunksOut) || entries[clientIndex].phase == .sendingBody { keepClient = false }
+        // RFC 9112 §6.1: no chunked coding to an HTTP/1.0 client. Its body goes out as the
+        // chunks' data, ended by the close.
+        let dechunk = framing.kind == .chunked && flags & Flag.http10 != 0
+        if (framing.kind == .untilClose && !chunksOut) || dechunk || entries[clientIndex].phase == .sendingBody {
+            keepClient = false
+        }
         if chunksOut { entries[clientIndex].flags |= Flag.chunksOut }
+        if dechunk { entries[clientIndex].flags |= Flag.dechunk }
         if !keepClient { entries[clientIndex].flags &= ~(Flag.keepAlive | Flag.chunksOut) }
         if head.upstreamKeepsAlive && framing.kind != .untilClose {
             entries[clientIndex].flags |= Flag.upstreamReusable
@@ -1017,7 +1026,11 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         var writer = HeadWriter(base: headBuffer, capacity: headCapacity)
         Self.copyHead(
             input, from: head.start, to: head.start + head.length, connectionNamesFields: head.connectionNamesFields,
-            into: &writer, drop: { self.policy.dropsResponseField($0, tag: self.entries[clientIndex].tag) })
+            into: &writer,
+            drop: {
+                (dechunk && $0.count == 17 && HTTPScan.matches($0, 0, 17, "transfer-encoding"))
+                    || self.policy.dropsResponseField($0, tag: self.entries[clientIndex].tag)
+            })
         self.policy.writeResponseFields(
             status: head.status, client: context(entries[clientIndex], client), tag: entries[clientIndex].tag, into: &writer)
         if entries[clientIndex].flags & Flag.chunksOut != 0 { writer.append("Transfer-Encoding: chunked\r\n") }
@@ -1034,28 +1047,25 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             return
         }
         let bodyStart = head.start + head.length
-        var used = 0
-        var complete = false
+        guard entries[clientIndex].flags & (Flag.chunksOut | Flag.dechunk) == 0 else {
+            // Re-framed bodies: the head, then the body as its framing says.
+            io.write(UnsafeRawBufferPointer(start: headBuffer, count: writer.count), on: client)
+            relayBody(input, from: bodyStart, clientIndex, client, upstream: upstream, io: &io)
+            return
+        }
         switch entries[clientIndex].response.consume(input, from: bodyStart) {
         case .malformed:
             io.write(UnsafeRawBufferPointer(start: headBuffer, count: writer.count), on: client)
             abortExchange(clientIndex, io: &io)
             io.close(client)
-            return
-        case .body(let n, let done):
-            used = n
-            complete = done
-        }
-        entries[clientIndex].bodyBytes += used
-        if entries[clientIndex].flags & Flag.chunksOut != 0 {
-            io.write(UnsafeRawBufferPointer(start: headBuffer, count: writer.count), on: client)
-            writeChunk(UnsafeRawBufferPointer(rebasing: input[bodyStart..<(bodyStart + used)]), to: client, io: &io)
-        } else {
+        case .body(let used, let complete):
+            // The head and the body's first bytes in one write.
+            entries[clientIndex].bodyBytes += used
             io.write(
                 UnsafeRawBufferPointer(start: headBuffer, count: writer.count),
                 UnsafeRawBufferPointer(rebasing: input[bodyStart..<(bodyStart + used)]), on: client)
+            afterRelay(complete: complete, extra: bodyStart + used < input.count, clientIndex, client, upstream: upstream, io: &io)
         }
-        afterRelay(complete: complete, extra: bodyStart + used < input.count, clientIndex, client, upstream: upstream, io: &io)
     }
 
     /// How a response's body is delimited (RFC 9112 §6.3): none for HEAD, 1xx, 204 and 304
@@ -1067,19 +1077,27 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         return BodyFraming(kind: .untilClose)
     }
 
+    /// Relays the response body's bytes in `input[offset...]`: as they came, as chunks (a body
+    /// ended by the upstream's close, to an HTTP/1.1 client that keeps its connection), or as
+    /// the chunks' data only (a chunked body to an HTTP/1.0 client).
     mutating func relayBody(
-        _ input: UnsafeRawBufferPointer, from offset: Int, _ clientIndex: Int, _ client: ConnectionID, upstreamIndex: Int,
+        _ input: UnsafeRawBufferPointer, from offset: Int, _ clientIndex: Int, _ client: ConnectionID,
         upstream: ConnectionID, io: inout LoopIO
     ) {
-        switch entries[clientIndex].response.consume(input, from: offset) {
+        let flags = entries[clientIndex].flags
+        let outcome =
+            flags & Flag.dechunk != 0
+            ? entries[clientIndex].response.consumePayload(input, from: offset) { io.write($0, on: client) }
+            : entries[clientIndex].response.consume(input, from: offset)
+        switch outcome {
         case .malformed:
             abortExchange(clientIndex, io: &io)
             io.close(client)
         case .body(let used, let complete):
             entries[clientIndex].bodyBytes += used
-            if entries[clientIndex].flags & Flag.chunksOut != 0 {
+            if flags & Flag.chunksOut != 0 {
                 writeChunk(UnsafeRawBufferPointer(rebasing: input[offset..<(offset + used)]), to: client, io: &io)
-            } else {
+            } else if flags & Flag.dechunk == 0 {
                 io.write(UnsafeRawBufferPointer(rebasing: input[offset..<(offset + used)]), on: client)
             }
             afterRelay(complete: complete, extra: offset + used < input.count, clientIndex, client, upstream: upstream, io: &io)
@@ -1387,4 +1405,7 @@ enum ProxyFlag {
     /// Client entry: the request waiting in the buffer was decided, and is forwarded (to
     /// ``ProxyHandler/Entry/upstream``, with ``ProxyHandler/Entry/tag``) once read again.
     static let delayed: UInt32 = 1 << 24
+    /// Client entry: the response's chunked body goes out as the chunks' data (an HTTP/1.0
+    /// client), ended by the close.
+    static let dechunk: UInt32 = 1 << 25
 }

@@ -282,14 +282,14 @@ struct EngineProxyPolicy: ProxyPolicy {
     mutating func writeRequestLine(
         _ request: EdgeIOProxy.HTTPRequestHead, in input: UnsafeRawBufferPointer, tag: UInt64, into writer: inout HeadWriter
     ) -> Bool {
-        // Upstream requests go in origin form. An HTTP/1.0 request stays HTTP/1.0 upstream, so
-        // the upstream frames its answer as a 1.0 client can read it (never chunked); the
-        // core relays bodies without re-framing them.
+        // Upstream requests go in origin form and HTTP/1.1 (as nginx's `proxy_http_version
+        // 1.1`), an HTTP/1.0 client's too: the upstream connection stays reusable, and the
+        // core takes the chunked coding off a body it answers to a 1.0 client.
         guard let origin = exchanges[Int(tag)]?.originFormTarget else { return false }
         writer.append(UnsafeRawBufferPointer(rebasing: input[request.start..<request.methodEnd]))
         writer.append(" ")
         writer.append(origin)
-        writer.append(request.minorVersion == 0 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n")
+        writer.append(" HTTP/1.1\r\n")
         return true
     }
 
