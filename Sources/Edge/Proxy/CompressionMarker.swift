@@ -1,4 +1,5 @@
 import NIOHTTP1
+import EdgeRules
 import NIOHTTPCompression
 
 /// Which responses get gzip: the response writer marks a head with an internal header when its
@@ -9,20 +10,25 @@ enum CompressionMarker {
     static let header = "x-homerack-edge-compress"
 
     static func makeCompressor() -> HTTPResponseCompressor {
-        HTTPResponseCompressor(initialByteBufferCapacity: 4096) { head, _ in
+        HTTPResponseCompressor(initialByteBufferCapacity: 4096) { head, supported in
             guard head.headers.contains(name: header) else { return .doNotCompress }
             head.headers.remove(name: header)
+            // A compressed answer says that another client could get it otherwise (as the core's).
+            if supported { head.headers.add(name: "Vary", value: "Accept-Encoding") }
             return .compressIfPossible
         }
     }
 
-    /// Whether a proxied response may be compressed: its route asks for it and the body is text
-    /// that the upstream has not already encoded. (``ResponseWriter`` adds the marker when the
-    /// connection has a compressor.)
-    static func isCompressible(_ headers: HTTPHeaders, status: HTTPResponseStatus, routeCompresses: Bool) -> Bool {
-        guard routeCompresses, status.code != 204, status.code != 304, !headers.contains(name: "content-encoding"),
-            let type = headers.first(name: "content-type")
-        else { return false }
-        return MediaTypes.isCompressible(type)
+    /// Whether a proxied response may be compressed: its route asks for it and the response is
+    /// one the rules both shells share allow (``ResponseCompression``: text that the upstream has
+    /// not already encoded, with a body of at least 20 bytes, not a 206). (``ResponseWriter``
+    /// adds the marker when the connection has a compressor.)
+    static func isCompressible(_ headers: HTTPHeaders, status: HTTPResponseStatus, isHEAD: Bool, routeCompresses: Bool) -> Bool {
+        guard routeCompresses, let type = headers.first(name: "content-type") else { return false }
+        let encoded = headers[canonicalForm: "content-encoding"].contains { $0.lowercased() != "identity" }
+        let length = headers.first(name: "content-length").flatMap { Int($0) } ?? -1
+        return ResponseCompression.eligible(
+            status: Int(status.code), isHEAD: isHEAD, contentLength: length, contentEncoded: encoded,
+            compressibleType: MediaTypes.isCompressible(type))
     }
 }

@@ -323,7 +323,8 @@ final class Exchange: UpstreamExchangeDelegate {
         record.status = Int(upstream.status.code)
         handler.writeResponseHead(
             status: upstream.status, version: version, headers: headers,
-            compressible: CompressionMarker.isCompressible(upstream.headers, status: upstream.status, routeCompresses: route.config.compress))
+            compressible: CompressionMarker.isCompressible(
+                upstream.headers, status: upstream.status, isHEAD: head.method == .HEAD, routeCompresses: route.config.compress))
         armReadTimer()
     }
 

@@ -1,3 +1,5 @@
+import EdgeRules
+
 /// `Content-Type` by file extension: the common web types, as nginx's `mime.types` has them.
 enum MediaTypes {
     static let byExtension: [String: String] = [
@@ -17,11 +19,10 @@ enum MediaTypes {
         return byExtension[path[path.index(after: dot)...].lowercased()] ?? "application/octet-stream"
     }
 
-    /// Whether responses of this type are worth compressing (text, JSON, SVG, XML, JavaScript).
+    /// Whether responses of this type are worth compressing (text, JSON, SVG, XML, JavaScript):
+    /// the rule both I/O shells share (``ResponseCompression/isCompressibleType(_:)``).
     static func isCompressible(_ contentType: String) -> Bool {
-        let type = contentType.prefix { $0 != ";" }.lowercased()
-        return type.hasPrefix("text/") || type == "application/json" || type == "application/javascript"
-            || type == "application/xml" || type == "image/svg+xml" || type == "application/manifest+json"
-            || type.hasSuffix("+json") || type.hasSuffix("+xml")
+        var contentType = contentType
+        return contentType.withUTF8 { ResponseCompression.isCompressibleType(UnsafeRawBufferPointer($0)) }
     }
 }
