@@ -97,7 +97,9 @@ let package = Package(
         // A minimal HTTP/1.1 reverse proxy on the core (upstream keep-alive pools, relaying with
         // Content-Length and chunked framing) behind the `ProxyPolicy` seam the engine fills;
         // for its tests and bench/compare-proxies.
-        .target(name: "EdgeIOProxy", dependencies: ["EdgeIO", "EdgeRules"], swiftSettings: crossModule),
+        // zlib (Debian's zlib1g-dev): deflate for the core's gzipped responses.
+        .target(name: "CEdgeZlib", linkerSettings: [.linkedLibrary("z")]),
+        .target(name: "EdgeIOProxy", dependencies: ["EdgeIO", "EdgeRules", "CEdgeZlib"], swiftSettings: crossModule),
         .executableTarget(
             name: "iocore-proxy", dependencies: ["EdgeIO", "EdgeIOProxy"], path: "Sources/IOCoreProxy",
             swiftSettings: hotPath),
@@ -108,7 +110,8 @@ let package = Package(
         .testTarget(
             name: "EdgeTests",
             dependencies: nio + [
-                "Edge", "EdgeIOProxy", "EdgeRules", "Limits", "LimitsTestUtils", .product(name: "NIOEmbedded", package: "swift-nio"),
+                "Edge", "EdgeIOProxy", "EdgeRules", "CEdgeZlib", "Limits", "LimitsTestUtils",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
             ]
