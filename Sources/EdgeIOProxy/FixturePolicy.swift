@@ -14,6 +14,9 @@ public struct FixturePolicy: ProxyPolicy {
     var addresses: [UInt8] = []
     var addressLengths: [UInt8] = []
     static var addressRoom: Int { 48 }
+    /// Gzip text responses for clients that take it (as the edge's `compress: true` route):
+    /// the request's answer is kept in its tag's lowest bit.
+    public var compresses = false
 
     public init(seed: UInt64, upstreams: [SocketAddress]) {
         random = seed | 1
@@ -50,7 +53,13 @@ public struct FixturePolicy: ProxyPolicy {
         random ^= random >> 12
         random ^= random << 25
         random ^= random >> 27
-        return .forward(upstream: 0, tag: random &* 0x2545_F491_4F6C_DD1D)
+        let tag = random &* 0x2545_F491_4F6C_DD1D
+        guard compresses else { return .forward(upstream: 0, tag: tag) }
+        return .forward(upstream: 0, tag: tag & ~1 | (request.acceptsGzip(in: input) ? 1 : 0))
+    }
+
+    public func compressesResponse(_ response: HTTPResponseHead, in input: UnsafeRawBufferPointer, tag: UInt64) -> Bool {
+        compresses && tag & 1 != 0 && response.gzipEligible(in: input)
     }
 
     public mutating func writeRequestFields(

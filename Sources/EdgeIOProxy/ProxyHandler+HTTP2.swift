@@ -507,10 +507,13 @@ extension ProxyHandler {
         cancelTimer(slot, io: &io)
         var writer = HeadWriter(base: headBuffer, capacity: headCapacity)
         let tag = entries[slot].tag
+        let gzip = startsGzip(head, input, framing: framing, slot: slot, tag: tag)
+        if gzip { entries[slot].flags |= Flag.gzip }
         Self.copyHead(
             input, from: head.start, to: head.start + head.length, connectionNamesFields: head.connectionNamesFields,
-            into: &writer, drop: { self.policy.dropsResponseField($0, tag: tag) })
+            into: &writer, drop: { (gzip && Self.gzipDrops($0)) || self.policy.dropsResponseField($0, tag: tag) })
         policy.writeResponseFields(status: head.status, client: context(entries[clientIndex], client), tag: tag, into: &writer)
+        if gzip { writer.append(Self.gzipFields) }
         writer.append("\r\n")
         guard !writer.overflowed,
             submitHead(
@@ -530,10 +533,7 @@ extension ProxyHandler {
         let stream = entries[slot].stream
         var overHighWater = false
         var relayed = 0
-        let outcome = entries[slot].response.consumePayload(input, from: offset) { bytes in
-            relayed += bytes.count
-            if session.append(bytes, to: stream) == .overHighWater { overHighWater = true }
-        }
+        let outcome = appendStreamPayload(input, from: offset, slot, session, relayed: &relayed, overHighWater: &overHighWater)
         entries[slot].bodyBytes += relayed
         switch outcome {
         case .malformed:
@@ -586,6 +586,7 @@ extension ProxyHandler {
         case .relayingBody:
             if entry.replay >= 0 { storage.replays.release(entry.replay) }
             if entry.response.kind == .untilClose && entry.flags & Flag.upstreamEnded != 0 {
+                if entry.flags & Flag.gzip != 0 { finishGzipStream(Int(upstream.index), stream: entry.stream, session) }
                 session.end(entry.stream)  // a body delimited by the close: complete
             } else {
                 session.resetStream(entry.stream, errorCode: Self.http2InternalError)
@@ -687,6 +688,7 @@ extension ProxyHandler {
             session.setOwner(0, of: entries[slot].stream)
             resumeClient(Int(client.index), client, io: &io)
         }
+        releaseGzip(slot)
         entries[slot].flags &= ~(Flag.http2Stream | Flag.exchangeOpen)
         entries[slot].peer = ConnectionID(index: .max, generation: 0)
         entries[slot].stream = 0

@@ -174,6 +174,8 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         var replays = BufferPool(chunkSize: ProxyHandler.replayCapacity, chunksPerSlab: 16)
         /// What HTTP/2 clients need, made with the loop's first one.
         var http2: HTTP2Storage?
+        /// Deflate states of gzipped responses (``ProxyHandler/startsGzip(_:_:framing:slot:tag:)``).
+        let gzip = GzipStreamPool()
 
         init(headCapacity: Int, answers contents: [[UInt8]]) {
             head = .allocate(byteCount: headCapacity, alignment: 64)
@@ -443,6 +445,8 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         let index = Int(connection.index)
         guard index < entries.count, entries[index].generation == connection.generation else { return }
         let entry = entries[index]
+        // (After the close's handling: a body the close ends is finished with its deflater.)
+        defer { if entry.flags & Flag.gzip != 0 { storage.gzip.release(index) } }
         if let timer = entry.timer { io.cancelTimer(timer) }
         if entry.flags & Flag.sendingFile != 0 { releaseFile(index) }
         // (A stream's kept request is its own to send again: streamUpstreamClosed decides.)
@@ -488,7 +492,9 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                 if entries[clientIndex].response.kind == .untilClose && entry.flags & Flag.upstreamEnded != 0 {
                     // The end of a response delimited by the close: complete (chunked out: its
                     // last chunk, and the connection goes on).
-                    if entries[clientIndex].flags & Flag.chunksOut != 0 {
+                    if entries[clientIndex].flags & Flag.gzip != 0 {
+                        finishGzipBody(clientIndex, client, io: &io)
+                    } else if entries[clientIndex].flags & Flag.chunksOut != 0 {
                         io.write(UnsafeRawBufferPointer(start: Self.lastChunk.utf8Start, count: 5), on: client)
                     }
                     finishClient(clientIndex, client, status: Int(entries[clientIndex].status), io: &io)
@@ -994,13 +1000,16 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         let flags = entries[clientIndex].flags
         let framing = Self.responseFraming(head, headRequest: flags & Flag.headRequest != 0)
         var keepClient = flags & Flag.keepAlive != 0 && flags & Flag.clientInputEnded == 0
-        // A body the upstream ends by closing has no length: an HTTP/1.1 client that keeps its
-        // connection gets it chunked (the connection stays usable); any other client gets it
-        // as it is, ended by the close.
-        let chunksOut = framing.kind == .untilClose && keepClient && flags & Flag.http10 == 0
+        let gzip = startsGzip(head, input, framing: framing, slot: clientIndex, tag: entries[clientIndex].tag)
+        if gzip { entries[clientIndex].flags |= Flag.gzip }
+        // A body the upstream ends by closing has no length (nor has a gzipped one): an
+        // HTTP/1.1 client that keeps its connection gets it chunked (the connection stays
+        // usable); any other client gets it as it is, ended by the close.
+        let chunksOut = (framing.kind == .untilClose || gzip) && keepClient && flags & Flag.http10 == 0
         // RFC 9112 §6.1: no chunked coding to an HTTP/1.0 client. Its body goes out as the
         // chunks' data, ended by the close.
-        let dechunk = framing.kind == .chunked && flags & Flag.http10 != 0
+        let dechunk = framing.kind == .chunked && flags & Flag.http10 != 0 && !gzip
+        if gzip && !chunksOut { keepClient = false }
         if (framing.kind == .untilClose && !chunksOut) || dechunk || entries[clientIndex].phase == .sendingBody {
             keepClient = false
         }
@@ -1029,10 +1038,11 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             into: &writer,
             drop: {
                 (dechunk && $0.count == 17 && HTTPScan.matches($0, 0, 17, "transfer-encoding"))
-                    || self.policy.dropsResponseField($0, tag: self.entries[clientIndex].tag)
+                    || (gzip && Self.gzipDrops($0)) || self.policy.dropsResponseField($0, tag: self.entries[clientIndex].tag)
             })
         self.policy.writeResponseFields(
             status: head.status, client: context(entries[clientIndex], client), tag: entries[clientIndex].tag, into: &writer)
+        if gzip { writer.append(Self.gzipFields) }
         if entries[clientIndex].flags & Flag.chunksOut != 0 { writer.append("Transfer-Encoding: chunked\r\n") }
         if flags & Flag.http10 != 0 {
             // HTTP/1.0 closes unless told otherwise.
@@ -1047,6 +1057,12 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             return
         }
         let bodyStart = head.start + head.length
+        if gzip {
+            relayGzipBody(
+                input, from: bodyStart, clientIndex, client, upstream: upstream,
+                head: UnsafeRawBufferPointer(start: headBuffer, count: writer.count), io: &io)
+            return
+        }
         guard entries[clientIndex].flags & (Flag.chunksOut | Flag.dechunk) == 0 else {
             // Re-framed bodies: the head, then the body as its framing says.
             io.write(UnsafeRawBufferPointer(start: headBuffer, count: writer.count), on: client)
@@ -1085,6 +1101,10 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         upstream: ConnectionID, io: inout LoopIO
     ) {
         let flags = entries[clientIndex].flags
+        if flags & Flag.gzip != 0 {
+            relayGzipBody(input, from: offset, clientIndex, client, upstream: upstream, head: nil, io: &io)
+            return
+        }
         let outcome =
             flags & Flag.dechunk != 0
             ? entries[clientIndex].response.consumePayload(input, from: offset) { io.write($0, on: client) }
@@ -1158,6 +1178,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     /// request waiting in the core's buffer) or close it.
     mutating func finishClient(_ index: Int, _ client: ConnectionID, status: Int, io: inout LoopIO) {
         endExchange(index, client, status: status)
+        releaseGzip(index)
         let flags = entries[index].flags
         entries[index].phase = .idle
         entries[index].peer = ConnectionID(index: .max, generation: 0)
@@ -1205,6 +1226,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
 
     mutating func answer(_ status: Int, _ index: Int, _ client: ConnectionID, close: Bool, io: inout LoopIO) {
         releaseReplay(index)
+        releaseGzip(index)
         let flags = entries[index].flags
         var writer = HeadWriter(base: headBuffer, capacity: headCapacity)
         if policy.writeAnswer(
@@ -1408,4 +1430,7 @@ enum ProxyFlag {
     /// Client entry: the response's chunked body goes out as the chunks' data (an HTTP/1.0
     /// client), ended by the close.
     static let dechunk: UInt32 = 1 << 25
+    /// The response is gzipped: a deflater of ``ProxyHandler/Storage/gzip`` is attached to the
+    /// entry (the client's for HTTP/1.x, the stream's upstream entry for HTTP/2).
+    static let gzip: UInt32 = 1 << 29
 }

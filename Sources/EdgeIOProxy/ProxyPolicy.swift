@@ -44,6 +44,15 @@ public protocol ProxyPolicy {
     ///   - tag: the exchange's tag.
     func dropsResponseField(_ name: UnsafeRawBufferPointer, tag: UInt64) -> Bool
 
+    /// Whether the response of exchange `tag` goes to the client gzipped: the handler then
+    /// drops its `Content-Length`, adds `Content-Encoding: gzip` and `Vary: Accept-Encoding`,
+    /// and frames the compressed body itself. Asked only for a response with a body (not for
+    /// HEAD, 1xx, 204, 304 or a zero length). ``HTTPResponseHead/gzipEligible(in:)`` and
+    /// ``HTTPRequestHead/acceptsGzip(in:)`` hold the rules; the policy adds the route's choice.
+    /// - Parameters:
+    ///   - response: the upstream's head, as offsets into `input` (valid during the call only).
+    mutating func compressesResponse(_ response: HTTPResponseHead, in input: UnsafeRawBufferPointer, tag: UInt64) -> Bool
+
     /// Appends the fields the response gains (security headers, the request ID...).
     mutating func writeResponseFields(status: Int, client: ClientContext, tag: UInt64, into writer: inout HeadWriter)
 
@@ -114,6 +123,9 @@ extension ProxyPolicy {
         _ request: HTTPRequestHead, in input: UnsafeRawBufferPointer, tag: UInt64, into writer: inout HeadWriter
     ) -> Bool { false }
     public func dropsRequestField(_ name: UnsafeRawBufferPointer) -> Bool { false }
+    public mutating func compressesResponse(_ response: HTTPResponseHead, in input: UnsafeRawBufferPointer, tag: UInt64) -> Bool {
+        false
+    }
 }
 
 /// What the client connection is, for policies (no allocation).

@@ -77,8 +77,7 @@ extension ConfigLoader {
 
     /// With an `io: core` listener, what the core does not carry out yet is refused (it would
     /// otherwise reach the core as a decision it cannot act on, or be silently left undone):
-    /// compression, `limit_req` delays on a core listener that offers HTTP/2, strict shared
-    /// zones. Reported at the first core listener's `io` (at the HTTP/2 one's, for delays).
+    /// `limit_req` delays on a core listener that offers HTTP/2, strict shared zones. Reported at the first core listener's `io` (at the HTTP/2 one's, for delays).
     static func checkCoreListeners(
         _ listeners: [ListenerConfig], routes: [RouteConfig], limits: LimitsConfig, at path: ConfigKeyPath,
         reader: ConfigReader
@@ -87,11 +86,6 @@ extension ConfigLoader {
         let at = path.appending(index: index).appending("io")
         let http2 = listeners.firstIndex { $0.io == .core && $0.tls?.http2 == true }
         for route in routes {
-            if route.compress {
-                reader.report(
-                    at, line: nil,
-                    "io: core does not compress responses yet (route \(route.prefix)); remove compress: true or use io: nio")
-            }
             for limit in route.rateLimits {
                 if limit.delay != .nodelay, let http2 {
                     reader.report(

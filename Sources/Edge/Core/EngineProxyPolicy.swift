@@ -12,7 +12,7 @@ import ServerSupport
 /// on that loop's thread.
 ///
 /// What it does not decide yet (the configuration loader refuses what needs it on an `io: core`
-/// listener): compression, `limit_req` delays over HTTP/2, strict shared zones.
+/// listener): `limit_req` delays over HTTP/2, strict shared zones.
 struct EngineProxyPolicy: ProxyPolicy {
     /// An exchange in flight: what its later calls (`writeRequestFields`, the response head,
     /// its end) need from its decision.
@@ -32,6 +32,8 @@ struct EngineProxyPolicy: ProxyPolicy {
         var forwardedFor: String
         var keepsForwardedProto: Bool
         var originFormTarget: String?
+        /// The route compresses and the client takes gzip (``compressesResponse(_:in:tag:)``).
+        var compresses = false
     }
 
     /// What the policy knows of a client connection, by the connection's slot index.
@@ -183,6 +185,7 @@ struct EngineProxyPolicy: ProxyPolicy {
                 tag = exchanges.count
                 exchanges.append(exchange)
             }
+            if route.config.compress { exchanges[tag]!.compresses = request.acceptsGzip(in: input) }
             guard delay > .zero else { return .forward(upstream: upstream, tag: UInt64(tag)) }
             let (seconds, attoseconds) = delay.components
             let milliseconds = UInt64(max(0, seconds)) * 1000 + UInt64(max(0, attoseconds)) / 1_000_000_000_000_000

@@ -38,7 +38,8 @@ struct RecordedRequest: Sendable {
 ///   connection is writable, so the edge's backpressure is what paces it;
 /// - `/pattern?bytes=N`: as `/big`, but the bytes are ``TestPattern``'s (so a client can check
 ///   every byte and its place); with `&chunked=1` without `Content-Length` (chunked), with
-///   `&close=1` framed by the upstream closing its connection;
+///   `&close=1` framed by the upstream closing its connection; `&type=T` sets its `Content-Type`
+///   (`application/octet-stream` by default), `&encoding=E` adds `Content-Encoding: E`;
 /// - `/close`: closes the connection without answering (unless `dropsOnClose` is false, when it
 ///   answers 200 like any other path);
 /// - `/csp`: 200 with `Content-Security-Policy: sandbox`;
@@ -304,7 +305,8 @@ final class TestUpstreamHandler: ChannelInboundHandler {
         case "/pattern":
             let bytes = Int(query["bytes"] ?? "") ?? 0
             var headers = standardHeaders()
-            headers.add(name: "Content-Type", value: "application/octet-stream")
+            headers.add(name: "Content-Type", value: query["type"] ?? "application/octet-stream")
+            if let coding = query["encoding"] { headers.add(name: "Content-Encoding", value: coding) }
             streamEndsWithClose = query["close"] == "1"
             if query["chunked"] != "1" && !streamEndsWithClose { headers.add(name: "Content-Length", value: String(bytes)) }
             if !keepAlive || streamEndsWithClose { headers.add(name: "Connection", value: "close") }
