@@ -25,7 +25,8 @@ public final class EdgeServer: Sendable {
     private let coreListeners: [CoreListener]
     /// Every listener's bound address, in configuration order.
     private let boundAddresses: [SocketAddress]
-    private let adminChannel: (any Channel)?
+    /// The admin listener (metrics), on the core.
+    private let admin: AdminListener?
     /// One quiescing helper per listener (a helper tracks a single server channel). They live on
     /// NIO's singleton group: a helper completes a promise on its group when it is freed, which
     /// may be after this server's own loops have stopped.
@@ -40,7 +41,7 @@ public final class EdgeServer: Sendable {
     /// The addresses the listeners are bound to (ports resolved when the config said 0).
     public var listenerAddresses: [SocketAddress] { boundAddresses }
     /// The admin listener's address, if there is one.
-    public var adminAddress: SocketAddress? { adminChannel?.localAddress }
+    public var adminAddress: SocketAddress? { admin?.address }
     /// The configuration in force.
     public var config: EdgeConfig { state.runtime.config }
 
@@ -122,16 +123,7 @@ public final class EdgeServer: Sendable {
                 if let local = channel.localAddress { addresses.append(local) }
                 logger.info("listening", [("edge.listener", listener.name), ("address", "\(channel.localAddress.map { "\($0)" } ?? "")")])
             }
-            if let admin = config.admin {
-                let address = try admin.address.resolve(context: "admin listener")
-                do {
-                    adminChannel = try await AdminServer.bootstrap(group: group, state: state).bind(to: address).get()
-                } catch {
-                    throw EdgeError.bind(admin.address, reason: "\(error)")
-                }
-            } else {
-                adminChannel = nil
-            }
+            admin = try config.admin.map { try AdminListener(address: $0.address, state: state) }
         } catch {
             for channel in bound { try? await channel.close() }
             for core in cores { core.stop() }
@@ -421,7 +413,7 @@ public final class EdgeServer: Sendable {
             helper.initiateShutdown(promise: promise)
             return promise.futureResult
         }
-        try? await adminChannel?.close()
+        admin?.stop()
         // The core's listeners drain alike, beside the NIO ones, within the same grace.
         let cores = coreListeners
         let coresDrained = Task {
