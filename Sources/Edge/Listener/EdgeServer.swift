@@ -33,8 +33,8 @@ public final class EdgeServer: Sendable {
     private let quiescers: [ServerQuiescingHelper]
     private let generation: Mutex<Int>
     private let ownsGroup: Bool
-    /// Active health checkers of the runtime in force.
-    private let checkers = Mutex<[HealthChecker]>([])
+    /// Active health checks of the runtime in force, on a core loop of their own.
+    private let healthProbes: HealthProbes
     /// TLS state of each HTTPS listener, by listener name (certificates reload in place).
     private let tlsContexts: [String: TLSListenerContext]
 
@@ -71,6 +71,7 @@ public final class EdgeServer: Sendable {
         let errorSink = try LogSink(destination: config.logging.errorLog)
         let accessSink = try LogSink(destination: config.logging.accessLog)
         let logger = EdgeLogger(sink: errorSink, level: config.logging.level, label: "edge")
+        healthProbes = try HealthProbes(logger: logger.with(label: "edge.health"))
         let limiter = try Self.connectionLimiter(for: config.limits, hashSeed: system.next())
         var contexts: [ObjectIdentifier: LoopContext] = [:]
         for (index, loop) in loops.enumerated() {
@@ -138,18 +139,9 @@ public final class EdgeServer: Sendable {
         sharedZoneSyncs.update(zones.current)
     }
 
-    /// Replaces the running health checkers by those of `runtime`'s pools.
+    /// Replaces the running health checks by those of `runtime`'s pools.
     private func startHealthChecks(for runtime: EdgeRuntime) {
-        let next = runtime.clusters.compactMap { cluster -> HealthChecker? in
-            guard let check = cluster.config.healthCheck else { return nil }
-            return HealthChecker(cluster: cluster, config: check, eventLoop: group.next(), logger: state.logger.with(label: "edge.health"))
-        }
-        let previous = checkers.withLock { current in
-            defer { current = next }
-            return current
-        }
-        previous.forEach { $0.stop() }
-        next.forEach { $0.start() }
+        healthProbes.check(runtime)
     }
 
     private static func bootstrap(
@@ -405,7 +397,7 @@ public final class EdgeServer: Sendable {
     public func shutdown(grace: Duration? = nil) async {
         let grace = grace ?? state.runtime.config.timeouts.shutdownGrace
         state.logger.info("shutting down", [("grace_seconds", "\(grace.components.seconds)")])
-        checkers.withLock { $0 }.forEach { $0.stop() }
+        healthProbes.stop()
         sharedZoneSyncs.stopAll()
         // Every listener stops accepting; open connections finish their request and close.
         let drained = quiescers.map { helper in
