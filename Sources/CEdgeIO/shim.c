@@ -113,6 +113,22 @@ int ceio_listen_tcp(const char *host, uint16_t port, int backlog, int reuse_port
     return fd;
 }
 
+int ceio_listen_unix(const char *path, int backlog) {
+    ceio_address address;
+    if (ceio_address_unix(path, &address) != 0) return -1;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    if (bind(fd, (const struct sockaddr *)address.storage, (socklen_t)address.length) != 0 || listen(fd, backlog) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+int ceio_dup(int fd) { return fcntl(fd, F_DUPFD_CLOEXEC, 0); }
+
 int ceio_local_port(int fd) {
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;

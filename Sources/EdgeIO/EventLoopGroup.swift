@@ -11,6 +11,10 @@ public struct EventLoopConfiguration: Sendable {
     public var host: String
     /// Port to listen on; 0 picks one (read it from ``EventLoopGroup/port``).
     public var port: UInt16
+    /// A Unix-domain socket path to listen on instead of `host` and `port` (the path must not
+    /// exist). `SO_REUSEPORT` does not spread Unix connections, so the loops share one
+    /// listening socket (each its own descriptor of it; whichever loop wakes first accepts).
+    public var unixPath: String?
     /// Loop threads, each with its own `SO_REUSEPORT` listener.
     public var loopCount: Int
     /// The listen backlog of each listener.
@@ -62,9 +66,23 @@ public final class EventLoopGroup<Handler: EventLoopHandler>: Sendable {
     ///   - makeHandler: called on each loop's thread with the loop's index, to make its handler.
     /// - Throws: ``EdgeIOError`` when a listener, epoll, eventfd or thread cannot be made.
     @inlinable
-    public init(
+    public convenience init(
         configuration: EventLoopConfiguration,
         makeHandler: @escaping @Sendable (_ loopIndex: Int) -> Handler
+    ) throws {
+        try self.init(configuration: configuration) { index, _ in makeHandler(index) }
+    }
+
+    /// Opens the listeners and starts the loop threads, giving each handler its loop's mailbox
+    /// (for work it hands to other threads whose answers come back as messages).
+    /// - Parameters:
+    ///   - configuration: address, loops, buffer size.
+    ///   - makeHandler: called on each loop's thread with the loop's index and mailbox.
+    /// - Throws: ``EdgeIOError`` when a listener, epoll, eventfd or thread cannot be made.
+    @inlinable
+    public init(
+        configuration: EventLoopConfiguration,
+        makeHandler: @escaping @Sendable (_ loopIndex: Int, _ mailbox: Mailbox<Handler.Message>) -> Handler
     ) throws {
         ceio_ignore_sigpipe()
         let loopCount = max(1, configuration.loopCount)
@@ -92,7 +110,7 @@ public final class EventLoopGroup<Handler: EventLoopHandler>: Sendable {
                     var io = LoopIO(
                         loopIndex: index, epoll: epoll, chunkSize: chunkSize, tls: tls, handshakeTimeout: handshakeTimeout,
                         lingeringTimeout: lingeringTimeout)
-                    var handler = makeHandler(index)
+                    var handler = makeHandler(index, mailbox)
                     EventLoop<Handler>.run(handler: &handler, io: &io, listener: listener, mailbox: mailbox)
                 }
                 threads.withLock { $0.append(handle) }
@@ -147,16 +165,20 @@ struct LoopResources: Sendable {
         }
         for _ in 0..<loopCount {
             if configuration.listens {
-                let fd = configuration.host.withCString {
-                    ceio_listen_tcp($0, UInt16(port), configuration.backlog, 1)
+                let fd: Int32
+                if let path = configuration.unixPath {
+                    fd = listeners.first.map { ceio_dup($0) } ?? path.withCString { ceio_listen_unix($0, configuration.backlog) }
+                } else {
+                    fd = configuration.host.withCString { ceio_listen_tcp($0, UInt16(port), configuration.backlog, 1) }
                 }
                 guard fd >= 0 else {
                     let error = ceio_errno()
                     cleanUp()
-                    throw EdgeIOError.listen(errno: error, context: "listen \(configuration.host):\(port)")
+                    let address = configuration.unixPath.map { "unix:\($0)" } ?? "\(configuration.host):\(port)"
+                    throw EdgeIOError.listen(errno: error, context: "listen \(address)")
                 }
                 listeners.append(fd)
-                if port == 0 { port = Int(ceio_local_port(fd)) }
+                if port == 0 && configuration.unixPath == nil { port = Int(ceio_local_port(fd)) }
             } else {
                 listeners.append(-1)
             }

@@ -102,7 +102,7 @@ extension ProxyHandler {
 
     /// The file id of an owner that names one, else `nil`.
     static func fileID(ofOwner owner: UInt64) -> UInt32? {
-        owner != 0 && owner & 0xffff_ffff == 0 ? UInt32(truncatingIfNeeded: owner >> 32) : nil
+        owner != 0 && owner & 0xffff_ffff == 0 && owner >> 63 == 0 ? UInt32(truncatingIfNeeded: owner >> 32) : nil
     }
 
     /// Submits the answer's head (`head`, an HTTP/1.1 head the policy wrote) on `stream`, then
@@ -116,7 +116,8 @@ extension ProxyHandler {
             answerStream(500, stream: stream, tag: nil, isHEAD: false, clientIndex, client, session, io: &io)
             return
         }
-        repeat { nextStreamFile &+= 1 } while nextStreamFile == 0 || streamFiles[nextStreamFile] != nil
+        // Ids of 31 bits: an owner with the top bit set names a waiting stream (``waitOwner(_:)``).
+        repeat { nextStreamFile = (nextStreamFile &+ 1) & 0x7fff_ffff } while nextStreamFile == 0 || streamFiles[nextStreamFile] != nil
         let id = nextStreamFile
         streamFiles[id] = StreamFile(
             client: client, stream: stream, descriptor: descriptor, offset: Int64(offset), remaining: count)

@@ -126,16 +126,23 @@ extension ProxyHandler {
                 startStream(index, client, session, stream: event.streamID, bodyFollows: !ends, io: &io)
             case .data:
                 // (The owner now, not at recording: a stream's head and body may come in one read.)
-                if let upstream = streamEntry(session.owner(of: event.streamID), stream: event.streamID, client: client) {
+                let owner = session.owner(of: event.streamID)
+                if let upstream = streamEntry(owner, stream: event.streamID, client: client) {
                     streamRequestData(event.first, upstream, index, client, session, io: &io)
+                } else if let wait = Self.waitID(ofOwner: owner) {
+                    waitingStreamData(event.first, wait, index, client, io: &io)
                 }
             case .requestComplete:
-                if let upstream = streamEntry(session.owner(of: event.streamID), stream: event.streamID, client: client) {
+                let owner = session.owner(of: event.streamID)
+                if let upstream = streamEntry(owner, stream: event.streamID, client: client) {
                     streamRequestComplete(upstream, io: &io)
+                } else if let wait = Self.waitID(ofOwner: owner) {
+                    streamWaits[wait]?.bodyComplete = true
                 }
             case .streamClosed:
                 if h2.collector.active && h2.collector.stream == event.streamID { h2.collector.active = false }
                 if let file = Self.fileID(ofOwner: event.owner) { releaseStreamFile(file) }
+                if let wait = Self.waitID(ofOwner: event.owner) { abandonStreamWait(wait, io: &io) }
                 if let upstream = streamEntry(event.owner, stream: event.streamID, client: client) {
                     // Closed before its response ended: reset by the client (or by the send
                     // deadline's sweep). The upstream connection is in an unknown state.
@@ -235,6 +242,10 @@ extension ProxyHandler {
                     releaseStreamFile(file)
                     continue
                 }
+                if let wait = Self.waitID(ofOwner: owner) {
+                    abandonStreamWait(wait, io: &io)
+                    continue
+                }
                 let upstreamIndex = Int(truncatingIfNeeded: owner & 0xffff_ffff) - 1
                 guard upstreamIndex >= 0, upstreamIndex < entries.count,
                     entries[upstreamIndex].generation == UInt32(truncatingIfNeeded: owner >> 32),
@@ -325,8 +336,19 @@ extension ProxyHandler {
             answerStream(overflowed ? 431 : 400, stream: stream, tag: nil, isHEAD: false, clientIndex, client, session, io: &io)
             return
         }
-        let input = UnsafeRawBufferPointer(start: h2.request, count: length)
-        let clientContext = context(entries[clientIndex], client)
+        decideStream(
+            head, UnsafeRawBufferPointer(start: h2.request, count: length), stream: stream, bodyFollows: bodyFollows, waited: nil,
+            clientIndex, client, session, io: &io)
+    }
+
+    /// Asks the policy about a stream's request (`input` holds its HTTP/1.1 head) and acts on
+    /// the decision. `waited`: the stream's wait that ended (its body received meanwhile goes
+    /// upstream after the head).
+    mutating func decideStream(
+        _ head: HTTPRequestHead, _ input: UnsafeRawBufferPointer, stream: Int32, bodyFollows: Bool, waited: StreamWait?,
+        _ clientIndex: Int, _ client: ConnectionID, _ session: HTTP2ServerSession, io: inout LoopIO
+    ) {
+        let clientContext = context(entries[clientIndex], client, stream: stream)
         var answerWriter = HeadWriter(base: headBuffer, capacity: headCapacity)
         switch policy.decide(head, in: input, client: clientContext, answer: &answerWriter) {
         case .respond(let status, _):
@@ -348,11 +370,19 @@ extension ProxyHandler {
                     head: UnsafeRawBufferPointer(start: headBuffer, count: answerWriter.count), descriptor: descriptor,
                     offset: offset, count: count, stream: stream, clientIndex, client, session, io: &io)
             }
-        case .forward(let upstreamIndex, let tag), .forwardAfter(_, let upstreamIndex, let tag):
-            // (A delay is refused for core listeners that offer HTTP/2 by the configuration loader.)
+        case .decideLater(let milliseconds):
+            waitStream(
+                input, stream: stream, bodyFollows: bodyFollows, forward: nil, milliseconds: milliseconds, carrying: waited,
+                clientIndex, client, session, io: &io)
+        case .forwardAfter(let milliseconds, let upstreamIndex, let tag):
+            waitStream(
+                input, stream: stream, bodyFollows: bodyFollows, forward: (upstreamIndex, tag), milliseconds: milliseconds,
+                carrying: waited, clientIndex, client, session, io: &io)
+        case .forward(let upstreamIndex, let tag):
             forwardStream(
                 head, input, upstreamIndex: upstreamIndex, tag: tag, stream: stream, bodyFollows: bodyFollows, clientIndex,
                 client, session, io: &io)
+            if let waited { sendWaitedBody(waited, clientIndex, client, session, io: &io) }
         }
     }
 

@@ -88,6 +88,8 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         /// Graceful drain: stop accepting, close idle client connections and pooled upstream
         /// ones, let every exchange in progress finish and close its connection after it.
         case drain
+        /// An answer the policy waited for (``ProxyPolicy/received(_:)``).
+        case policy(Policy.Event)
     }
 
     enum Role: UInt8 { case free, client, upstream }
@@ -235,6 +237,9 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     /// Files being sent as HTTP/2 streams' bodies, by id (``fileOwner(_:)``).
     var streamFiles: [UInt32: StreamFile] = [:]
     var nextStreamFile: UInt32 = 0
+    /// HTTP/2 streams waiting before they go upstream or are decided, by id (``waitOwner(_:)``).
+    var streamWaits: [UInt32: StreamWait] = [:]
+    var nextStreamWait: UInt32 = 0
     /// Request heads of HTTP/2 clients that a read ended in the middle of, by client slot.
     var partialHeads: [Int: HTTP2HeadCollector.Saved] = [:]
     var requests = 0
@@ -602,6 +607,10 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     }
 
     public mutating func timerFired(_ timer: TimerID, payload: UInt64, io: inout LoopIO) {
+        if payload & 0xffff_ffff == Self.streamWaitPayload {
+            streamWaitEnded(UInt32(truncatingIfNeeded: payload >> 32), io: &io)
+            return
+        }
         if payload == Self.sweepPayload {
             // Close pooled connections idle too long; come back while any stay pooled.
             sweepTimer = nil
@@ -630,7 +639,8 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         switch entries[index].phase {
         case .idle:
             if entries[index].timerKind == .delay {
-                // The delay is over: the request is read again, and forwarded.
+                // The delay is over: the request is read again, and forwarded (or, waiting
+                // for its policy, decided without the answer).
                 entries[index].flags &= ~Flag.clientPaused
                 io.resumeReading(connection)
             } else if entries[index].flags & Flag.headStarted != 0 {
@@ -695,7 +705,9 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                 let connection = ConnectionID(index: UInt32(index), generation: entries[index].generation)
                 if entries[index].flags & Flag.http2 != 0 {
                     drainHTTP2(index, connection, io: &io)
-                } else if entries[index].phase == .idle && entries[index].flags & (Flag.headStarted | Flag.delayed) == 0 {
+                } else if entries[index].phase == .idle
+                    && entries[index].flags & (Flag.headStarted | Flag.delayed | Flag.awaitingDecision) == 0
+                {
                     entries[index].flags |= Flag.closing
                     io.close(connection)
                 } else {
@@ -704,6 +716,18 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                     entries[index].flags &= ~Flag.keepAlive
                 }
             }
+        case .policy(let event):
+            // The request waiting for this answer is read again, and decided.
+            guard let (connection, stream) = policy.received(event), isCurrent(connection) else { return }
+            if stream != 0 {
+                streamDecisionArrived(connection, stream: stream, io: &io)
+                return
+            }
+            let index = Int(connection.index)
+            guard entries[index].flags & Flag.awaitingDecision != 0, entries[index].phase == .idle else { return }
+            cancelTimer(index, io: &io)
+            entries[index].flags &= ~Flag.clientPaused
+            io.resumeReading(connection)
         }
     }
 
@@ -774,9 +798,10 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             }
             return 0
         }
-        entries[index].flags &= ~Flag.headStarted
+        // A request read again after its delay or its policy's wait is not a new one.
         let delayed = entries[index].flags & Flag.delayed != 0
-        if !delayed { requests += 1 }
+        if entries[index].flags & (Flag.delayed | Flag.awaitingDecision) == 0 { requests += 1 }
+        entries[index].flags &= ~(Flag.headStarted | Flag.awaitingDecision)
         if head.malformed {
             answer(400, index, client, close: true, io: &io)
             return input.count
@@ -792,6 +817,12 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             decision = policy.decide(head, in: input, client: clientContext, answer: &answerWriter)
         }
         switch decision {
+        case .decideLater(let milliseconds):
+            // The request stays in the buffer, unread, until the policy's answer or the time.
+            entries[index].flags |= Flag.awaitingDecision | Flag.clientPaused
+            io.pauseReading(client)
+            armTimer(index, .delay, after: milliseconds, io: &io)
+            return 0
         case .forwardAfter(let milliseconds, let upstreamIndex, let tag):
             // The request stays in the buffer, unread, until the delay ends; the exchange is
             // open (a client gone meanwhile is logged 499 and its exchange released).
@@ -1315,10 +1346,10 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         writer.append(UnsafeRawBufferPointer(rebasing: input[copyStart..<(end - 2)]))
     }
 
-    func context(_ entry: Entry, _ connection: ConnectionID) -> ClientContext {
+    func context(_ entry: Entry, _ connection: ConnectionID, stream: Int32 = 0) -> ClientContext {
         ClientContext(
             connection: connection, address: UnsafeRawBufferPointer(start: addressBuffer, count: 0),
-            secure: entry.flags & Flag.secure != 0, http2: entry.flags & Flag.http2 != 0)
+            secure: entry.flags & Flag.secure != 0, http2: entry.flags & Flag.http2 != 0, stream: stream)
     }
 
     func isCurrent(_ connection: ConnectionID) -> Bool {
@@ -1430,6 +1461,9 @@ enum ProxyFlag {
     /// Client entry: the response's chunked body goes out as the chunks' data (an HTTP/1.0
     /// client), ended by the close.
     static let dechunk: UInt32 = 1 << 25
+    /// Client entry: the request waiting in the buffer is decided once the policy's answer
+    /// comes (or its time is up): ``ProxyDecision/decideLater(milliseconds:)``.
+    static let awaitingDecision: UInt32 = 1 << 26
     /// The response is gzipped: a deflater of ``ProxyHandler/Storage/gzip`` is attached to the
     /// entry (the client's for HTTP/1.x, the stream's upstream entry for HTTP/2).
     static let gzip: UInt32 = 1 << 29

@@ -7,6 +7,12 @@ import EdgeIO
 /// made on the loop's thread with the request's bytes still in the loop's input buffer, and
 /// must not allocate on the keep-alive path: write headers through ``HeadWriter``.
 public protocol ProxyPolicy {
+    /// Answers to work the policy handed to another thread (a strict shared zone's store asked
+    /// for a request that waits: ``ProxyDecision/decideLater(milliseconds:)``), posted to the
+    /// loop's mailbox as ``ProxyHandler/Message/policy(_:)`` and given back to the policy on
+    /// the loop's thread by ``received(_:)``.
+    associatedtype Event: Sendable = Never
+
     /// A request head was parsed.
     /// - Parameters:
     ///   - request: the head, as offsets into `input`.
@@ -105,6 +111,21 @@ public protocol ProxyPolicy {
 
     /// A TLS handshake failed (the connection never reached the handler).
     mutating func tlsHandshakeFailed(_ failure: TLSHandshakeFailure)
+
+    /// An event the policy posted for itself arrived on the loop.
+    /// - Returns: the client connection (and HTTP/2 stream, else 0) whose waiting request
+    ///   (``ProxyDecision/decideLater(milliseconds:)``) may now be decided: the handler asks
+    ///   ``decide(_:in:client:answer:)`` again with the same head.
+    mutating func received(_ event: Event) -> (connection: ConnectionID, stream: Int32)?
+
+    /// A request that waited for ``ProxyDecision/decideLater(milliseconds:)`` will not be
+    /// decided: its HTTP/2 stream was reset. (A closed connection's waiting request is the
+    /// policy's to end in ``connectionClosed(_:)``.)
+    mutating func requestAbandoned(_ client: ClientContext)
+}
+
+extension ProxyPolicy where Event == Never {
+    public mutating func received(_ event: Never) -> (connection: ConnectionID, stream: Int32)? {}
 }
 
 extension ProxyPolicy {
@@ -118,6 +139,7 @@ extension ProxyPolicy {
     public mutating func connectionClosed(_ client: ClientContext) {}
     public mutating func tlsHandshakeCompleted(http2: Bool) {}
     public mutating func tlsHandshakeFailed(_ failure: TLSHandshakeFailure) {}
+    public mutating func requestAbandoned(_ client: ClientContext) {}
     public mutating func exchangeEnded(client: ClientContext, tag: UInt64, status: Int, bodyBytes: Int, requestBytes: Int) {}
     public mutating func writeRequestLine(
         _ request: HTTPRequestHead, in input: UnsafeRawBufferPointer, tag: UInt64, into writer: inout HeadWriter
@@ -140,11 +162,14 @@ public struct ClientContext {
     /// Whether the request is a stream of an HTTP/2 connection (its head made from the
     /// stream's fields: `:authority` as `Host`, which HTTP/2 does not require).
     public let http2: Bool
-    public init(connection: ConnectionID, address: UnsafeRawBufferPointer, secure: Bool, http2: Bool = false) {
+    /// The request's HTTP/2 stream (0 for HTTP/1.x, and outside a request).
+    public let stream: Int32
+    public init(connection: ConnectionID, address: UnsafeRawBufferPointer, secure: Bool, http2: Bool = false, stream: Int32 = 0) {
         self.connection = connection
         self.address = address
         self.secure = secure
         self.http2 = http2
+        self.stream = stream
     }
 }
 
@@ -154,9 +179,17 @@ public enum ProxyDecision: Sendable, Equatable {
     /// request ID, an engine's exchange index).
     case forward(upstream: Int, tag: UInt64)
     /// As ``forward(upstream:tag:)``, after `milliseconds` (nginx's `limit_req` delay): the
-    /// request stays unread in the connection's buffer meanwhile, and goes without asking the
-    /// policy again. HTTP/1.x only (an HTTP/2 stream is forwarded at once).
+    /// request stays unread in the connection's buffer meanwhile (an HTTP/2 stream's head and
+    /// body are kept, as for ``decideLater(milliseconds:)``), and goes without asking the
+    /// policy again.
     case forwardAfter(milliseconds: UInt64, upstream: Int, tag: UInt64)
+    /// The policy cannot decide yet: it asked elsewhere (a strict shared zone's store). The
+    /// request stays unread in the connection's buffer until the policy's answer arrives
+    /// (``ProxyPolicy/received(_:)`` names the connection) or `milliseconds` pass, whichever
+    /// is first; then the handler asks ``ProxyPolicy/decide(_:in:client:answer:)`` again with
+    /// the same bytes. On HTTP/2 the stream's head is kept, and its body meanwhile (up to
+    /// 64 KiB a stream, then the connection's reading pauses until the wait ends).
+    case decideLater(milliseconds: UInt64)
     /// Answer locally with this status (400, 403, 404, 413, 429, 503...) and a short body.
     /// `close`: close the connection afterwards (always done when the request has a body).
     case respond(status: Int, close: Bool)

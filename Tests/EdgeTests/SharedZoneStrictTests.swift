@@ -13,8 +13,7 @@ import Testing
 /// zone is shared again once Redis is back.
 @Suite(
     "Shared zone strict mode across edges", .serialized,
-    .enabled(if: TestRedis.required, "HOMERACK_TEST_REDIS_URL is not set: run ./scripts/test.sh"),
-    .notOnTheCoreYet("strict shared zones (refused by the loader)"))
+    .enabled(if: TestRedis.required, "HOMERACK_TEST_REDIS_URL is not set: run ./scripts/test.sh"))
 struct SharedZoneStrictTests {
     /// The YAML of one edge on `host` whose zone `zone` is strict through `redis`. The rate is
     /// one request a minute, so nothing drains during a test: admissions are the burst + 1.

@@ -44,6 +44,11 @@ uint64_t ceio_eventfd_drain(int fd);
 /// `reuse_port` is non-zero) bound to `host` (numeric IPv4 or IPv6) and `port` (0: any).
 /// Returns the fd, or -1 with errno set (EINVAL for a host that is not a numeric address).
 int ceio_listen_tcp(const char *host, uint16_t port, int backlog, int reuse_port);
+/// A non-blocking listening Unix-domain socket at `path` (which must not exist yet); -1 and
+/// errno on failure.
+int ceio_listen_unix(const char *path, int backlog);
+/// Another descriptor for the same open socket (close-on-exec); -1 and errno on failure.
+int ceio_dup(int fd);
 /// The local port of a bound socket, or -1.
 int ceio_local_port(int fd);
 /// `accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)`.

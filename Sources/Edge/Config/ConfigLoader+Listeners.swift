@@ -54,13 +54,6 @@ extension ConfigLoader {
             }
             let (tls, httpsRedirect) = readListenerKind(mapping, at: itemPath, reader: reader)
             let io = reader.choice(mapping, "io", ListenerIO.allCases.map { ($0.rawValue, $0) }) ?? .nio
-            if io == .core {
-                if case .unix? = address {
-                    reader.report(
-                        itemPath.appending("io"), line: mapping.line(of: "io"),
-                        "io: core listens on TCP addresses only; give a host:port address, or use io: nio for a Unix socket")
-                }
-            }
             if let address {
                 listeners.append(
                     ListenerConfig(
@@ -73,32 +66,6 @@ extension ConfigLoader {
             }
         }
         return (listeners, addresses)
-    }
-
-    /// With an `io: core` listener, what the core does not carry out yet is refused (it would
-    /// otherwise reach the core as a decision it cannot act on, or be silently left undone):
-    /// `limit_req` delays on a core listener that offers HTTP/2, strict shared zones. Reported at the first core listener's `io` (at the HTTP/2 one's, for delays).
-    static func checkCoreListeners(
-        _ listeners: [ListenerConfig], routes: [RouteConfig], limits: LimitsConfig, at path: ConfigKeyPath,
-        reader: ConfigReader
-    ) {
-        guard let index = listeners.firstIndex(where: { $0.io == .core }) else { return }
-        let at = path.appending(index: index).appending("io")
-        let http2 = listeners.firstIndex { $0.io == .core && $0.tls?.http2 == true }
-        for route in routes {
-            for limit in route.rateLimits {
-                if limit.delay != .nodelay, let http2 {
-                    reader.report(
-                        path.appending(index: http2).appending("io"), line: nil,
-                        "io: core does not delay HTTP/2 requests yet (route \(route.prefix), zone \(limit.zone)); write nodelay: true, set tls: {http2: false} on this listener, or use io: nio")
-                }
-                if limits.zones[limit.zone]?.shared?.mode == .strict {
-                    reader.report(
-                        at, line: nil,
-                        "io: core does not ask strict shared zones yet (route \(route.prefix), zone \(limit.zone)); use mode: batched or io: nio")
-                }
-            }
-        }
     }
 
     /// A listener's `tls` or `https_redirect`, at most one of them. Both are read even when both

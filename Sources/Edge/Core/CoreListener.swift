@@ -2,6 +2,10 @@ import EdgeIO
 import EdgeIOProxy
 import NIOCore
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A listener served by the edge's own I/O core (`io: core`): the core's loops, each with its
 /// `SO_REUSEPORT` listener, running the proxy handler with the engine as its policy. It shares
 /// the edge's state with the NIO listeners: the runtime a reload swaps in (routes, limits,
@@ -31,11 +35,9 @@ final class CoreListener: Sendable {
         name = listener.name
         let config = state.runtime.config
         let resolved = try listener.address.resolve(context: "listener '\(listener.name)'")
-        guard let host = resolved.ipAddress, resolved.port != nil else {
-            throw EdgeError.bind(listener.address, reason: "io: core listens on TCP addresses only")
-        }
         var loop = EventLoopConfiguration(
-            host: host, port: UInt16(resolved.port ?? 0), loopCount: loopCount, backlog: Int32(listener.backlog))
+            host: resolved.ipAddress ?? "", port: UInt16(resolved.port ?? 0), loopCount: loopCount, backlog: Int32(listener.backlog))
+        loop.unixPath = resolved.pathname
         let secure = listener.tls != nil
         if let tls = listener.tls {
             do {
@@ -57,18 +59,20 @@ final class CoreListener: Sendable {
         let seeds = (0..<loopCount).map { _ in UInt64.random(in: .min ... .max) }
         let redirect = listener.httpsRedirect.map { HTTPSRedirect(config: $0, headers: config.headers.add) }
         do {
-            group = try EdgeIO.EventLoopGroup(configuration: loop) { [loop, handlerConfiguration] index in
+            group = try EdgeIO.EventLoopGroup(configuration: loop) { [loop, handlerConfiguration] index, mailbox in
                 Handler(
                     configuration: handlerConfiguration,
                     policy: EngineProxyPolicy(
-                        state: state, loopIndex: index, secure: secure, httpsRedirect: redirect, seed: seeds[index]),
+                        state: state, loopIndex: index, secure: secure, httpsRedirect: redirect, seed: seeds[index],
+                        post: { mailbox.post(.policy($0)) }),
                     chunkSize: loop.chunkSize, secure: secure)
             }
         } catch {
             ticketKeys?.stop()
             throw EdgeError.bind(listener.address, reason: "\(error)")
         }
-        address = try NIOCore.SocketAddress(ipAddress: host, port: group.port)
+        address = try resolved.pathname.map { try NIOCore.SocketAddress(unixDomainSocketPath: $0) }
+            ?? NIOCore.SocketAddress(ipAddress: loop.host, port: group.port)
     }
 
     /// How often a TLS listener's session tickets get a new key: hourly, the two before still
@@ -150,6 +154,7 @@ final class CoreListener: Sendable {
     /// then whatever is left is closed with the loops.
     func shutdown(grace: Duration) async {
         for loop in 0..<group.loopCount { _ = group.post(.drain, toLoop: loop) }
+        removeSocketFile()
         let deadline = ContinuousClock.now + grace
         while ContinuousClock.now < deadline, await openConnections() > 0 {
             try? await Task.sleep(for: .milliseconds(20))
@@ -175,5 +180,13 @@ final class CoreListener: Sendable {
     func stop() {
         group.stop()
         ticketKeys?.stop()
+        removeSocketFile()
+    }
+
+    /// A Unix listener's socket file goes with it (as on `io: nio`, and as nginx removes its
+    /// own), so that a restart can bind the path again; removed as the drain starts, so a new
+    /// edge can listen while this one finishes its exchanges.
+    func removeSocketFile() {
+        if let path = address.pathname { unlink(path) }
     }
 }

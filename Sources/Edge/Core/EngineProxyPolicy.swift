@@ -12,7 +12,7 @@ import ServerSupport
 /// on that loop's thread.
 ///
 /// What it does not decide yet (the configuration loader refuses what needs it on an `io: core`
-/// listener): `limit_req` delays over HTTP/2, strict shared zones.
+/// listener): `limit_req` delays and strict shared zones over HTTP/2.
 struct EngineProxyPolicy: ProxyPolicy {
     /// An exchange in flight: what its later calls (`writeRequestFields`, the response head,
     /// its end) need from its decision.
@@ -66,12 +66,22 @@ struct EngineProxyPolicy: ProxyPolicy {
     /// Whether the request being forwarded came from a trusted proxy (its forwarding claims
     /// are kept). Valid from `decide` to `writeRequestFields` of one request.
     var currentTrusted = false
+    /// Requests waiting for a strict shared zone's store, by ``waitKey(_:stream:)`` (an HTTP/1.x
+    /// connection has at most one: its request waits unread; an HTTP/2 one, one per stream).
+    var sharedZoneWaits: [UInt64: SharedZoneWait] = [:]
+    var sharedZoneAsks: UInt64 = 0
+    /// Posts an event to this policy's loop (the store's answers come from its sync thread).
+    let post: @Sendable (Event) -> Void
 
-    init(state: EdgeState, loopIndex: Int, secure: Bool, httpsRedirect: HTTPSRedirect? = nil, seed: UInt64) {
+    init(
+        state: EdgeState, loopIndex: Int, secure: Bool, httpsRedirect: HTTPSRedirect? = nil, seed: UInt64,
+        post: @escaping @Sendable (Event) -> Void = { _ in }
+    ) {
         self.state = state
         self.loopIndex = loopIndex
         self.secure = secure
         self.httpsRedirect = httpsRedirect
+        self.post = post
         connections.reserveCapacity(LoopIO.reservedConnections)
         random = SplitMix64(seed: seed)
     }
@@ -109,6 +119,7 @@ struct EngineProxyPolicy: ProxyPolicy {
     mutating func connectionClosed(_ client: ClientContext) {
         let index = Int(client.connection.index)
         guard index < connections.count, connections[index].generation == client.connection.generation else { return }
+        abandonSharedZoneWaits(client.connection)
         _ = connections[index].lease?.release()
         connections[index] = Connection()
         state.metrics.openConnections.add(-1, ordering: .relaxed)
@@ -120,17 +131,31 @@ struct EngineProxyPolicy: ProxyPolicy {
         _ request: EdgeIOProxy.HTTPRequestHead, in input: UnsafeRawBufferPointer, client: ClientContext, answer: inout HeadWriter
     ) -> ProxyDecision {
         let connection = connections[Int(client.connection.index)]
-        let runtime = state.runtime
         let head = CoreRequestHead(head: request, input: input)
         let now = clock.now()
-        let context = FilterChain.Connection(
-            peer: connection.peer, peerTrusted: connection.trusted, isHTTP2Stream: client.http2,
-            overConnectionLimit: connection.overLimit, httpsRedirect: httpsRedirect)
-        let verdict = FilterChain.decide(
-            head, on: context, runtime: runtime, connectionLimiter: state.connectionLimiter, now: now, random: &random)
+        var verdict: RequestVerdict
+        var runtime = state.runtime
+        var started = now
+        if let wait = resumedSharedZoneWait(client) {
+            // Read again after its store answered (or did not, in time): the chain goes on.
+            verdict = FilterChain.resume(head, verdict: wait.verdict, question: wait.question, answer: wait.answer ?? .unavailable, now: now)
+            runtime = wait.runtime
+            started = wait.started
+        } else {
+            let context = FilterChain.Connection(
+                peer: connection.peer, peerTrusted: connection.trusted, isHTTP2Stream: client.http2,
+                overConnectionLimit: connection.overLimit, httpsRedirect: httpsRedirect)
+            verdict = FilterChain.decide(
+                head, on: context, runtime: runtime, connectionLimiter: state.connectionLimiter, now: now, random: &random)
+        }
+        if case .askSharedZone = verdict.decision,
+            let milliseconds = askSharedZone(&verdict, head: head, client: client, runtime: runtime, started: started, now: now)
+        {
+            return .decideLater(milliseconds: milliseconds)
+        }
         var record = AccessRecord(
             requestID: verdict.requestID, client: verdict.client == connection.peer ? connection.peerText : verdict.client.description,
-            method: head.methodName, target: verdict.originFormTarget ?? head.target, started: now)
+            method: head.methodName, target: verdict.originFormTarget ?? head.target, started: started)
         record.route = verdict.routeLabel
         record.limitOutcome = verdict.limitOutcome
         record.logged = verdict.logged
@@ -198,8 +223,7 @@ struct EngineProxyPolicy: ProxyPolicy {
             finish(record)
             return decision
         case .askSharedZone:
-            // Refused at configuration time for `io: core` listeners (ConfigLoader.checkCoreListeners).
-            preconditionFailure("a decision the core does not carry out reached it: \(verdict.decision)")
+            preconditionFailure("a strict shared zone's question left unasked: \(verdict.decision)")
         }
     }
 

@@ -25,22 +25,23 @@ public final class EdgeServer: Sendable {
     private let coreListeners: [CoreListener]
     /// Every listener's bound address, in configuration order.
     private let boundAddresses: [SocketAddress]
-    private let adminChannel: (any Channel)?
+    /// The admin listener (metrics), on the core.
+    private let admin: AdminListener?
     /// One quiescing helper per listener (a helper tracks a single server channel). They live on
     /// NIO's singleton group: a helper completes a promise on its group when it is freed, which
     /// may be after this server's own loops have stopped.
     private let quiescers: [ServerQuiescingHelper]
     private let generation: Mutex<Int>
     private let ownsGroup: Bool
-    /// Active health checkers of the runtime in force.
-    private let checkers = Mutex<[HealthChecker]>([])
+    /// Active health checks of the runtime in force, on a core loop of their own.
+    private let healthProbes: HealthProbes
     /// TLS state of each HTTPS listener, by listener name (certificates reload in place).
     private let tlsContexts: [String: TLSListenerContext]
 
     /// The addresses the listeners are bound to (ports resolved when the config said 0).
     public var listenerAddresses: [SocketAddress] { boundAddresses }
     /// The admin listener's address, if there is one.
-    public var adminAddress: SocketAddress? { adminChannel?.localAddress }
+    public var adminAddress: SocketAddress? { admin?.address }
     /// The configuration in force.
     public var config: EdgeConfig { state.runtime.config }
 
@@ -70,6 +71,7 @@ public final class EdgeServer: Sendable {
         let errorSink = try LogSink(destination: config.logging.errorLog)
         let accessSink = try LogSink(destination: config.logging.accessLog)
         let logger = EdgeLogger(sink: errorSink, level: config.logging.level, label: "edge")
+        healthProbes = try HealthProbes(logger: logger.with(label: "edge.health"))
         let limiter = try Self.connectionLimiter(for: config.limits, hashSeed: system.next())
         var contexts: [ObjectIdentifier: LoopContext] = [:]
         for (index, loop) in loops.enumerated() {
@@ -122,16 +124,7 @@ public final class EdgeServer: Sendable {
                 if let local = channel.localAddress { addresses.append(local) }
                 logger.info("listening", [("edge.listener", listener.name), ("address", "\(channel.localAddress.map { "\($0)" } ?? "")")])
             }
-            if let admin = config.admin {
-                let address = try admin.address.resolve(context: "admin listener")
-                do {
-                    adminChannel = try await AdminServer.bootstrap(group: group, state: state).bind(to: address).get()
-                } catch {
-                    throw EdgeError.bind(admin.address, reason: "\(error)")
-                }
-            } else {
-                adminChannel = nil
-            }
+            admin = try config.admin.map { try AdminListener(address: $0.address, state: state) }
         } catch {
             for channel in bound { try? await channel.close() }
             for core in cores { core.stop() }
@@ -146,18 +139,9 @@ public final class EdgeServer: Sendable {
         sharedZoneSyncs.update(zones.current)
     }
 
-    /// Replaces the running health checkers by those of `runtime`'s pools.
+    /// Replaces the running health checks by those of `runtime`'s pools.
     private func startHealthChecks(for runtime: EdgeRuntime) {
-        let next = runtime.clusters.compactMap { cluster -> HealthChecker? in
-            guard let check = cluster.config.healthCheck else { return nil }
-            return HealthChecker(cluster: cluster, config: check, eventLoop: group.next(), logger: state.logger.with(label: "edge.health"))
-        }
-        let previous = checkers.withLock { current in
-            defer { current = next }
-            return current
-        }
-        previous.forEach { $0.stop() }
-        next.forEach { $0.start() }
+        healthProbes.check(runtime)
     }
 
     private static func bootstrap(
@@ -413,7 +397,7 @@ public final class EdgeServer: Sendable {
     public func shutdown(grace: Duration? = nil) async {
         let grace = grace ?? state.runtime.config.timeouts.shutdownGrace
         state.logger.info("shutting down", [("grace_seconds", "\(grace.components.seconds)")])
-        checkers.withLock { $0 }.forEach { $0.stop() }
+        healthProbes.stop()
         sharedZoneSyncs.stopAll()
         // Every listener stops accepting; open connections finish their request and close.
         let drained = quiescers.map { helper in
@@ -421,7 +405,7 @@ public final class EdgeServer: Sendable {
             helper.initiateShutdown(promise: promise)
             return promise.futureResult
         }
-        try? await adminChannel?.close()
+        admin?.stop()
         // The core's listeners drain alike, beside the NIO ones, within the same grace.
         let cores = coreListeners
         let coresDrained = Task {

@@ -6,7 +6,8 @@ import NIOPosix
 /// Builds the configurations of the TLS tests: the routes, upstream, limits and timeouts come
 /// from YAML (``ConfigLoader``), the listeners are set in code.
 enum TLSTestConfig {
-    /// A configuration proxying `/app/` and `/limited/` (1 request a minute, no burst) to
+    /// A configuration proxying `/app/`, `/limited/` (1 request a minute, no burst) and
+    /// `/spaced/` (4 a second, a burst of 5 delayed: `limit_req` without `nodelay`) to
     /// `upstream`, with the given listeners, an admin listener, and logging off. The header and
     /// keep-alive timeouts are long: with the whole suite running in parallel on two cores, a test
     /// may not get to send its first request for many seconds, and a connection the edge closed
@@ -20,7 +21,7 @@ enum TLSTestConfig {
               address: 127.0.0.1:0
             event_loops: 2
             timeouts: {client_header: 60s, client_body: 5s, keepalive: 60s, send: 5s, shutdown_grace: 1s}
-            limits: {connections_per_client: 1000, zones: {tight: {rate: 1r/m, capacity: 100}}}
+            limits: {connections_per_client: 1000, zones: {tight: {rate: 1r/m, capacity: 100}, spaced: {rate: 4r/s, capacity: 100}}}
             logging: {access_log: "off", error_log: "off"}
             upstreams:
               app:
@@ -29,6 +30,7 @@ enum TLSTestConfig {
             routes:
               - {prefix: /app/, proxy: app}
               - {prefix: /limited/, proxy: app, rate_limit: {zone: tight, burst: 0, nodelay: true}}
+              - {prefix: /spaced/, proxy: app, rate_limit: {zone: spaced, burst: 5, nodelay: false}}
 
             """
         var config = try ConfigLoader.parse(yaml: yaml, source: "tls-test.yaml", environment: [:])
@@ -37,10 +39,12 @@ enum TLSTestConfig {
     }
 
     /// An HTTPS listener on a kernel-chosen loopback port.
-    static func https(_ name: String = "https", certificates: [TLSCertificateConfig], http2: Bool = true) -> ListenerConfig {
+    static func https(
+        _ name: String = "https", certificates: [TLSCertificateConfig], http2: Bool = true, io: ListenerIO = EdgeYAML.defaultIO
+    ) -> ListenerConfig {
         var tls = TLSListenerConfig(certificates: certificates)
         tls.http2 = http2
-        return ListenerConfig(name: name, address: .tcp(host: "127.0.0.1", port: 0), tls: tls, io: EdgeYAML.defaultIO)
+        return ListenerConfig(name: name, address: .tcp(host: "127.0.0.1", port: 0), tls: tls, io: io)
     }
 
     /// A plain-HTTP listener on a kernel-chosen loopback port.

@@ -6,6 +6,7 @@ import Synchronization
 /// A tiny HTTP/1.1 upstream on `127.0.0.1:0`: every request gets `200` with the body
 /// `upstream=<name> proto=<X-Forwarded-Proto> uri=<uri>`, so a test sees which upstream answered
 /// and which scheme the edge forwarded. A path ending in `/slow` answers after `?ms=N` milliseconds.
+/// `X-Test-Body-Bytes` says how many request body bytes arrived.
 final class TLSTestUpstream: Sendable {
     let name: String
     let port: Int
@@ -63,6 +64,7 @@ final class TLSTestUpstreamHandler: ChannelInboundHandler {
     private let name: String
     private let counter: TLSTestCounter
     private var head: HTTPRequestHead?
+    private var bodyBytes = 0
 
     init(name: String, counter: TLSTestCounter) {
         self.name = name
@@ -73,11 +75,14 @@ final class TLSTestUpstreamHandler: ChannelInboundHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             self.head = head
+            bodyBytes = 0
             counter.value.add(1, ordering: .relaxed)
-        case .body: break
+        case .body(let part):
+            bodyBytes += part.readableBytes
         case .end:
             guard let head else { return }
             self.head = nil
+            let bodyBytes = self.bodyBytes
             let path = head.uri.prefix { $0 != "?" }
             if path.hasSuffix("/slow") {
                 let milliseconds = head.uri.split(separator: "ms=").last.flatMap { Int64($0) } ?? 500
@@ -85,15 +90,15 @@ final class TLSTestUpstreamHandler: ChannelInboundHandler {
                 context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(milliseconds)) { [self] in
                     let context = bound.value
                     guard context.channel.isActive else { return }
-                    respond(to: head, context: context)
+                    respond(to: head, bodyBytes: bodyBytes, context: context)
                 }
             } else {
-                respond(to: head, context: context)
+                respond(to: head, bodyBytes: bodyBytes, context: context)
             }
         }
     }
 
-    private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
+    private func respond(to head: HTTPRequestHead, bodyBytes: Int, context: ChannelHandlerContext) {
         let proto = head.headers["x-forwarded-proto"].joined(separator: ",")
         let buffer = context.channel.allocator.buffer(
             string: TLSTestUpstream.body(name: name, forwardedProto: proto, uri: head.uri))
@@ -101,6 +106,7 @@ final class TLSTestUpstreamHandler: ChannelInboundHandler {
         headers.add(name: "Content-Type", value: "text/plain")
         headers.add(name: "Content-Length", value: String(buffer.readableBytes))
         headers.add(name: "X-Test-Upstream", value: name)
+        headers.add(name: "X-Test-Body-Bytes", value: String(bodyBytes))
         if !head.isKeepAlive { headers.add(name: "Connection", value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)

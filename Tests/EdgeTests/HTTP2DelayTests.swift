@@ -1,0 +1,66 @@
+import Foundation
+import NIOCore
+import Testing
+
+@testable import Edge
+
+/// `limit_req` delays over HTTP/2 (nginx delays a stream as it delays an HTTP/1.1 request):
+/// the streams over the rate wait, each for its turn, while the connection's other streams go
+/// on; a waiting stream keeps its request body, and a stream reset while it waits is forgotten.
+@Suite("HTTP/2 limit_req delays")
+struct HTTP2DelayTests {
+    static func withDelayingEdge<T>(io: ListenerIO, _ body: (TLSTestEdge, TLSTestUpstream) async throws -> T) async throws -> T {
+        try await withTLSEdge({ directory, upstream in
+            let a = try directory.makeCertificate("a.test")
+            return try TLSTestConfig.make(
+                upstream: upstream, listeners: [TLSTestConfig.https("h2", certificates: [a.config(serverNames: ["a.test"])], io: io)])
+        }) { edge, _, upstream in try await body(edge, upstream) }
+    }
+
+    static var h2: TLSClientOptions {
+        var options = TLSClientOptions()
+        options.alpn = ["h2"]
+        return options
+    }
+
+    @Test(arguments: ListenerIO.allCases)
+    func streamsOverTheRateWaitTheirTurnWithTheirBodies(io: ListenerIO) async throws {
+        try await Self.withDelayingEdge(io: io) { edge, _ in
+            try await withTLSConnection(port: try edge.port(0), Self.h2) { connection in
+                #expect(connection.negotiatedProtocol == "h2")
+                let body = String(repeating: "b", count: 100_000)
+                let started = ContinuousClock.now
+                // At 4 r/s, the second and third requests wait about 250 and 500 ms.
+                async let first = connection.request(.GET, "/spaced/one")
+                async let second = connection.request(.POST, "/spaced/two", body: body)
+                async let third = connection.request(.GET, "/spaced/three")
+                let responses = try await [first, second, third]
+                let elapsed = ContinuousClock.now - started
+                #expect(responses.map(\.status) == [200, 200, 200])
+                let posted = try #require(responses.first { $0.body.contains("uri=/spaced/two") })
+                #expect(posted.header("x-test-body-bytes") == "100000", "the body waited with its stream")
+                #expect(elapsed >= .milliseconds(400) && elapsed < .seconds(4), "three streams took \(elapsed)")
+                // Streams of other routes do not wait behind the delayed ones.
+                async let delayed = connection.request(.GET, "/spaced/four")
+                let other = try await connection.request(.GET, "/app/now", timeout: .milliseconds(200))
+                #expect(other.status == 200, "a stream of another route was held behind a delayed one")
+                #expect(try await delayed.status == 200)
+            }
+        }
+    }
+
+    @Test(arguments: ListenerIO.allCases)
+    func aStreamResetWhileItWaitsIsForgotten(io: ListenerIO) async throws {
+        try await Self.withDelayingEdge(io: io) { edge, upstream in
+            try await withTLSConnection(port: try edge.port(0), Self.h2) { connection in
+                #expect(try await connection.request(.GET, "/spaced/first").status == 200)
+                // Waits (the rate's next slot is 250 ms away), and is reset meanwhile.
+                try await connection.openAndResetStream("/spaced/reset")
+                let next = try await connection.request(.GET, "/spaced/after")
+                #expect(next.status == 200)
+                #expect(next.body.contains("uri=/spaced/after"))
+                #expect(upstream.requestsReceived == 2, "the reset stream went upstream")
+            }
+        }
+    }
+}
