@@ -83,7 +83,8 @@ public enum ResponseCompression {
 /// RFC's "anything goes"). A malformed q-value counts as 0, as SwiftNIO's compressor counts it.
 ///
 /// Differences from the NIO shell's compressor (SwiftNIO's `HTTPResponseCompressor`): that one
-/// answers `deflate`-only clients with `deflate` (here: not compressed), matches tokens
+/// answers `deflate` whenever it ranks as high as gzip (`gzip, deflate, br`, what browsers send;
+/// here: gzip) and `deflate`-only clients (here: not compressed), matches tokens
 /// case-sensitively, and lets `*` win over `gzip;q=0`.
 public struct AcceptEncoding: Sendable {
     /// The q-values in thousandths; -1 when not listed.
