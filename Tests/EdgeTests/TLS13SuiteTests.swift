@@ -20,21 +20,21 @@ struct TLS13SuiteTests {
                 ])
         }) { edge, _, _ in
             let port = try edge.port()
-            func connect(_ suites: String) throws -> (status: Int32, output: String) {
-                try TLSTestSClient.run(port: port, ["-tls1_3", "-ciphersuites", suites])
+            func connect(_ suites: String) async throws -> (status: Int32, output: String) {
+                try await TLSTestSClient.run(port: port, ["-tls1_3", "-ciphersuites", suites])
             }
-            let chacha = try connect("TLS_CHACHA20_POLY1305_SHA256")
+            let chacha = try await connect("TLS_CHACHA20_POLY1305_SHA256")
             #expect(chacha.status == 0 && chacha.output.contains("Cipher is TLS_CHACHA20_POLY1305_SHA256"), "\(chacha.output)")
             #expect(chacha.output.contains("HTTP/1.1 200"))
             // The client's order among the listed suites: AES-256 first gets AES-256.
-            let preferred = try connect("TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256")
+            let preferred = try await connect("TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256")
             #expect(preferred.output.contains("Cipher is TLS_AES_256_GCM_SHA384"), "\(preferred.output)")
             // A suite the list leaves out (on by default) is refused.
-            let refused = try connect("TLS_AES_128_GCM_SHA256")
+            let refused = try await connect("TLS_AES_128_GCM_SHA256")
             #expect(refused.status != 0, "\(refused.output)")
             #expect(!refused.output.contains("HTTP/1.1 200"))
             // TLS 1.2 is not affected.
-            let tls12 = try TLSTestSClient.run(port: port, ["-tls1_2"])
+            let tls12 = try await TLSTestSClient.run(port: port, ["-tls1_2"])
             #expect(tls12.status == 0 && tls12.output.contains("HTTP/1.1 200"), "\(tls12.output)")
         }
     }
@@ -48,10 +48,10 @@ struct TLS13SuiteTests {
         }) { edge, _, _ in
             let port = try edge.port()
             for suite in ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"] {
-                let result = try TLSTestSClient.run(port: port, ["-tls1_3", "-ciphersuites", suite])
+                let result = try await TLSTestSClient.run(port: port, ["-tls1_3", "-ciphersuites", suite])
                 #expect(result.output.contains("Cipher is \(suite)"), "\(result.output)")
             }
-            let ccm = try TLSTestSClient.run(port: port, ["-tls1_3", "-ciphersuites", "TLS_AES_128_CCM_SHA256"])
+            let ccm = try await TLSTestSClient.run(port: port, ["-tls1_3", "-ciphersuites", "TLS_AES_128_CCM_SHA256"])
             #expect(ccm.status != 0, "CCM is not among the defaults: \(ccm.output)")
         }
     }

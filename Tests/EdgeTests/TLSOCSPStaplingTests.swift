@@ -19,64 +19,82 @@ struct TLSOCSPStaplingTests {
     }
 
     /// `s_client -status` against the listener: what it says of the stapled response.
-    static func stapled(port: Int, ca: TLSTestCA) throws -> String {
-        let (_, output) = try TLSTestSClient.run(port: port, ["-status", "-CAfile", ca.certificatePath])
+    static func stapled(port: Int, ca: TLSTestCA) async throws -> String {
+        let (_, output) = try await TLSTestSClient.run(port: port, ["-status", "-CAfile", ca.certificatePath])
         guard output.contains("OCSP response:") else {
             throw TLSTestFailure("s_client printed no OCSP part: \(output)")
         }
         return output
     }
 
+    /// A CA, a certificate for a.test issued by it with serial `serial`, and the file of a
+    /// "good" OCSP response about it, which a listener staples.
+    struct Stapling {
+        let ca: TLSTestCA
+        let certificate: TLSTestCertificate
+        let serial: String
+        let response: String
+
+        init(in directory: TLSTestDirectory, serial: String) throws {
+            ca = try TLSTestCA(in: directory)
+            certificate = try ca.issue("a.test", serial: serial)
+            self.serial = serial
+            response = directory.path + "/a.ocsp.der"
+            try ca.writeOCSPResponse(for: certificate, serial: serial, to: response)
+        }
+
+        /// An edge configuration stapling the response, its listener changed by `configure`.
+        func config(upstream: TLSTestUpstream, configure: (inout TLSListenerConfig) -> Void = { _ in }) throws
+            -> EdgeConfig
+        {
+            var certificate = certificate.config(serverNames: ["a.test"])
+            certificate.ocspResponse = response
+            return try TLSTestConfig.make(
+                upstream: upstream, listeners: [TLSOCSPStaplingTests.coreListener([certificate], configure: configure)])
+        }
+
+        /// The refresh job's work: a new response replaces the file (revoked, to tell it apart).
+        func replaceWithRevoked() throws {
+            try ca.writeOCSPResponse(for: certificate, serial: serial, revoked: true, to: response)
+        }
+    }
+
     @Test func aStapledResponseIsSeenByTheClientAndAReloadStaplesTheReplacedFile() async throws {
-        var setup: (TLSTestCA, TLSTestCertificate, String)?
+        var stapling: Stapling?
         try await withTLSEdge({ directory, upstream in
-            let ca = try TLSTestCA(in: directory)
-            let certificate = try ca.issue("a.test", serial: "1001")
-            let response = directory.path + "/a.ocsp.der"
-            try ca.writeOCSPResponse(for: certificate, serial: "1001", to: response)
-            setup = (ca, certificate, response)
-            var config = certificate.config(serverNames: ["a.test"])
-            config.ocspResponse = response
-            return try TLSTestConfig.make(upstream: upstream, listeners: [Self.coreListener([config])])
+            stapling = try Stapling(in: directory, serial: "1001")
+            return try stapling!.config(upstream: upstream)
         }) { edge, _, _ in
-            let (ca, certificate, response) = try #require(setup)
+            let stapling = try #require(stapling)
             let port = try edge.port()
-            let first = try Self.stapled(port: port, ca: ca)
+            let first = try await Self.stapled(port: port, ca: stapling.ca)
             #expect(first.contains("OCSP Response Status: successful"), "\(first)")
             #expect(first.contains("Cert Status: good"), "\(first)")
             #expect(first.contains("Verify return code: 0 (ok)"), "the chain verifies: \(first)")
 
-            // The refresh job writes a new response (here: revoked, to tell the two apart);
-            // the default ocsp_refresh (1 h) has not come round, a reload (SIGHUP) reads it.
-            try ca.writeOCSPResponse(for: certificate, serial: "1001", revoked: true, to: response)
+            // The default ocsp_refresh (1 h) has not come round; a reload (SIGHUP) reads the file.
+            try stapling.replaceWithRevoked()
             try edge.server.reload(edge.config)
-            let second = try Self.stapled(port: port, ca: ca)
+            let second = try await Self.stapled(port: port, ca: stapling.ca)
             #expect(second.contains("Cert Status: revoked"), "\(second)")
         }
     }
 
     @Test func theRefreshTimerStaplesANewResponseWithoutAReload() async throws {
-        var setup: (TLSTestCA, TLSTestCertificate, String)?
+        var stapling: Stapling?
         try await withTLSEdge({ directory, upstream in
-            let ca = try TLSTestCA(in: directory)
-            let certificate = try ca.issue("a.test", serial: "2002")
-            let response = directory.path + "/a.ocsp.der"
-            try ca.writeOCSPResponse(for: certificate, serial: "2002", to: response)
-            setup = (ca, certificate, response)
-            var config = certificate.config(serverNames: ["a.test"])
-            config.ocspResponse = response
-            return try TLSTestConfig.make(
-                upstream: upstream, listeners: [Self.coreListener([config]) { $0.ocspRefresh = .seconds(1) }])
+            stapling = try Stapling(in: directory, serial: "2002")
+            return try stapling!.config(upstream: upstream) { $0.ocspRefresh = .seconds(1) }
         }) { edge, _, _ in
-            let (ca, certificate, response) = try #require(setup)
+            let stapling = try #require(stapling)
             let port = try edge.port()
-            #expect(try Self.stapled(port: port, ca: ca).contains("Cert Status: good"))
-            try ca.writeOCSPResponse(for: certificate, serial: "2002", revoked: true, to: response)
+            #expect(try await Self.stapled(port: port, ca: stapling.ca).contains("Cert Status: good"))
+            try stapling.replaceWithRevoked()
             // The edge looks every second; wait for its look, bounded.
             let deadline = ContinuousClock.now + .seconds(30)
             var last = ""
             while ContinuousClock.now < deadline {
-                last = try Self.stapled(port: port, ca: ca)
+                last = try await Self.stapled(port: port, ca: stapling.ca)
                 if last.contains("Cert Status: revoked") { break }
                 try await Task.sleep(for: .milliseconds(200))
             }
@@ -93,7 +111,7 @@ struct TLSOCSPStaplingTests {
             return try TLSTestConfig.make(
                 upstream: upstream, listeners: [Self.coreListener([certificate.config(serverNames: ["a.test"])])])
         }) { edge, _, _ in
-            let output = try Self.stapled(port: try edge.port(), ca: try #require(ca))
+            let output = try await Self.stapled(port: try edge.port(), ca: try #require(ca))
             #expect(output.contains("OCSP response: no response sent"), "\(output)")
         }
     }

@@ -51,8 +51,8 @@ struct TLSTicketKeyTests {
     }
 
     /// A new session on `port` saved to `file`; fails unless it was a full handshake with a ticket.
-    static func newSession(port: Int, file: String, version: String) throws {
-        let (status, output) = try TLSTestSClient.run(port: port, [version, "-sess_out", file])
+    static func newSession(port: Int, file: String, version: String) async throws {
+        let (status, output) = try await TLSTestSClient.run(port: port, [version, "-sess_out", file])
         guard status == 0, output.contains("HTTP/1.1 200"), !TLSTestSClient.reused(output) else {
             throw TLSTestFailure("the first connection did not complete a new session: \(output)")
         }
@@ -60,8 +60,8 @@ struct TLSTicketKeyTests {
     }
 
     /// Whether `port` resumes the session in `file`.
-    static func resumes(port: Int, file: String, version: String) throws -> Bool {
-        let (status, output) = try TLSTestSClient.run(port: port, [version, "-sess_in", file])
+    static func resumes(port: Int, file: String, version: String) async throws -> Bool {
+        let (status, output) = try await TLSTestSClient.run(port: port, [version, "-sess_in", file])
         guard status == 0, output.contains("HTTP/1.1 200") else {
             throw TLSTestFailure("the resuming connection failed: \(output)")
         }
@@ -79,17 +79,17 @@ struct TLSTicketKeyTests {
         }) { edgeA, directory, upstream in
             let (certificate, key) = try #require(shared)
             let session = directory.path + "/session-\(version)"
-            try Self.newSession(port: try edgeA.port(), file: session, version: version)
-            #expect(try Self.resumes(port: try edgeA.port(), file: session, version: version), "A resumes its own")
+            try await Self.newSession(port: try edgeA.port(), file: session, version: version)
+            #expect(try await Self.resumes(port: try edgeA.port(), file: session, version: version), "A resumes its own")
             try await Self.withSecondEdge(try Self.config(upstream: upstream, certificate: certificate, keys: [key])) {
                 edgeB in
-                let resumed = try Self.resumes(port: try edgeB.port(), file: session, version: version)
+                let resumed = try await Self.resumes(port: try edgeB.port(), file: session, version: version)
                 #expect(resumed, "B resumes A's session")
             }
             let other = try Self.writeKey(directory, "other.key")
             try await Self.withSecondEdge(try Self.config(upstream: upstream, certificate: certificate, keys: [other])) {
                 edgeC in
-                let resumed = try Self.resumes(port: try edgeC.port(), file: session, version: version)
+                let resumed = try await Self.resumes(port: try edgeC.port(), file: session, version: version)
                 #expect(!resumed, "an edge with another key file makes a full handshake")
             }
         }
@@ -104,10 +104,10 @@ struct TLSTicketKeyTests {
         }) { edgeA, directory, upstream in
             let certificate = try #require(made)
             let session = directory.path + "/session"
-            try Self.newSession(port: try edgeA.port(), file: session, version: "-tls1_3")
-            #expect(try Self.resumes(port: try edgeA.port(), file: session, version: "-tls1_3"), "its own rotating keys")
+            try await Self.newSession(port: try edgeA.port(), file: session, version: "-tls1_3")
+            #expect(try await Self.resumes(port: try edgeA.port(), file: session, version: "-tls1_3"), "its own rotating keys")
             try await Self.withSecondEdge(try Self.config(upstream: upstream, certificate: certificate, keys: [])) { edgeB in
-                let resumed = try Self.resumes(port: try edgeB.port(), file: session, version: "-tls1_3")
+                let resumed = try await Self.resumes(port: try edgeB.port(), file: session, version: "-tls1_3")
                 #expect(!resumed, "another process's in-memory keys")
             }
         }
@@ -125,7 +125,7 @@ struct TLSTicketKeyTests {
             let (current, _) = try #require(paths)
             let port = try edge.port()
             let session = directory.path + "/session"
-            try Self.newSession(port: port, file: session, version: "-tls1_2")
+            try await Self.newSession(port: port, file: session, version: "-tls1_2")
 
             // Rotate as an operator's job would: the current key becomes the previous one, a
             // new key the current one; then SIGHUP.
@@ -133,12 +133,12 @@ struct TLSTicketKeyTests {
             try Self.writeKey(directory, "previous.key", bytes: issuing)
             try Self.writeKey(directory, "current.key")
             try edge.server.reload(edge.config)
-            #expect(try Self.resumes(port: port, file: session, version: "-tls1_2"), "the old key, listed second, decrypts")
+            #expect(try await Self.resumes(port: port, file: session, version: "-tls1_2"), "the old key, listed second, decrypts")
 
             // Once the key that issued the ticket is gone from both files, the ticket is refused.
             try Self.writeKey(directory, "previous.key")
             try edge.server.reload(edge.config)
-            #expect(try !Self.resumes(port: port, file: session, version: "-tls1_2"), "a key no longer listed")
+            #expect(try await !Self.resumes(port: port, file: session, version: "-tls1_2"), "a key no longer listed")
         }
     }
 
@@ -151,11 +151,11 @@ struct TLSTicketKeyTests {
         }) { edge, directory, _ in
             let port = try edge.port()
             let session = directory.path + "/session"
-            try Self.newSession(port: port, file: session, version: "-tls1_3")
+            try await Self.newSession(port: port, file: session, version: "-tls1_3")
             try Self.writeKey(directory, "ticket.key", size: 20)
             let error = #expect(throws: EdgeError.self) { try edge.server.reload(edge.config) }
             #expect("\(error.map { "\($0)" } ?? "")".contains("48 or 80 bytes"), "\(String(describing: error))")
-            #expect(try Self.resumes(port: port, file: session, version: "-tls1_3"), "the keys in use stay")
+            #expect(try await Self.resumes(port: port, file: session, version: "-tls1_3"), "the keys in use stay")
         }
     }
 }

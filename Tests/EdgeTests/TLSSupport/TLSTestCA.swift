@@ -81,17 +81,21 @@ struct TLSTestCA {
 }
 
 /// `openssl s_client` against an edge listener: one request (`GET /app/…`, `Connection: close`),
-/// the whole exchange read (`-ign_eof`), so that session tickets sent with it are kept.
+/// the whole exchange read (`-ign_eof`), so that session tickets sent with it are kept. It runs
+/// on a thread of its own (``offThePool(_:)``): waiting on the cooperative pool for a tool that
+/// waits on the edge could starve the edge's own tasks when the suite runs in parallel.
 enum TLSTestSClient {
     /// Runs it with `arguments` added (`-status`, `-sess_out FILE`, `-ciphersuites …`).
     /// - Returns: the exit status and what it printed.
-    static func run(port: Int, serverName: String = "a.test", _ arguments: [String]) throws -> (
+    static func run(port: Int, serverName: String = "a.test", _ arguments: [String]) async throws -> (
         status: Int32, output: String
     ) {
-        try runTool(
-            try TLSTestDirectory.opensslPath(),
-            ["s_client", "-connect", "127.0.0.1:\(port)", "-servername", serverName, "-ign_eof"] + arguments,
-            timeout: 30, input: "GET /app/s_client HTTP/1.1\r\nHost: \(serverName)\r\nConnection: close\r\n\r\n")
+        let openssl = try TLSTestDirectory.opensslPath()
+        return try await offThePool {
+            try runTool(
+                openssl, ["s_client", "-connect", "127.0.0.1:\(port)", "-servername", serverName, "-ign_eof"] + arguments,
+                timeout: 30, input: "GET /app/s_client HTTP/1.1\r\nHost: \(serverName)\r\nConnection: close\r\n\r\n")
+        }
     }
 
     /// Whether the session was resumed ("Reused, …") rather than new ("New, …").
