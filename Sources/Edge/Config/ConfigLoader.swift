@@ -113,6 +113,7 @@ public enum ConfigLoader {
         checkCoreListeners(
             listeners, routes: routes ?? [], limits: limits?.config ?? LimitsConfig(), at: .root.appending("listeners"),
             reader: reader)
+        checkNIOListeners(listeners, at: .root.appending("listeners"), reader: reader)
         guard !listeners.isEmpty else { return nil }
         return EdgeConfig(
             listeners: listeners, admin: admin.map { AdminConfig(address: $0.address) }, eventLoops: eventLoops,
