@@ -39,6 +39,7 @@ typedef struct {
     SSL_CTX *ctx;
     unsigned char *ocsp;  // DER, guarded by the context's lock
     size_t ocsp_length;
+    int64_t ocsp_next_update;  // Unix seconds: not stapled from then on
 } certificate;
 
 typedef struct {
@@ -184,7 +185,9 @@ static int status_callback(SSL *ssl, void *arg) {
     int result = SSL_TLSEXT_ERR_NOACK;
     pthread_rwlock_rdlock(&context->lock);
     certificate *cert = index < context->certificate_count ? &context->certificates[index] : NULL;
-    if (cert && cert->ocsp && cert->ocsp_length) {
+    // An expired response is never sent, even between two looks of the refresher: a client
+    // that checks it would refuse the connection, one that gets none asks the CA itself.
+    if (cert && cert->ocsp && cert->ocsp_length && (int64_t)time(NULL) < cert->ocsp_next_update) {
         unsigned char *copy = OPENSSL_malloc(cert->ocsp_length);  // OpenSSL takes ownership
         if (copy) {
             memcpy(copy, cert->ocsp, cert->ocsp_length);
@@ -317,22 +320,155 @@ int ceio_tls_context_add_certificate(ceio_tls_context *context, const char *chai
     return index;
 }
 
+// The issuer of `leaf` among the certificate's chain (fullchain.pem holds it), or NULL.
+static X509 *chain_issuer(SSL_CTX *ctx, X509 *leaf) {
+    STACK_OF(X509) *chain = NULL;
+    if (SSL_CTX_get0_chain_certs(ctx, &chain) != 1 || !chain) return NULL;
+    for (int i = 0; i < sk_X509_num(chain); i++) {
+        X509 *candidate = sk_X509_value(chain, i);
+        if (X509_check_issued(candidate, leaf) == X509_V_OK) return candidate;
+    }
+    return NULL;
+}
+
+// Whether an OCSP single response's CertID names `leaf`: the whole CertID when the issuer is
+// known (its key hash included), else the serial number and the issuer name's hash.
+static int names_certificate(OCSP_SINGLERESP *single, X509 *leaf, X509 *issuer) {
+    const OCSP_CERTID *id = OCSP_SINGLERESP_get0_id(single);
+    ASN1_OCTET_STRING *name_hash = NULL;
+    ASN1_OBJECT *algorithm = NULL;
+    ASN1_INTEGER *serial = NULL;
+    if (!id || OCSP_id_get0_info(&name_hash, &algorithm, NULL, &serial, (OCSP_CERTID *)id) != 1) return 0;
+    if (!serial || ASN1_INTEGER_cmp(serial, X509_get0_serialNumber(leaf)) != 0) return 0;
+    const EVP_MD *digest = EVP_get_digestbyobj(algorithm);
+    if (!digest) return 0;
+    if (issuer) {
+        OCSP_CERTID *expected = OCSP_cert_to_id(digest, leaf, issuer);
+        int same = expected && OCSP_id_cmp(expected, id) == 0;
+        OCSP_CERTID_free(expected);
+        return same;
+    }
+    unsigned char hash[EVP_MAX_MD_SIZE];
+    unsigned int hash_length = 0;
+    if (X509_NAME_digest(X509_get_issuer_name(leaf), digest, hash, &hash_length) != 1) return 0;
+    return name_hash && (unsigned int)ASN1_STRING_length(name_hash) == hash_length &&
+           memcmp(ASN1_STRING_get0_data(name_hash), hash, hash_length) == 0;
+}
+
+int ceio_tls_context_check_ocsp_response(ceio_tls_context *context, int index, const unsigned char *der,
+                                         size_t length, int64_t *next_update, int *status) {
+    pthread_rwlock_rdlock(&context->lock);  // a reload may swap the certificates meanwhile
+    if (index < 0 || index >= context->certificate_count) {
+        pthread_rwlock_unlock(&context->lock);
+        return CEIO_OCSP_NO_CERTIFICATE;
+    }
+    SSL_CTX *ctx = context->certificates[index].ctx;
+    SSL_CTX_up_ref(ctx);
+    pthread_rwlock_unlock(&context->lock);
+    X509 *leaf = SSL_CTX_get0_certificate(ctx);
+    X509 *issuer = leaf ? chain_issuer(ctx, leaf) : NULL;
+    const unsigned char *cursor = der;
+    OCSP_RESPONSE *response = length ? d2i_OCSP_RESPONSE(NULL, &cursor, (long)length) : NULL;
+    OCSP_BASICRESP *basic = NULL;
+    int result = CEIO_OCSP_NOT_A_RESPONSE;
+    if (response && OCSP_response_status(response) == OCSP_RESPONSE_STATUS_SUCCESSFUL &&
+        (basic = OCSP_response_get1_basic(response))) {
+        result = CEIO_OCSP_OTHER_CERTIFICATE;
+        for (int i = 0; leaf && i < OCSP_resp_count(basic); i++) {
+            OCSP_SINGLERESP *single = OCSP_resp_get0(basic, i);
+            if (!single || !names_certificate(single, leaf, issuer)) continue;
+            ASN1_GENERALIZEDTIME *next = NULL;
+            int reason = 0;
+            int cert_status = OCSP_single_get0_status(single, &reason, NULL, NULL, &next);
+            struct tm tm;
+            if (cert_status < 0) continue;
+            if (!next) {
+                *next_update = INT64_MAX;  // "newer information is always available" (RFC 6960)
+            } else if (ASN1_TIME_to_tm(next, &tm) == 1) {
+                *next_update = (int64_t)timegm(&tm);
+            } else {
+                continue;
+            }
+            *status = cert_status;
+            result = 0;
+            break;
+        }
+        OCSP_BASICRESP_free(basic);
+    }
+    OCSP_RESPONSE_free(response);
+    SSL_CTX_free(ctx);
+    return result;
+}
+
 int ceio_tls_context_set_ocsp_response(ceio_tls_context *context, int index, const unsigned char *der,
                                        size_t length) {
-    if (index < 0 || index >= context->certificate_count) return -1;
+    int64_t next_update = 0;
+    int status = 0;
+    if (length) {
+        int checked = ceio_tls_context_check_ocsp_response(context, index, der, length, &next_update, &status);
+        if (checked != 0) return checked;
+    }
     unsigned char *copy = NULL;
     if (length) {
         copy = malloc(length);
-        if (!copy) return -1;
+        if (!copy) return CEIO_OCSP_NOT_A_RESPONSE;
         memcpy(copy, der, length);
     }
     pthread_rwlock_wrlock(&context->lock);
+    if (index < 0 || index >= context->certificate_count) {
+        pthread_rwlock_unlock(&context->lock);
+        free(copy);
+        return CEIO_OCSP_NO_CERTIFICATE;
+    }
     unsigned char *old = context->certificates[index].ocsp;
     context->certificates[index].ocsp = copy;
     context->certificates[index].ocsp_length = length;
+    context->certificates[index].ocsp_next_update = next_update;
     pthread_rwlock_unlock(&context->lock);
     free(old);
     return 0;
+}
+
+int ceio_tls_check_tls13_suites(const char *suites, char *error, size_t error_capacity) {
+    if (!suites || !*suites) {
+        snprintf(error, error_capacity, "is empty");
+        return -1;
+    }
+    // OpenSSL skips names it does not know (and takes TLS 1.2 suites' standard names) as long
+    // as one name is good, so each name is tried on its own.
+    const char *start = suites;
+    int result = 0;
+    while (result == 0) {
+        const char *end = strchr(start, ':');
+        size_t n = end ? (size_t)(end - start) : strlen(start);
+        char name[96];
+        if (n == 0 || n >= sizeof name) {
+            snprintf(error, error_capacity, n == 0 ? "has an empty name (two ':' in a row, or one at an end)"
+                                                   : "has a name too long to be a TLS 1.3 suite");
+            return -1;
+        }
+        memcpy(name, start, n);
+        name[n] = 0;
+        SSL_CTX *probe = SSL_CTX_new(TLS_server_method());
+        int found = 0;
+        if (probe && SSL_CTX_set_ciphersuites(probe, name) == 1) {
+            STACK_OF(SSL_CIPHER) *ciphers = SSL_CTX_get_ciphers(probe);
+            for (int i = 0; i < sk_SSL_CIPHER_num(ciphers) && !found; i++) {
+                const SSL_CIPHER *cipher = sk_SSL_CIPHER_value(ciphers, i);
+                found = (SSL_CIPHER_get_protocol_id(cipher) & 0xff00) == 0x1300 &&
+                        strcmp(SSL_CIPHER_standard_name(cipher), name) == 0;
+            }
+        }
+        SSL_CTX_free(probe);
+        ERR_clear_error();
+        if (!found) {
+            snprintf(error, error_capacity, "'%s' is not a TLS 1.3 cipher suite this OpenSSL knows", name);
+            result = -1;
+        }
+        if (!end) break;
+        start = end + 1;
+    }
+    return result;
 }
 
 int ceio_tls_context_set_ticket_keys(ceio_tls_context *context, const unsigned char *keys, size_t count,

@@ -10,8 +10,9 @@ import Synchronization
 /// of its own: a changed file (a new response written by a scheduled `openssl ocsp -respout`,
 /// renamed into place) is read and stapled; a response past its `nextUpdate` is no longer
 /// stapled, since a client that checks it would refuse the connection, while one that gets no
-/// staple asks the CA itself. (The edge staples once it serves on this core, issue 13; the
-/// refresh job ships with that step.)
+/// staple asks the CA itself. A response that is not for the certificate (an old file after a
+/// new certificate) is never stapled. The context also stops stapling at `nextUpdate` by itself,
+/// between two looks. Problems go to `report` (the edge logs them as warnings).
 ///
 /// Why a file kept fresh by a timer, not a fetch by the edge: the edge then never makes a request
 /// to the outside (no resolver, no HTTP client, no CA outage reaching a loop), the operator sees
@@ -58,12 +59,27 @@ public final class OCSPStapleRefresher: Sendable {
     private let context: TLSContext
     private let interval: UInt64
     private let thread: Mutex<UInt64?> = Mutex(nil)
+    private let report: @Sendable (Report) -> Void
+
+    /// What a look found worth telling the operator.
+    public enum Report: Sendable, Equatable {
+        /// A new response is stapled (the file's path, its `nextUpdate` in Unix seconds).
+        case installed(path: String, nextUpdate: Int64)
+        /// A problem with the file, in words that say what to do; the previous staple stays
+        /// (until its `nextUpdate`).
+        case problem(path: String, message: String)
+    }
 
     /// Starts watching `files` (certificate index and response path), looking every
     /// `interval` milliseconds. The first look is made before this returns.
-    public init(context: TLSContext, files: [(certificate: Int, path: String)], interval: UInt64) throws {
+    /// - Parameter report: told of each new staple and each problem, from the refresher's thread.
+    public init(
+        context: TLSContext, files: [(certificate: Int, path: String)], interval: UInt64,
+        report: @escaping @Sendable (Report) -> Void = { _ in }
+    ) throws {
         self.context = context
         self.interval = max(interval, 1)
+        self.report = report
         state = Mutex(State(watched: files.map { Watched(index: $0.certificate, path: $0.path) }))
         look()
         let handle = try startLoopThread(name: "edge-ocsp") { [self] in run() }
@@ -116,22 +132,35 @@ public final class OCSPStapleRefresher: Sendable {
                 if file.seen.map({ $0 != stamp }) ?? true {
                     seen = stamp
                     bytes = (try? TLSContext.readFile(file.path)) ?? []
-                    read = .some(Self.nextUpdate(of: bytes))
-                    if read! == nil { note("\(file.path): not a successful OCSP response; the previous staple stays until it expires") }
-                    if let next = read!, next <= now { note("\(file.path): the OCSP response expired (nextUpdate passed)") }
+                    switch context.checkOCSPResponse(bytes, forCertificate: file.index) {
+                    case .response(let next, let revoked):
+                        read = .some(next)
+                        if next <= now {
+                            note(file.path, "the OCSP response expired (its nextUpdate has passed), so it is not stapled; check the job that refreshes it (deploy/homerack-ocsp-refresh.timer)")
+                        }
+                        if revoked {
+                            note(file.path, "the OCSP response says the certificate is REVOKED; replace the certificate")
+                        }
+                    case .unusable(let problem):
+                        read = .some(nil)
+                        note(file.path, "\(problem); the previous staple stays until its nextUpdate")
+                    }
                 }
             } else {
-                note("\(file.path): cannot read the OCSP response file (errno \(errno))")
+                note(file.path, "cannot read the OCSP response file (\(String(cString: strerror(errno)))); the previous staple stays until its nextUpdate")
             }
             let action = Self.action(read: read, stapled: file.stapled, now: now)
             var stapled = file.stapled
             switch action {
             case .install(let next):
-                if (try? context.setOCSPResponse(bytes, forCertificate: file.index)) != nil { stapled = next }
+                if (try? context.setOCSPResponse(bytes, forCertificate: file.index)) != nil {
+                    stapled = next
+                    report(.installed(path: file.path, nextUpdate: next))
+                }
             case .clear:
                 _ = try? context.setOCSPResponse([], forCertificate: file.index)
                 stapled = nil
-                note("\(file.path): the stapled OCSP response expired and nothing valid replaced it; stapling stopped")
+                note(file.path, "the stapled OCSP response expired and no valid one replaced it; nothing is stapled until the file holds a fresh response")
             case .keep:
                 break
             }
@@ -143,5 +172,8 @@ public final class OCSPStapleRefresher: Sendable {
         }
     }
 
-    private func note(_ failure: String) { state.withLock { $0.failure = failure } }
+    private func note(_ path: String, _ message: String) {
+        state.withLock { $0.failure = "\(path): \(message)" }
+        report(.problem(path: path, message: message))
+    }
 }

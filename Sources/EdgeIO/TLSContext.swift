@@ -120,8 +120,13 @@ public final class TLSContext: @unchecked Sendable {
                     throw TLSError("\(certificate.chainPath): \(Self.string(error))")
                 }
                 if let path = certificate.ocspResponsePath {
+                    // Unreadable, not a response, or for another certificate: refused. An expired
+                    // one is taken but never stapled (the refresher says so).
                     let der = try Self.readFile(path)
-                    _ = der.withUnsafeBufferPointer { ceio_tls_context_set_ocsp_response(context, Int32(index), $0.baseAddress, $0.count) }
+                    let result = der.withUnsafeBufferPointer {
+                        ceio_tls_context_set_ocsp_response(context, Int32(index), $0.baseAddress, $0.count)
+                    }
+                    if result != 0 { throw TLSError("\(path): \(OCSPCheck.Problem(code: result).description)") }
                 }
             }
         } catch {
@@ -146,12 +151,35 @@ public final class TLSContext: @unchecked Sendable {
         guard result == 0 else { throw TLSError("could not set session ticket keys") }
     }
 
-    /// Replaces the stapled OCSP response of a certificate (empty: staple nothing).
+    /// Replaces the stapled OCSP response of a certificate (empty: staple nothing). It is
+    /// stapled until its `nextUpdate`, never after.
+    /// - Throws: ``TLSError`` when it is not a successful response for that certificate
+    ///   (``checkOCSPResponse(_:forCertificate:)``); the previous staple then stays.
     public func setOCSPResponse(_ der: [UInt8], forCertificate index: Int) throws {
         let result = der.withUnsafeBufferPointer {
             ceio_tls_context_set_ocsp_response(pointer, Int32(index), $0.baseAddress, $0.count)
         }
-        guard result == 0 else { throw TLSError("no certificate \(index)") }
+        guard result == 0 else { throw TLSError(OCSPCheck.Problem(code: result).description) }
+    }
+
+    /// What a DER OCSP response says about certificate `index`, or why it cannot be stapled.
+    /// The signature is not verified here: clients verify what they are stapled.
+    public func checkOCSPResponse(_ der: [UInt8], forCertificate index: Int) -> OCSPCheck {
+        var next: Int64 = 0
+        var status: Int32 = 0
+        let result = der.withUnsafeBufferPointer {
+            ceio_tls_context_check_ocsp_response(pointer, Int32(index), $0.baseAddress, $0.count, &next, &status)
+        }
+        guard result == 0 else { return .unusable(OCSPCheck.Problem(code: result)) }
+        return .response(nextUpdate: next, revoked: status == 1 /* V_OCSP_CERTSTATUS_REVOKED */)
+    }
+
+    /// Checks a TLS 1.3 suite list (`SSL_CTX_set_ciphersuites` format) name by name: OpenSSL
+    /// itself skips unknown names as long as one is known, so a typo would silently drop a suite.
+    /// - Throws: ``TLSError`` naming the first name that is not a TLS 1.3 suite.
+    public static func checkTLS13Suites(_ suites: String) throws {
+        var error = [CChar](repeating: 0, count: 256)
+        guard ceio_tls_check_tls13_suites(suites, &error, error.count) == 0 else { throw TLSError(string(error)) }
     }
 
     /// Reads a ticket key file (48 or 80 random bytes, like nginx's `ssl_session_ticket_key`).
@@ -186,6 +214,39 @@ public final class TLSContext: @unchecked Sendable {
 public struct TLSError: Error, CustomStringConvertible, Sendable {
     public let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// An OCSP response checked against a certificate (``TLSContext/checkOCSPResponse(_:forCertificate:)``).
+public enum OCSPCheck: Equatable, Sendable {
+    /// A successful response naming the certificate: valid until `nextUpdate` (Unix seconds;
+    /// `Int64.max` when it gives none); `revoked` when it says the certificate is revoked.
+    case response(nextUpdate: Int64, revoked: Bool)
+    case unusable(Problem)
+
+    /// Why a response cannot be stapled.
+    public enum Problem: Equatable, Sendable, CustomStringConvertible {
+        case notAResponse
+        case otherCertificate
+        case noCertificate
+
+        init(code: Int32) {
+            switch code {
+            case Int32(CEIO_OCSP_OTHER_CERTIFICATE): self = .otherCertificate
+            case Int32(CEIO_OCSP_NO_CERTIFICATE): self = .noCertificate
+            default: self = .notAResponse
+            }
+        }
+
+        public var description: String {
+            switch self {
+            case .notAResponse:
+                "not a successful DER OCSP response (as `openssl ocsp -respout` writes it); check the refresh job's output"
+            case .otherCertificate:
+                "the OCSP response is for another certificate (serial or issuer differ); refresh it for the certificate now configured"
+            case .noCertificate: "no such certificate"
+            }
+        }
+    }
 }
 
 /// What a TLS connection negotiated (for logs and tests; allocates).

@@ -36,10 +36,30 @@ void ceio_tls_context_take_certificates(ceio_tls_context *context, ceio_tls_cont
 /// seconds; INT64_MAX when none says) when it is a successful basic response, -1 otherwise.
 int ceio_ocsp_response_next_update(const unsigned char *der, size_t length, int64_t *next_update);
 
-/// Sets (replaces) the DER OCSP response stapled for certificate `index` (`length` 0: none).
-/// Thread-safe: loops may be handshaking meanwhile.
+/// Why an OCSP response was not taken (ceio_tls_context_check_ocsp_response's results).
+enum {
+    CEIO_OCSP_NOT_A_RESPONSE = -1,     // not DER, not "successful", or not a basic response
+    CEIO_OCSP_OTHER_CERTIFICATE = -2,  // no single response names the certificate
+    CEIO_OCSP_NO_CERTIFICATE = -3,     // no certificate `index`
+};
+/// Checks a DER OCSP response for certificate `index`: 0 with its `nextUpdate` (Unix seconds;
+/// INT64_MAX when it has none) and the certificate's status (V_OCSP_CERTSTATUS_GOOD, _REVOKED,
+/// _UNKNOWN) when it is a successful basic response naming that certificate (by the issuer's
+/// name and key hashes and the serial number; without the issuer in the chain file, by the
+/// name hash and serial only), else a CEIO_OCSP_* reason. The signature is not verified: the
+/// client does that, as with any staple. Thread-safe.
+int ceio_tls_context_check_ocsp_response(ceio_tls_context *context, int index,
+                                         const unsigned char *der, size_t length,
+                                         int64_t *next_update, int *status);
+/// Sets (replaces) the DER OCSP response stapled for certificate `index` (`length` 0: none)
+/// after the check above (its reason on failure, nothing changed). A response is stapled until
+/// its `nextUpdate`, never after. Thread-safe: loops may be handshaking meanwhile.
 int ceio_tls_context_set_ocsp_response(ceio_tls_context *context, int index,
                                        const unsigned char *der, size_t length);
+/// 0 when `suites` (`SSL_CTX_set_ciphersuites` format) is a non-empty ':'-separated list of
+/// TLS 1.3 suites OpenSSL knows, else -1 and which name is wrong in `error`. (OpenSSL itself
+/// skips unknown names as long as one is known.)
+int ceio_tls_check_tls13_suites(const char *suites, char *error, size_t error_capacity);
 /// Sets (replaces) the session-ticket keys: `count` keys of `key_size` (48 or 80) bytes
 /// each, concatenated. The first encrypts new tickets, all decrypt. `count` 0 disables
 /// tickets (full handshakes only). Thread-safe.

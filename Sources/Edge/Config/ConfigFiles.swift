@@ -4,7 +4,8 @@ import Foundation
 /// ACME webroot), made when the file is loaded so that `--check` and a `SIGHUP` reload refuse a
 /// configuration whose files are missing instead of the edge failing on the first handshake.
 ///
-/// Only existence, type and permission are checked; the contents are not read. Parsing the PEM
+/// Only existence, type and permission are checked here; the contents are not read (the TLS
+/// section checks a ticket key file's size and that an OCSP response parses). Parsing the PEM
 /// (and matching the key to the certificate) is the TLS runtime's job, which reports its own
 /// errors. Relative paths are relative to the edge's working directory, as everywhere else in
 /// the configuration.
@@ -13,19 +14,39 @@ enum ConfigFiles {
     enum Role {
         case certificateChain
         case privateKey
+        case ocspResponse
+        case sessionTicketKey
 
         var noun: String {
             switch self {
             case .certificateChain: return "certificate"
             case .privateKey: return "private key"
+            case .ocspResponse: return "OCSP response"
+            case .sessionTicketKey: return "session ticket key"
             }
         }
 
-        /// The file of a Let's Encrypt live directory that plays this role.
+        /// The file of a Let's Encrypt live directory that plays this role (a name for messages).
         var letsEncryptFile: String {
             switch self {
             case .certificateChain: return "fullchain.pem"
             case .privateKey: return "privkey.pem"
+            case .ocspResponse: return "ocsp.der"
+            case .sessionTicketKey: return "ticket.key"
+            }
+        }
+
+        /// What to do when the file is missing.
+        var advice: String {
+            switch self {
+            case .certificateChain, .privateKey:
+                return
+                    "give the \(noun) PEM file (with Let's Encrypt: /etc/letsencrypt/live/NAME/\(letsEncryptFile)), or for development run deploy/generate_ssl_cert.sh and use certs/dev/\(self == .certificateChain ? "cert.pem" : "key.pem")"
+            case .ocspResponse:
+                return
+                    "run the refresh job once to write it (systemctl start homerack-ocsp-refresh.service; see docs/TLS.md, OCSP stapling), or remove ocsp_response"
+            case .sessionTicketKey:
+                return "make it with: openssl rand 80 > FILE (mode 0600, the same file on every edge that shares tickets)"
             }
         }
     }
@@ -38,8 +59,7 @@ enum ConfigFiles {
     /// - Throws: ``ConfigValueError`` saying what is wrong with the path and what to do.
     static func readableFile(_ text: String, role: Role) throws(ConfigValueError) -> String {
         try checkPathText(text, noun: "\(role.noun) file")
-        let advice =
-            "give the \(role.noun) PEM file (with Let's Encrypt: /etc/letsencrypt/live/NAME/\(role.letsEncryptFile)), or for development run deploy/generate_ssl_cert.sh and use certs/dev/\(role == .certificateChain ? "cert.pem" : "key.pem")"
+        let advice = role.advice
         var info = stat()
         guard stat(text, &info) == 0 else {
             throw missing(text, errorNumber: errno, advice: advice)

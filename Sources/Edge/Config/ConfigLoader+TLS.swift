@@ -1,10 +1,20 @@
+import EdgeIO
 import Foundation
 import Limits
 import Yams
 
 extension ConfigLoader {
-    static let tlsKeys = ["certificates", "http2", "http2_limits"]
-    static let certificateKeys = ["certificate", "key", "server_names"]
+    static let tlsKeys = [
+        "certificates", "http2", "http2_limits", "tls13_ciphersuites", "session_ticket_keys", "ocsp_refresh",
+    ]
+    static let certificateKeys = ["certificate", "key", "server_names", "ocsp_response"]
+    /// The keys only the edge's own I/O core carries out (swift-nio-ssl has no setting for them).
+    static let coreOnlyTLSKeys = ["tls13_ciphersuites", "session_ticket_keys", "ocsp_response"]
+    /// The most ticket keys a listener takes (OpenSSL's context holds 8).
+    static let maxSessionTicketKeys = 8
+    /// The range of `ocsp_refresh`: often enough for a test, at least daily for a response
+    /// that lives a few days.
+    static let ocspRefreshRange: ClosedRange<Duration> = .seconds(1)...(.seconds(86_400))
     static let http2LimitsKeys = ["max_concurrent_streams", "max_header_list_size", "max_resets", "reset_window"]
     static let httpsRedirectKeys = ["primary_name", "server_names", "https_port", "acme_webroot"]
 
@@ -12,6 +22,14 @@ extension ConfigLoader {
     /// `ssl_certificate_key` at `certificate` (the longer name it contains), the wrong file.
     static let certificateAliases = [
         "ssl_certificate": "certificate", "ssl_certificate_key": "key", "server_name": "server_names",
+        "ssl_stapling_file": "ocsp_response", "ocsp": "ocsp_response",
+    ]
+
+    /// nginx's and HAProxy's names for the listener-wide TLS keys.
+    static let tlsAliases = [
+        "ssl_certificate": "certificates", "ssl_certificate_key": "certificates",
+        "ssl_session_ticket_key": "session_ticket_keys", "ciphersuites": "tls13_ciphersuites",
+        "ssl_conf_command": "tls13_ciphersuites", "ssl_stapling_file": "certificates",
     ]
 
     /// The port an `https://` URL implies, left out of redirects.
@@ -22,8 +40,7 @@ extension ConfigLoader {
     static func readTLS(_ node: Node, at path: ConfigKeyPath, reader: ConfigReader) -> TLSListenerConfig? {
         guard
             let mapping = reader.mapping(
-                node, at: path, keys: tlsKeys,
-                aliases: ["ssl_certificate": "certificates", "ssl_certificate_key": "certificates"])
+                node, at: path, keys: tlsKeys, aliases: tlsAliases)
         else { return nil }
         var certificates: [TLSCertificateConfig]?
         if let node = mapping["certificates"] {
@@ -40,6 +57,13 @@ extension ConfigLoader {
         if let node = mapping["http2_limits"] {
             tls.http2Limits = readHTTP2Limits(node, at: path.appending("http2_limits"), reader: reader)
         }
+        if let value = reader.optional(mapping, "tls13_ciphersuites", tls13Ciphersuites) {
+            tls.tls13Ciphersuites = value
+        }
+        if let node = mapping["session_ticket_keys"] {
+            tls.sessionTicketKeys = readSessionTicketKeys(node, at: path.appending("session_ticket_keys"), reader: reader)
+        }
+        if let value = reader.optional(mapping, "ocsp_refresh", ocspRefresh) { tls.ocspRefresh = value }
         guard let certificates, !certificates.isEmpty else { return nil }
         return tls
     }
@@ -100,8 +124,10 @@ extension ConfigLoader {
                     "certificates[\(index)] has no server_names, so no client would ever be given it (only the first certificate is the default); list the names it is for"
                 )
             }
+            let ocsp = reader.optional(mapping, "ocsp_response", ocspResponse)
             if let chain, let key {
-                certificates.append(TLSCertificateConfig(certificateChain: chain, privateKey: key, serverNames: names))
+                certificates.append(
+                    TLSCertificateConfig(certificateChain: chain, privateKey: key, serverNames: names, ocspResponse: ocsp))
             }
         }
         return certificates
@@ -110,6 +136,120 @@ extension ConfigLoader {
     private static func isEmptySequence(_ node: Node?) -> Bool {
         guard case .sequence(let sequence)? = node else { return false }
         return sequence.isEmpty
+    }
+
+    /// `tls13_ciphersuites:`, OpenSSL's `SSL_CTX_set_ciphersuites` list, checked name by name
+    /// (OpenSSL alone would drop a misspelt name without a word).
+    static func tls13Ciphersuites(_ text: String) throws(ConfigValueError) -> String {
+        do {
+            try TLSContext.checkTLS13Suites(text)
+        } catch {
+            throw ConfigValueError(
+                "\(error); list TLS 1.3 suites separated by ':', e.g. TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256 (`openssl ciphers -s -tls1_3` lists them)"
+            )
+        }
+        return text
+    }
+
+    /// `ocsp_refresh:`, a duration in ``ocspRefreshRange``.
+    static func ocspRefresh(_ text: String) throws(ConfigValueError) -> Duration {
+        let value = try ConfigValues.duration(text)
+        guard ocspRefreshRange.contains(value) else {
+            throw ConfigValueError(
+                "'\(text)' is out of range; give 1s to 24h (the edge looks at the response files that often; the default is 1h)")
+        }
+        return value
+    }
+
+    /// `ocsp_response:`, a readable DER OCSP response file. Whether it is for the certificate
+    /// is checked when the TLS runtime loads the pair (start and reload).
+    static func ocspResponse(_ text: String) throws(ConfigValueError) -> String {
+        let path = try ConfigFiles.readableFile(text, role: .ocspResponse)
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            throw ConfigValueError("'\(text)' cannot be read")
+        }
+        guard OCSPStapleRefresher.nextUpdate(of: [UInt8](bytes)) != nil else {
+            throw ConfigValueError(
+                "'\(text)' is not a successful DER OCSP response (\(bytes.count) bytes); write it with `openssl ocsp ... -respout \(text)` (deploy/homerack-ocsp-refresh.sh does), or remove ocsp_response"
+            )
+        }
+        return path
+    }
+
+    /// `session_ticket_keys:`, 1 to 8 readable files of 48 or 80 bytes, all of one size, each
+    /// listed once: the first encrypts new tickets, all decrypt.
+    private static func readSessionTicketKeys(_ node: Node, at path: ConfigKeyPath, reader: ConfigReader) -> [String] {
+        guard let items = reader.sequence(node, at: path) else { return [] }
+        guard !items.isEmpty else {
+            reader.report(
+                path, node,
+                "no key files; list at least one (made with: openssl rand 80 > ticket.key), or remove session_ticket_keys to let the edge make and rotate its own keys"
+            )
+            return []
+        }
+        if items.count > maxSessionTicketKeys {
+            reader.report(
+                path, node,
+                "\(items.count) key files; at most \(maxSessionTicketKeys) (the first encrypts, the others only decrypt tickets issued before a rotation)"
+            )
+        }
+        var paths: [String] = []
+        var firstSize: (index: Int, size: Int)?
+        for (index, item) in items.enumerated() {
+            let itemPath = path.appending(index: index)
+            guard let file = reader.value(item, at: itemPath, { text throws(ConfigValueError) in try ConfigFiles.readableFile(text, role: .sessionTicketKey) })
+            else { continue }
+            if paths.contains(file) {
+                reader.report(itemPath, item, "'\(file)' is listed twice; keep one")
+                continue
+            }
+            var info = stat()
+            let size = stat(file, &info) == 0 ? Int(info.st_size) : -1
+            guard size == 48 || size == 80 else {
+                reader.report(
+                    itemPath, item,
+                    "'\(file)' holds \(size) bytes; a session ticket key file holds 48 or 80 random bytes (nginx's format), e.g. openssl rand 80 > \(file)"
+                )
+                continue
+            }
+            if let first = firstSize, first.size != size {
+                reader.report(
+                    itemPath, item,
+                    "'\(file)' holds \(size) bytes but session_ticket_keys[\(first.index)] holds \(first.size); make every key the same size (80 bytes: AES-256)"
+                )
+                continue
+            }
+            firstSize = firstSize ?? (index, size)
+            paths.append(file)
+        }
+        return paths
+    }
+
+    /// Refuses on `io: nio` listeners what only the core's OpenSSL can do (the core refuses
+    /// nothing the NIO shell does): swift-nio-ssl has no OCSP stapling,
+    /// no ticket-key setting and no TLS 1.3 suite setting, and a key silently ignored would look
+    /// like it works.
+    static func checkNIOListeners(_ listeners: [ListenerConfig], at path: ConfigKeyPath, reader: ConfigReader) {
+        for (index, listener) in listeners.enumerated() where listener.io == .nio {
+            guard let tls = listener.tls else { continue }
+            let tlsPath = path.appending(index: index).appending("tls")
+            func refuse(_ at: ConfigKeyPath, _ key: String, _ why: String) {
+                reader.report(
+                    at, line: nil,
+                    "\(key) needs io: core (swift-nio-ssl \(why)); set io: core on listener '\(listener.name)', or remove \(key)")
+            }
+            if tls.tls13Ciphersuites != nil {
+                refuse(tlsPath.appending("tls13_ciphersuites"), "tls13_ciphersuites", "cannot configure TLS 1.3 suites")
+            }
+            if !tls.sessionTicketKeys.isEmpty {
+                refuse(tlsPath.appending("session_ticket_keys"), "session_ticket_keys", "cannot take session ticket keys")
+            }
+            for (certificate, config) in tls.certificates.enumerated() where config.ocspResponse != nil {
+                refuse(
+                    tlsPath.appending("certificates").appending(index: certificate).appending("ocsp_response"),
+                    "ocsp_response", "cannot staple OCSP responses")
+            }
+        }
     }
 
     /// `http2_limits:`, the per-connection HTTP/2 limits.

@@ -104,6 +104,15 @@ public struct TLSListenerConfig: Sendable, Equatable {
     public var http2: Bool = true
     /// Limits against HTTP/2 abuse.
     public var http2Limits = HTTP2Limits()
+    /// The TLS 1.3 suites offered (OpenSSL's `SSL_CTX_set_ciphersuites` list); `nil`:
+    /// AES-128-GCM, AES-256-GCM and ChaCha20-Poly1305. `io: core` only.
+    public var tls13Ciphersuites: String?
+    /// Session-ticket key files (48 or 80 bytes, nginx's `ssl_session_ticket_key`): the first
+    /// encrypts, all decrypt, re-read on reload. Empty: keys the edge makes and rotates itself.
+    /// `io: core` only.
+    public var sessionTicketKeys: [String] = []
+    /// How often the certificates' `ocsp_response` files are looked at for a new response.
+    public var ocspRefresh: Duration = .seconds(3600)
 
     public init(certificates: [TLSCertificateConfig]) { self.certificates = certificates }
 }
@@ -116,11 +125,15 @@ public struct TLSCertificateConfig: Sendable, Equatable {
     public var privateKey: String
     /// Server names (SNI) this certificate answers for; `*.example.org` matches one label.
     public var serverNames: [String]
+    /// A DER OCSP response to staple (`openssl ocsp -respout`), kept fresh by a timer outside
+    /// the edge; `io: core` only.
+    public var ocspResponse: String?
 
-    public init(certificateChain: String, privateKey: String, serverNames: [String] = []) {
+    public init(certificateChain: String, privateKey: String, serverNames: [String] = [], ocspResponse: String? = nil) {
         self.certificateChain = certificateChain
         self.privateKey = privateKey
         self.serverNames = serverNames
+        self.ocspResponse = ocspResponse
     }
 }
 

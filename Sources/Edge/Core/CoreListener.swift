@@ -1,6 +1,7 @@
 import EdgeIO
 import EdgeIOProxy
 import NIOCore
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -19,18 +20,33 @@ import NIOCore
 /// the handler's own upstream timeout is only their fallback.
 final class CoreListener: Sendable {
     typealias Handler = ProxyHandler<EngineProxyPolicy>
-    typealias LoadedCertificates = TLSContext.LoadedCertificates
     let name: String
     let group: EdgeIO.EventLoopGroup<Handler>
-    /// A TLS listener's session-ticket keys, rotated (``TicketKeyRotator``).
+    /// A TLS listener's session-ticket keys, rotated (``TicketKeyRotator``); `nil` when the
+    /// listener reads them from `session_ticket_keys` files (re-read on reload) or has no TLS.
     let ticketKeys: TicketKeyRotator?
     /// A TLS listener's context (its certificates replaced on reload).
     let tlsContext: TLSContext?
+    /// Keeps the certificates' `ocsp_response` staples in step with their files; replaced on
+    /// reload (the certificates, and so the files, may have changed).
+    let ocspRefresher: Mutex<OCSPStapleRefresher?>
+    /// For the OCSP refresher's warnings.
+    let logger: EdgeLogger
+
+    /// What a reload loaded for a TLS listener, all read and checked before anything changes
+    /// (``installCertificates(_:)`` applies it).
+    struct LoadedCertificates: Sendable {
+        let certificates: TLSContext.LoadedCertificates
+        /// The `session_ticket_keys` files' contents; `nil` when the edge rotates its own keys.
+        let ticketKeys: [[UInt8]]?
+        let tls: TLSListenerConfig
+    }
     /// Where it listens (its port resolved when the configuration said 0).
     let address: NIOCore.SocketAddress
 
     /// Starts the loops.
-    /// - Throws: ``EdgeError`` when the address cannot be bound.
+    /// - Throws: ``EdgeError`` when the address cannot be bound, or a TLS file (certificate,
+    ///   key, OCSP response, ticket key) cannot be loaded.
     init(listener: ListenerConfig, state: EdgeState, loopCount: Int) throws {
         name = listener.name
         let config = state.runtime.config
@@ -39,18 +55,27 @@ final class CoreListener: Sendable {
             host: resolved.ipAddress ?? "", port: UInt16(resolved.port ?? 0), loopCount: loopCount, backlog: Int32(listener.backlog))
         loop.unixPath = resolved.pathname
         let secure = listener.tls != nil
+        logger = state.logger.with(label: "edge.tls")
         if let tls = listener.tls {
+            var refresher: OCSPStapleRefresher?
             do {
                 let context = try TLSContext(configuration: Self.tlsConfiguration(tls))
+                if !tls.sessionTicketKeys.isEmpty { try context.setTicketKeys(try Self.readTicketKeys(tls)) }
+                refresher = try Self.startOCSPRefresher(context: context, tls: tls, listener: listener.name, logger: logger)
+                ticketKeys =
+                    try tls.sessionTicketKeys.isEmpty
+                    ? TicketKeyRotator(context: context, rotation: Self.ticketKeyRotation, decryptOnly: 2) : nil
                 loop.tls = context
                 tlsContext = context
-                ticketKeys = try TicketKeyRotator(context: context, rotation: Self.ticketKeyRotation, decryptOnly: 2)
+                ocspRefresher = Mutex(refresher)
             } catch {
-                throw EdgeError.bind(listener.address, reason: "TLS: \(error)")
+                refresher?.stop()
+                throw EdgeError.tls("listener '\(listener.name)': TLS: \(error)")
             }
         } else {
             ticketKeys = nil
             tlsContext = nil
+            ocspRefresher = Mutex(nil)
         }
         var handlerConfiguration = Self.handlerConfiguration(config)
         if let tls = listener.tls, tls.http2 {
@@ -69,6 +94,7 @@ final class CoreListener: Sendable {
             }
         } catch {
             ticketKeys?.stop()
+            ocspRefresher.withLock { $0?.stop() }
             throw EdgeError.bind(listener.address, reason: "\(error)")
         }
         address = try resolved.pathname.map { try NIOCore.SocketAddress(unixDomainSocketPath: $0) }
@@ -80,12 +106,13 @@ final class CoreListener: Sendable {
     /// worker's life).
     static var ticketKeyRotation: UInt64 { 3_600_000 }
 
-    /// The core's TLS context settings for a listener's `tls`: its certificates (the core picks
-    /// one by the names in the certificate itself), the Mozilla intermediate suites, ALPN `h2`
-    /// (with `http2: true`, the default) and `http/1.1`.
+    /// The core's TLS context settings for a listener's `tls`: its certificates (with their
+    /// OCSP responses), the Mozilla intermediate TLS 1.2 suites, the TLS 1.3 suites
+    /// (`tls13_ciphersuites`, else the core's three), ALPN `h2` (with `http2: true`, the
+    /// default) and `http/1.1`.
     static func tlsConfiguration(_ tls: TLSListenerConfig) -> TLSContext.Configuration {
         TLSContext.Configuration(
-            certificates: Self.certificates(tls),
+            certificates: Self.certificates(tls), tls13Suites: tls.tls13Ciphersuites,
             applicationProtocols: tls.http2 ? ["h2", "http/1.1"] : ["http/1.1"])
     }
 
@@ -93,24 +120,77 @@ final class CoreListener: Sendable {
     /// `server_names` (or the names in it), the first for any other name.
     static func certificates(_ tls: TLSListenerConfig) -> [TLSContext.Certificate] {
         tls.certificates.map {
-            TLSContext.Certificate(chainPath: $0.certificateChain, keyPath: $0.privateKey, serverNames: $0.serverNames)
+            TLSContext.Certificate(
+                chainPath: $0.certificateChain, keyPath: $0.privateKey, ocspResponsePath: $0.ocspResponse,
+                serverNames: $0.serverNames)
         }
     }
 
-    /// Loads a reload's certificates (nothing changes yet; ``installCertificates(_:)`` does).
+    /// The `session_ticket_keys` files' contents, in order (the first encrypts).
+    /// - Throws: ``TLSError`` naming a file that cannot be read or is not a key.
+    static func readTicketKeys(_ tls: TLSListenerConfig) throws -> [[UInt8]] {
+        try tls.sessionTicketKeys.map { try TLSContext.readTicketKey(path: $0) }
+    }
+
+    /// Starts watching the certificates' `ocsp_response` files every `ocsp_refresh`, its
+    /// findings logged (a new staple at info, a problem at warning); `nil` when none has one.
+    static func startOCSPRefresher(
+        context: TLSContext, tls: TLSListenerConfig, listener: String, logger: EdgeLogger
+    ) throws -> OCSPStapleRefresher? {
+        let files = tls.certificates.enumerated().compactMap { index, certificate in
+            certificate.ocspResponse.map { (certificate: index, path: $0) }
+        }
+        guard !files.isEmpty else { return nil }
+        let (seconds, attoseconds) = tls.ocspRefresh.components
+        let interval = UInt64(max(0, seconds)) * 1000 + UInt64(max(0, attoseconds) / 1_000_000_000_000_000)
+        return try OCSPStapleRefresher(context: context, files: files, interval: interval) { report in
+            switch report {
+            case .installed(let path, let nextUpdate):
+                logger.info(
+                    "OCSP response stapled",
+                    [("edge.listener", listener), ("file", path), ("next_update", String(nextUpdate))])
+            case .problem(let path, let message):
+                logger.warning("OCSP stapling: \(message)", [("edge.listener", listener), ("file", path)])
+            }
+        }
+    }
+
+    /// Loads a reload's certificates, OCSP responses and ticket key files (nothing changes yet;
+    /// ``installCertificates(_:)`` does).
     /// - Throws: ``EdgeError`` naming the file at fault.
-    func loadCertificates(_ tls: TLSListenerConfig) throws -> TLSContext.LoadedCertificates? {
+    func loadCertificates(_ tls: TLSListenerConfig) throws -> LoadedCertificates? {
         guard let tlsContext else { return nil }
         do {
-            return try tlsContext.load(Self.certificates(tls))
+            let certificates = try tlsContext.load(Self.certificates(tls))
+            let keys = tls.sessionTicketKeys.isEmpty ? nil : try Self.readTicketKeys(tls)
+            return LoadedCertificates(certificates: certificates, ticketKeys: keys, tls: tls)
         } catch {
             throw EdgeError.reload("listener '\(name)': TLS: \(error). Nothing was changed.")
         }
     }
 
-    /// New handshakes use the loaded certificates from now on.
-    func installCertificates(_ loaded: TLSContext.LoadedCertificates) {
-        tlsContext?.install(loaded)
+    /// New handshakes use the loaded certificates, OCSP responses and ticket keys from now on;
+    /// the OCSP files are watched afresh.
+    func installCertificates(_ loaded: LoadedCertificates) {
+        guard let tlsContext else { return }
+        // The old refresher would staple the old files' responses on the new certificates.
+        ocspRefresher.withLock { refresher in
+            refresher?.stop()
+            refresher = nil
+        }
+        tlsContext.install(loaded.certificates)
+        if let keys = loaded.ticketKeys {
+            // Checked when loaded (sizes), so this does not fail.
+            do { try tlsContext.setTicketKeys(keys) } catch { logger.error("session ticket keys: \(error)", [("edge.listener", name)]) }
+        }
+        do {
+            let refresher = try Self.startOCSPRefresher(context: tlsContext, tls: loaded.tls, listener: name, logger: logger)
+            ocspRefresher.withLock { $0 = refresher }
+        } catch {
+            logger.error(
+                "OCSP stapling: the refresh thread did not start (\(error)); the responses loaded now stay stapled until their nextUpdate",
+                [("edge.listener", name)])
+        }
     }
 
     /// The HTTP/2 sessions' settings and bounds from the listener's `http2_limits`: the stream
@@ -161,6 +241,7 @@ final class CoreListener: Sendable {
         }
         group.stop()
         ticketKeys?.stop()
+        ocspRefresher.withLock { $0?.stop() }
     }
 
     /// Connections open on the loops (clients and upstreams), asked through the mailboxes.
@@ -180,6 +261,7 @@ final class CoreListener: Sendable {
     func stop() {
         group.stop()
         ticketKeys?.stop()
+        ocspRefresher.withLock { $0?.stop() }
         removeSocketFile()
     }
 
