@@ -153,7 +153,7 @@ let package = Package(
             path: "Sources/BackendMain"
         ),
         // The deployment files (deploy/, monitoring/) exercised as an operator runs them.
-        .testTarget(name: "OperationsTests"),
+        .testTarget(name: "OperationsTests", dependencies: ["TestProcess"]),
         .testTarget(
             name: "BackendTests",
             dependencies: nio + [
