@@ -50,6 +50,11 @@ let package = Package(
         .target(name: "Limits", swiftSettings: hotPath),
         // A manual clock for driving `Limits` (and anything built on it) in tests.
         .target(name: "LimitsTestUtils", dependencies: ["Limits"]),
+        // The programs tests start (tools, servers, built binaries), with posix_spawn: not
+        // Foundation's Process, whose run() crashes with many descriptors open, and children
+        // that inherit none of the tests' sockets.
+        .target(name: "TestProcess"),
+        .testTarget(name: "TestProcessTests", dependencies: ["TestProcess"]),
         // The edge's rules that both of its I/O shells apply (SwiftNIO's and the core's): how a
         // response body is framed, when a failed upstream attempt is retried. Standard library
         // only, no I/O.
@@ -103,21 +108,22 @@ let package = Package(
         .executableTarget(
             name: "iocore-proxy", dependencies: ["EdgeIO", "EdgeIOProxy"], path: "Sources/IOCoreProxy",
             swiftSettings: hotPath),
-        .testTarget(name: "EdgeIOTests", dependencies: ["EdgeIO", "EdgeIOHello", "EdgeIOProxy", "LimitsTestUtils"]),
+        .testTarget(
+            name: "EdgeIOTests", dependencies: ["EdgeIO", "EdgeIOHello", "EdgeIOProxy", "LimitsTestUtils", "TestProcess"]),
         // `homerack-edge`: a thin entry point over `Edge`.
         .executableTarget(name: "homerack-edge", dependencies: ["Edge"], path: "Sources/EdgeMain"),
         .testTarget(name: "LimitsTests", dependencies: ["Limits", "LimitsTestUtils"]),
         .testTarget(
             name: "EdgeTests",
             dependencies: nio + [
-                "Edge", "EdgeIOProxy", "EdgeRules", "CEdgeZlib", "Limits", "LimitsTestUtils",
+                "Edge", "EdgeIOProxy", "EdgeRules", "CEdgeZlib", "Limits", "LimitsTestUtils", "TestProcess",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP2", package: "swift-nio-http2"),
             ]
         ),
         // Cross-process tests: the test servers `scripts/test.sh` starts, and the built binaries.
-        .testTarget(name: "IntegrationTests", dependencies: nio + ["Edge"]),
+        .testTarget(name: "IntegrationTests", dependencies: nio + ["Edge", "TestProcess"]),
         // The rack-planning domain (placement, thermal model, optimizer, cables): pure, no I/O.
         .target(name: "RackPlanning"),
         .testTarget(name: "RackPlanningTests", dependencies: ["RackPlanning"]),
@@ -149,11 +155,11 @@ let package = Package(
             path: "Sources/BackendMain"
         ),
         // The deployment files (deploy/, monitoring/) exercised as an operator runs them.
-        .testTarget(name: "OperationsTests"),
+        .testTarget(name: "OperationsTests", dependencies: ["TestProcess"]),
         .testTarget(
             name: "BackendTests",
             dependencies: nio + [
-                "Backend", "RackPlanning",
+                "Backend", "RackPlanning", "TestProcess",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]

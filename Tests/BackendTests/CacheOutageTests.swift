@@ -106,9 +106,9 @@ struct CacheOutageTests {
         // Redis stops answering (its process stopped with SIGSTOP, by PID; connections stay
         // open) until the test continues it: a pause that ended by itself (CLIENT PAUSE) could
         // end before the lookups below on a loaded machine.
-        let pid = try #require(server.pid)
-        kill(pid, SIGSTOP)
-        defer { kill(pid, SIGCONT) }
+        let redis = try #require(server.process)
+        redis.signal(SIGSTOP)
+        defer { redis.signal(SIGCONT) }
 
         #expect(await cache.lookup(.layout(rack: 1), as: Int.self).value == nil)
         #expect(breaker.mode == .open)
@@ -121,7 +121,7 @@ struct CacheOutageTests {
         #expect(await cache.statistics().bypassed - before >= 90)  // a few may be half-open probes
 
         // Once Redis answers again, it closes by itself.
-        kill(pid, SIGCONT)
+        redis.signal(SIGCONT)
         let closed = await RedisTestServer.eventually(timeout: .seconds(10), every: .milliseconds(50)) {
             _ = await cache.lookup(.layout(rack: 1), as: Int.self)
             return breaker.mode == .closed

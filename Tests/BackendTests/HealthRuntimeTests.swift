@@ -39,7 +39,7 @@ struct HealthRuntimeTests {
     func readinessStaysReadyWhileRedisIsDownAndDetailedHealthShowsIt() async throws {
         let redis = try await RedisServerProcess()
         defer { redis.kill() }
-        let redisPID = try #require(redis.pid)
+        let redisProcess = try #require(redis.process)
         try await Self.withEnvironment(.sqlite) { environment, _ in
             var environment = environment
             environment["REDIS_URL"] = redis.url
@@ -55,7 +55,7 @@ struct HealthRuntimeTests {
                     let id = try #require(created.object["id"] as? Int)
                     #expect(try await api.get("/api/racks/\(id)/layout").status == .ok)
 
-                    kill(redisPID, SIGKILL)  // by PID; the deferred kill() reaps it
+                    redisProcess.signal(SIGKILL)  // by PID; the deferred kill() reaps it
                     // Layout reads go on (from the database) while the cache's breaker opens.
                     let opened = try await RedisTestServer.eventually(timeout: .seconds(15)) {
                         #expect(try await api.get("/api/racks/\(id)/layout").status == .ok)

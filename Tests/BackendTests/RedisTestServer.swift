@@ -2,6 +2,7 @@ import Backend
 import Foundation
 import NIOCore
 import NIOPosix
+import TestProcess
 import Testing
 
 #if canImport(Glibc)
@@ -64,7 +65,8 @@ final class RedisServerProcess {
     let port: Int
     private let extraArguments: [String]
     private let directory: URL
-    private var process: Process?
+    /// The running server, to signal by PID (`SIGSTOP`, `SIGKILL`); nil after ``kill()``.
+    private(set) var process: ChildProcess?
 
     /// Finds a free port and starts the server on it.
     /// - Parameter extraArguments: more `redis-server` options (`--requirepass`, ...).
@@ -78,15 +80,11 @@ final class RedisServerProcess {
     }
 
     deinit {
-        if let process, process.isRunning {
-            Glibc.kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        process?.kill()
         try? FileManager.default.removeItem(at: directory)
     }
 
     var url: String { "redis://127.0.0.1:\(port)" }
-    var pid: Int32? { process?.processIdentifier }
 
     static func executable() throws -> URL {
         for directory in ["/usr/bin", "/usr/local/bin", "/usr/sbin"] {
@@ -99,35 +97,28 @@ final class RedisServerProcess {
     /// Starts the server on ``port`` (again, after ``kill()``) and waits until it answers `PING`.
     func start() async throws {
         precondition(process == nil, "the server is already running")
-        let process = Process()
-        process.executableURL = try Self.executable()
-        process.arguments =
+        let arguments =
             [
                 "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                 "--daemonize", "no", "--dir", directory.path, "--logfile",
                 directory.appendingPathComponent("redis.log").path,
             ] + extraArguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        self.process = process
+        // Standard input, output and error on /dev/null, and none of the tests' sockets.
+        self.process = try ChildProcess(try Self.executable().path, arguments)
         try await waitUntilAnswering(timeout: .seconds(30))
     }
 
     /// Kills the server with SIGKILL (by PID) and reaps it: a crash, not a shutdown.
     func kill() {
-        guard let process else { return }
-        Glibc.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        self.process = nil
+        process?.kill()
+        process = nil
     }
 
     private func waitUntilAnswering(timeout: Duration) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
-            if let process, !process.isRunning {
-                throw RedisTestServer.Missing(what: "redis-server exited at start (port \(port))")
+            if let status = process?.exitStatus {
+                throw RedisTestServer.Missing(what: "redis-server exited at start (\(status), port \(port))")
             }
             if Self.answersPing(port: port) { return }
             try await Task.sleep(for: .milliseconds(50))

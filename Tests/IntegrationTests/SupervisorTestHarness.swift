@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestProcess
 import Testing
 
 #if canImport(Glibc)
@@ -27,7 +28,7 @@ final class SupervisorUnderTest: Sendable {
 
     let pid: Int32
     let directory: URL
-    private let process: Process
+    private let process: ChildProcess
     private let events = Mutex<[Event]>([])
 
     /// The binary under test; `swift build` (or `swift test`, which builds it) makes it.
@@ -63,24 +64,15 @@ final class SupervisorUnderTest: Sendable {
         processEnvironment["LOG_LEVEL"] = "warning"
         processEnvironment.merge(environment) { _, new in new }
 
-        let process = Process()
-        process.executableURL = binary
-        process.arguments =
+        let process = try ChildProcess(
+            binary.path,
             ["supervise", "--workers", String(workers), "--bind", "127.0.0.1:0", "--metrics-address", "127.0.0.1:0"]
-            + options
-        process.environment = processEnvironment
-        let output = Pipe()
-        process.standardOutput = output
-        let standardError = directory.appendingPathComponent("stderr.log")
-        guard FileManager.default.createFile(atPath: standardError.path, contents: nil) else {
-            throw SupervisorTestFailure("cannot create \(standardError.path)")
-        }
-        process.standardError = try FileHandle(forWritingTo: standardError)
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+                + options,
+            environment: processEnvironment, standardInput: .null, standardOutput: .pipe,
+            standardError: .file(directory.appendingPathComponent("stderr.log").path))
 
         let supervisor = SupervisorUnderTest(process: process, directory: directory)
-        supervisor.collect(output.fileHandleForReading)
+        supervisor.collect()
         do {
             try await supervisor.waitUntil("\(workers) ready workers", timeout: .seconds(60)) { events in
                 Set(events.filter { $0.name == "worker_ready" }.compactMap(\.slot)).count >= workers
@@ -94,20 +86,18 @@ final class SupervisorUnderTest: Sendable {
         return supervisor
     }
 
-    private init(process: Process, directory: URL) {
+    private init(process: ChildProcess, directory: URL) {
         self.process = process
-        self.pid = process.processIdentifier
+        self.pid = process.pid
         self.directory = directory
     }
 
     /// Reads standard output on a thread of its own until it ends, keeping every JSON line.
-    private func collect(_ handle: FileHandle) {
+    private func collect() {
         Thread.detachNewThread { [self] in
-            var pending = Data()
-            while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { return }
-                pending.append(chunk)
+            var pending: [UInt8] = []
+            process.readToEnd(.standardOutput) { chunk in
+                pending += chunk
                 while let newline = pending.firstIndex(of: 0x0A) {
                     let line = pending[pending.startIndex..<newline]
                     pending.removeSubrange(pending.startIndex...newline)
@@ -117,8 +107,8 @@ final class SupervisorUnderTest: Sendable {
         }
     }
 
-    private static func parse(_ line: Data) -> Event? {
-        guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any],
+    private static func parse(_ line: ArraySlice<UInt8>) -> Event? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
             let name = object["event"] as? String
         else { return nil }
         var fields: [String: String] = [:]
@@ -177,7 +167,7 @@ final class SupervisorUnderTest: Sendable {
     // MARK: Control
 
     func signal(_ number: Int32) {
-        kill(pid, number)
+        process.signal(number)
     }
 
     /// The supervisor's merged `/metrics`.
@@ -190,19 +180,19 @@ final class SupervisorUnderTest: Sendable {
     var isRunning: Bool { process.isRunning }
 
     /// Stops the supervisor with `SIGTERM` (then `SIGKILL` after 30 s), removes its directory,
-    /// and returns its exit status.
+    /// and returns its exit status (128 + the signal when one ended it).
     @discardableResult
     func stop(signal number: Int32 = SIGTERM) async throws -> Int32 {
-        if process.isRunning { kill(pid, number) }
+        process.signal(number)
         do {
             try await IntegrationTests.waitUntil("the supervisor to exit", timeout: .seconds(30)) { !process.isRunning }
         } catch {
-            kill(pid, SIGKILL)
+            process.signal(SIGKILL)
             for pid in liveWorkerPIDs { kill(pid, SIGKILL) }
             try? await IntegrationTests.waitUntil("the supervisor to die", timeout: .seconds(5)) { !process.isRunning }
         }
         try? FileManager.default.removeItem(at: directory)
-        return process.terminationStatus
+        return process.exitStatus?.code ?? -1
     }
 
     /// The recent events and the workers' standard error, for failure messages.

@@ -1,4 +1,5 @@
 import Foundation
+import TestProcess
 import Testing
 
 #if canImport(Glibc)
@@ -106,95 +107,35 @@ struct ToolResult: CustomStringConvertible {
     }
 }
 
-/// A child process started with `posix_spawn` and watched with `waitpid`.
+/// A child process started with `posix_spawn` and watched with `waitpid`: the test targets'
+/// shared ``ChildProcess``.
 ///
 /// Not Foundation's `Process`: on Linux it learns that a child exited when a socket the child
 /// inherited is closed, so a daemon the child leaves behind (deploy/monitoring.sh's), or any
 /// process spawned meanwhile that inherits the socket, keeps it "running". `waitpid` knows.
-final class Child: @unchecked Sendable {
-    let pid: pid_t
-    private var exitStatus: Int32?
+typealias Child = ChildProcess
 
-    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), which Swift's Glibc module
-    /// does not import.
-    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
-    private static let addCloseFrom: AddCloseFrom? = dlsym(
-        UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np"
-    ).map { unsafeBitCast($0, to: AddCloseFrom.self) }
-
+extension ChildProcess {
     /// Starts `arguments[0]` (a path) with `environment`, standard input from `stdin` (a path,
     /// /dev/null by default) and standard output and error appended to the given files.
-    init(_ arguments: [String], environment: [String: String], stdin: String = "/dev/null", stdout: String, stderr: String) throws {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        // Nothing else of this process: a daemon left holding another test's pipe or socket
-        // would keep that test waiting for an end of file or an exit.
-        guard let closeFrom = Self.addCloseFrom else {
-            throw OperationsFailure("posix_spawn_file_actions_addclosefrom_np is missing (glibc 2.34 or later)")
-        }
-        _ = closeFrom(&actions, 3)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // Default dispositions and no blocked signals (the test process ignores SIGPIPE).
-        var all = sigset_t()
-        sigfillset(&all)
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        // At the lowest CPU priority: the servers and tools these tests start must not take the
-        // CPU from the timing-sensitive tests of the other targets running in this process.
-        let arguments = ["/usr/bin/nice", "-n", "19"] + arguments
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
-        guard result == 0 else { throw OperationsFailure("cannot start \(arguments[3]): \(String(cString: strerror(result)))") }
-        self.pid = pid
-    }
-
-    /// Whether it still runs (reaps it when it has exited).
-    var isRunning: Bool {
-        if exitStatus != nil { return false }
-        var status: Int32 = 0
-        let result = waitpid(pid, &status, WNOHANG)
-        guard result == pid else { return result == 0 }
-        // WIFEXITED: the low 7 bits are 0; then the exit code is the next byte. Else a signal.
-        exitStatus = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return false
+    ///
+    /// At the lowest CPU priority: the servers and tools these tests start must not take the
+    /// CPU from the timing-sensitive tests of the other targets running in this process.
+    convenience init(
+        _ arguments: [String], environment: [String: String], stdin: String = "/dev/null", stdout: String,
+        stderr: String
+    ) throws {
+        try self.init(
+            "/usr/bin/nice", ["-n", "19"] + arguments, environment: environment, standardInput: .file(stdin),
+            standardOutput: .file(stdout, append: true), standardError: .file(stderr, append: true))
     }
 
     /// The exit status (128 + the signal for a killed child); nil while it runs.
-    var status: Int32? { isRunning ? nil : exitStatus }
-
-    /// Waits until it exits or `timeout` passes; returns whether it exited.
-    func wait(timeout: Duration) -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while isRunning {
-            if ContinuousClock.now >= deadline { return false }
-            usleep(20_000)
-        }
-        return true
-    }
+    var status: Int32? { exitStatus?.code }
 
     /// SIGTERM, then SIGKILL after `grace`; returns once it has exited.
     func stop(grace: Duration = .seconds(30)) {
-        guard isRunning else { return }
-        kill(pid, SIGTERM)
-        if !wait(timeout: grace) {
-            kill(pid, SIGKILL)
-            _ = wait(timeout: .seconds(3600))
-        }
+        terminate(grace: grace)
     }
 }
 
@@ -291,7 +232,7 @@ private func blockingRun(
     var arguments = [executable] + command.dropFirst()
     if let directory { arguments = ["/usr/bin/env", "-C", directory.path] + arguments }
     let child = try Child(arguments, environment: env, stdin: input, stdout: outURL.path, stderr: errURL.path)
-    guard child.wait(timeout: timeout) else {
+    guard child.wait(timeout: timeout) != nil else {
         child.stop(grace: .seconds(5))
         throw OperationsFailure("\(command.joined(separator: " ")) did not finish within \(timeout)")
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TestProcess
 
 /// A throwaway CA, server certificates for a.test / *.b.test, an OCSP response for the first,
 /// and session-ticket key files, made with the openssl command line in a temporary directory.
@@ -54,41 +55,26 @@ func runTool(_ path: String, _ arguments: [String], directory: String? = nil, st
 }
 
 /// Runs a tool to completion with `stdin` as its input; returns stdout and stderr together.
-/// Each call is bounded by `timeout` seconds (the process is killed after that).
+/// Each call is bounded by `timeout` seconds: the tool is stopped then, and what it printed so
+/// far is returned (`openssl s_client -ign_eof` with no request never ends by itself).
+/// - Throws: ``ChildProcessError`` when it cannot start.
 @discardableResult
 func runTool(_ path: String, _ arguments: [String], directory: String? = nil, stdin: String = "", timeout: Double = 20) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    let output = Pipe()
-    let input = Pipe()
-    process.standardOutput = output
-    process.standardError = output
-    process.standardInput = input
-    try process.run()
-    let pid = process.processIdentifier
-    let killer = DispatchWorkItem { kill(pid, SIGKILL) }
-    DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
-    input.fileHandleForWriting.write(Data(stdin.utf8))
-    try? input.fileHandleForWriting.close()
-    let data = output.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    killer.cancel()
-    return String(decoding: data, as: UTF8.self)
+    do {
+        return try ChildProcess.run(
+            path, arguments, directory: directory, input: Array(stdin.utf8), standardError: .standardOutput,
+            timeout: .seconds(timeout)
+        ).output
+    } catch let error as ChildProcessError where error.isTimeout {
+        return error.outcome?.output ?? ""
+    }
 }
 
-/// Runs a program to completion (bounded by its own time limits) and returns its stdout.
+/// Runs a program to completion and returns its stdout (its stderr goes to the test output).
+/// Callers bound it by its own time limits (curl's `--max-time`); the 120 s here only keeps a
+/// hung one from hanging the run.
 func runProcess(_ path: String, _ arguments: [String]) throws -> String {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return String(decoding: data, as: UTF8.self)
+    try ChildProcess.run(path, arguments, standardError: .inherit, timeout: .seconds(120)).output
 }
 
 /// ``runProcess(_:_:)`` on a thread of its own, off the cooperative pool.
