@@ -138,9 +138,9 @@ extension ConfigLoaderTests {
         expectProblem(
             found, at: "listeners[0].tls.certificates[0].ocsp_response", line: nil, "cannot staple OCSP responses")
         #expect(found.count == 3)
-        // Without io, a listener is on nio (the default) and refused the same way.
-        let implicit = problems(yaml.replacingOccurrences(of: "    io: nio\n", with: ""))
-        #expect(implicit.count == 3)
+        // Without io, a listener is on the core (the default) and takes them.
+        let implicit = try parse(yaml.replacingOccurrences(of: "    io: nio\n", with: ""))
+        #expect(implicit.listeners.first?.io == .core)
         // ocsp_refresh alone does no harm on nio (nothing to refresh) and is accepted.
         _ = try parse(files.yaml(io: "nio", tls: ["ocsp_refresh: 5m"]))
     }

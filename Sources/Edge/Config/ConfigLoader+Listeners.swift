@@ -53,7 +53,7 @@ extension ConfigLoader {
                 try ConfigValues.integer(text, in: 1...65_535)
             }
             let (tls, httpsRedirect) = readListenerKind(mapping, at: itemPath, reader: reader)
-            let io = reader.choice(mapping, "io", ListenerIO.allCases.map { ($0.rawValue, $0) }) ?? .nio
+            let io = reader.choice(mapping, "io", ListenerIO.allCases.map { ($0.rawValue, $0) }) ?? .core
             if let address {
                 listeners.append(
                     ListenerConfig(

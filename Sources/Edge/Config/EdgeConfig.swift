@@ -77,7 +77,7 @@ public struct ListenerConfig: Sendable, Equatable {
 
     public init(
         name: String, address: EndpointAddress, backlog: Int = 511, tls: TLSListenerConfig? = nil,
-        httpsRedirect: HTTPSRedirectConfig? = nil, io: ListenerIO = .nio
+        httpsRedirect: HTTPSRedirectConfig? = nil, io: ListenerIO = .core
     ) {
         self.name = name
         self.address = address

@@ -27,10 +27,10 @@ struct EdgeYAML {
     /// runs on both I/O shells in one run).
     var io: ListenerIO = EdgeYAML.defaultIO
 
-    /// The shell the suite's public listeners use: `EDGE_TEST_IO=core` runs the suite on the
-    /// I/O core (`scripts/test.sh` runs it both ways).
+    /// The shell the suite's public listeners use: the I/O core, the default; `EDGE_TEST_IO=nio`
+    /// runs the suite on the SwiftNIO listener (`scripts/test.sh` runs it both ways).
     static let defaultIO: ListenerIO =
-        ProcessInfo.processInfo.environment["EDGE_TEST_IO"].flatMap(ListenerIO.init(rawValue:)) ?? .nio
+        ProcessInfo.processInfo.environment["EDGE_TEST_IO"].flatMap(ListenerIO.init(rawValue:)) ?? .core
 
     /// One upstream `app` with the given servers, proxied at `/`.
     static func proxying(to servers: [String], options: [String] = [], limits: String = "{}") -> EdgeYAML {

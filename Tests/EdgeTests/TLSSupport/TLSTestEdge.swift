@@ -7,7 +7,8 @@ import NIOPosix
 /// from YAML (``ConfigLoader``), the listeners are set in code.
 enum TLSTestConfig {
     /// A configuration proxying `/app/`, `/limited/` (1 request a minute, no burst) and
-    /// `/spaced/` (4 a second, a burst of 5 delayed: `limit_req` without `nodelay`) to
+    /// `/spaced/` (4 a second, a burst of 5 delayed: `limit_req` without `nodelay`) and
+    /// `/waiting/` (1 a minute, a burst of 5 delayed: a request after the first waits a minute) to
     /// `upstream`, with the given listeners, an admin listener, and logging off. The header and
     /// keep-alive timeouts are long: with the whole suite running in parallel on two cores, a test
     /// may not get to send its first request for many seconds, and a connection the edge closed
@@ -21,7 +22,7 @@ enum TLSTestConfig {
               address: 127.0.0.1:0
             event_loops: 2
             timeouts: {client_header: 60s, client_body: 5s, keepalive: 60s, send: 5s, shutdown_grace: 1s}
-            limits: {connections_per_client: 1000, zones: {tight: {rate: 1r/m, capacity: 100}, spaced: {rate: 4r/s, capacity: 100}}}
+            limits: {connections_per_client: 1000, zones: {tight: {rate: 1r/m, capacity: 100}, spaced: {rate: 4r/s, capacity: 100}, slow: {rate: 1r/m, capacity: 100}}}
             logging: {access_log: "off", error_log: "off"}
             upstreams:
               app:
@@ -31,6 +32,7 @@ enum TLSTestConfig {
               - {prefix: /app/, proxy: app}
               - {prefix: /limited/, proxy: app, rate_limit: {zone: tight, burst: 0, nodelay: true}}
               - {prefix: /spaced/, proxy: app, rate_limit: {zone: spaced, burst: 5, nodelay: false}}
+              - {prefix: /waiting/, proxy: app, rate_limit: {zone: slow, burst: 5, nodelay: false}}
 
             """
         var config = try ConfigLoader.parse(yaml: yaml, source: "tls-test.yaml", environment: [:])
