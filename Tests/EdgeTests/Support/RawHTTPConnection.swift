@@ -73,42 +73,36 @@ final class RawHTTPConnection: @unchecked Sendable {  // used by one task at a t
 
     /// Connects to `host:port`.
     /// - Throws: ``RawHTTPError/connectFailed(errno:)`` (e.g. refused when nothing listens).
-    init(port: Int, host: String = "127.0.0.1") throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw RawHTTPError.io("socket()", errno: errno) }
+    convenience init(port: Int, host: String = "127.0.0.1") throws {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         inet_pton(AF_INET, host, &address.sin_addr)
-        // Writes block at most this long (the reads have their own deadlines).
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard result == 0 else {
-            let code = errno
-            Glibc.close(fd)
-            throw RawHTTPError.connectFailed(errno: code)
-        }
+        try self.init(connectedTo: &address)
     }
 
     /// Connects to the Unix-domain socket at `path`.
-    init(unixPath path: String) throws {
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw RawHTTPError.io("socket()", errno: errno) }
+    convenience init(unixPath path: String) throws {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
         precondition(bytes.count < MemoryLayout.size(ofValue: address.sun_path), "a Unix socket path of \(bytes.count) bytes")
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
+        try self.init(connectedTo: &address)
+    }
+
+    /// Connects a stream socket of the address's family (`sockaddr_in` or `sockaddr_un`).
+    private init<Address>(connectedTo address: inout Address) throws {
+        let family = withUnsafeBytes(of: &address) { Int32($0.load(as: sa_family_t.self)) }
+        fd = socket(family, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw RawHTTPError.io("socket()", errno: errno) }
+        // Writes block at most this long (the reads have their own deadlines).
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let fd = self.fd
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<Address>.size))
             }
         }
         guard result == 0 else {
