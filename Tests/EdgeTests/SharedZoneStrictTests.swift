@@ -128,6 +128,52 @@ struct SharedZoneStrictTests {
         }
     }
 
+    /// An HTTP/2 stream reset while it waits for a store that does not answer: logged as the
+    /// client's abandonment (499), never forwarded; the connection's other streams go on. On
+    /// the core only (the SwiftNIO listener drops such a stream without a log line).
+    @Test func anHTTP2StreamResetWhileItWaitsForTheStoreIsForgotten() async throws {
+        let port = try portBelowEphemeralRange()
+        let redis = try TestRedisServer.start(port: port)
+        defer {
+            kill(redis.pid, SIGCONT)
+            redis.stop()
+        }
+        let zone = Self.freshZone()
+        try await withTLSEdge({ directory, upstream in
+            let a = try directory.makeCertificate("a.test")
+            var config = try TLSTestConfig.make(
+                upstream: upstream,
+                listeners: [TLSTestConfig.https("h2", certificates: [a.config(serverNames: ["a.test"])], io: .core)])
+            var shared = SharedZoneConfig(redis: try RedisAddress(parsing: "redis://127.0.0.1:\(port)"))
+            shared.mode = .strict
+            shared.timeout = .seconds(3)  // the reset comes well before
+            let removed = config.limits.zones.removeValue(forKey: "tight")
+            var tight = try #require(removed)
+            tight.shared = shared
+            config.limits.zones[zone] = tight
+            for index in config.routes.indices {
+                for rule in config.routes[index].rateLimits.indices where config.routes[index].rateLimits[rule].zone == "tight" {
+                    config.routes[index].rateLimits[rule].zone = zone
+                }
+            }
+            return config
+        }) { edge, _, upstream in
+            let sharedSeries = "edge_rate_limit_zone_shared{zone=\"\(zone)\"}"
+            try await eventually("the zone to use Redis", timeout: .seconds(10)) { metricValue(try await edge.metrics(), sharedSeries) == 1 }
+            kill(redis.pid, SIGSTOP)
+            var h2 = TLSClientOptions()
+            h2.alpn = ["h2"]
+            try await withTLSConnection(port: try edge.port(0), h2) { connection in
+                try await connection.openAndResetStream("/limited/reset")
+                let abandoned = "http_requests_total{route=\"/limited/\",method=\"GET\",status=\"499\"}"
+                try await eventually("the reset stream's 499", timeout: .seconds(10)) { metricValue(try await edge.metrics(), abandoned) == 1 }
+                let other = try await connection.request(.GET, "/app/after")
+                #expect(other.status == 200)
+            }
+            #expect(upstream.requestsReceived == 1, "the reset stream went upstream")
+        }
+    }
+
     @Test func aRedisThatStopsAnsweringCostsEachRequestAtMostTheTimeoutAndFailsNone() async throws {
         let port = try portBelowEphemeralRange()
         var redis = try TestRedisServer.start(port: port)

@@ -148,10 +148,10 @@ func withEdge<T>(config: EdgeConfig, _ body: (EdgeUnderTest) async throws -> T) 
 /// happens elsewhere (an upstream receiving a request, a port closing) without guessing a sleep.
 func eventually(
     _ what: String, timeout: Duration = .seconds(5), interval: Duration = .milliseconds(5),
-    _ condition: () throws -> Bool
+    _ condition: () async throws -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + timeout
-    while try !condition() {
+    while try await !condition() {
         guard ContinuousClock.now < deadline else { throw TestFailure("timed out after \(timeout) waiting for \(what)") }
         try await Task.sleep(for: interval)
     }
