@@ -166,7 +166,11 @@ static int ticket_callback(SSL *ssl, unsigned char name[16], unsigned char iv[EV
         key = &context->keys[i];
         const EVP_CIPHER *algorithm = key->aes256 ? EVP_aes_256_cbc() : EVP_aes_128_cbc();
         if (EVP_DecryptInit_ex(cipher, algorithm, NULL, key->aes_key, iv) != 1) { result = -1; goto done; }
-        result = i == 0 ? 1 : 2;  // 2: valid, but issue a ticket under the current key
+        // 2: valid, and issue a new ticket: under the current key when this one was an older
+        // key's, and always in TLS 1.3, where OpenSSL sends no ticket after a resumption
+        // otherwise (1) and clients use a ticket once: without a new one, every other
+        // connection of a client was a full handshake (measured: 50 % resumed under wrk).
+        result = i == 0 && SSL_version(ssl) != TLS1_3_VERSION ? 1 : 2;
     }
     {
         OSSL_PARAM params[2];

@@ -207,6 +207,13 @@ public struct LoopIO {
             serverName: ceio_tls_server_name(tls).map { String(cString: $0) }, resumed: ceio_tls_session_reused(tls) == 1)
     }
 
+    /// Whether the TLS handshake resumed a session (a ticket), not a full one (no allocation).
+    @inlinable
+    public func resumedSession(_ connection: ConnectionID) -> Bool {
+        guard let index = slotIndex(connection), let tls = slots[index].tls else { return false }
+        return ceio_tls_session_reused(tls) == 1
+    }
+
     /// Whether ALPN chose HTTP/2 on this connection (no allocation).
     @inlinable
     public func negotiatedHTTP2(_ connection: ConnectionID) -> Bool {

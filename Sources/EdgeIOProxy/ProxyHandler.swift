@@ -321,7 +321,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         entries[index].role = .client
         if secure { entries[index].flags = Flag.secure }
         let http2 = secure && io.negotiatedHTTP2(connection)
-        if secure { policy.tlsHandshakeCompleted(http2: http2) }
+        if secure { policy.tlsHandshakeCompleted(http2: http2, resumed: io.resumedSession(connection)) }
         // The peer's address is the policy's to keep (the entry does not hold it).
         let length = io.peerAddress(connection, into: UnsafeMutableRawBufferPointer(start: addressBuffer, count: Self.addressCapacity))
         policy.connectionOpened(

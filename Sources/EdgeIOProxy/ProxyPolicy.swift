@@ -107,7 +107,7 @@ public protocol ProxyPolicy {
 
     /// A TLS client's handshake completed (before ``connectionOpened(_:)``), with HTTP/2 or
     /// HTTP/1.1 chosen by ALPN.
-    mutating func tlsHandshakeCompleted(http2: Bool)
+    mutating func tlsHandshakeCompleted(http2: Bool, resumed: Bool)
 
     /// A TLS handshake failed (the connection never reached the handler).
     mutating func tlsHandshakeFailed(_ failure: TLSHandshakeFailure)
@@ -137,7 +137,7 @@ extension ProxyPolicy {
     public mutating func upstreamFailed(tag: UInt64) {}
     public mutating func connectionOpened(_ client: ClientContext) {}
     public mutating func connectionClosed(_ client: ClientContext) {}
-    public mutating func tlsHandshakeCompleted(http2: Bool) {}
+    public mutating func tlsHandshakeCompleted(http2: Bool, resumed: Bool) {}
     public mutating func tlsHandshakeFailed(_ failure: TLSHandshakeFailure) {}
     public mutating func requestAbandoned(_ client: ClientContext) {}
     public mutating func exchangeEnded(client: ClientContext, tag: UInt64, status: Int, bodyBytes: Int, requestBytes: Int) {}

@@ -106,9 +106,12 @@ struct TLSTicketKeyTests {
             let session = directory.path + "/session"
             try await Self.newSession(port: try edgeA.port(), file: session, version: "-tls1_3")
             #expect(try await Self.resumes(port: try edgeA.port(), file: session, version: "-tls1_3"), "its own rotating keys")
+            let resumedSeries = "edge_tls_resumed_handshakes_total"
+            #expect(metricValue(try await edgeA.metrics(), resumedSeries) == 1, "one full handshake, one resumed")
             try await Self.withSecondEdge(try Self.config(upstream: upstream, certificate: certificate, keys: [])) { edgeB in
                 let resumed = try await Self.resumes(port: try edgeB.port(), file: session, version: "-tls1_3")
                 #expect(!resumed, "another process's in-memory keys")
+                #expect(metricValue(try await edgeB.metrics(), resumedSeries) == 0)
             }
         }
     }

@@ -88,8 +88,8 @@ struct EngineProxyPolicy: ProxyPolicy {
 
     // MARK: Connections
 
-    mutating func tlsHandshakeCompleted(http2: Bool) {
-        state.metrics.recordHandshake(shard: loopIndex, protocol: http2 ? "h2" : "http/1.1")
+    mutating func tlsHandshakeCompleted(http2: Bool, resumed: Bool) {
+        state.metrics.recordHandshake(shard: loopIndex, protocol: http2 ? "h2" : "http/1.1", resumed: resumed)
     }
 
     mutating func tlsHandshakeFailed(_ failure: TLSHandshakeFailure) {

@@ -43,6 +43,7 @@ public final class EdgeMetrics: Sendable {
         var connectionLimited = 0
         var upstreamFailures: [String: Int] = [:]
         var handshakes: [String: Int] = [:]
+        var resumedHandshakes = 0
         var handshakeFailures: [String: Int] = [:]
     }
 
@@ -90,8 +91,13 @@ public final class EdgeMetrics: Sendable {
         withShard(shard) { $0.upstreamFailures[upstream, default: 0] += 1 }
     }
 
-    func recordHandshake(shard: Int, protocol name: String) {
-        withShard(shard) { $0.handshakes[name, default: 0] += 1 }
+    /// A completed handshake; `resumed`: it resumed a session (known on `io: core` listeners;
+    /// swift-nio-ssl does not say, so the NIO listener counts none).
+    func recordHandshake(shard: Int, protocol name: String, resumed: Bool = false) {
+        withShard(shard) {
+            $0.handshakes[name, default: 0] += 1
+            if resumed { $0.resumedHandshakes += 1 }
+        }
     }
 
     func recordHandshakeFailure(shard: Int, reason: String) {
@@ -109,6 +115,7 @@ public final class EdgeMetrics: Sendable {
                 total.connectionLimited += part.connectionLimited
                 total.upstreamFailures.merge(part.upstreamFailures, uniquingKeysWith: +)
                 total.handshakes.merge(part.handshakes, uniquingKeysWith: +)
+                total.resumedHandshakes += part.resumedHandshakes
                 total.handshakeFailures.merge(part.handshakeFailures, uniquingKeysWith: +)
             }
         }
@@ -143,6 +150,9 @@ public final class EdgeMetrics: Sendable {
             servers.map { ([("upstream", $0.0), ("server", $0.1.addressText)], $0.1.isAvailable(now: now) ? 1 : 0) })
         out.family("edge_tls_handshakes_total", "counter", "Completed TLS handshakes, by negotiated protocol.",
             Self.byLabel("protocol", total.handshakes))
+        out.family("edge_tls_resumed_handshakes_total", "counter",
+            "Completed TLS handshakes that resumed a session (a ticket) instead of a full handshake (io: core listeners).",
+            [([], Double(total.resumedHandshakes))])
         out.family("edge_tls_handshake_failures_total", "counter", "Failed TLS handshakes, by reason.",
             Self.byLabel("reason", total.handshakeFailures))
         let expiries = certificateExpiry.withLock { $0 }.sorted { $0.key < $1.key }.flatMap { listener, entries in

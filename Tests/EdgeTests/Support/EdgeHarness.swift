@@ -184,10 +184,3 @@ func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async t
     }
 }
 
-extension Trait where Self == ConditionTrait {
-    /// A test of something the I/O core does not do yet (docs/CONFIG.md, "io: core"): skipped
-    /// when the suite runs on the core (`EDGE_TEST_IO=core`), with the reason.
-    static func notOnTheCoreYet(_ reason: Comment) -> Self {
-        .disabled(if: EdgeYAML.defaultIO == .core, reason)
-    }
-}
