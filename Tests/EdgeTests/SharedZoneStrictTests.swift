@@ -89,26 +89,35 @@ struct SharedZoneStrictTests {
         }
     }
 
+    /// An HTTPS edge offering HTTP/2 whose `/limited/` route's zone (1 r/m, no burst) is strict
+    /// through `redis`, under the name `zone`.
+    static func http2Config(
+        directory: TLSTestDirectory, upstream: TLSTestUpstream, redis: String, zone: String,
+        timeout: Duration = .milliseconds(100), io: ListenerIO = EdgeYAML.defaultIO
+    ) throws -> EdgeConfig {
+        let a = try directory.makeCertificate("a.test")
+        var config = try TLSTestConfig.make(
+            upstream: upstream, listeners: [TLSTestConfig.https("h2", certificates: [a.config(serverNames: ["a.test"])], io: io)])
+        var shared = SharedZoneConfig(redis: try RedisAddress(parsing: redis))
+        shared.mode = .strict
+        shared.timeout = timeout
+        let removed = config.limits.zones.removeValue(forKey: "tight")
+        var tight = try #require(removed)
+        tight.shared = shared
+        config.limits.zones[zone] = tight
+        for index in config.routes.indices {
+            for rule in config.routes[index].rateLimits.indices where config.routes[index].rateLimits[rule].zone == "tight" {
+                config.routes[index].rateLimits[rule].zone = zone
+            }
+        }
+        return config
+    }
+
     @Test func http2StreamsWaitForTheStoreToo() async throws {
         let redis = try #require(TestRedis.url, "HOMERACK_TEST_REDIS_URL is not set: run ./scripts/test.sh")
         let zone = Self.freshZone()
         try await withTLSEdge({ directory, upstream in
-            let a = try directory.makeCertificate("a.test")
-            var config = try TLSTestConfig.make(
-                upstream: upstream, listeners: [TLSTestConfig.https("h2", certificates: [a.config(serverNames: ["a.test"])])])
-            // The `/limited/` route's zone, made strict under a name no earlier run used.
-            var shared = SharedZoneConfig(redis: try RedisAddress(parsing: redis))
-            shared.mode = .strict
-            let removed = config.limits.zones.removeValue(forKey: "tight")
-            var tight = try #require(removed)
-            tight.shared = shared
-            config.limits.zones[zone] = tight
-            for index in config.routes.indices {
-                for rule in config.routes[index].rateLimits.indices where config.routes[index].rateLimits[rule].zone == "tight" {
-                    config.routes[index].rateLimits[rule].zone = zone
-                }
-            }
-            return config
+            try Self.http2Config(directory: directory, upstream: upstream, redis: redis, zone: zone)
         }) { edge, _, _ in
             var h2 = TLSClientOptions()
             h2.alpn = ["h2"]
@@ -140,23 +149,10 @@ struct SharedZoneStrictTests {
         }
         let zone = Self.freshZone()
         try await withTLSEdge({ directory, upstream in
-            let a = try directory.makeCertificate("a.test")
-            var config = try TLSTestConfig.make(
-                upstream: upstream,
-                listeners: [TLSTestConfig.https("h2", certificates: [a.config(serverNames: ["a.test"])], io: .core)])
-            var shared = SharedZoneConfig(redis: try RedisAddress(parsing: "redis://127.0.0.1:\(port)"))
-            shared.mode = .strict
-            shared.timeout = .seconds(3)  // the reset comes well before
-            let removed = config.limits.zones.removeValue(forKey: "tight")
-            var tight = try #require(removed)
-            tight.shared = shared
-            config.limits.zones[zone] = tight
-            for index in config.routes.indices {
-                for rule in config.routes[index].rateLimits.indices where config.routes[index].rateLimits[rule].zone == "tight" {
-                    config.routes[index].rateLimits[rule].zone = zone
-                }
-            }
-            return config
+            // The reset comes well before the zone's timeout.
+            try Self.http2Config(
+                directory: directory, upstream: upstream, redis: "redis://127.0.0.1:\(port)", zone: zone, timeout: .seconds(3),
+                io: .core)
         }) { edge, _, upstream in
             let sharedSeries = "edge_rate_limit_zone_shared{zone=\"\(zone)\"}"
             try await eventually("the zone to use Redis", timeout: .seconds(10)) { metricValue(try await edge.metrics(), sharedSeries) == 1 }
