@@ -88,9 +88,10 @@ public struct ListenerConfig: Sendable, Equatable {
     }
 }
 
-/// The I/O under a listener (issue 13): SwiftNIO's pipelines, or the edge's own core (epoll
-/// loops, in-place parsing; `Sources/EdgeIO*`). Both run the same engine (`Engine/`); the core
-/// does not carry every feature yet, and a configuration that needs one it lacks is refused.
+/// The I/O under a listener (issue 13): the edge's own core (epoll loops, in-place parsing;
+/// `Sources/EdgeIO*`), the default, or SwiftNIO's pipelines, kept for one release. Both run the
+/// same engine (`Engine/`); OCSP stapling, ticket-key files and TLS 1.3 suites are the core's
+/// only, and the loader refuses them on `nio`.
 public enum ListenerIO: String, Sendable, Equatable, CaseIterable {
     case nio
     case core

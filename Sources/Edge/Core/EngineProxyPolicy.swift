@@ -9,10 +9,8 @@ import ServerSupport
 /// request the core parsed (through ``CoreRequestHead``), the same header rules rewrite both
 /// heads, the same answers (``AnswerContent``) come back for what the edge answers itself, and
 /// the same access log, metrics, limits and balancing apply. One value per core loop, used only
-/// on that loop's thread.
-///
-/// What it does not decide yet (the configuration loader refuses what needs it on an `io: core`
-/// listener): `limit_req` delays and strict shared zones over HTTP/2.
+/// on that loop's thread. Strict shared zones (``EngineProxyPolicy+SharedZone``) and gzip
+/// (``compressesResponse(_:in:tag:)``) live in extensions of their own.
 struct EngineProxyPolicy: ProxyPolicy {
     /// An exchange in flight: what its later calls (`writeRequestFields`, the response head,
     /// its end) need from its decision.
