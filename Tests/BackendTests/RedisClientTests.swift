@@ -189,17 +189,26 @@ struct RedisClientTests {
 struct RedisClientAuthTests {
     private let group = MultiThreadedEventLoopGroup.singleton
 
+    /// `url`'s configuration with deadlines for a loaded machine (the whole suite shares two
+    /// cores): the test is about authentication and the database, not about the 1 s default.
+    private static func configuration(_ url: String) throws -> RedisConfiguration {
+        var configuration = try RedisConfiguration(url: url)
+        configuration.connectTimeout = .seconds(10)
+        configuration.commandTimeout = .seconds(10)
+        return configuration
+    }
+
     @Test func authenticatesAndSelectsTheDatabaseFromTheURL() async throws {
         let server = try await RedisServerProcess(extraArguments: ["--requirepass", "s3cr@t"])
         defer { server.kill() }
 
         let inDatabase2 = try await RedisConnection.connect(
-            to: RedisConfiguration(url: "redis://:s3cr%40t@127.0.0.1:\(server.port)/2"), on: group.next())
+            to: Self.configuration("redis://:s3cr%40t@127.0.0.1:\(server.port)/2"), on: group.next())
         _ = try await inDatabase2.send(RedisCommand("SET", "where", "db2")).checked()
         #expect(try await inDatabase2.send(RedisCommand("CLIENT", "INFO")).string?.contains(" db=2 ") == true)
 
         let asDefaultUser = try await RedisConnection.connect(
-            to: RedisConfiguration(url: "redis://default:s3cr%40t@127.0.0.1:\(server.port)"), on: group.next())
+            to: Self.configuration("redis://default:s3cr%40t@127.0.0.1:\(server.port)"), on: group.next())
         #expect(try await asDefaultUser.send(RedisCommand("GET", "where")) == .null)
         _ = try await asDefaultUser.send(RedisCommand("SELECT", 2)).checked()
         #expect(try await asDefaultUser.send(RedisCommand("GET", "where")) == .string(ByteBuffer(string: "db2")))

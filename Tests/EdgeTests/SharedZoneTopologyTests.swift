@@ -45,6 +45,9 @@ struct SharedZoneTopologyTests {
             to: [EdgeYAML.server(upstream)],
             limits: "{connections_per_client: 4, zones: {api: {rate: \(rate)r/s, capacity: 1024\(shared)}}}")
         yaml.routes = ["{prefix: /, proxy: app, rate_limit: {zone: api, burst: \(burst), nodelay: true}}"]
+        // The keep-alive wait is long: on a loaded machine a client thread may stall past the
+        // harness's 1 s between two requests, and the edge would close the connection under it.
+        yaml.timeouts = "{client_header: 10s, client_body: 10s, keepalive: 30s, send: 10s, shutdown_grace: 1s}"
         return yaml
     }
 
