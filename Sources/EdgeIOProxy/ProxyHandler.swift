@@ -1036,12 +1036,12 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         // A body the upstream ends by closing has no length (nor has a gzipped one): an
         // HTTP/1.1 client that keeps its connection gets it chunked (the connection stays
         // usable); any other client gets it as it is, ended by the close.
-        let chunksOut = (framing.kind == .untilClose || gzip) && keepClient && flags & Flag.http10 == 0
+        let unsized = framing.kind == .untilClose || gzip
+        let chunksOut = unsized && keepClient && flags & Flag.http10 == 0
         // RFC 9112 §6.1: no chunked coding to an HTTP/1.0 client. Its body goes out as the
         // chunks' data, ended by the close.
         let dechunk = framing.kind == .chunked && flags & Flag.http10 != 0 && !gzip
-        if gzip && !chunksOut { keepClient = false }
-        if (framing.kind == .untilClose && !chunksOut) || dechunk || entries[clientIndex].phase == .sendingBody {
+        if (unsized && !chunksOut) || dechunk || entries[clientIndex].phase == .sendingBody {
             keepClient = false
         }
         if chunksOut { entries[clientIndex].flags |= Flag.chunksOut }

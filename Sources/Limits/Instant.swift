@@ -47,4 +47,8 @@ extension Duration {
         if overflow2 { return seconds < 0 ? .min : .max }
         return total
     }
+
+    /// This duration in whole milliseconds, 0 for a negative one (the I/O core's timers count
+    /// in those).
+    public var wholeMilliseconds: UInt64 { UInt64(max(0, nanosecondsClamped) / 1_000_000) }
 }

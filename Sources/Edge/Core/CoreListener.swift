@@ -141,9 +141,7 @@ final class CoreListener: Sendable {
             certificate.ocspResponse.map { (certificate: index, path: $0) }
         }
         guard !files.isEmpty else { return nil }
-        let (seconds, attoseconds) = tls.ocspRefresh.components
-        let interval = UInt64(max(0, seconds)) * 1000 + UInt64(max(0, attoseconds) / 1_000_000_000_000_000)
-        return try OCSPStapleRefresher(context: context, files: files, interval: interval) { report in
+        return try OCSPStapleRefresher(context: context, files: files, interval: tls.ocspRefresh.wholeMilliseconds) { report in
             switch report {
             case .installed(let path, let nextUpdate):
                 logger.info(
@@ -200,19 +198,15 @@ final class CoreListener: Sendable {
         let settings = EdgeIO.HTTP2Settings(
             maxConcurrentStreams: UInt32(clamping: limits.maxConcurrentStreams),
             maxHeaderListSize: UInt32(clamping: limits.maxHeaderListSize))
-        let (seconds, attoseconds) = limits.resetWindow.components
         let bounds = EdgeIO.HTTP2Limits(
             resetBurst: UInt32(clamping: limits.maxResets),
-            resetWindowMilliseconds: UInt32(clamping: max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000)))
+            resetWindowMilliseconds: UInt32(clamping: max(1, limits.resetWindow.wholeMilliseconds)))
         return (settings, bounds)
     }
 
     /// The handler's settings from the configuration (see the type's comment).
     static func handlerConfiguration(_ config: EdgeConfig) -> Handler.Configuration {
-        func milliseconds(_ duration: Duration) -> UInt64 {
-            let (seconds, attoseconds) = duration.components
-            return UInt64(max(0, seconds)) * 1000 + UInt64(max(0, attoseconds) / 1_000_000_000_000_000)
-        }
+        func milliseconds(_ duration: Duration) -> UInt64 { duration.wholeMilliseconds }
         let upstreams = config.upstreams.values
         // The core has one timer for connect plus response head: the longest of the two together.
         let answerTimeout =

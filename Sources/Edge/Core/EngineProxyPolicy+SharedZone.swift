@@ -54,16 +54,11 @@ extension EngineProxyPolicy {
                 sharedZoneWaits[Self.waitKey(connection, stream: stream)] = SharedZoneWait(
                     generation: connection.generation, token: token, verdict: verdict, question: question, runtime: runtime,
                     started: started, method: head.methodName, target: verdict.originFormTarget ?? head.target)
-                return max(1, Self.milliseconds(queue.timeout))
+                return max(1, queue.timeout.wholeMilliseconds)
             }
             verdict = FilterChain.resume(head, verdict: verdict, question: question, answer: .unavailable, now: now)
         }
         return nil
-    }
-
-    static func milliseconds(_ duration: Duration) -> UInt64 {
-        let (seconds, attoseconds) = duration.components
-        return UInt64(max(0, seconds)) * 1000 + UInt64(max(0, attoseconds)) / 1_000_000_000_000_000
     }
 
     /// A wait's key: the connection's slot and the stream (0 for HTTP/1.x).

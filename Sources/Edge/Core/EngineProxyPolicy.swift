@@ -210,9 +210,7 @@ struct EngineProxyPolicy: ProxyPolicy {
             }
             if route.config.compress { exchanges[tag]!.compresses = request.acceptsGzip(in: input) }
             guard delay > .zero else { return .forward(upstream: upstream, tag: UInt64(tag)) }
-            let (seconds, attoseconds) = delay.components
-            let milliseconds = UInt64(max(0, seconds)) * 1000 + UInt64(max(0, attoseconds)) / 1_000_000_000_000_000
-            return .forwardAfter(milliseconds: max(1, milliseconds), upstream: upstream, tag: UInt64(tag))
+            return .forwardAfter(milliseconds: max(1, delay.wholeMilliseconds), upstream: upstream, tag: UInt64(tag))
         case .serveStatic(let config, let relative, let route):
             let decision = serveStatic(
                 config: config, relative: relative, route: route, request: request, head: head, input: input,

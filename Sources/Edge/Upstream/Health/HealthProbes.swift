@@ -187,8 +187,8 @@ final class HealthProbes: Sendable {
                     HealthProbeHandler.Target(
                         pool: cluster.name, server: server, address: EngineProxyPolicy.coreAddress(server.address),
                         request: HealthProbeHandler.request(path: check.path, host: server.addressText),
-                        intervalMilliseconds: max(1, EngineProxyPolicy.milliseconds(check.interval)),
-                        timeoutMilliseconds: max(1, EngineProxyPolicy.milliseconds(check.timeout))))
+                        intervalMilliseconds: max(1, check.interval.wholeMilliseconds),
+                        timeoutMilliseconds: max(1, check.timeout.wholeMilliseconds)))
             }
         }
         _ = group.post(.checks(targets), toLoop: 0)
