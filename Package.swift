@@ -55,32 +55,29 @@ let package = Package(
         // that inherit none of the tests' sockets.
         .target(name: "TestProcess"),
         .testTarget(name: "TestProcessTests", dependencies: ["TestProcess"]),
-        // The edge's rules that both of its I/O shells apply (SwiftNIO's and the core's): how a
-        // response body is framed, when a failed upstream attempt is retried. Standard library
-        // only, no I/O.
+        // The edge's rules that the core's proxy handler and the engine both apply: how a
+        // response body is framed, when a failed upstream attempt is retried, when a response
+        // is compressed. Standard library only, no I/O.
         .target(name: "EdgeRules", swiftSettings: hotPath),
         // Small mechanisms the edge and the backend share (JSON string escaping, edit distance):
         // standard library only, so the edge's hot path pays no Foundation.
         .target(name: "ServerSupport", swiftSettings: hotPath),
         .testTarget(name: "ServerSupportTests", dependencies: ["ServerSupport"]),
-        // The reverse proxy: configuration, listeners, filters, proxying, upstream pools.
+        // The reverse proxy: configuration, the engine (filters, limits, routes, balancing,
+        // header rules), the listeners on the edge's own I/O core, reload and drain. No
+        // SwiftNIO: the tests keep it for their clients and test servers.
         .target(
             name: "Edge",
-            dependencies: nio + [
-                "Limits", "ServerSupport", "CHiredis", "EdgeRules", "EdgeIOProxy",
-                .product(name: "NIOExtras", package: "swift-nio-extras"),
-                .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "NIOHTTP2", package: "swift-nio-http2"),
-                .product(name: "NIOHPACK", package: "swift-nio-http2"),
+            dependencies: [
+                "Limits", "ServerSupport", "CHiredis", "EdgeRules", "EdgeIO", "EdgeIOProxy",
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: hotPath
         ),
         // The edge's own I/O core (issue 13): event loops on edge-triggered epoll, connection
-        // slots, buffer pools, timing wheels. Separate targets rather than `Sources/Edge/IO/`
-        // so the core builds and is tested without SwiftNIO and without the engine; the edge
-        // moves onto it by depending on `EdgeIO`.
+        // slots, buffer pools, timing wheels, TLS on OpenSSL, HTTP/2 on nghttp2. Separate
+        // targets rather than `Sources/Edge/IO/`, so the core builds and is tested without the
+        // engine.
         // CEdgeIO: the C shim for epoll's packed event struct, accept4/eventfd/sendfile and
         // socket options.
         .target(name: "CEdgeIO"),

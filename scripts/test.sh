@@ -13,10 +13,7 @@
 # 3. Runs `swift test "$@"` from the repo root with
 #      HOMERACK_TEST_POSTGRES_URL=postgres://homerack@127.0.0.1:PORT/homerack_test
 #      HOMERACK_TEST_REDIS_URL=redis://127.0.0.1:PORT
-# 4. Without arguments (the whole suite, as CI runs it), then runs the edge's suite again
-#    with its listeners on the SwiftNIO listener (`EDGE_TEST_IO=nio swift test --skip-build
-#    --filter EdgeTests`; the first run used the edge's own I/O core, the default)
-#    and the planner's browser test, scripts/test-browser.sh (headless Chromium through the
+# 4. Without arguments (the whole suite, as CI runs it), then runs the planner's browser test, scripts/test-browser.sh (headless Chromium through the
 #    edge; it ends with `N passed, N failed`), whether or not `swift test` passed.
 # 5. Stops the servers it started (by PID) and removes the temp dir on every
 #    exit path, and exits non-zero when `swift test` or the browser test failed.
@@ -326,9 +323,6 @@ run_step "${COMMAND[*]}" "${COMMAND[@]}"
 rc=$step_rc
 
 if [[ $browser_tests -eq 1 ]]; then
-  run_step "the edge's tests again on the SwiftNIO listener (EDGE_TEST_IO=nio)" \
-    env EDGE_TEST_IO=nio swift test --skip-build --filter EdgeTests
-  [[ $rc -eq 0 ]] && rc=$step_rc
   run_step "scripts/test-browser.sh" "$REPO_ROOT/scripts/test-browser.sh"
   [[ $rc -eq 0 ]] && rc=$step_rc
 fi

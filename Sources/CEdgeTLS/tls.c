@@ -324,6 +324,16 @@ int ceio_tls_context_add_certificate(ceio_tls_context *context, const char *chai
     return index;
 }
 
+int ceio_tls_context_certificate_not_after(ceio_tls_context *context, int index, int64_t *not_after) {
+    if (index < 0 || index >= context->certificate_count) return -1;
+    X509 *leaf = SSL_CTX_get0_certificate(context->certificates[index].ctx);
+    const ASN1_TIME *time = leaf ? X509_get0_notAfter(leaf) : NULL;
+    struct tm tm;
+    if (!time || ASN1_TIME_to_tm(time, &tm) != 1) return -2;
+    *not_after = (int64_t)timegm(&tm);
+    return 0;
+}
+
 // The issuer of `leaf` among the certificate's chain (fullchain.pem holds it), or NULL.
 static X509 *chain_issuer(SSL_CTX *ctx, X509 *leaf) {
     STACK_OF(X509) *chain = NULL;

@@ -6,6 +6,7 @@ public struct EdgeIOError: Error, CustomStringConvertible, Sendable {
         case epoll
         case eventFD
         case thread
+        case resolve
     }
 
     private let code: Code
@@ -42,7 +43,15 @@ public struct EdgeIOError: Error, CustomStringConvertible, Sendable {
         Self(.thread, errno: errno, context: "pthread_create", file: file, line: line)
     }
 
-    public var description: String { "EdgeIOError(\(code), \(context), errno \(errno)) at \(file):\(line)" }
+    /// A host name did not resolve (`getaddrinfo`'s reason in `context`).
+    public static func resolve(name: String, reason: String, file: String = #fileID, line: Int = #line) -> Self {
+        Self(.resolve, errno: 0, context: "\(name): \(reason)", file: file, line: line)
+    }
+
+    public var description: String {
+        if code == .resolve { return "cannot resolve \(context)" }
+        return "EdgeIOError(\(code), \(context), errno \(errno)) at \(file):\(line)"
+    }
 }
 
 /// Why ``LoopIO/connect(to:)`` could not start a connection (the errno of `socket`,

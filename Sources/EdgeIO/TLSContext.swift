@@ -72,6 +72,26 @@ public final class TLSContext: @unchecked Sendable {
         let pointer: OpaquePointer
         init(_ pointer: OpaquePointer) { self.pointer = pointer }
         deinit { ceio_tls_context_free(pointer) }
+
+        /// Each certificate's leaf expiry, in load order (see ``TLSContext/notAfter``).
+        public var notAfter: [Int64] { TLSContext.notAfter(pointer) }
+    }
+
+    /// Each certificate's leaf expiry (`notAfter`, Unix seconds), in configuration order, for
+    /// the expiry metric; read before the loops start (a reload reads its
+    /// ``LoadedCertificates/notAfter`` before installing them).
+    public var notAfter: [Int64] { Self.notAfter(pointer) }
+
+    static func notAfter(_ pointer: OpaquePointer) -> [Int64] {
+        var result: [Int64] = []
+        var index: Int32 = 0
+        var value: Int64 = 0
+        while true {
+            let found = ceio_tls_context_certificate_not_after(pointer, index, &value)
+            if found == -1 { return result }
+            result.append(found == 0 ? value : 0)  // 0: a time OpenSSL could not convert
+            index += 1
+        }
     }
 
     /// Loads `certificates` (and their OCSP responses) with this context's settings, for a

@@ -20,8 +20,8 @@ final class GzipStreamPool {
     /// check that every path gives them back).
     static let live = Atomic<Int>(0)
 
-    /// nginx's default `gzip_comp_level`: on a 20 KB JSON answer, level 6 (zlib's default, the
-    /// NIO shell's) took about 7 times the CPU of level 1 for an output 22 % smaller
+    /// nginx's default `gzip_comp_level`: on a 20 KB JSON answer, level 6 (zlib's default, what
+    /// the edge used before its core) took about 7 times the CPU of level 1 for an output 22 % smaller
     /// (docs/BENCHMARKS.md, "Compression").
     static var level: Int32 { 1 }
     /// Idle deflate states kept per window size.

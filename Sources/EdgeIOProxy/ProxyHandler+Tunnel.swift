@@ -1,14 +1,14 @@
 import EdgeIO
 
 /// Protocol switching (WebSocket and any other `Upgrade`), as nginx's
-/// `proxy_set_header Upgrade $http_upgrade; Connection "upgrade"` and `io: nio` do it.
+/// `proxy_set_header Upgrade $http_upgrade; Connection "upgrade"` does it.
 ///
 /// A request asks to switch when it has an `Upgrade` field that its `Connection` names. It goes
 /// upstream with `Connection: upgrade` and its `Upgrade` value (both hop-by-hop, so otherwise
 /// dropped). An upstream's `101` then turns the client connection and that upstream connection
 /// into a byte tunnel: what one side sends, the other is written as it comes, a side whose
 /// output backs up pauses the other's reading, and the end of either closes both once what was
-/// written to the other went out. A tunnel has no timeouts, as on `io: nio`. Any other answer
+/// written to the other went out. A tunnel has no timeouts (as the edge had before the core). Any other answer
 /// is relayed as an ordinary response, after which the client connection closes (the client
 /// may have sent bytes of the new protocol behind its request). A `101` to a request that did
 /// not ask for it is a broken upstream: 502.

@@ -263,11 +263,11 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         self.chunkSize = chunkSize
         var contents: [[UInt8]] = []
         for status in Self.answerStatuses {
-            let body = "\(status) \(Self.reason(status))\n"
+            let body = "\(status) \(ReasonPhrase.of(status))\n"
             for close in [false, true] {
                 contents.append(
                     Array(
-                        ("HTTP/1.1 \(status) \(Self.reason(status))\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\n"
+                        ("HTTP/1.1 \(status) \(ReasonPhrase.of(status))\r\nContent-Type: text/plain\r\nContent-Length: \(body.utf8.count)\r\n"
                             + (close ? "Connection: close\r\n" : "") + "\r\n" + body).utf8))
             }
         }
@@ -292,22 +292,6 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         case 504: 9
         case 408: 10
         default: 6
-        }
-    }
-
-    static func reason(_ status: Int) -> String {
-        switch status {
-        case 400: "Bad Request"
-        case 403: "Forbidden"
-        case 404: "Not Found"
-        case 408: "Request Timeout"
-        case 413: "Content Too Large"
-        case 429: "Too Many Requests"
-        case 431: "Request Header Fields Too Large"
-        case 502: "Bad Gateway"
-        case 503: "Service Unavailable"
-        case 504: "Gateway Timeout"
-        default: "Internal Server Error"
         }
     }
 

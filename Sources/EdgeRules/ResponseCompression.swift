@@ -1,5 +1,4 @@
-/// Which responses the edge gzips, for both of its I/O shells (the NIO shell's compressor and
-/// the core's): nginx's `gzip` rules, with the client's `Accept-Encoding` read as RFC 9110
+/// Which responses the edge gzips: nginx's `gzip` rules, with the client's `Accept-Encoding` read as RFC 9110
 /// §12.5.3 reads it.
 public enum ResponseCompression {
     /// nginx's `gzip_min_length` default: a body known to be shorter goes as it is (a gzip
@@ -82,7 +81,8 @@ public enum ResponseCompression {
 /// field at all means no compression (what nginx and SwiftNIO's compressor do, rather than the
 /// RFC's "anything goes"). A malformed q-value counts as 0, as SwiftNIO's compressor counts it.
 ///
-/// Differences from the NIO shell's compressor (SwiftNIO's `HTTPResponseCompressor`): that one
+/// Differences from SwiftNIO's `HTTPResponseCompressor` (what the edge used before its own
+/// core): that one
 /// answers `deflate` whenever it ranks as high as gzip (`gzip, deflate, br`, what browsers send;
 /// here: gzip) and `deflate`-only clients (here: not compressed), matches tokens
 /// case-sensitively, and lets `*` win over `gzip;q=0`.

@@ -27,7 +27,7 @@ extension ConfigLoaderTests {
             try TLSTicketKeyTests.writeKey(directory, name, size: size)
         }
 
-        /// A listener on `io` (line 2) with `tls` lines (from line 4, 6 spaces in) and the
+        /// A listener with `io` (line 3) and `tls` lines (from line 4, 6 spaces in) and the
         /// certificate (`extra` lines added to it, 10 spaces in).
         func yaml(io: String = "core", tls lines: [String], certificate extra: [String] = []) -> String {
             (["listeners:", "  - address: 127.0.0.1:8443", "    io: \(io)", "    tls:"]
@@ -123,26 +123,16 @@ extension ConfigLoaderTests {
         expectProblem(problems(files.yaml(tls: ["ocsp_refresh: soon"])), at: "listeners[0].tls.ocsp_refresh", line: 5)
     }
 
-    @Test func theCoreTLSKeysAreRefusedOnNIOListenersWithTheFix() throws {
+    /// `io` chose the SwiftNIO listener until it was removed: `io: nio` is refused with what to
+    /// do, `io: core` (what configurations of that time said) still loads, as does no `io`.
+    @Test func theRemovedNIOListenerIsRefusedWithTheFix() throws {
         let files = try CoreTLSFiles()
         defer { files.directory.remove() }
-        let key = try files.key("ticket.key")
-        let yaml = files.yaml(
-            io: "nio", tls: ["tls13_ciphersuites: TLS_AES_128_GCM_SHA256", "session_ticket_keys: [\(key)]"],
-            certificate: ["ocsp_response: \(files.ocsp)"])
-        let found = problems(yaml)
-        expectProblem(
-            found, at: "listeners[0].tls.tls13_ciphersuites", line: nil, "needs io: core",
-            "cannot configure TLS 1.3 suites", "set io: core on listener 'listener0'")
-        expectProblem(found, at: "listeners[0].tls.session_ticket_keys", line: nil, "needs io: core")
-        expectProblem(
-            found, at: "listeners[0].tls.certificates[0].ocsp_response", line: nil, "cannot staple OCSP responses")
-        #expect(found.count == 3)
-        // Without io, a listener is on the core (the default) and takes them.
-        let implicit = try parse(yaml.replacingOccurrences(of: "    io: nio\n", with: ""))
-        #expect(implicit.listeners.first?.io == .core)
-        // ocsp_refresh alone does no harm on nio (nothing to refresh) and is accepted.
-        _ = try parse(files.yaml(io: "nio", tls: ["ocsp_refresh: 5m"]))
+        let found = problems(files.yaml(io: "nio", tls: []))
+        expectProblem(found, at: "listeners[0].io", line: 3, "io: nio is gone", "delete the io key")
+        #expect(found.count == 1)
+        _ = try parse(files.yaml(io: "core", tls: []))
+        _ = try parse(files.yaml(tls: []).replacingOccurrences(of: "    io: core\n", with: ""))
     }
 
     @Test func nginxStaplingAndTicketDirectivesSuggestTheEdgeKeys() throws {

@@ -63,11 +63,11 @@ import Testing
         https.http2 = true
         #expect(
             config.listeners == [
-                ListenerConfig(name: "https", address: .tcp(host: "127.0.0.1", port: 8443), tls: https, io: .core),
+                ListenerConfig(name: "https", address: .tcp(host: "127.0.0.1", port: 8443), tls: https),
                 ListenerConfig(
                     name: "http", address: .tcp(host: "127.0.0.1", port: 8080),
                     httpsRedirect: HTTPSRedirectConfig(
-                        primaryName: "localhost", serverNames: ["localhost", "127.0.0.1"], httpsPort: 8443), io: .core),
+                        primaryName: "localhost", serverNames: ["localhost", "127.0.0.1"], httpsPort: 8443)),
             ])
         #expect(config.headers.hsts == nil, "no HSTS for localhost")
         #expect(config.headers.add.map(\.name) == HeadersConfig.homerack.add.map(\.name))
@@ -124,12 +124,12 @@ import Testing
         https.http2 = true
         #expect(
             config.listeners == [
-                ListenerConfig(name: "https", address: .tcp(host: "::", port: 443), tls: https, io: .core),
+                ListenerConfig(name: "https", address: .tcp(host: "::", port: 443), tls: https),
                 ListenerConfig(
                     name: "http", address: .tcp(host: "::", port: 80),
                     httpsRedirect: HTTPSRedirectConfig(
                         primaryName: "homerack.example", serverNames: ["homerack.example", "www.homerack.example"],
-                        httpsPort: nil, acmeWebroot: files.webroot), io: .core),
+                        httpsPort: nil, acmeWebroot: files.webroot)),
             ])
         #expect(config.listeners[0].tls?.http2Limits == HTTP2Limits())
         #expect(config.headers.hsts == "max-age=31536000; includeSubDomains; preload")

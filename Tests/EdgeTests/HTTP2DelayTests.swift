@@ -9,11 +9,11 @@ import Testing
 /// on; a waiting stream keeps its request body, and a stream reset while it waits is forgotten.
 @Suite("HTTP/2 limit_req delays")
 struct HTTP2DelayTests {
-    static func withDelayingEdge<T>(io: ListenerIO, _ body: (TLSTestEdge, TLSTestUpstream) async throws -> T) async throws -> T {
+    static func withDelayingEdge<T>(_ body: (TLSTestEdge, TLSTestUpstream) async throws -> T) async throws -> T {
         try await withTLSEdge({ directory, upstream in
             let a = try directory.makeCertificate("a.test")
             return try TLSTestConfig.make(
-                upstream: upstream, listeners: [TLSTestConfig.https("h2", certificates: [a.config(serverNames: ["a.test"])], io: io)])
+                upstream: upstream, listeners: [TLSTestConfig.https("h2", certificates: [a.config(serverNames: ["a.test"])])])
         }) { edge, _, upstream in try await body(edge, upstream) }
     }
 
@@ -23,9 +23,9 @@ struct HTTP2DelayTests {
         return options
     }
 
-    @Test(arguments: ListenerIO.allCases)
-    func streamsOverTheRateWaitTheirTurnWithTheirBodies(io: ListenerIO) async throws {
-        try await Self.withDelayingEdge(io: io) { edge, _ in
+    @Test
+    func streamsOverTheRateWaitTheirTurnWithTheirBodies() async throws {
+        try await Self.withDelayingEdge { edge, _ in
             try await withTLSConnection(port: try edge.port(0), Self.h2) { connection in
                 #expect(connection.negotiatedProtocol == "h2")
                 let body = String(repeating: "b", count: 100_000)
@@ -46,9 +46,9 @@ struct HTTP2DelayTests {
 
     /// A stream that waits (a minute, at 1 r/m) holds none of its connection's other streams:
     /// the waiting stream's HEADERS and another route's go in one write, in that order.
-    @Test(arguments: ListenerIO.allCases)
-    func aWaitingStreamHoldsNoOtherStream(io: ListenerIO) async throws {
-        try await Self.withDelayingEdge(io: io) { edge, upstream in
+    @Test
+    func aWaitingStreamHoldsNoOtherStream() async throws {
+        try await Self.withDelayingEdge { edge, upstream in
             try await HTTP2StreamTests.withConnection(port: try edge.port(0)) { connection in
                 typealias H2 = RawHTTP2Connection
                 try await connection.send(H2.headers(stream: 1, H2.request("GET", "/waiting/first"), endStream: true))
@@ -65,9 +65,9 @@ struct HTTP2DelayTests {
         }
     }
 
-    @Test(arguments: ListenerIO.allCases)
-    func aStreamResetWhileItWaitsIsForgotten(io: ListenerIO) async throws {
-        try await Self.withDelayingEdge(io: io) { edge, upstream in
+    @Test
+    func aStreamResetWhileItWaitsIsForgotten() async throws {
+        try await Self.withDelayingEdge { edge, upstream in
             try await withTLSConnection(port: try edge.port(0), Self.h2) { connection in
                 #expect(try await connection.request(.GET, "/waiting/first").status == 200)
                 // At 1 r/m the next request waits a minute, and is reset meanwhile: logged as

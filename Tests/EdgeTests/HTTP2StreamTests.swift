@@ -91,7 +91,7 @@ struct HTTP2StreamTests {
     /// (PROTOCOL_ERROR) as nginx refuses it (400), and the connection goes on. Core only: on
     /// the NIO listener swift-nio-http2 1.x trips its own debug assertion ("Can't close stream
     /// 1, it wasn't open") on this request; release builds answer it.
-    @Test(.disabled(if: EdgeYAML.defaultIO == .nio, "a debug assertion inside swift-nio-http2"))
+    @Test
     func aRequestWithoutAuthorityOrHostIsResetAndNeverForwarded() async throws {
         try await withUpstreams(["a"]) { upstreams in
             try await Self.withHTTP2Edge(upstream: upstreams[0]) { port in

@@ -91,7 +91,7 @@ struct RequestHostIntegrationTests {
         config.listeners = [
             ListenerConfig(
                 name: "redirect", address: .tcp(host: "127.0.0.1", port: 0),
-                httpsRedirect: HTTPSRedirectConfig(primaryName: "a.example", httpsPort: 443), io: EdgeYAML.defaultIO)
+                httpsRedirect: HTTPSRedirectConfig(primaryName: "a.example", httpsPort: 443))
         ]
         try await withEdge(config: config) { edge in
             let connection = try edge.connect()

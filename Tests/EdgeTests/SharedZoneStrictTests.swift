@@ -93,11 +93,11 @@ struct SharedZoneStrictTests {
     /// through `redis`, under the name `zone`.
     static func http2Config(
         directory: TLSTestDirectory, upstream: TLSTestUpstream, redis: String, zone: String,
-        timeout: Duration = .milliseconds(100), io: ListenerIO = EdgeYAML.defaultIO
+        timeout: Duration = .milliseconds(100)
     ) throws -> EdgeConfig {
         let a = try directory.makeCertificate("a.test")
         var config = try TLSTestConfig.make(
-            upstream: upstream, listeners: [TLSTestConfig.https("h2", certificates: [a.config(serverNames: ["a.test"])], io: io)])
+            upstream: upstream, listeners: [TLSTestConfig.https("h2", certificates: [a.config(serverNames: ["a.test"])])])
         var shared = SharedZoneConfig(redis: try RedisAddress(parsing: redis))
         shared.mode = .strict
         shared.timeout = timeout
@@ -151,8 +151,7 @@ struct SharedZoneStrictTests {
         try await withTLSEdge({ directory, upstream in
             // The reset comes well before the zone's timeout.
             try Self.http2Config(
-                directory: directory, upstream: upstream, redis: "redis://127.0.0.1:\(port)", zone: zone, timeout: .seconds(3),
-                io: .core)
+                directory: directory, upstream: upstream, redis: "redis://127.0.0.1:\(port)", zone: zone, timeout: .seconds(3))
         }) { edge, _, upstream in
             let sharedSeries = "edge_rate_limit_zone_shared{zone=\"\(zone)\"}"
             try await eventually("the zone to use Redis", timeout: .seconds(10)) { metricValue(try await edge.metrics(), sharedSeries) == 1 }

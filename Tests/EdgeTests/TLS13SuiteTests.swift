@@ -3,10 +3,9 @@ import Testing
 
 @testable import Edge
 
-/// `tls13_ciphersuites` on an `io: core` listener (set whatever `EDGE_TEST_IO` says:
-/// swift-nio-ssl cannot configure TLS 1.3 suites): the list restricts what a client can
+/// `tls13_ciphersuites` on a listener: the list restricts what a client can
 /// negotiate, checked with `openssl s_client -ciphersuites`.
-@Suite("TLS 1.3 suites on io: core", .timeLimit(.minutes(3)))
+@Suite("TLS 1.3 suites", .timeLimit(.minutes(3)))
 struct TLS13SuiteTests {
     @Test func theConfiguredSuitesAreTheOnlyOnesNegotiated() async throws {
         try await withTLSEdge({ directory, upstream in
@@ -14,7 +13,7 @@ struct TLS13SuiteTests {
             return try TLSTestConfig.make(
                 upstream: upstream,
                 listeners: [
-                    TLSOCSPStaplingTests.coreListener([certificate.config(serverNames: ["a.test"])]) {
+                    TLSOCSPStaplingTests.httpsListener([certificate.config(serverNames: ["a.test"])]) {
                         $0.tls13Ciphersuites = "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384"
                     }
                 ])
@@ -44,7 +43,7 @@ struct TLS13SuiteTests {
             let certificate = try directory.makeCertificate("a.test")
             return try TLSTestConfig.make(
                 upstream: upstream,
-                listeners: [TLSOCSPStaplingTests.coreListener([certificate.config(serverNames: ["a.test"])])])
+                listeners: [TLSOCSPStaplingTests.httpsListener([certificate.config(serverNames: ["a.test"])])])
         }) { edge, _, _ in
             let port = try edge.port()
             for suite in ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"] {

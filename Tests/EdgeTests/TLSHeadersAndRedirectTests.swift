@@ -84,13 +84,13 @@ struct TLSHeadersAndRedirectTests {
                 listeners: [
                     ListenerConfig(
                         name: "redirect-8443", address: .tcp(host: "127.0.0.1", port: 0),
-                        httpsRedirect: HTTPSRedirectConfig(primaryName: "a.test", serverNames: ["b.test"], httpsPort: 8443), io: EdgeYAML.defaultIO),
+                        httpsRedirect: HTTPSRedirectConfig(primaryName: "a.test", serverNames: ["b.test"], httpsPort: 8443)),
                     ListenerConfig(
                         name: "redirect-443", address: .tcp(host: "127.0.0.1", port: 0),
-                        httpsRedirect: HTTPSRedirectConfig(primaryName: "a.test", serverNames: ["b.test"], httpsPort: 443), io: EdgeYAML.defaultIO),
+                        httpsRedirect: HTTPSRedirectConfig(primaryName: "a.test", serverNames: ["b.test"], httpsPort: 443)),
                     ListenerConfig(
                         name: "redirect-default", address: .tcp(host: "127.0.0.1", port: 0),
-                        httpsRedirect: HTTPSRedirectConfig(primaryName: "a.test", serverNames: ["b.test"]), io: EdgeYAML.defaultIO),
+                        httpsRedirect: HTTPSRedirectConfig(primaryName: "a.test", serverNames: ["b.test"])),
                 ])
         }) { edge, _, _ in
             let withPort = try edge.port(0)
@@ -149,7 +149,7 @@ struct TLSHeadersAndRedirectTests {
                 listeners: [
                     ListenerConfig(
                         name: "redirect", address: .tcp(host: "127.0.0.1", port: 0),
-                        httpsRedirect: HTTPSRedirectConfig(primaryName: "a.test", acmeWebroot: webroot), io: EdgeYAML.defaultIO)
+                        httpsRedirect: HTTPSRedirectConfig(primaryName: "a.test", acmeWebroot: webroot))
                 ])
         }) { edge, _, _ in
             let port = try edge.port()

@@ -3,19 +3,18 @@ import Testing
 
 @testable import Edge
 
-/// OCSP stapling on `io: core` listeners (swift-nio-ssl cannot staple, so these tests set
-/// `io: core` whatever `EDGE_TEST_IO` says): the response file a refresh job writes is stapled,
+/// OCSP stapling: the response file a refresh job writes is stapled,
 /// seen by `openssl s_client -status`, and a new file is stapled after a reload or on the
 /// `ocsp_refresh` timer; a file that is not a response for the certificate refuses the start.
-@Suite("OCSP stapling on io: core", .timeLimit(.minutes(3)))
+@Suite("OCSP stapling", .timeLimit(.minutes(3)))
 struct TLSOCSPStaplingTests {
-    /// An `io: core` HTTPS listener with `certificates`, changed by `configure`.
-    static func coreListener(
+    /// An HTTPS listener with `certificates`, changed by `configure`.
+    static func httpsListener(
         _ certificates: [TLSCertificateConfig], configure: (inout TLSListenerConfig) -> Void = { _ in }
     ) -> ListenerConfig {
         var tls = TLSListenerConfig(certificates: certificates)
         configure(&tls)
-        return ListenerConfig(name: "https", address: .tcp(host: "127.0.0.1", port: 0), tls: tls, io: .core)
+        return ListenerConfig(name: "https", address: .tcp(host: "127.0.0.1", port: 0), tls: tls)
     }
 
     /// `s_client -status` against the listener: what it says of the stapled response.
@@ -50,7 +49,7 @@ struct TLSOCSPStaplingTests {
             var certificate = certificate.config(serverNames: ["a.test"])
             certificate.ocspResponse = response
             return try TLSTestConfig.make(
-                upstream: upstream, listeners: [TLSOCSPStaplingTests.coreListener([certificate], configure: configure)])
+                upstream: upstream, listeners: [TLSOCSPStaplingTests.httpsListener([certificate], configure: configure)])
         }
 
         /// The refresh job's work: a new response replaces the file (revoked, to tell it apart).
@@ -109,7 +108,7 @@ struct TLSOCSPStaplingTests {
             ca = authority
             let certificate = try authority.issue("a.test", serial: "3003")
             return try TLSTestConfig.make(
-                upstream: upstream, listeners: [Self.coreListener([certificate.config(serverNames: ["a.test"])])])
+                upstream: upstream, listeners: [Self.httpsListener([certificate.config(serverNames: ["a.test"])])])
         }) { edge, _, _ in
             let output = try await Self.stapled(port: try edge.port(), ca: try #require(ca))
             #expect(output.contains("OCSP response: no response sent"), "\(output)")
@@ -130,7 +129,7 @@ struct TLSOCSPStaplingTests {
             for (file, fragment) in [(otherResponse, "for another certificate"), (garbage, "not a successful DER OCSP response")] {
                 var config = certificate.config(serverNames: ["a.test"])
                 config.ocspResponse = file
-                let edgeConfig = try TLSTestConfig.make(upstream: upstream, listeners: [Self.coreListener([config])])
+                let edgeConfig = try TLSTestConfig.make(upstream: upstream, listeners: [Self.httpsListener([config])])
                 let error = await #expect(throws: EdgeError.self) {
                     let server = try await EdgeServer.start(config: edgeConfig)
                     await server.shutdown(grace: .milliseconds(100))

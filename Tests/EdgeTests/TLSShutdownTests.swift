@@ -42,7 +42,7 @@ struct TLSShutdownTests {
         [
             ListenerConfig(
                 name: "redirect", address: .tcp(host: "127.0.0.1", port: 0),
-                httpsRedirect: HTTPSRedirectConfig(primaryName: "a.test"), io: EdgeYAML.defaultIO),
+                httpsRedirect: HTTPSRedirectConfig(primaryName: "a.test")),
             TLSTestConfig.https(certificates: [certificate.config(serverNames: ["a.test"])]),
         ]
     }

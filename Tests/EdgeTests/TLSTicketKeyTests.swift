@@ -3,19 +3,17 @@ import Testing
 
 @testable import Edge
 
-/// Session-ticket key files (`session_ticket_keys`, nginx's `ssl_session_ticket_key`) on
-/// `io: core` listeners (set whatever `EDGE_TEST_IO` says: swift-nio-ssl cannot take keys):
-/// edges sharing a key file resume each other's sessions, edges with different files do not,
+/// Session-ticket key files (`session_ticket_keys`, nginx's `ssl_session_ticket_key`): edges sharing a key file resume each other's sessions, edges with different files do not,
 /// and a rotation by reload keeps tickets under the key listed second decrypting. Sessions are
 /// carried by `openssl s_client -sess_out`/`-sess_in`, resumption read from its "Reused" line.
-@Suite("TLS session ticket key files on io: core", .timeLimit(.minutes(3)))
+@Suite("TLS session ticket key files", .timeLimit(.minutes(3)))
 struct TLSTicketKeyTests {
-    /// A configuration with one `io: core` HTTPS listener for `certificate` with `keys`.
+    /// A configuration with one HTTPS listener for `certificate` with `keys`.
     static func config(upstream: TLSTestUpstream, certificate: TLSTestCertificate, keys: [String]) throws -> EdgeConfig {
         try TLSTestConfig.make(
             upstream: upstream,
             listeners: [
-                TLSOCSPStaplingTests.coreListener([certificate.config(serverNames: ["a.test"])]) {
+                TLSOCSPStaplingTests.httpsListener([certificate.config(serverNames: ["a.test"])]) {
                     $0.sessionTicketKeys = keys
                 }
             ])

@@ -32,6 +32,9 @@ int ceio_tls_context_add_certificate(ceio_tls_context *context, const char *chai
 /// same settings and loaded in full beforehand; `from` keeps the old ones (free it after).
 /// New handshakes use the new certificates; connections already open keep theirs.
 void ceio_tls_context_take_certificates(ceio_tls_context *context, ceio_tls_context *from);
+/// The `notAfter` of certificate `index`'s leaf (Unix seconds) in `not_after`: 0; -1 when
+/// there is no such certificate, -2 when its time does not convert. For the expiry metric.
+int ceio_tls_context_certificate_not_after(ceio_tls_context *context, int index, int64_t *not_after);
 /// Reads a DER OCSP response: 0 and the earliest `nextUpdate` of its single responses (Unix
 /// seconds; INT64_MAX when none says) when it is a successful basic response, -1 otherwise.
 int ceio_ocsp_response_next_update(const unsigned char *der, size_t length, int64_t *next_update);

@@ -63,7 +63,7 @@ public enum EdgeCommand {
                 // and key with their match), without binding: a deploy hook can trust this answer.
                 _ = try EdgeRuntime(config: config, generation: 0, zones: ZoneRegistry(hashSeed: 0, shardCount: 1))
                 for listener in config.listeners {
-                    if let tls = listener.tls { _ = try CertificateSet(config: tls) }
+                    if let tls = listener.tls { try CoreListener.checkTLS(tls, listener: listener.name) }
                 }
             } catch {
                 FileHandle.standardError.write(Data("\(configPath): \(error)\nconfiguration \(configPath) is invalid\n".utf8))

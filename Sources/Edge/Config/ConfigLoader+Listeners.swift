@@ -53,12 +53,20 @@ extension ConfigLoader {
                 try ConfigValues.integer(text, in: 1...65_535)
             }
             let (tls, httpsRedirect) = readListenerKind(mapping, at: itemPath, reader: reader)
-            let io = reader.choice(mapping, "io", ListenerIO.allCases.map { ($0.rawValue, $0) }) ?? .core
+            // `io` chose between the core and SwiftNIO's pipelines until the SwiftNIO listener
+            // was removed; configurations that say `core` still load.
+            _ = reader.optional(mapping, "io") { text throws(ConfigValueError) in
+                guard text == "core" else {
+                    throw ConfigValueError(
+                        "io: \(text) is gone: every listener runs on the edge's own I/O core since the SwiftNIO listener was removed; delete the io key"
+                    )
+                }
+                return text
+            }
             if let address {
                 listeners.append(
                     ListenerConfig(
-                        name: name, address: address, backlog: backlog ?? 511, tls: tls, httpsRedirect: httpsRedirect,
-                        io: io))
+                        name: name, address: address, backlog: backlog ?? 511, tls: tls, httpsRedirect: httpsRedirect))
                 addresses.append(
                     ListenAddress(
                         owner: "listeners[\(index)]", address: address, path: itemPath.appending("address"),

@@ -8,8 +8,6 @@ extension ConfigLoader {
         "certificates", "http2", "http2_limits", "tls13_ciphersuites", "session_ticket_keys", "ocsp_refresh",
     ]
     static let certificateKeys = ["certificate", "key", "server_names", "ocsp_response"]
-    /// The keys only the edge's own I/O core carries out (swift-nio-ssl has no setting for them).
-    static let coreOnlyTLSKeys = ["tls13_ciphersuites", "session_ticket_keys", "ocsp_response"]
     /// The most ticket keys a listener takes (OpenSSL's context holds 8).
     static let maxSessionTicketKeys = 8
     /// The range of `ocsp_refresh`: often enough for a test, at least daily for a response
@@ -223,33 +221,6 @@ extension ConfigLoader {
             paths.append(file)
         }
         return paths
-    }
-
-    /// Refuses on `io: nio` listeners what only the core's OpenSSL can do (the core refuses
-    /// nothing the NIO shell does): swift-nio-ssl has no OCSP stapling,
-    /// no ticket-key setting and no TLS 1.3 suite setting, and a key silently ignored would look
-    /// like it works.
-    static func checkNIOListeners(_ listeners: [ListenerConfig], at path: ConfigKeyPath, reader: ConfigReader) {
-        for (index, listener) in listeners.enumerated() where listener.io == .nio {
-            guard let tls = listener.tls else { continue }
-            let tlsPath = path.appending(index: index).appending("tls")
-            func refuse(_ at: ConfigKeyPath, _ key: String, _ why: String) {
-                reader.report(
-                    at, line: nil,
-                    "\(key) needs io: core (swift-nio-ssl \(why)); set io: core on listener '\(listener.name)', or remove \(key)")
-            }
-            if tls.tls13Ciphersuites != nil {
-                refuse(tlsPath.appending("tls13_ciphersuites"), "tls13_ciphersuites", "cannot configure TLS 1.3 suites")
-            }
-            if !tls.sessionTicketKeys.isEmpty {
-                refuse(tlsPath.appending("session_ticket_keys"), "session_ticket_keys", "cannot take session ticket keys")
-            }
-            for (certificate, config) in tls.certificates.enumerated() where config.ocspResponse != nil {
-                refuse(
-                    tlsPath.appending("certificates").appending(index: certificate).appending("ocsp_response"),
-                    "ocsp_response", "cannot staple OCSP responses")
-            }
-        }
     }
 
     /// `http2_limits:`, the per-connection HTTP/2 limits.

@@ -110,7 +110,6 @@ public enum ConfigLoader {
         }
         let logging = top["logging"].map { readLogging($0, at: .root.appending("logging"), reader: reader) }
 
-        checkNIOListeners(listeners, at: .root.appending("listeners"), reader: reader)
         guard !listeners.isEmpty else { return nil }
         return EdgeConfig(
             listeners: listeners, admin: admin.map { AdminConfig(address: $0.address) }, eventLoops: eventLoops,

@@ -72,29 +72,17 @@ public struct ListenerConfig: Sendable, Equatable {
     public var tls: TLSListenerConfig?
     /// When set, the listener serves nothing but ACME challenges and redirects to HTTPS.
     public var httpsRedirect: HTTPSRedirectConfig?
-    /// Which I/O shell serves the listener.
-    public var io: ListenerIO
 
     public init(
         name: String, address: EndpointAddress, backlog: Int = 511, tls: TLSListenerConfig? = nil,
-        httpsRedirect: HTTPSRedirectConfig? = nil, io: ListenerIO = .core
+        httpsRedirect: HTTPSRedirectConfig? = nil
     ) {
         self.name = name
         self.address = address
         self.backlog = backlog
         self.tls = tls
         self.httpsRedirect = httpsRedirect
-        self.io = io
     }
-}
-
-/// The I/O under a listener (issue 13): the edge's own core (epoll loops, in-place parsing;
-/// `Sources/EdgeIO*`), the default, or SwiftNIO's pipelines, kept for one release. Both run the
-/// same engine (`Engine/`); OCSP stapling, ticket-key files and TLS 1.3 suites are the core's
-/// only, and the loader refuses them on `nio`.
-public enum ListenerIO: String, Sendable, Equatable, CaseIterable {
-    case nio
-    case core
 }
 
 /// TLS on a listener: certificates chosen by SNI, HTTP/2 by ALPN.
@@ -106,11 +94,10 @@ public struct TLSListenerConfig: Sendable, Equatable {
     /// Limits against HTTP/2 abuse.
     public var http2Limits = HTTP2Limits()
     /// The TLS 1.3 suites offered (OpenSSL's `SSL_CTX_set_ciphersuites` list); `nil`:
-    /// AES-128-GCM, AES-256-GCM and ChaCha20-Poly1305. `io: core` only.
+    /// AES-128-GCM, AES-256-GCM and ChaCha20-Poly1305.
     public var tls13Ciphersuites: String?
     /// Session-ticket key files (48 or 80 bytes, nginx's `ssl_session_ticket_key`): the first
     /// encrypts, all decrypt, re-read on reload. Empty: keys the edge makes and rotates itself.
-    /// `io: core` only.
     public var sessionTicketKeys: [String] = []
     /// How often the certificates' `ocsp_response` files are looked at for a new response.
     public var ocspRefresh: Duration = .seconds(3600)
@@ -127,7 +114,7 @@ public struct TLSCertificateConfig: Sendable, Equatable {
     /// Server names (SNI) this certificate answers for; `*.example.org` matches one label.
     public var serverNames: [String]
     /// A DER OCSP response to staple (`openssl ocsp -respout`), kept fresh by a timer outside
-    /// the edge; `io: core` only.
+    /// the edge.
     public var ocspResponse: String?
 
     public init(certificateChain: String, privateKey: String, serverNames: [String] = [], ocspResponse: String? = nil) {

@@ -1,6 +1,5 @@
 import EdgeIO
 import EdgeIOProxy
-import NIOCore
 
 #if canImport(Glibc)
     import Glibc
@@ -68,7 +67,7 @@ struct AdminPolicy: ProxyPolicy {
 final class AdminListener: Sendable {
     let group: EdgeIO.EventLoopGroup<ProxyHandler<AdminPolicy>>
     /// Where it listens (its port resolved when the configuration said 0).
-    let address: NIOCore.SocketAddress
+    let address: EdgeIO.SocketAddress
 
     static var chunkSize: Int { 1 << 20 }
 
@@ -76,8 +75,8 @@ final class AdminListener: Sendable {
     init(address: EndpointAddress, state: EdgeState) throws {
         let resolved = try address.resolve(context: "admin listener")
         var loop = EventLoopConfiguration(
-            host: resolved.ipAddress ?? "", port: UInt16(resolved.port ?? 0), loopCount: 1, chunkSize: Self.chunkSize)
-        loop.unixPath = resolved.pathname
+            host: resolved.host ?? "", port: UInt16(resolved.port ?? 0), loopCount: 1, chunkSize: Self.chunkSize)
+        loop.unixPath = resolved.unixPath
         do {
             group = try EdgeIO.EventLoopGroup(configuration: loop) { _ in
                 ProxyHandler(configuration: .init(), policy: AdminPolicy(state: state), chunkSize: Self.chunkSize)
@@ -85,13 +84,13 @@ final class AdminListener: Sendable {
         } catch {
             throw EdgeError.bind(address, reason: "\(error)")
         }
-        self.address = try resolved.pathname.map { try NIOCore.SocketAddress(unixDomainSocketPath: $0) }
-            ?? NIOCore.SocketAddress(ipAddress: loop.host, port: group.port)
+        self.address = try resolved.unixPath.map { try EdgeIO.SocketAddress(unixPath: $0) }
+            ?? EdgeIO.SocketAddress(host: loop.host, port: UInt16(group.port))
     }
 
     /// Stops the loop (its connections close) and removes a Unix socket's file.
     func stop() {
         group.stop()
-        if let path = address.pathname { unlink(path) }
+        if let path = address.unixPath { unlink(path) }
     }
 }

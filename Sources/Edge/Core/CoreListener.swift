@@ -1,17 +1,15 @@
 import EdgeIO
 import EdgeIOProxy
-import NIOCore
 import Synchronization
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// A listener served by the edge's own I/O core (`io: core`): the core's loops, each with its
-/// `SO_REUSEPORT` listener, running the proxy handler with the engine as its policy. It shares
-/// the edge's state with the NIO listeners: the runtime a reload swaps in (routes, limits,
-/// headers, upstream servers), the connection cap, metrics, the access log, and the upstream
-/// health the checkers keep.
+/// A listener on the edge's own I/O core: the core's loops, each with its `SO_REUSEPORT`
+/// listener, running the proxy handler with the engine as its policy. The listeners share the
+/// edge's state: the runtime a reload swaps in (routes, limits, headers, upstream servers), the
+/// connection cap, metrics, the access log, and the upstream health the checkers keep.
 ///
 /// Fixed at start, as the core's handler takes them (a reload does not change them on this
 /// listener): the client timeouts (`timeouts.keepalive`, `timeouts.client_header`), the pool
@@ -42,7 +40,7 @@ final class CoreListener: Sendable {
         let tls: TLSListenerConfig
     }
     /// Where it listens (its port resolved when the configuration said 0).
-    let address: NIOCore.SocketAddress
+    let address: EdgeIO.SocketAddress
 
     /// Starts the loops.
     /// - Throws: ``EdgeError`` when the address cannot be bound, or a TLS file (certificate,
@@ -52,8 +50,8 @@ final class CoreListener: Sendable {
         let config = state.runtime.config
         let resolved = try listener.address.resolve(context: "listener '\(listener.name)'")
         var loop = EventLoopConfiguration(
-            host: resolved.ipAddress ?? "", port: UInt16(resolved.port ?? 0), loopCount: loopCount, backlog: Int32(listener.backlog))
-        loop.unixPath = resolved.pathname
+            host: resolved.host ?? "", port: UInt16(resolved.port ?? 0), loopCount: loopCount, backlog: Int32(listener.backlog))
+        loop.unixPath = resolved.unixPath
         let secure = listener.tls != nil
         logger = state.logger.with(label: "edge.tls")
         if let tls = listener.tls {
@@ -97,9 +95,12 @@ final class CoreListener: Sendable {
             ocspRefresher.withLock { $0?.stop() }
             throw EdgeError.bind(listener.address, reason: "\(error)")
         }
-        address = try resolved.pathname.map { try NIOCore.SocketAddress(unixDomainSocketPath: $0) }
-            ?? NIOCore.SocketAddress(ipAddress: loop.host, port: group.port)
+        address = try resolved.unixPath.map { try EdgeIO.SocketAddress(unixPath: $0) }
+            ?? EdgeIO.SocketAddress(host: loop.host, port: UInt16(group.port))
     }
+
+    /// `event_loops: auto`: one loop per online CPU (as nginx's `worker_processes auto`).
+    static var coreCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
     /// How often a TLS listener's session tickets get a new key: hourly, the two before still
     /// decrypting, so a ticket resumes for up to three hours (nginx keeps one random key for a
@@ -123,6 +124,18 @@ final class CoreListener: Sendable {
             TLSContext.Certificate(
                 chainPath: $0.certificateChain, keyPath: $0.privateKey, ocspResponsePath: $0.ocspResponse,
                 serverNames: $0.serverNames)
+        }
+    }
+
+    /// Loads what start-up loads for a TLS listener (certificates and keys with their match,
+    /// OCSP responses, ticket key files) without binding: `homerack-edge --check`.
+    /// - Throws: ``EdgeError`` naming the file at fault.
+    static func checkTLS(_ tls: TLSListenerConfig, listener: String) throws {
+        do {
+            _ = try TLSContext(configuration: tlsConfiguration(tls))
+            _ = try readTicketKeys(tls)
+        } catch {
+            throw EdgeError.tls("listener '\(listener)': TLS: \(error)")
         }
     }
 
@@ -193,7 +206,7 @@ final class CoreListener: Sendable {
 
     /// The HTTP/2 sessions' settings and bounds from the listener's `http2_limits`: the stream
     /// and header-list limits as advertised, and rapid reset as `max_resets` within
-    /// `reset_window` (a token bucket, the same budget as the NIO listeners').
+    /// `reset_window` (a token bucket).
     static func http2Options(_ limits: Edge.HTTP2Limits) -> (EdgeIO.HTTP2Settings, EdgeIO.HTTP2Limits) {
         let settings = EdgeIO.HTTP2Settings(
             maxConcurrentStreams: UInt32(clamping: limits.maxConcurrentStreams),
@@ -218,7 +231,7 @@ final class CoreListener: Sendable {
             clientIdleTimeout: milliseconds(config.timeouts.keepAlive),
             upstreamTimeout: milliseconds(answerTimeout),
             maxRequestBody: config.limits.maxBodySize, clientHeaderTimeout: milliseconds(config.timeouts.header),
-            // As the NIO listeners and nginx: a client gone mid-exchange ends it (logged 499).
+            // As nginx: a client gone mid-exchange ends it (logged 499).
             abortOnClientClose: true, clientSendTimeout: milliseconds(config.timeouts.send),
             clientBodyTimeout: milliseconds(config.timeouts.body))
     }
@@ -259,10 +272,9 @@ final class CoreListener: Sendable {
         removeSocketFile()
     }
 
-    /// A Unix listener's socket file goes with it (as on `io: nio`, and as nginx removes its
-    /// own), so that a restart can bind the path again; removed as the drain starts, so a new
+    /// A Unix listener's socket file goes with it (as nginx removes its own), so that a restart can bind the path again; removed as the drain starts, so a new
     /// edge can listen while this one finishes its exchanges.
     func removeSocketFile() {
-        if let path = address.pathname { unlink(path) }
+        if let path = address.unixPath { unlink(path) }
     }
 }

@@ -1,8 +1,8 @@
 import EdgeIOProxy
 
 /// The I/O core's request head, parsed in place, as the engine reads heads (see
-/// ``RequestHeadFields``): the same ``FilterChain`` decides a request whichever shell parsed
-/// it, so moving the edge onto the core carries every rule across unchanged.
+/// ``RequestHeadFields``): the ``FilterChain`` reads it where it lies, without a copy into
+/// another head type.
 ///
 /// Valid only while `input` is: during the core's policy call for that head. Fields are
 /// found by scanning the head's bytes (a head is a few hundred bytes, and the chain asks for a

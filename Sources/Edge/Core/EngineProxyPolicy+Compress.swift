@@ -2,8 +2,7 @@ import EdgeIOProxy
 
 /// A route's `compress` on the I/O core: the request's `Accept-Encoding` is read when the
 /// route is chosen (``Exchange/compresses``), the response's type, coding, status and length
-/// when its head comes (the rules both shells share, ``ResponseCompression``); the core does
-/// the compressing.
+/// when its head comes (``ResponseCompression``'s rules); the core does the compressing.
 extension EngineProxyPolicy {
     func compressesResponse(_ response: EdgeIOProxy.HTTPResponseHead, in input: UnsafeRawBufferPointer, tag: UInt64) -> Bool {
         guard exchanges[Int(tag)]?.compresses == true else { return false }

@@ -8,7 +8,7 @@ import Limits
 /// thread posts to this policy's loop (``Event/sharedZoneAnswered(connection:stream:token:answer:)``). The handler reads the request
 /// again when the answer comes or the zone's `timeout` is up, and ``decide(_:in:client:answer:)``
 /// goes on from the wait: ``FilterChain/resume(_:verdict:question:answer:now:)`` with the
-/// answer, or with none (decided by this edge's table, as the NIO shell does). A second
+/// answer, or with none (decided by this edge's table alone). A second
 /// answer, or one for a connection that closed or moved on, is dropped by its token.
 extension EngineProxyPolicy {
     enum Event: Sendable {

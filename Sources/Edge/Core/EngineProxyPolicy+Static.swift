@@ -4,8 +4,7 @@ import EdgeIOProxy
 import Glibc
 #endif
 
-/// Static files on the I/O core, as the NIO shell serves them (``StaticFiles``,
-/// ``StaticAnswer``): the file is found and opened on the loop's thread (a `stat` and an `open` of
+/// Static files (``StaticFiles``, ``StaticAnswer``): the file is found and opened on the loop's thread (a `stat` and an `open` of
 /// a local file, as nginx does on its event loops), the head is written here, and the core sends
 /// the body from the open descriptor (``ProxyDecision/file(descriptor:offset:count:close:)``):
 /// `sendfile` on plain HTTP, reads into its buffer over TLS, appended to the stream over HTTP/2. (The loader refuses `compress` on

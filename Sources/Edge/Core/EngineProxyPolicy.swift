@@ -1,8 +1,6 @@
 import EdgeIO
 import EdgeIOProxy
 import Limits
-import NIOCore
-import NIOHTTP1
 import ServerSupport
 
 /// The edge's engine as the I/O core's proxy policy: the same ``FilterChain`` decides each
@@ -47,7 +45,7 @@ struct EngineProxyPolicy: ProxyPolicy {
     let state: EdgeState
     let loopIndex: Int
     let secure: Bool
-    /// A plain listener's redirect to HTTPS (and ACME challenges), as on `io: nio`.
+    /// A plain listener's redirect to HTTPS (and ACME challenges).
     let httpsRedirect: HTTPSRedirect?
     let clock = MonotonicClock()
     var random: SplitMix64
@@ -227,8 +225,8 @@ struct EngineProxyPolicy: ProxyPolicy {
 
     // MARK: Retries and passive health
 
-    /// The next server of the exchange's pool, as the NIO shell's exchange chooses it: up to
-    /// the pool's `max_retries` more tries, servers not tried yet, healthy ones first.
+    /// The next server of the exchange's pool: up to the pool's `max_retries` more tries,
+    /// servers not tried yet, healthy ones first.
     mutating func nextUpstream(tag: UInt64, afterFailure: Bool) -> Int? {
         guard var exchange = exchanges[Int(tag)] else { return nil }
         let now = clock.now()
@@ -249,11 +247,9 @@ struct EngineProxyPolicy: ProxyPolicy {
     func upstreamTimeouts(tag: UInt64) -> (connect: UInt64, send: UInt64, response: UInt64)? {
         guard let route = exchanges[Int(tag)]?.route else { return nil }
         return (
-            Self.milliseconds(route.connectTimeout), Self.milliseconds(route.sendTimeout), Self.milliseconds(route.readTimeout)
+            route.connectTimeout.wholeMilliseconds, route.sendTimeout.wholeMilliseconds, route.readTimeout.wholeMilliseconds
         )
     }
-
-    static func milliseconds(_ time: TimeAmount) -> UInt64 { UInt64(max(0, time.nanoseconds / 1_000_000)) }
 
     mutating func upstreamFailed(tag: UInt64) {
         guard let exchange = exchanges[Int(tag)] else { return }
@@ -280,24 +276,11 @@ struct EngineProxyPolicy: ProxyPolicy {
             index = known
         } else {
             index = addresses.count
-            addresses.append(Self.coreAddress(server.address))
+            addresses.append(server.address)
             addressIndex[key] = index
         }
         serverIndexes[ObjectIdentifier(server)] = index
         return index
-    }
-
-    /// A NIO address resolved at load time, as the core connects to it.
-    static func coreAddress(_ address: NIOCore.SocketAddress) -> EdgeIO.SocketAddress {
-        do {
-            if let path = address.pathname { return try EdgeIO.SocketAddress(unixPath: path) }
-            guard let ip = address.ipAddress, let port = address.port else {
-                preconditionFailure("an upstream address with neither a path nor an IP: \(address)")
-            }
-            return try EdgeIO.SocketAddress(host: ip, port: UInt16(port))
-        } catch {
-            preconditionFailure("a resolved upstream address the core refuses: \(address): \(error)")
-        }
     }
 
     // MARK: The request head sent upstream
@@ -317,14 +300,9 @@ struct EngineProxyPolicy: ProxyPolicy {
     }
 
     func dropsRequestField(_ name: UnsafeRawBufferPointer) -> Bool {
-        HeaderRewriting.setUpstream.contains(name) || Self.alsoHopByHop.contains(name)
+        HeaderRewriting.setUpstream.contains(name) || HeaderRewriting.alsoHopByHop.contains(name)
             || (!currentTrusted && HeaderRewriting.trustedOnly.contains(name))
     }
-
-    /// Hop-by-hop fields the core's copy does not already leave out (it drops `Connection`,
-    /// `Keep-Alive`, `Proxy-Connection`, `TE` and `Upgrade`; it keeps `Transfer-Encoding`, the
-    /// body's framing, which it relays as it came).
-    static let alsoHopByHop = HeaderNameSet(["trailer", "proxy-authenticate", "proxy-authorization"])
 
     mutating func writeRequestFields(
         _ request: EdgeIOProxy.HTTPRequestHead, in input: UnsafeRawBufferPointer, client: ClientContext, tag: UInt64,
@@ -365,7 +343,7 @@ struct EngineProxyPolicy: ProxyPolicy {
         // Asked once per response field: read the two rules in place, never a copy of the exchange.
         guard let route = exchanges[Int(tag)]?.route else { return false }
         return (secure ? route.secureDecorations : route.decorations).names.contains(name)
-            || exchanges[Int(tag)]?.runtime.removeFromUpstream.contains(name) == true || Self.alsoHopByHop.contains(name)
+            || exchanges[Int(tag)]?.runtime.removeFromUpstream.contains(name) == true || HeaderRewriting.alsoHopByHop.contains(name)
     }
 
     mutating func writeResponseFields(status: Int, client: ClientContext, tag: UInt64, into writer: inout HeadWriter) {
@@ -374,7 +352,7 @@ struct EngineProxyPolicy: ProxyPolicy {
             // A response head: the server answered (its failure count starts again).
             exchange.server.health.withLock { $0.requestSucceeded() }
             let decorations = secure ? exchange.route.secureDecorations : exchange.route.decorations
-            decorations.fixed.serialized.withUnsafeBytes { writer.append($0) }
+            decorations.serialized.withUnsafeBytes { writer.append($0) }
             writer.append("X-Request-ID: ")
             writer.append(exchange.requestID)
             writer.append("\r\n")
@@ -394,7 +372,7 @@ struct EngineProxyPolicy: ProxyPolicy {
     }
 
     /// The core's own answers (a malformed head, an upstream that failed or took too long), in
-    /// the envelope and with the decorations, as the NIO shell writes them.
+    /// the envelope and with the decorations, as the edge's other answers.
     mutating func writeAnswer(
         status: Int, tag: UInt64?, client: ClientContext, close: Bool, http10: Bool, into writer: inout HeadWriter
     ) -> Bool {
@@ -429,8 +407,8 @@ struct EngineProxyPolicy: ProxyPolicy {
         return secure ? runtime.secureBaseDecorations : runtime.baseDecorations
     }
 
-    /// Writes a whole local answer as HTTP/1.1 (the NIO shell's ``LocalResponse`` writes the
-    /// same one): status line, the answer's fields, the decorations, the request ID,
+    /// Writes a whole local answer as HTTP/1.1 (the core turns it into an HTTP/2 header block
+    /// for a stream): status line, the answer's fields, the decorations, the request ID,
     /// `Content-Length`, `Connection` as the client's version needs it, the body (none for HEAD).
     /// - Returns: the body's length.
     static func write(
@@ -461,7 +439,7 @@ extension EngineProxyPolicy {
         writer.append("HTTP/1.1 ")
         writer.appendDecimal(status)
         writer.append(" ")
-        writer.append(HTTPResponseStatus(statusCode: status).reasonPhrase)
+        writer.append(ReasonPhrase.of(status))
         writer.append("\r\n")
         for field in fields where !decorations.replaces(field.name) {
             writer.append(field.name)
@@ -469,7 +447,7 @@ extension EngineProxyPolicy {
             writer.append(field.value)
             writer.append("\r\n")
         }
-        decorations.fixed.serialized.withUnsafeBytes { writer.append($0) }
+        decorations.serialized.withUnsafeBytes { writer.append($0) }
         writer.append("X-Request-ID: ")
         writer.append(requestID)
         if let contentLength {

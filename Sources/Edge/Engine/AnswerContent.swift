@@ -1,6 +1,6 @@
 /// What one of the edge's own answers says (status, fields, body), decided from a
-/// ``LocalAnswer`` with no I/O type: each shell writes it its own way (SwiftNIO's heads, the I/O
-/// core's buffers), and both write the same answer. The security headers, the request ID,
+/// ``LocalAnswer`` with no I/O type (``EngineProxyPolicy`` writes it into the core's buffers;
+/// tests check it as a value). The security headers, the request ID,
 /// `Content-Length` and `Connection` are added where it is written.
 ///
 /// Errors carry the API's envelope (`detail` plus an `error` object with `code`, `message` and

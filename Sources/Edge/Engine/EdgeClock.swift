@@ -7,7 +7,7 @@ import Limits
 
 /// Where the edge's engine gets the time: the one time representation of the edge is
 /// ``Limits/Instant`` (nanoseconds on the monotonic clock), and nothing in `Engine/` reads a
-/// clock of its own. The I/O shell passes `now` into every decision and turns the deadlines the
+/// clock of its own. The I/O core passes `now` into every decision and turns the deadlines the
 /// engine returns into its timers; tests pass a ``ManualClock``-driven `now` and fire timers by
 /// hand, so no timeout test sleeps.
 protocol EdgeClock: Sendable {
@@ -15,8 +15,8 @@ protocol EdgeClock: Sendable {
     func now() -> Instant
 }
 
-/// `CLOCK_MONOTONIC`, the clock SwiftNIO's deadlines (uptime nanoseconds) also count on
-/// Linux, so an ``Instant`` from here and a NIO deadline convert one to one.
+/// `CLOCK_MONOTONIC`, the clock the core's timing wheels count on too, so an ``Instant`` from
+/// here and a loop's deadline convert one to one.
 struct MonotonicClock: EdgeClock {
     @inline(__always)
     func now() -> Instant {

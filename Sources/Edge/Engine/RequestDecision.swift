@@ -1,6 +1,6 @@
 import Limits
 
-/// An answer the edge makes itself, named by what it means; the I/O shell renders it (status,
+/// An answer the edge makes itself, named by what it means; ``AnswerContent`` says it (status,
 /// the error envelope, headers), so the engine decides without building bytes.
 enum LocalAnswer: Equatable, Sendable {
     /// Over `connections_per_client` (status `limits.connection_limit_status`).

@@ -1,6 +1,6 @@
-/// What the engine reads of a parsed request head, whatever parsed it: SwiftNIO's codec today,
-/// the edge's own parser on its I/O core later. The engine's decisions are generic over it (and
-/// specialised), so no head is copied into another type per request.
+/// What the engine reads of a parsed request head: the core's parser gives it in place
+/// (``CoreRequestHead``), tests give a plain one. The engine's decisions are generic over it
+/// (and specialised), so no head is copied into another type per request.
 ///
 /// Header names passed in are lowercase; matching is case-insensitive, as HTTP's.
 protocol RequestHeadFields {

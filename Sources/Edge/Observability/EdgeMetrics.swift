@@ -91,8 +91,7 @@ public final class EdgeMetrics: Sendable {
         withShard(shard) { $0.upstreamFailures[upstream, default: 0] += 1 }
     }
 
-    /// A completed handshake; `resumed`: it resumed a session (known on `io: core` listeners;
-    /// swift-nio-ssl does not say, so the NIO listener counts none).
+    /// A completed handshake; `resumed`: it resumed a session (a ticket).
     func recordHandshake(shard: Int, protocol name: String, resumed: Bool = false) {
         withShard(shard) {
             $0.handshakes[name, default: 0] += 1
@@ -151,7 +150,7 @@ public final class EdgeMetrics: Sendable {
         out.family("edge_tls_handshakes_total", "counter", "Completed TLS handshakes, by negotiated protocol.",
             Self.byLabel("protocol", total.handshakes))
         out.family("edge_tls_resumed_handshakes_total", "counter",
-            "Completed TLS handshakes that resumed a session (a ticket) instead of a full handshake (io: core listeners).",
+            "Completed TLS handshakes that resumed a session (a ticket) instead of a full handshake.",
             [([], Double(total.resumedHandshakes))])
         out.family("edge_tls_handshake_failures_total", "counter", "Failed TLS handshakes, by reason.",
             Self.byLabel("reason", total.handshakeFailures))

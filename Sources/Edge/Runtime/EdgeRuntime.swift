@@ -1,5 +1,5 @@
+import EdgeIO
 import Limits
-import NIOCore
 
 /// One route, compiled: its rate policy, its cluster, its timeouts and headers resolved.
 final class CompiledRoute: Sendable {
@@ -8,9 +8,9 @@ final class CompiledRoute: Sendable {
     let label: String
     let policy: RateLimitPolicy
     let cluster: Cluster?
-    let connectTimeout: TimeAmount
-    let readTimeout: TimeAmount
-    let sendTimeout: TimeAmount
+    let connectTimeout: Duration
+    let readTimeout: Duration
+    let sendTimeout: Duration
     let decorations: ResponseDecorations
     /// The same with HSTS, for HTTPS connections.
     let secureDecorations: ResponseDecorations
@@ -21,9 +21,9 @@ final class CompiledRoute: Sendable {
         self.policy = policy
         self.cluster = cluster
         let upstream = cluster?.config
-        connectTimeout = TimeAmount(config.connectTimeout ?? upstream?.connectTimeout ?? .seconds(60))
-        readTimeout = TimeAmount(config.readTimeout ?? upstream?.readTimeout ?? .seconds(60))
-        sendTimeout = TimeAmount(config.sendTimeout ?? upstream?.sendTimeout ?? .seconds(60))
+        connectTimeout = config.connectTimeout ?? upstream?.connectTimeout ?? .seconds(60)
+        readTimeout = config.readTimeout ?? upstream?.readTimeout ?? .seconds(60)
+        sendTimeout = config.sendTimeout ?? upstream?.sendTimeout ?? .seconds(60)
         decorations = ResponseDecorations(headers: base + config.addHeaders, cacheControl: config.cacheControl)
         secureDecorations = decorations.secure(hsts: hsts)
     }
@@ -145,19 +145,12 @@ extension EndpointAddress {
         do {
             switch self {
             case .tcp(let host, let port):
-                let name = host == "*" ? "0.0.0.0" : host
-                return try SocketAddress.makeAddressResolvingHost(name, port: port)
+                return try SocketAddress(resolving: host == "*" ? "0.0.0.0" : host, port: UInt16(port))
             case .unix(let path):
-                return try SocketAddress(unixDomainSocketPath: path)
+                return try SocketAddress(unixPath: path)
             }
         } catch {
             throw EdgeError.resolve(self, context: context, reason: "\(error)")
         }
-    }
-}
-
-extension TimeAmount {
-    init(_ duration: Duration) {
-        self = .nanoseconds(duration.nanosecondsClamped)
     }
 }

@@ -1,6 +1,4 @@
 import Limits
-import NIOCore
-import NIOPosix
 import Synchronization
 
 /// What every connection shares: the current runtime (swapped on reload), limits, metrics, logs.
@@ -12,22 +10,16 @@ final class EdgeState: Sendable {
     /// The per-client connection cap: kept across reloads that change only its limit, replaced
     /// by one that turns it on or off or changes its table (see ``EdgeServer/reload(_:)``).
     private let limiterBox: Mutex<ConnectionLimiter?>
-    /// Per event loop state, by the loop's identity.
-    let loops: [ObjectIdentifier: LoopContext]
-    /// Threads for blocking file-system calls (static files), never run on an event loop.
-    let fileIO: NIOThreadPool
 
     init(
         runtime: EdgeRuntime, metrics: EdgeMetrics, logger: EdgeLogger, accessLog: LogSink,
-        connectionLimiter: ConnectionLimiter?, loops: [ObjectIdentifier: LoopContext], fileIO: NIOThreadPool
+        connectionLimiter: ConnectionLimiter?
     ) {
-        self.fileIO = fileIO
         self.runtimeBox = Mutex(runtime)
         self.metrics = metrics
         self.logger = logger
         self.accessLog = accessLog
         self.limiterBox = Mutex(connectionLimiter)
-        self.loops = loops
     }
 
     /// The per-client connection cap new connections and requests count against (`nil`: off).
@@ -46,7 +38,7 @@ final class EdgeState: Sendable {
         runtimeBox.withLock { $0 = runtime }
     }
 
-    /// A finished request's metrics and access-log line, whichever shell served it.
+    /// A finished request's metrics and access-log line.
     /// - Parameters:
     ///   - shard: the metrics shard of the serving loop.
     ///   - now: when the request ended.
@@ -54,29 +46,6 @@ final class EdgeState: Sendable {
         let seconds = Double(now.duration(since: record.started).nanosecondsClamped) / 1e9
         metrics.recordRequest(shard: shard, route: record.route ?? "none", method: record.method, status: record.status, seconds: seconds)
         if record.logged, accessLog.isEnabled { accessLog.write(record.jsonLine(durationSeconds: seconds)) }
-    }
-
-    func loop(for eventLoop: any EventLoop) -> LoopContext {
-        guard let context = loops[ObjectIdentifier(eventLoop)] else {
-            preconditionFailure("a channel on an event loop the edge did not create")
-        }
-        return context
-    }
-}
-
-/// State confined to one event loop: its upstream connection pool, random source and metrics shard.
-/// Only ever touched on that loop, which is what makes the unchecked `Sendable` sound.
-final class LoopContext: @unchecked Sendable {
-    let eventLoop: any EventLoop
-    let index: Int
-    let pool: UpstreamConnectionPool
-    var random: SplitMix64
-
-    init(eventLoop: any EventLoop, index: Int, seed: UInt64) {
-        self.eventLoop = eventLoop
-        self.index = index
-        self.pool = UpstreamConnectionPool(eventLoop: eventLoop)
-        self.random = SplitMix64(seed: seed)
     }
 }
 

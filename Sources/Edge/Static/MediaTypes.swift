@@ -20,7 +20,7 @@ enum MediaTypes {
     }
 
     /// Whether responses of this type are worth compressing (text, JSON, SVG, XML, JavaScript):
-    /// the rule both I/O shells share (``ResponseCompression/isCompressibleType(_:)``).
+    /// the rule proxied responses follow too (``ResponseCompression/isCompressibleType(_:)``).
     static func isCompressible(_ contentType: String) -> Bool {
         var contentType = contentType
         return contentType.withUTF8 { ResponseCompression.isCompressibleType(UnsafeRawBufferPointer($0)) }

@@ -1,6 +1,6 @@
 /// The answer to a request for a static file that exists, decided from the file's size and
-/// date and the request's conditional and range fields, with no I/O type: the NIO shell and
-/// the I/O core each write it their own way, and both write the same answer.
+/// date and the request's conditional and range fields, with no I/O type (the core writes it,
+/// tests check it as a value).
 ///
 /// `If-None-Match` / `If-Modified-Since` against the file's `ETag` and `Last-Modified` give
 /// `304`; a single satisfiable `Range` on a GET (under `If-Range`) gives `206`, one past the end

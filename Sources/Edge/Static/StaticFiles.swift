@@ -1,30 +1,12 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import NIOCore
-import NIOHTTP1
-import NIOPosix
 
-/// Serves a route's static directory: `index.html` for directories, the index for unknown paths
-/// when the route is a single-page app, `ETag` / `Last-Modified` with `304`, `Content-Type` by
-/// extension, and large files sent with `sendfile` (a `FileRegion`), never copied through user
-/// space. Every file-system call runs on the thread pool, never on an event loop.
+/// Finds a route's static files: `index.html` for directories, the index for unknown paths when
+/// the route is a single-page app, symbolic links kept below the root. What is answered
+/// (`ETag` / `Last-Modified` with `304`, ranges, `Content-Type` by extension) is
+/// ``StaticAnswer``'s; the core sends the file with `sendfile`, never copied through user space.
 enum StaticFiles {
-    /// Files up to this size are read into memory (so they can be compressed); larger ones are sent with `sendfile`.
-    static let inMemoryLimit = 256 * 1024
-
-    /// What the file system said about a request.
-    enum Lookup {
-        case notFound
-        case forbidden
-        case file(path: String, size: Int, modified: Int, content: Content)
-
-        enum Content {
-            case bytes([UInt8])
-            case handle(NIOFileHandle)
-        }
-    }
-
     /// Where the file for a request is, found without opening it.
     enum Location: Equatable {
         case notFound
@@ -34,8 +16,8 @@ enum StaticFiles {
 
     /// Finds the file for `relative` below `config.root`: a directory's index, the index for an
     /// unknown path when the route is a single-page app; symbolic links resolved and kept below
-    /// the root. Blocking file-system calls: the NIO shell calls it on its thread pool, the I/O
-    /// core on its loop (as nginx does, a `stat` of a local file).
+    /// the root. Blocking file-system calls, made on the loop (as nginx does: a `stat` of a
+    /// local file).
     static func locate(relative: String, config: StaticConfig) -> Location {
         guard let root = realPath(config.root) else { return .notFound }
         var candidates = [relative.isEmpty ? root : root + "/" + relative]
@@ -64,33 +46,6 @@ enum StaticFiles {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return (nil, errno == EACCES ? .forbidden : .notFound) }
         return (fd, .notFound)
-    }
-
-    /// Finds and opens the file for `relative` below `config.root` (blocking; thread pool only).
-    static func lookup(relative: String, config: StaticConfig, readBody: Bool) -> Lookup {
-        switch locate(relative: relative, config: config) {
-        case .notFound: return .notFound
-        case .forbidden: return .forbidden
-        case .file(let path, let size, let modified):
-            guard readBody else { return .file(path: path, size: size, modified: modified, content: .bytes([])) }
-            let (opened, failure) = open(path)
-            guard let fd = opened else { return failure == .forbidden ? .forbidden : .notFound }
-            if size > inMemoryLimit {
-                return .file(
-                    path: path, size: size, modified: modified,
-                    content: .handle(NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: fd)))
-            }
-            defer { close(fd) }
-            var bytes = [UInt8](repeating: 0, count: size)
-            var offset = 0
-            while offset < size {
-                let got = bytes[offset...].withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if got < 0 && errno == EINTR { continue }
-                guard got > 0 else { break }
-                offset += got
-            }
-            return .file(path: path, size: offset, modified: modified, content: .bytes(Array(bytes[..<offset])))
-        }
     }
 
     private static func realPath(_ path: String) -> String? {

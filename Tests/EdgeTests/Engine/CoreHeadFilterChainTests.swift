@@ -7,10 +7,9 @@ import Testing
 
 @testable import Edge
 
-/// The same filter chain on both shells: each raw request is parsed by SwiftNIO's decoder and by
-/// the I/O core's in-place parser (``CoreRequestHead``), and the engine must reach the same
-/// verdict from either head. This is what lets the edge move onto its own core with every rule
-/// unchanged.
+/// The core's parse against an independent one: each raw request is parsed by SwiftNIO's
+/// decoder (the tests' reference) and by the I/O core's in-place parser (``CoreRequestHead``),
+/// and the engine must reach the same verdict from either head.
 @Suite struct CoreHeadFilterChainTests {
     static let requests: [String] = [
         "GET /api/x HTTP/1.1\r\nHost: example.org\r\n\r\n",

@@ -22,4 +22,22 @@ import Testing
             #expect(!text.contains("NIODeadline") && !text.contains("ContinuousClock") && !text.contains("Date()"), "\(file) reads a clock")
         }
     }
+
+    /// SwiftNIO left the edge: no file of the edge or of its core imports it (the package
+    /// gives those targets no NIO dependency; this says so where a reader of the tests looks).
+    @Test(arguments: ["Sources/Edge", "Sources/EdgeIO", "Sources/EdgeIOProxy", "Sources/EdgeMain"])
+    func theEdgeImportsNoSwiftNIO(folder: String) throws {
+        let root = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent(folder)
+        let files = try #require(FileManager.default.enumerator(atPath: root.path)).compactMap { $0 as? String }
+            .filter { $0.hasSuffix(".swift") }
+        #expect(!files.isEmpty)
+        for file in files {
+            let text = try String(contentsOf: root.appendingPathComponent(file), encoding: .utf8)
+            for line in text.split(separator: "\n") where line.hasPrefix("import ") {
+                #expect(!line.contains("NIO"), "\(folder)/\(file): \(line)")
+            }
+        }
+    }
 }

@@ -23,14 +23,6 @@ struct EdgeYAML {
     var trustedProxies = "[]"
     var logging = "{access_log: \"off\", error_log: \"off\"}"
     var headers: String?
-    /// The public listener's `io:` (`nio`, or `core`; a test that passes `ListenerIO.allCases`
-    /// runs on both I/O shells in one run).
-    var io: ListenerIO = EdgeYAML.defaultIO
-
-    /// The shell the suite's public listeners use: the I/O core, the default; `EDGE_TEST_IO=nio`
-    /// runs the suite on the SwiftNIO listener (`scripts/test.sh` runs it both ways).
-    static let defaultIO: ListenerIO =
-        ProcessInfo.processInfo.environment["EDGE_TEST_IO"].flatMap(ListenerIO.init(rawValue:)) ?? .core
 
     /// One upstream `app` with the given servers, proxied at `/`.
     static func proxying(to servers: [String], options: [String] = [], limits: String = "{}") -> EdgeYAML {
@@ -50,7 +42,6 @@ struct EdgeYAML {
         var lines = [
             "listeners:",
             "  - name: public",
-            "    io: \(io.rawValue)",
             "    address: 127.0.0.1:0",
             "admin:",
             "  address: 127.0.0.1:0",

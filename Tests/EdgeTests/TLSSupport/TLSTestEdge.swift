@@ -42,16 +42,16 @@ enum TLSTestConfig {
 
     /// An HTTPS listener on a kernel-chosen loopback port.
     static func https(
-        _ name: String = "https", certificates: [TLSCertificateConfig], http2: Bool = true, io: ListenerIO = EdgeYAML.defaultIO
+        _ name: String = "https", certificates: [TLSCertificateConfig], http2: Bool = true
     ) -> ListenerConfig {
         var tls = TLSListenerConfig(certificates: certificates)
         tls.http2 = http2
-        return ListenerConfig(name: name, address: .tcp(host: "127.0.0.1", port: 0), tls: tls, io: io)
+        return ListenerConfig(name: name, address: .tcp(host: "127.0.0.1", port: 0), tls: tls)
     }
 
     /// A plain-HTTP listener on a kernel-chosen loopback port.
     static func plain(_ name: String = "plain") -> ListenerConfig {
-        ListenerConfig(name: name, address: .tcp(host: "127.0.0.1", port: 0), io: EdgeYAML.defaultIO)
+        ListenerConfig(name: name, address: .tcp(host: "127.0.0.1", port: 0))
     }
 }
 

@@ -1,5 +1,5 @@
+import EdgeIO
 import Limits
-import NIOCore
 import Synchronization
 
 /// One upstream server as the running edge sees it: where it is, how busy, how healthy.
@@ -8,8 +8,6 @@ final class UpstreamServer: Sendable {
     let index: Int
     let config: UpstreamServerConfig
     let address: SocketAddress
-    /// Where its idle connections are kept in each loop's pool.
-    let poolKey: Int
     /// Its address as logs and the access log show it (made once: a request would format it).
     let addressText: String
     /// Requests in flight to this server from all event loops.
@@ -20,7 +18,6 @@ final class UpstreamServer: Sendable {
         self.index = index
         self.config = config
         self.address = address
-        self.poolKey = PoolKey.of(config.address)
         self.addressText = config.address.description
         self.health = Mutex(
             ServerHealth(

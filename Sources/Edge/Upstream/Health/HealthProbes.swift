@@ -59,7 +59,7 @@ struct HealthProbeHandler: EventLoopHandler {
         UInt64(generation & 0x3fff_ffff) << 32 | UInt64(probeSlot) << 1 | 1
     }
 
-    /// A probe request as the NIO checker sent it.
+    /// A probe request: `Connection: close`, so a probe never holds an upstream's keep-alive slot.
     static func request(path: String, host: String) -> [UInt8] {
         Array("GET \(path) HTTP/1.1\r\nHost: \(host)\r\nUser-Agent: homerack-edge-health-check\r\nConnection: close\r\n\r\n".utf8)
     }
@@ -185,7 +185,7 @@ final class HealthProbes: Sendable {
             for server in cluster.servers {
                 targets.append(
                     HealthProbeHandler.Target(
-                        pool: cluster.name, server: server, address: EngineProxyPolicy.coreAddress(server.address),
+                        pool: cluster.name, server: server, address: server.address,
                         request: HealthProbeHandler.request(path: check.path, host: server.addressText),
                         intervalMilliseconds: max(1, check.interval.wholeMilliseconds),
                         timeoutMilliseconds: max(1, check.timeout.wholeMilliseconds)))

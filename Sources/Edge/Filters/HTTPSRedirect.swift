@@ -1,5 +1,4 @@
 import Limits
-import NIOHTTP1
 
 /// The port-80 behaviour of the old front, made safer: `/.well-known/acme-challenge/` from a
 /// webroot, everything else redirected to HTTPS with `301` for GET/HEAD and `308` otherwise (so
@@ -30,13 +29,7 @@ final class HTTPSRedirect: Sendable {
         }
     }
 
-    /// The redirect for `head`.
-    func redirect(_ head: HTTPRequestHead) -> (status: Int, location: String) {
-        redirect(
-            isGETOrHEAD: head.method == .GET || head.method == .HEAD, host: head.headers.first(name: "host"), target: head.uri)
-    }
-
-    /// The redirect for a request with this method kind, `Host` and target (either shell's head).
+    /// The redirect for a request with this method kind, `Host` and target.
     func redirect(isGETOrHEAD: Bool, host: String?, target: String) -> (status: Int, location: String) {
         let status = isGETOrHEAD ? 301 : 308
         let host = host.map(Self.hostWithoutPort)?.lowercased()

@@ -1,19 +1,24 @@
 import NIOHTTP1
 
-/// SwiftNIO's parsed head, as the engine reads heads (see ``RequestHeadFields``).
+@testable import Edge
+
+/// SwiftNIO's parsed head, as the engine reads heads (see ``RequestHeadFields``): the
+/// tests' reference parser (the edge itself parses with its core, ``CoreRequestHead``), so the
+/// filter chain's tests can build heads with NIO's types and the core's parse can be checked
+/// against an independent one.
 ///
 /// Values are given without trailing whitespace (RFC 9110 §5.5: a field value excludes it):
 /// NIO's decoder drops leading whitespace but keeps trailing, so `Host: a  ` read as it came
 /// would be refused as no host name, and `Content-Length: 10 ` would not read as a length. The
-/// I/O core's parser trims both; the engine sees the same values from either.
+/// I/O core's parser trims both; the engine must see the same values from either.
 extension HTTPRequestHead: RequestHeadFields {
-    var methodName: String { method.rawValue }
-    var target: String { uri }
-    var isHTTP11OrLater: Bool { version.major > 1 || (version.major == 1 && version.minor >= 1) }
-    func first(_ name: String) -> String? { headers.first(name: name).map(Self.withoutTrailingWhitespace) }
-    func contains(_ name: String) -> Bool { headers.contains(name: name) }
-    func values(_ name: String) -> [String] { headers[name].map(Self.withoutTrailingWhitespace) }
-    func forEachValue(_ name: String, _ body: (String) -> Void) {
+    public var methodName: String { method.rawValue }
+    public var target: String { uri }
+    public var isHTTP11OrLater: Bool { version.major > 1 || (version.major == 1 && version.minor >= 1) }
+    public func first(_ name: String) -> String? { headers.first(name: name).map(Self.withoutTrailingWhitespace) }
+    public func contains(_ name: String) -> Bool { headers.contains(name: name) }
+    public func values(_ name: String) -> [String] { headers[name].map(Self.withoutTrailingWhitespace) }
+    public func forEachValue(_ name: String, _ body: (String) -> Void) {
         let length = name.utf8.count
         for (field, value) in headers where field.utf8.count == length && field.lowercased() == name {
             body(Self.withoutTrailingWhitespace(value))
