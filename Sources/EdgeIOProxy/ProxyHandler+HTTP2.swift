@@ -398,7 +398,7 @@ extension ProxyHandler {
         let rewroteLine = policy.writeRequestLine(head, in: input, tag: tag, into: &writer)
         Self.copyHead(
             input, from: head.start, to: head.start + head.length, keepStartLine: !rewroteLine, into: &writer,
-            drop: { self.policy.dropsRequestField($0) })
+            policy: &policy, drop: { $0.dropsRequestField($1) })
         policy.writeRequestFields(head, in: input, client: context(entries[clientIndex], client), tag: tag, into: &writer)
         writer.append("\r\n")
         if writer.overflowed {
@@ -541,7 +541,7 @@ extension ProxyHandler {
         if gzip { entries[slot].flags |= Flag.gzip }
         Self.copyHead(
             input, from: head.start, to: head.start + head.length, connectionNamesFields: head.connectionNamesFields,
-            into: &writer, drop: { (gzip && Self.gzipDrops($0)) || self.policy.dropsResponseField($0, tag: tag) })
+            into: &writer, policy: &policy, drop: { (gzip && Self.gzipDrops($1)) || $0.dropsResponseField($1, tag: tag) })
         policy.writeResponseFields(status: head.status, client: context(entries[clientIndex], client), tag: tag, into: &writer)
         if gzip { writer.append(Self.gzipFields) }
         writer.append("\r\n")

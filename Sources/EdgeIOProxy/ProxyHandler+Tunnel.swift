@@ -47,9 +47,10 @@ extension ProxyHandler {
     ) {
         let headEnd = head.start + head.length
         var writer = HeadWriter(base: headBuffer, capacity: headCapacity)
+        let tag = entries[clientIndex].tag
         Self.copyHead(
             input, from: head.start, to: headEnd, connectionNamesFields: head.connectionNamesFields, into: &writer,
-            drop: { self.policy.dropsResponseField($0, tag: self.entries[clientIndex].tag) })
+            policy: &policy, drop: { $0.dropsResponseField($1, tag: tag) })
         policy.writeResponseFields(
             status: 101, client: context(entries[clientIndex], client), tag: entries[clientIndex].tag, into: &writer)
         let (fields, end) = Self.fieldsRange(input, from: head.start, length: head.length)

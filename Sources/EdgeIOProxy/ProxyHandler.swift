@@ -873,8 +873,8 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             let rewroteLine = policy.writeRequestLine(head, in: input, tag: tag, into: &writer)
             Self.copyHead(
                 input, from: head.start, to: head.start + head.length, keepStartLine: !rewroteLine,
-                connectionNamesFields: head.connectionNamesFields, into: &writer,
-                drop: { self.policy.dropsRequestField($0) })
+                connectionNamesFields: head.connectionNamesFields, into: &writer, policy: &policy,
+                drop: { $0.dropsRequestField($1) })
             policy.writeRequestFields(head, in: input, client: clientContext, tag: tag, into: &writer)
             if let upgrade { Self.writeUpgradeFields(upgrade, of: input, into: &writer) }
             writer.append("\r\n")
@@ -1048,12 +1048,13 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         }
         // The rewritten head.
         var writer = HeadWriter(base: headBuffer, capacity: headCapacity)
+        let tag = entries[clientIndex].tag
         Self.copyHead(
             input, from: head.start, to: head.start + head.length, connectionNamesFields: head.connectionNamesFields,
-            into: &writer,
-            drop: {
-                (dechunk && $0.count == 17 && HTTPScan.matches($0, 0, 17, "transfer-encoding"))
-                    || (gzip && Self.gzipDrops($0)) || self.policy.dropsResponseField($0, tag: self.entries[clientIndex].tag)
+            into: &writer, policy: &policy,
+            drop: { policy, name in
+                (dechunk && name.count == 17 && HTTPScan.matches(name, 0, 17, "transfer-encoding"))
+                    || (gzip && Self.gzipDrops(name)) || policy.dropsResponseField(name, tag: tag)
             })
         self.policy.writeResponseFields(
             status: head.status, client: context(entries[clientIndex], client), tag: entries[clientIndex].tag, into: &writer)
@@ -1302,11 +1303,14 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
     /// Copies a head's start line (unless `keepStartLine` is `false`) and fields, minus the
     /// hop-by-hop fields (Connection, Keep-Alive, Proxy-Connection, TE, Upgrade, and with
     /// `connectionNamesFields` those its `Connection` names) and those `drop` names; stops
-    /// before the blank line.
+    /// before the blank line. `drop` gets the policy by reference: a closure reading
+    /// `self.policy` made Swift copy the whole policy struct (a retain and a release of each of
+    /// its arrays and references) once per head.
     @inline(__always)
     static func copyHead(
         _ input: UnsafeRawBufferPointer, from start: Int, to end: Int, keepStartLine: Bool = true,
-        connectionNamesFields: Bool = false, into writer: inout HeadWriter, drop: (UnsafeRawBufferPointer) -> Bool
+        connectionNamesFields: Bool = false, into writer: inout HeadWriter, policy: inout Policy,
+        drop: (inout Policy, UnsafeRawBufferPointer) -> Bool
     ) {
         var lineEnd = start
         while input[lineEnd] != 13 { lineEnd += 1 }
@@ -1317,7 +1321,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             while input[lineStop] != 13 { lineStop += 1 }
             var colon = line
             while input[colon] != UInt8(ascii: ":") { colon += 1 }
-            if HTTPScan.isHopByHop(input, line, colon) || drop(UnsafeRawBufferPointer(rebasing: input[line..<colon]))
+            if HTTPScan.isHopByHop(input, line, colon) || drop(&policy, UnsafeRawBufferPointer(rebasing: input[line..<colon]))
                 || (connectionNamesFields
                     && HTTPScan.isNamedByConnection(input, from: lineEnd + 2, to: end - 2, name: line, nameEnd: colon))
             {

@@ -2,6 +2,7 @@ import EdgeIO
 import EdgeIOProxy
 import Limits
 import ServerSupport
+import Synchronization
 
 /// The edge's engine as the I/O core's proxy policy: the same ``FilterChain`` decides each
 /// request the core parsed (through ``CoreRequestHead``), the same header rules rewrite both
@@ -49,6 +50,9 @@ struct EngineProxyPolicy: ProxyPolicy {
     let httpsRedirect: HTTPSRedirect?
     let clock = MonotonicClock()
     var random: SplitMix64
+    /// The runtime this loop's requests use, and the ``EdgeState/runtimeVersion`` it was read at.
+    var runtime: EdgeRuntime
+    var runtimeVersion: Int
     var connections: [Connection] = []
     var exchanges: [Exchange?] = []
     var freeExchanges: [Int] = []
@@ -80,6 +84,19 @@ struct EngineProxyPolicy: ProxyPolicy {
         self.post = post
         connections.reserveCapacity(LoopIO.reservedConnections)
         random = SplitMix64(seed: seed)
+        runtimeVersion = state.runtimeVersion.load(ordering: .acquiring)
+        runtime = state.runtime
+    }
+
+    /// The runtime in force: the one read before, unless a reload swapped in another since.
+    mutating func currentRuntime() -> EdgeRuntime {
+        let version = state.runtimeVersion.load(ordering: .acquiring)
+        if version != runtimeVersion {
+            // Read the version first: a swap between the two reads makes the next request look again.
+            runtimeVersion = version
+            runtime = state.runtime
+        }
+        return runtime
     }
 
     // MARK: Connections
@@ -126,11 +143,15 @@ struct EngineProxyPolicy: ProxyPolicy {
     mutating func decide(
         _ request: EdgeIOProxy.HTTPRequestHead, in input: UnsafeRawBufferPointer, client: ClientContext, answer: inout HeadWriter
     ) -> ProxyDecision {
-        let connection = connections[Int(client.connection.index)]
+        // The connection's fields are read in place: a copy of its record would retain and
+        // release its text and lease per request.
+        let connectionIndex = Int(client.connection.index)
+        let peer = connections[connectionIndex].peer
+        let peerTrusted = connections[connectionIndex].trusted
         let head = CoreRequestHead(head: request, input: input)
         let now = clock.now()
         var verdict: RequestVerdict
-        var runtime = state.runtime
+        var runtime = currentRuntime()
         var started = now
         if let wait = resumedSharedZoneWait(client) {
             // Read again after its store answered (or did not, in time): the chain goes on.
@@ -139,8 +160,8 @@ struct EngineProxyPolicy: ProxyPolicy {
             started = wait.started
         } else {
             let context = FilterChain.Connection(
-                peer: connection.peer, peerTrusted: connection.trusted, isHTTP2Stream: client.http2,
-                overConnectionLimit: connection.overLimit, httpsRedirect: httpsRedirect)
+                peer: peer, peerTrusted: peerTrusted, isHTTP2Stream: client.http2,
+                overConnectionLimit: connections[connectionIndex].overLimit, httpsRedirect: httpsRedirect)
             verdict = FilterChain.decide(
                 head, on: context, runtime: runtime, connectionLimiter: state.connectionLimiter, now: now, random: &random)
         }
@@ -150,7 +171,7 @@ struct EngineProxyPolicy: ProxyPolicy {
             return .decideLater(milliseconds: milliseconds)
         }
         var record = AccessRecord(
-            requestID: verdict.requestID, client: verdict.client == connection.peer ? connection.peerText : verdict.client.description,
+            requestID: verdict.requestID, client: verdict.client == peer ? connections[connectionIndex].peerText : verdict.client.description,
             method: head.methodName, target: verdict.originFormTarget ?? head.target, started: started)
         record.route = verdict.routeLabel
         record.limitOutcome = verdict.limitOutcome
@@ -189,23 +210,20 @@ struct EngineProxyPolicy: ProxyPolicy {
             let upstream = upstreamIndex(of: server, runtime: runtime)
             server.inFlight.add(1, ordering: .relaxed)
             record.upstream = server.addressText
-            currentTrusted = connection.trusted
+            currentTrusted = peerTrusted
             var tried = TriedServers()
             tried.insert(server.index)
-            let exchange = Exchange(
+            let clientText = record.client
+            let tag = freeExchanges.popLast() ?? exchanges.count
+            if tag == exchanges.count { exchanges.append(nil) }
+            // Made in its slot: a local value moved in would be copied and destroyed (a retain
+            // and a release of each of its references and strings).
+            exchanges[tag] = Exchange(
                 runtime: runtime, route: route, cluster: cluster, server: server, tried: tried, requestID: verdict.requestID, record: record,
-                requestLease: verdict.requestLease, clientText: record.client,
-                forwardedFor: connection.trusted ? head.values("x-forwarded-for").joined(separator: ", ") : "",
-                keepsForwardedProto: connection.trusted && head.contains("x-forwarded-proto"),
+                requestLease: verdict.requestLease, clientText: clientText,
+                forwardedFor: peerTrusted ? head.values("x-forwarded-for").joined(separator: ", ") : "",
+                keepsForwardedProto: peerTrusted && head.contains("x-forwarded-proto"),
                 originFormTarget: verdict.originFormTarget)
-            let tag: Int
-            if let free = freeExchanges.popLast() {
-                tag = free
-                exchanges[tag] = exchange
-            } else {
-                tag = exchanges.count
-                exchanges.append(exchange)
-            }
             if route.config.compress { exchanges[tag]!.compresses = request.acceptsGzip(in: input) }
             guard delay > .zero else { return .forward(upstream: upstream, tag: UInt64(tag)) }
             return .forwardAfter(milliseconds: max(1, delay.wholeMilliseconds), upstream: upstream, tag: UInt64(tag))

@@ -31,11 +31,17 @@ final class EdgeState: Sendable {
         limiterBox.withLock { $0 = limiter }
     }
 
+    /// Counts runtime swaps, so a loop can keep the runtime it read and read it again only
+    /// after a reload (``EngineProxyPolicy/currentRuntime()``) instead of taking the lock per
+    /// request.
+    let runtimeVersion = Atomic<Int>(0)
+
     /// The runtime new requests use.
     var runtime: EdgeRuntime { runtimeBox.withLock { $0 } }
 
     func swapRuntime(_ runtime: EdgeRuntime) {
         runtimeBox.withLock { $0 = runtime }
+        runtimeVersion.add(1, ordering: .releasing)
     }
 
     /// A finished request's metrics and access-log line.
