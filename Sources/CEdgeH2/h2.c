@@ -226,7 +226,7 @@ static uint64_t monotonic_ms(void) {
 }
 
 // A reset of a stream still open takes a token; with none left the connection ends with
-// GOAWAY ENHANCE_YOUR_CALM (as the NIO edge and RFC 9113 section 5.4.1 suggest for excess),
+// GOAWAY ENHANCE_YOUR_CALM (as RFC 9113 section 5.4.1 suggests for excess),
 // naming the last stream processed. A reset of a stream already answered and closed is not
 // counted: it cost the server nothing.
 static int count_reset(ceio_h2_session *connection, int32_t stream_id) {
@@ -398,7 +398,7 @@ ceio_h2_session *ceio_h2_server_new(ceio_h2_sink *sink, const ceio_h2_settings *
     // nghttp2 treats a stream past its limit as a connection error once the peer acknowledged
     // it ("max concurrent streams exceeded", GOAWAY PROTOCOL_ERROR): it gets twice the limit, the
     // refusal at the limit is ours (on_begin_headers), and the frame the peer sees says the
-    // limit (ceio_h2_send) — as the NIO edge's HTTP2SettingsAdvertiser does.
+    // limit (ceio_h2_send).
     uint32_t session_streams = settings->max_concurrent_streams > UINT32_MAX / 2 ? UINT32_MAX
                                                                                 : settings->max_concurrent_streams * 2;
     nghttp2_settings_entry entries[4] = {

@@ -136,7 +136,7 @@ public final class OCSPStapleRefresher: Sendable {
                     case .response(let next, let revoked):
                         read = .some(next)
                         if next <= now {
-                            note(file.path, "the OCSP response expired (its nextUpdate has passed), so it is not stapled; check the job that refreshes it (deploy/homerack-ocsp-refresh.timer)")
+                            note(file.path, "the OCSP response expired (its nextUpdate has passed), so it is not stapled; check the job that refreshes it (deploy/homerack-ocsp-refresh@.timer)")
                         }
                         if revoked {
                             note(file.path, "the OCSP response says the certificate is REVOKED; replace the certificate")

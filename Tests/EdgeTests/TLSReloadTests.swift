@@ -17,7 +17,9 @@ struct TLSReloadTests {
                 upstream: upstream, listeners: [TLSTestConfig.https(certificates: [first.config(serverNames: ["a.test"])])])
         }) { edge, directory, _ in
             let old = try #require(old)
-            let renewed = try directory.makeCertificate("a.test", file: "renewed")
+            let renewed = try directory.makeCertificate("a.test", file: "renewed", days: 30)
+            let expirySeries = "edge_tls_certificate_expiry_timestamp_seconds{listener=\"https\",server_name=\"a.test\"}"
+            let expiryBefore = try #require(metricValue(try await edge.metrics(), expirySeries))
             let port = try edge.port()
             var options = TLSClientOptions()
             options.alpn = ["http/1.1"]
@@ -32,6 +34,9 @@ struct TLSReloadTests {
                 var next = edge.config
                 next.listeners[0].tls?.certificates = [renewed.config(serverNames: ["a.test"])]
                 try edge.server.reload(next)
+                // The expiry gauge shows the installed certificate (30 days) at once, not the replaced one (2).
+                let expiryAfter = try #require(metricValue(try await edge.metrics(), expirySeries))
+                #expect(expiryAfter - expiryBefore > 27 * 86_400, "expiry \(expiryBefore) -> \(expiryAfter)")
 
                 for version in [TLSVersion.tlsv12, .tlsv13] {
                     try await withTLSConnection(port: port, .version(version)) { fresh in

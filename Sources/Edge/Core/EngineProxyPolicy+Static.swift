@@ -7,8 +7,8 @@ import Glibc
 /// Static files (``StaticFiles``, ``StaticAnswer``): the file is found and opened on the loop's thread (a `stat` and an `open` of
 /// a local file, as nginx does on its event loops), the head is written here, and the core sends
 /// the body from the open descriptor (``ProxyDecision/file(descriptor:offset:count:close:)``):
-/// `sendfile` on plain HTTP, reads into its buffer over TLS, appended to the stream over HTTP/2. (The loader refuses `compress` on
-/// the core.)
+/// `sendfile` on plain HTTP, reads into its buffer over TLS, appended to the stream over HTTP/2.
+/// Files are sent as they are: `compress` on a static route does nothing (docs/CONFIG.md).
 extension EngineProxyPolicy {
     mutating func serveStatic(
         config: StaticConfig, relative: String, route: CompiledRoute, request: EdgeIOProxy.HTTPRequestHead,

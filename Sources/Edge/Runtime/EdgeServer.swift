@@ -6,9 +6,10 @@ import Synchronization
 ///
 /// Listener addresses are fixed for the life of the process (a reload that changes them is
 /// refused with an error saying so): rebinding would drop the accept queue, and nginx, too,
-/// needs its master to rebind. Everything else (routes, upstreams, limits, headers, timeouts,
-/// certificates) changes on reload; requests already running finish on the configuration they
-/// started with.
+/// needs its master to rebind. Routes, upstreams, limits, headers, route and upstream
+/// timeouts, and certificates change on reload (the client timeouts, the body limit and the
+/// upstream keep-alive bound are fixed at start: ``CoreListener``); requests already running
+/// finish on the configuration they started with.
 public final class EdgeServer: Sendable {
     let state: EdgeState
     let zones: ZoneRegistry
@@ -134,9 +135,10 @@ public final class EdgeServer: Sendable {
                 replacement = .some(try Self.connectionLimiter(for: limits, hashSeed: system.next()))
             }
             for (core, loaded, tls) in certificates {
+                // Read before installing: installing swaps the replaced certificates into `loaded`.
+                let expiries = CertificateExpiry.entries(tls, notAfter: loaded.certificates.notAfter)
                 core.installCertificates(loaded)
-                state.metrics.setCertificates(
-                    listener: core.name, CertificateExpiry.entries(tls, notAfter: loaded.certificates.notAfter))
+                state.metrics.setCertificates(listener: core.name, expiries)
             }
             if let replacement {
                 state.replaceConnectionLimiter(with: replacement)

@@ -58,7 +58,8 @@ final class TLSTestDirectory: Sendable {
     /// `subjectAltName` DNS entries for `commonName` and `extraNames`.
     /// - Parameter file: the base name of the `.crt` / `.key` files (default: the common name and kind).
     func makeCertificate(
-        _ commonName: String, kind: TLSTestKeyKind = .ecdsaP256, extraNames: [String] = [], file: String? = nil
+        _ commonName: String, kind: TLSTestKeyKind = .ecdsaP256, extraNames: [String] = [], file: String? = nil,
+        days: Int = 2
     ) throws -> TLSTestCertificate {
         let base = file ?? "\(commonName)-\(kind == .rsa2048 ? "rsa" : "ecdsa")"
         let certificatePath = path + "/" + base + ".crt"
@@ -71,7 +72,7 @@ final class TLSTestDirectory: Sendable {
             }
         try Self.openssl(
             ["req", "-x509"] + keyArguments + [
-                "-nodes", "-keyout", keyPath, "-out", certificatePath, "-days", "2", "-subj", "/CN=\(commonName)",
+                "-nodes", "-keyout", keyPath, "-out", certificatePath, "-days", String(days), "-subj", "/CN=\(commonName)",
                 "-addext", "subjectAltName=\(sans)", "-addext", "basicConstraints=critical,CA:FALSE",
             ])
         guard let leaf = try NIOSSLCertificate.fromPEMFile(certificatePath).first else {
