@@ -263,10 +263,9 @@ struct EngineProxyPolicy: ProxyPolicy {
 
     /// The route's (else its upstream's) `connect_timeout`, `send_timeout` and `read_timeout`.
     func upstreamTimeouts(tag: UInt64) -> (connect: UInt64, send: UInt64, response: UInt64)? {
-        guard let route = exchanges[Int(tag)]?.route else { return nil }
-        return (
-            route.connectTimeout.wholeMilliseconds, route.sendTimeout.wholeMilliseconds, route.readTimeout.wholeMilliseconds
-        )
+        let index = Int(tag)
+        guard index < exchanges.count, exchanges[index] != nil else { return nil }
+        return exchanges[index]!.route.timeoutMilliseconds
     }
 
     mutating func upstreamFailed(tag: UInt64) {
@@ -358,10 +357,12 @@ struct EngineProxyPolicy: ProxyPolicy {
     // MARK: The response head sent to the client
 
     func dropsResponseField(_ name: UnsafeRawBufferPointer, tag: UInt64) -> Bool {
-        // Asked once per response field: read the two rules in place, never a copy of the exchange.
-        guard let route = exchanges[Int(tag)]?.route else { return false }
-        return (secure ? route.secureDecorations : route.decorations).names.contains(name)
-            || exchanges[Int(tag)]?.runtime.removeFromUpstream.contains(name) == true || HeaderRewriting.alsoHopByHop.contains(name)
+        // Asked once per response field: one set, read in place (a copy of the decorations or
+        // of the exchange would retain and release each of their references per field).
+        let index = Int(tag)
+        guard index < exchanges.count, exchanges[index] != nil else { return false }
+        return secure
+            ? exchanges[index]!.route.secureResponseDrops.contains(name) : exchanges[index]!.route.responseDrops.contains(name)
     }
 
     mutating func writeResponseFields(status: Int, client: ClientContext, tag: UInt64, into writer: inout HeadWriter) {
@@ -369,8 +370,11 @@ struct EngineProxyPolicy: ProxyPolicy {
         withExchange(tag) { exchange in
             // A response head: the server answered (its failure count starts again).
             exchange.server.health.withLock { $0.requestSucceeded() }
-            let decorations = secure ? exchange.route.secureDecorations : exchange.route.decorations
-            decorations.serialized.withUnsafeBytes { writer.append($0) }
+            if secure {
+                exchange.route.secureDecorations.serialized.withUnsafeBytes { writer.append($0) }
+            } else {
+                exchange.route.decorations.serialized.withUnsafeBytes { writer.append($0) }
+            }
             writer.append("X-Request-ID: ")
             writer.append(exchange.requestID)
             writer.append("\r\n")

@@ -11,7 +11,8 @@ enum HeaderRewriting {
     static let trustedOnly = HeaderNameSet(["x-forwarded-proto", "x-forwarded-host", "forwarded"])
     /// Hop-by-hop fields (RFC 9110 §7.6.1) the core's copy does not already leave out (it keeps
     /// `Transfer-Encoding`, the body's framing, which it relays as it came).
-    static let alsoHopByHop = HeaderNameSet(["trailer", "proxy-authenticate", "proxy-authorization"])
+    static let alsoHopByHopNames = ["trailer", "proxy-authenticate", "proxy-authorization"]
+    static let alsoHopByHop = HeaderNameSet(alsoHopByHopNames)
 }
 
 /// Headers the edge puts on every response it sends, its own and proxied ones alike.
@@ -26,6 +27,8 @@ struct ResponseDecorations: Sendable {
     /// `Content-Security-Policy`, see ``names(_:cacheControl:hsts:)``), the request ID, and HSTS
     /// and `Cache-Control` when set.
     let names: HeaderNameSet
+    /// The same names as strings, for sets that combine them with others.
+    let replacedNames: [String]
     /// Everything but the request ID as HTTP/1.1 header lines (`Name: value\r\n` each),
     /// prepared once so a response head takes them in one copy. Never framing headers: the
     /// configuration refuses those.
@@ -35,7 +38,8 @@ struct ResponseDecorations: Sendable {
         self.headers = headers
         self.cacheControl = cacheControl
         self.hsts = hsts
-        names = Self.names(headers, cacheControl: cacheControl, hsts: hsts)
+        replacedNames = Self.names(headers, cacheControl: cacheControl, hsts: hsts)
+        names = HeaderNameSet(replacedNames)
         var all = headers
         if let hsts { all.append(("Strict-Transport-Security", hsts)) }
         if let cacheControl { all.append(("Cache-Control", cacheControl)) }
@@ -46,11 +50,11 @@ struct ResponseDecorations: Sendable {
     /// `Content-Security-Policy`, which is added beside the upstream's own. Policies only ever
     /// restrict, and a browser enforces each one it gets, so keeping the upstream's (the API's
     /// `sandbox` on uploaded files) can never loosen the edge's.
-    private static func names(_ headers: [(name: String, value: String)], cacheControl: String?, hsts: String?) -> HeaderNameSet {
+    private static func names(_ headers: [(name: String, value: String)], cacheControl: String?, hsts: String?) -> [String] {
         var names = headers.map(\.name).filter { $0.lowercased() != "content-security-policy" } + ["x-request-id"]
         if cacheControl != nil { names.append("cache-control") }
         if hsts != nil { names.append("strict-transport-security") }
-        return HeaderNameSet(names)
+        return names
     }
 
     /// The variant for HTTPS connections.

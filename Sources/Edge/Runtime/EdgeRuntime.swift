@@ -14,8 +14,18 @@ final class CompiledRoute: Sendable {
     let decorations: ResponseDecorations
     /// The same with HSTS, for HTTPS connections.
     let secureDecorations: ResponseDecorations
+    /// The upstream response fields a proxied answer leaves out, in one set (asked once per
+    /// field): those the decorations replace, `headers.remove_from_upstream`, and the hop-by-hop
+    /// fields the core does not already drop. Plain and HTTPS (HSTS) variants.
+    let responseDrops: HeaderNameSet
+    let secureResponseDrops: HeaderNameSet
+    /// The connect, send and read timeouts in milliseconds, as the core's timers take them.
+    let timeoutMilliseconds: (connect: UInt64, send: UInt64, response: UInt64)
 
-    init(config: RouteConfig, policy: RateLimitPolicy, cluster: Cluster?, base: [(name: String, value: String)], hsts: String?) {
+    init(
+        config: RouteConfig, policy: RateLimitPolicy, cluster: Cluster?, base: [(name: String, value: String)], hsts: String?,
+        removeFromUpstream: [String] = []
+    ) {
         self.config = config
         self.label = config.prefix
         self.policy = policy
@@ -26,6 +36,10 @@ final class CompiledRoute: Sendable {
         sendTimeout = config.sendTimeout ?? upstream?.sendTimeout ?? .seconds(60)
         decorations = ResponseDecorations(headers: base + config.addHeaders, cacheControl: config.cacheControl)
         secureDecorations = decorations.secure(hsts: hsts)
+        let alwaysDropped = removeFromUpstream + HeaderRewriting.alsoHopByHopNames
+        responseDrops = HeaderNameSet(decorations.replacedNames + alwaysDropped)
+        secureResponseDrops = HeaderNameSet(secureDecorations.replacedNames + alwaysDropped)
+        timeoutMilliseconds = (connectTimeout.wholeMilliseconds, sendTimeout.wholeMilliseconds, readTimeout.wholeMilliseconds)
     }
 }
 
@@ -40,7 +54,6 @@ final class EdgeRuntime: Sendable {
     /// Security headers for the edge's own responses (no route headers, no cache control).
     let baseDecorations: ResponseDecorations
     let secureBaseDecorations: ResponseDecorations
-    let removeFromUpstream: HeaderNameSet
     /// Whether any route compresses: connections get the compressor only then (it costs a queue
     /// entry per request), so turning `compress` on by reload applies to new connections.
     let compresses: Bool
@@ -64,7 +77,6 @@ final class EdgeRuntime: Sendable {
         let base = config.headers.add
         baseDecorations = ResponseDecorations(headers: base, cacheControl: nil)
         secureBaseDecorations = baseDecorations.secure(hsts: config.headers.hsts)
-        removeFromUpstream = HeaderNameSet(config.headers.removeFromUpstream)
         var compiled: [(prefix: String, route: CompiledRoute)] = []
         for route in config.routes {
             let policy: RateLimitPolicy
@@ -84,7 +96,9 @@ final class EdgeRuntime: Sendable {
             }
             var cluster: Cluster?
             if case .proxy(let upstream) = route.action { cluster = clusters[upstream] }
-            compiled.append((route.prefix, CompiledRoute(config: route, policy: policy, cluster: cluster, base: base, hsts: config.headers.hsts)))
+            compiled.append((route.prefix, CompiledRoute(
+                        config: route, policy: policy, cluster: cluster, base: base, hsts: config.headers.hsts,
+                        removeFromUpstream: config.headers.removeFromUpstream)))
         }
         router = Router(compiled)
         compresses = config.routes.contains { $0.compress }
