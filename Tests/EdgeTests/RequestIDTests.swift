@@ -24,7 +24,7 @@ struct RequestIDTests {
     @Test func generatedIDsAre32LowercaseHexDigits() {
         var random = SeededRandom(seed: 7)
         for _ in 0..<100 {
-            let id = RequestID.generate(using: &random)
+            let id = RequestID.generate(using: &random).description
             #expect(id.count == 32)
             #expect(id.allSatisfy { "0123456789abcdef".contains($0) }, "\(id)")
             #expect(RequestID.isWellFormed(Substring(id)))
@@ -33,9 +33,19 @@ struct RequestIDTests {
 
     @Test func generatedIDsDifferAndFollowTheSeed() {
         var random = SeededRandom(seed: 7)
-        let ids = (0..<1000).map { _ in RequestID.generate(using: &random) }
+        let ids = (0..<1000).map { _ in RequestID.generate(using: &random).description }
         #expect(Set(ids).count == 1000)
         var replay = SeededRandom(seed: 7)
-        #expect(RequestID.generate(using: &replay) == ids[0])
+        #expect(RequestID.generate(using: &replay).description == ids[0])
+    }
+
+    /// A generated ID's bytes, written where it goes without a string, are its text; a given
+    /// one's are the text it came with.
+    @Test func anIDsBytesAreItsText() {
+        var random = SeededRandom(seed: 11)
+        let generated = RequestID.generate(using: &random)
+        #expect(generated.withBytes { Array($0) } == Array(generated.description.utf8))
+        #expect(RequestID.given("abc-123").withBytes { Array($0) } == Array("abc-123".utf8))
+        #expect(RequestID.generated(0x0123_4567_89AB_CDEF, 0).description == "fedcba9876543210" + String(repeating: "0", count: 16))
     }
 }

@@ -12,7 +12,7 @@ import Glibc
 extension EngineProxyPolicy {
     mutating func serveStatic(
         config: StaticConfig, relative: String, route: CompiledRoute, request: EdgeIOProxy.HTTPRequestHead,
-        head: CoreRequestHead, input: UnsafeRawBufferPointer, requestID: String, runtime: EdgeRuntime,
+        head: CoreRequestHead, input: UnsafeRawBufferPointer, requestID: RequestID, runtime: EdgeRuntime,
         record: inout AccessRecord, answer: inout HeadWriter
     ) -> ProxyDecision {
         let closes = request.answerCloses(received: input.count)

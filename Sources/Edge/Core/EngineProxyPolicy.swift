@@ -20,7 +20,7 @@ struct EngineProxyPolicy: ProxyPolicy {
         /// The server of the current attempt, and those tried before it.
         var server: UpstreamServer
         var tried: TriedServers
-        var requestID: String
+        var requestID: RequestID
         var record: AccessRecord
         var requestLease: ConnectionLease?
         /// The real client's address as `X-Real-IP` gives it.
@@ -340,7 +340,7 @@ struct EngineProxyPolicy: ProxyPolicy {
                 writer.append(secure ? "\r\nX-Forwarded-Proto: https" : "\r\nX-Forwarded-Proto: http")
             }
             writer.append("\r\nX-Request-ID: ")
-            writer.append(exchange.requestID)
+            exchange.requestID.withBytes { writer.append($0) }
             writer.append("\r\n")
         }
     }
@@ -376,7 +376,7 @@ struct EngineProxyPolicy: ProxyPolicy {
                 exchange.route.decorations.serialized.withUnsafeBytes { writer.append($0) }
             }
             writer.append("X-Request-ID: ")
-            writer.append(exchange.requestID)
+            exchange.requestID.withBytes { writer.append($0) }
             writer.append("\r\n")
         }
     }
@@ -434,13 +434,13 @@ struct EngineProxyPolicy: ProxyPolicy {
     /// `Content-Length`, `Connection` as the client's version needs it, the body (none for HEAD).
     /// - Returns: the body's length.
     static func write(
-        _ content: AnswerContent, requestID: String, decorations: ResponseDecorations, isHEAD: Bool, closes: Bool,
+        _ content: AnswerContent, requestID: RequestID, decorations: ResponseDecorations, isHEAD: Bool, closes: Bool,
         http10: Bool, into writer: inout HeadWriter
     ) -> Int {
         let body: String
         switch content.body {
         case .text(let text): body = text
-        case .envelope(let code, let message): body = errorEnvelopeJSON(code: code, message: message, requestID: requestID)
+        case .envelope(let code, let message): body = errorEnvelopeJSON(code: code, message: message, requestID: requestID.description)
         }
         writeHead(
             status: content.status, fields: content.fields, requestID: requestID, decorations: decorations,
@@ -455,7 +455,7 @@ extension EngineProxyPolicy {
     /// replace left out), the decorations, the request ID, `Content-Length` (unless `nil`, as
     /// for 304), `Connection` as the client's version needs it, the blank line.
     static func writeHead(
-        status: Int, fields: [AnswerContent.Field], requestID: String, decorations: ResponseDecorations, contentLength: Int?,
+        status: Int, fields: [AnswerContent.Field], requestID: RequestID, decorations: ResponseDecorations, contentLength: Int?,
         closes: Bool, http10: Bool, into writer: inout HeadWriter
     ) {
         writer.append("HTTP/1.1 ")
@@ -471,7 +471,7 @@ extension EngineProxyPolicy {
         }
         decorations.serialized.withUnsafeBytes { writer.append($0) }
         writer.append("X-Request-ID: ")
-        writer.append(requestID)
+        requestID.withBytes { writer.append($0) }
         if let contentLength {
             writer.append("\r\nContent-Length: ")
             writer.appendDecimal(contentLength)

@@ -164,8 +164,8 @@ enum FilterChain {
     /// The request's ID: a trusted proxy's, when well formed, else a new one.
     static func requestID<Head: RequestHeadFields, Random: RandomNumberGenerator>(
         _ head: Head, trusted: Bool, random: inout Random
-    ) -> String {
-        if trusted, let incoming = head.first("x-request-id"), RequestID.isWellFormed(Substring(incoming)) { return incoming }
+    ) -> RequestID {
+        if trusted, let incoming = head.first("x-request-id"), RequestID.isWellFormed(Substring(incoming)) { return .given(incoming) }
         return RequestID.generate(using: &random)
     }
 

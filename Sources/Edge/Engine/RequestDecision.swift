@@ -79,7 +79,7 @@ struct SharedZoneQuestion: Equatable {
 struct RequestVerdict {
     var decision: RequestDecision
     /// The request's ID: a trusted proxy's well-formed `X-Request-ID`, else a new one.
-    var requestID: String
+    var requestID: RequestID
     /// The real client (behind trusted proxies, from `X-Forwarded-For`), for limits and logs.
     var client: ClientKey
     /// The target in origin form when the request came in absolute form (forward this one).

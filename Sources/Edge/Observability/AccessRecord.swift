@@ -3,7 +3,7 @@ import Limits
 /// What the access log says about one request: nginx's fields plus the upstream and the limit
 /// outcome, as one JSON line.
 struct AccessRecord {
-    var requestID: String
+    var requestID: RequestID
     var client: String
     var method: String
     var target: String
@@ -23,7 +23,7 @@ struct AccessRecord {
     func jsonLine(durationSeconds: Double) -> String {
         var json = JSONLine()
         json.add("time", Timestamp.now())
-        json.add("request_id", requestID)
+        json.add("request_id", requestID.description)
         json.add("client", client)
         json.add("method", method)
         json.add("path", target)

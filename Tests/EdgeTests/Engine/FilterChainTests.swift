@@ -128,12 +128,12 @@ struct TestHead: RequestHeadFields {
             target: "/quiet", headers: [("Host", "a"), ("X-Forwarded-For", "198.51.100.9, 10.0.0.5"), ("X-Request-ID", "abc-123")])
         let verdict = decide(head, proxy)
         #expect(verdict.client == ClientKey(parsing: "198.51.100.9"))
-        #expect(verdict.requestID == "abc-123")
+        #expect(verdict.requestID == .given("abc-123"))
         #expect(verdict.logged == false)
         // From an untrusted peer both headers are ignored.
         let direct = decide(head)
         #expect(direct.client == ClientKey(parsing: "192.0.2.7"))
-        #expect(direct.requestID != "abc-123")
+        #expect(direct.requestID != .given("abc-123"))
     }
 
     @Test mutating func trustedProxyCapsRequestsInFlightPerRealClient() throws {
