@@ -25,6 +25,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Limits", targets: ["Limits"]),
+        // For the in-process benchmark of the edge's request path (Benchmarks/EdgeBenchmarks).
+        .library(name: "Edge", targets: ["Edge"]),
+        .library(name: "EdgeIOHello", targets: ["EdgeIOHello"]),
         .executable(name: "homerack-edge", targets: ["homerack-edge"]),
         .executable(name: "homerack-backend", targets: ["homerack-backend"]),
         .executable(name: "iocore-hello", targets: ["iocore-hello"]),

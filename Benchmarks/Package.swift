@@ -26,6 +26,19 @@ let package = Package(
             plugins: [
                 .plugin(name: "BenchmarkPlugin", package: "benchmark")
             ]
-        )
+        ),
+        // The edge's keep-alive request path in one process (issue 13's per-request budget).
+        .executableTarget(
+            name: "EdgeBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Edge", package: "homerack-edge"),
+                .product(name: "EdgeIOHello", package: "homerack-edge"),
+            ],
+            path: "Benchmarks/EdgeBenchmarks",
+            plugins: [
+                .plugin(name: "BenchmarkPlugin", package: "benchmark")
+            ]
+        ),
     ]
 )

@@ -46,6 +46,13 @@ struct CoreRequestHead: RequestHeadFields {
         }
     }
 
+    func forEachValueBytes(_ name: String, _ body: (UnsafeRawBufferPointer) -> Void) {
+        scan(name) { value in
+            body(value)
+            return true
+        }
+    }
+
     private func text(_ from: Int, _ to: Int) -> String {
         String(decoding: UnsafeRawBufferPointer(rebasing: input[from..<to]), as: UTF8.self)
     }

@@ -54,10 +54,13 @@ enum FilterChain {
             verdict.limitOutcome = "connection_limited"
             return answer(.connectionLimited, close: true)
         }
-        switch hostVerdict(head, isHTTP2Stream: connection.isHTTP2Stream) {
+        // The target is made into a string once (a path past 15 bytes costs an allocation).
+        let sentTarget = head.target
+        switch hostVerdict(head, target: sentTarget, isHTTP2Stream: connection.isHTTP2Stream) {
         case .invalid(let reason): return answer(.badRequest(reason), close: true)
         case .valid(let originForm): verdict.originFormTarget = originForm
         }
+        verdict.target = verdict.originFormTarget ?? sentTarget
         if connection.peerTrusted, let connectionLimiter {
             switch connectionLimiter.acquire(client) {
             case .acquired(let lease):
@@ -68,7 +71,7 @@ enum FilterChain {
                 return answer(.connectionLimited)
             }
         }
-        let target = verdict.originFormTarget ?? head.target
+        let target = verdict.target
         if PathGuard.isForbidden(Substring(target)) {
             verdict.logged = false  // as the old front's `deny all; access_log off;`
             return answer(.forbidden)
@@ -145,7 +148,7 @@ enum FilterChain {
             verdict.decision = .askSharedZone(SharedZoneQuestion(route: route, ruleIndex: strictRule, delay: delay))
             return
         }
-        let target = verdict.originFormTarget ?? head.target
+        let target = verdict.target
         switch route.config.action {
         case .respond(let status, let body, let contentType):
             verdict.decision = .answer(.respond(status: status, body: body, contentType: contentType), route: route, close: false)
@@ -172,7 +175,17 @@ enum FilterChain {
     /// RFC 9112 §3.2 on the head's `Host` lines. An HTTP/2 request's `:authority` arrives as
     /// `host`, possibly beside a `host` field of the same value; HTTP/2 needs neither (RFC 9113
     /// §8.3.1). The usual single Host is read without building an array.
-    static func hostVerdict<Head: RequestHeadFields>(_ head: Head, isHTTP2Stream: Bool) -> RequestHost.Verdict {
+    static func hostVerdict<Head: RequestHeadFields>(_ head: Head, target: String, isHTTP2Stream: Bool) -> RequestHost.Verdict {
+        if !isHTTP2Stream, RequestHost.AbsoluteTarget(target) == nil {
+            // The usual request: its Host lines are counted and the first checked on their bytes.
+            var count = 0
+            var firstValid = true
+            head.forEachValueBytes("host") { value in
+                count += 1
+                if count == 1 { firstValid = RequestHost.isValidHost(bytes: value) }
+            }
+            return RequestHost.checkNotAbsolute(hostCount: count, firstHostValid: firstValid, requiresHost: head.isHTTP11OrLater)
+        }
         var host: String?
         var hostCount = 0
         head.forEachValue("host") { value in
@@ -181,7 +194,7 @@ enum FilterChain {
             hostCount += 1
         }
         return RequestHost.check(
-            target: head.target, host: host, hostCount: hostCount, requiresHost: !isHTTP2Stream && head.isHTTP11OrLater)
+            target: target, host: host, hostCount: hostCount, requiresHost: !isHTTP2Stream && head.isHTTP11OrLater)
     }
 
     /// A static directory serves GET and HEAD, and only paths that stay below its root.

@@ -84,6 +84,9 @@ struct RequestVerdict {
     var client: ClientKey
     /// The target in origin form when the request came in absolute form (forward this one).
     var originFormTarget: String?
+    /// The target as routed and logged: ``originFormTarget``, else the target as sent (made once
+    /// per request; empty when the chain stopped before reading it).
+    var target = ""
     /// Whether a body follows the head (`Transfer-Encoding`, or a `Content-Length` above zero).
     var hasBody: Bool
     /// The route's metrics and log label, once a route matched (`https-redirect` on port 80).

@@ -18,4 +18,16 @@ protocol RequestHeadFields {
     func values(_ name: String) -> [String]
     /// Calls `body` with each value of a header, in order, without building an array.
     func forEachValue(_ name: String, _ body: (String) -> Void)
+    /// The same with each value's bytes, valid during the call: no string is made (a value
+    /// longer than 15 bytes would take a heap allocation).
+    func forEachValueBytes(_ name: String, _ body: (UnsafeRawBufferPointer) -> Void)
+}
+
+extension RequestHeadFields {
+    func forEachValueBytes(_ name: String, _ body: (UnsafeRawBufferPointer) -> Void) {
+        forEachValue(name) { value in
+            var value = value
+            value.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+        }
+    }
 }

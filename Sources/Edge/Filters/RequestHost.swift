@@ -22,50 +22,66 @@ enum RequestHost {
     ///   - hostCount: how many `Host` lines the request has.
     ///   - requiresHost: whether the request's version requires `Host` (HTTP/1.1; not 1.0).
     static func check(target: String, host: String?, hostCount: Int, requiresHost: Bool) -> Verdict {
-        if hostCount > 1 { return .invalid("the request has more than one Host header") }
-        if let host, !isValidHost(host) { return .invalid("the Host header is not a host name with an optional port") }
         guard let absolute = AbsoluteTarget(target) else {
-            if host == nil && requiresHost { return .invalid("an HTTP/1.1 request needs a Host header") }
-            return .valid(originFormTarget: nil)
+            return checkNotAbsolute(hostCount: hostCount, firstHostValid: host.map(isValidHost) ?? true, requiresHost: requiresHost)
         }
+        if hostCount > 1 { return .invalid(Self.moreThanOneHost) }
+        if let host, !isValidHost(host) { return .invalid(Self.notAHost) }
         guard let authority = absolute.authority, !authority.isEmpty, isValidHost(authority) else {
             return .invalid("the request target's authority is not a host name with an optional port")
         }
         if let host, !sameAuthority(host, authority, defaultPort: absolute.defaultPort) {
             return .invalid("the Host header does not match the host in the request target")
         }
-        if host == nil && requiresHost { return .invalid("an HTTP/1.1 request needs a Host header") }
+        if host == nil && requiresHost { return .invalid(Self.hostRequired) }
         return .valid(originFormTarget: absolute.originForm)
     }
+
+    /// ``check(target:host:hostCount:requiresHost:)`` for a target not in absolute form (origin
+    /// form, nearly every request): decided from the count of `Host` lines and whether the first
+    /// is a host, which the filter chain reads from the head's bytes without making a string.
+    static func checkNotAbsolute(hostCount: Int, firstHostValid: Bool, requiresHost: Bool) -> Verdict {
+        if hostCount > 1 { return .invalid(Self.moreThanOneHost) }
+        if hostCount == 1 && !firstHostValid { return .invalid(Self.notAHost) }
+        if hostCount == 0 && requiresHost { return .invalid(Self.hostRequired) }
+        return .valid(originFormTarget: nil)
+    }
+
+    static let moreThanOneHost = "the request has more than one Host header"
+    static let notAHost = "the Host header is not a host name with an optional port"
+    static let hostRequired = "an HTTP/1.1 request needs a Host header"
 
     /// `reg-name`, IPv4 or bracketed IPv6, then an optional `:port` of up to five digits (RFC
     /// 3986 §3.2.2). Empty is allowed for `Host` (RFC 9112 §3.2: a target without authority).
     /// One pass over the bytes: every request's `Host` goes through here.
     static func isValidHost(_ value: String) -> Bool {
         var value = value
-        return value.withUTF8 { bytes in
-            var i = 0
-            if bytes.first == UInt8(ascii: "[") {
-                i = 1
-                while i < bytes.count, bytes[i] != UInt8(ascii: "]") {
-                    guard isHexDigit(bytes[i]) || bytes[i] == UInt8(ascii: ":") || bytes[i] == UInt8(ascii: ".") else {
-                        return false
-                    }
-                    i += 1
+        return value.withUTF8 { isValidHost(bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// ``isValidHost(_:)`` on a value's bytes.
+    static func isValidHost(bytes: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        if bytes.first == UInt8(ascii: "[") {
+            i = 1
+            while i < bytes.count, bytes[i] != UInt8(ascii: "]") {
+                guard isHexDigit(bytes[i]) || bytes[i] == UInt8(ascii: ":") || bytes[i] == UInt8(ascii: ".") else {
+                    return false
                 }
-                guard i < bytes.count, i > 1 else { return false }  // no `]`, or nothing inside
                 i += 1
-                guard i == bytes.count || bytes[i] == UInt8(ascii: ":") else { return false }
-            } else {
-                while i < bytes.count, bytes[i] != UInt8(ascii: ":") {
-                    guard isRegNameByte(bytes[i]) else { return false }
-                    i += 1
-                }
             }
-            guard i < bytes.count else { return true }  // no port
-            let port = bytes[(i + 1)...]
-            return port.count <= 5 && port.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+            guard i < bytes.count, i > 1 else { return false }  // no `]`, or nothing inside
+            i += 1
+            guard i == bytes.count || bytes[i] == UInt8(ascii: ":") else { return false }
+        } else {
+            while i < bytes.count, bytes[i] != UInt8(ascii: ":") {
+                guard isRegNameByte(bytes[i]) else { return false }
+                i += 1
+            }
         }
+        guard i < bytes.count else { return true }  // no port
+        let port = bytes[(i + 1)...]
+        return port.count <= 5 && port.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
 
     /// Unreserved, percent and sub-delimiters, but not `,` (a list of hosts is refused).
