@@ -30,9 +30,23 @@ extension ProxyHandler {
     static func gzipDrops(_ name: UnsafeRawBufferPointer) -> Bool {
         (name.count == 14 && HTTPScan.matches(name, 0, 14, "content-length"))
             || (name.count == 17 && HTTPScan.matches(name, 0, 17, "transfer-encoding"))
+            || (name.count == 4 && HTTPScan.matches(name, 0, 4, "etag"))
     }
 
-    static var gzipFields: StaticString { "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n" }
+    /// The fields a gzipped answer gains: its coding, `Vary`, and the upstream's `ETag` made weak
+    /// (`W/"…"`; a weak one stays as it is), as nginx's gzip does: a strong validator names
+    /// exact bytes, and the compressed bytes are others (RFC 9110 §8.8.1), so a range or
+    /// `If-Match` against it must not pass. `head` is the upstream's response head in `input`.
+    static func writeGzipFields(_ input: UnsafeRawBufferPointer, head: HTTPResponseHead, into writer: inout HeadWriter) {
+        writer.append("Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n")
+        let (from, to) = fieldsRange(input, from: head.start, length: head.length)
+        guard let (_, value) = HTTPScan.firstField(input, from: from, to: to, named: "etag") else { return }
+        let tag = UnsafeRawBufferPointer(rebasing: input[value])
+        writer.append("ETag: ")
+        if !(tag.count >= 2 && tag[0] == UInt8(ascii: "W") && tag[1] == UInt8(ascii: "/")) { writer.append("W/") }
+        writer.append(tag)
+        writer.append("\r\n")
+    }
 
     /// Gives `slot`'s deflater back, if it has one.
     mutating func releaseGzip(_ slot: Int) {

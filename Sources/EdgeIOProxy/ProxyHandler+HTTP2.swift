@@ -543,7 +543,7 @@ extension ProxyHandler {
             input, from: head.start, to: head.start + head.length, connectionNamesFields: head.connectionNamesFields,
             into: &writer, policy: &policy, drop: { (gzip && Self.gzipDrops($1)) || $0.dropsResponseField($1, tag: tag) })
         policy.writeResponseFields(status: head.status, client: context(entries[clientIndex], client), tag: tag, into: &writer)
-        if gzip { writer.append(Self.gzipFields) }
+        if gzip { Self.writeGzipFields(input, head: head, into: &writer) }
         writer.append("\r\n")
         guard !writer.overflowed,
             submitHead(

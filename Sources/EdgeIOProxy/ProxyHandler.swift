@@ -1058,7 +1058,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             })
         self.policy.writeResponseFields(
             status: head.status, client: context(entries[clientIndex], client), tag: entries[clientIndex].tag, into: &writer)
-        if gzip { writer.append(Self.gzipFields) }
+        if gzip { Self.writeGzipFields(input, head: head, into: &writer) }
         if entries[clientIndex].flags & Flag.chunksOut != 0 { writer.append("Transfer-Encoding: chunked\r\n") }
         if flags & Flag.http10 != 0 {
             // HTTP/1.0 closes unless told otherwise.

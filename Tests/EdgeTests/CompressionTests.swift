@@ -154,6 +154,25 @@ extension ProxyIntegrationTests {
             }
         }
 
+        /// A gzipped answer's strong `ETag` goes weak (its bytes are not the ones the tag names),
+        /// a weak one stays, and an answer sent as it is keeps its tag (nginx's gzip does the same).
+        @Test
+        func aGzippedAnswersStrongETagIsWeakened() async throws {
+            try await withUpstreams(["a"]) { upstreams in
+                try await withEdge(yaml: Self.yaml(upstreams[0])) { edge in
+                    let strong = try edge.request("GET", Self.text(5000) + "&etag=v1", headers: Self.gzip)
+                    #expect(strong.header("content-encoding") == "gzip")
+                    #expect(strong.values("etag") == ["W/\"v1\""])
+                    let weak = try edge.request("GET", Self.text(5000) + "&etag=W/v2", headers: Self.gzip)
+                    #expect(weak.values("etag") == ["W/\"v2\""])
+                    let plain = try edge.request("GET", Self.text(5000) + "&etag=v3")
+                    #expect(plain.header("content-encoding") == nil)
+                    #expect(plain.values("etag") == ["\"v3\""])
+                }
+            }
+            try await Self.expectNoLiveDeflater("tagged answers")
+        }
+
         @Test
         func anEncodedBinaryOrTinyAnswerGoesAsItIs() async throws {
             try await withUpstreams(["a"]) { upstreams in

@@ -39,7 +39,8 @@ struct RecordedRequest: Sendable {
 /// - `/pattern?bytes=N`: as `/big`, but the bytes are ``TestPattern``'s (so a client can check
 ///   every byte and its place); with `&chunked=1` without `Content-Length` (chunked), with
 ///   `&close=1` framed by the upstream closing its connection; `&type=T` sets its `Content-Type`
-///   (`application/octet-stream` by default), `&encoding=E` adds `Content-Encoding: E`;
+///   (`application/octet-stream` by default), `&encoding=E` adds `Content-Encoding: E`, `&etag=T`
+///   adds `ETag: "T"` (`&etag=W/T`: `ETag: W/"T"`);
 /// - `/close`: closes the connection without answering (unless `dropsOnClose` is false, when it
 ///   answers 200 like any other path);
 /// - `/csp`: 200 with `Content-Security-Policy: sandbox`;
@@ -307,6 +308,9 @@ final class TestUpstreamHandler: ChannelInboundHandler {
             var headers = standardHeaders()
             headers.add(name: "Content-Type", value: query["type"] ?? "application/octet-stream")
             if let coding = query["encoding"] { headers.add(name: "Content-Encoding", value: coding) }
+            if let tag = query["etag"] {
+                headers.add(name: "ETag", value: tag.hasPrefix("W/") ? "W/\"\(tag.dropFirst(2))\"" : "\"\(tag)\"")
+            }
             streamEndsWithClose = query["close"] == "1"
             if query["chunked"] != "1" && !streamEndsWithClose { headers.add(name: "Content-Length", value: String(bytes)) }
             if !keepAlive || streamEndsWithClose { headers.add(name: "Connection", value: "close") }
