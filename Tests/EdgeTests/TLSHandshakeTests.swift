@@ -158,6 +158,9 @@ struct TLSHandshakeTests {
                     address: 127.0.0.1:0
                     https_redirect: {primary_name: a.test, server_names: [b.test], https_port: 8443}
                 event_loops: 2
+                # Long, as TLSTestConfig's: on a loaded machine the test may wait seconds between
+                # its handshake and its request.
+                timeouts: {client_header: 60s, keepalive: 60s}
                 logging: {access_log: "off", error_log: "off"}
                 upstreams:
                   app:
