@@ -48,7 +48,8 @@ public protocol ProxyPolicy {
     /// - Parameters:
     ///   - name: the field name as received.
     ///   - tag: the exchange's tag.
-    func dropsResponseField(_ name: UnsafeRawBufferPointer, tag: UInt64) -> Bool
+    /// (`mutating` so that a policy can read its exchange in place rather than copy it.)
+    mutating func dropsResponseField(_ name: UnsafeRawBufferPointer, tag: UInt64) -> Bool
 
     /// Whether the response of exchange `tag` goes to the client gzipped: the handler then
     /// drops its `Content-Length`, adds `Content-Encoding: gzip` and `Vary: Accept-Encoding`,
@@ -96,8 +97,9 @@ public protocol ProxyPolicy {
 
     /// The exchange's connect, send (the upstream taking the request body) and response
     /// timeouts in milliseconds (0: none), or `nil` for the handler's
-    /// ``ProxyHandler/Configuration/upstreamTimeout`` for each.
-    func upstreamTimeouts(tag: UInt64) -> (connect: UInt64, send: UInt64, response: UInt64)?
+    /// ``ProxyHandler/Configuration/upstreamTimeout`` for each. (`mutating` as
+    /// ``dropsResponseField(_:tag:)``.)
+    mutating func upstreamTimeouts(tag: UInt64) -> (connect: UInt64, send: UInt64, response: UInt64)?
 
     /// A client connection was accepted (its address is known).
     mutating func connectionOpened(_ client: ClientContext)

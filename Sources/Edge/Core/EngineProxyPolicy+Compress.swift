@@ -4,8 +4,9 @@ import EdgeIOProxy
 /// route is chosen (``Exchange/compresses``), the response's type, coding, status and length
 /// when its head comes (``ResponseCompression``'s rules); the core does the compressing.
 extension EngineProxyPolicy {
-    func compressesResponse(_ response: EdgeIOProxy.HTTPResponseHead, in input: UnsafeRawBufferPointer, tag: UInt64) -> Bool {
-        guard exchanges[Int(tag)]?.compresses == true else { return false }
-        return response.gzipEligible(in: input)
+    mutating func compressesResponse(_ response: EdgeIOProxy.HTTPResponseHead, in input: UnsafeRawBufferPointer, tag: UInt64) -> Bool {
+        var compresses = false
+        withExchange(tag) { compresses = $0.compresses }
+        return compresses && response.gzipEligible(in: input)
     }
 }

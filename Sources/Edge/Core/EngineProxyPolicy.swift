@@ -219,7 +219,8 @@ struct EngineProxyPolicy: ProxyPolicy {
             // Made in its slot: a local value moved in would be copied and destroyed (a retain
             // and a release of each of its references and strings).
             exchanges[tag] = Exchange(
-                runtime: runtime, route: route, cluster: cluster, server: server, tried: tried, requestID: verdict.requestID, record: record,
+                runtime: runtime, route: route, cluster: cluster, server: server, tried: tried, requestID: verdict.requestID,
+                record: record,
                 requestLease: verdict.requestLease, clientText: clientText,
                 forwardedFor: peerTrusted ? head.values("x-forwarded-for").joined(separator: ", ") : "",
                 keepsForwardedProto: peerTrusted && head.contains("x-forwarded-proto"),
@@ -262,10 +263,10 @@ struct EngineProxyPolicy: ProxyPolicy {
     }
 
     /// The route's (else its upstream's) `connect_timeout`, `send_timeout` and `read_timeout`.
-    func upstreamTimeouts(tag: UInt64) -> (connect: UInt64, send: UInt64, response: UInt64)? {
-        let index = Int(tag)
-        guard index < exchanges.count, exchanges[index] != nil else { return nil }
-        return exchanges[index]!.route.timeoutMilliseconds
+    mutating func upstreamTimeouts(tag: UInt64) -> (connect: UInt64, send: UInt64, response: UInt64)? {
+        var timeouts: (connect: UInt64, send: UInt64, response: UInt64)?
+        withExchange(tag) { timeouts = $0.route.timeoutMilliseconds }
+        return timeouts
     }
 
     mutating func upstreamFailed(tag: UInt64) {
@@ -308,12 +309,18 @@ struct EngineProxyPolicy: ProxyPolicy {
         // Upstream requests go in origin form and HTTP/1.1 (as nginx's `proxy_http_version
         // 1.1`), an HTTP/1.0 client's too: the upstream connection stays reusable, and the
         // core takes the chunked coding off a body it answers to a 1.0 client.
-        guard let origin = exchanges[Int(tag)]?.originFormTarget else { return false }
-        writer.append(UnsafeRawBufferPointer(rebasing: input[request.start..<request.methodEnd]))
-        writer.append(" ")
-        writer.append(origin)
-        writer.append(" HTTP/1.1\r\n")
-        return true
+        // Read in place (``withExchange(_:_:)``): optional chaining through the array copied
+        // the whole exchange, a retain and a release of each of its references.
+        var rewrote = false
+        withExchange(tag) { exchange in
+            guard let origin = exchange.originFormTarget else { return }
+            writer.append(UnsafeRawBufferPointer(rebasing: input[request.start..<request.methodEnd]))
+            writer.append(" ")
+            writer.append(origin)
+            writer.append(" HTTP/1.1\r\n")
+            rewrote = true
+        }
+        return rewrote
     }
 
     func dropsRequestField(_ name: UnsafeRawBufferPointer) -> Bool {
@@ -356,13 +363,15 @@ struct EngineProxyPolicy: ProxyPolicy {
 
     // MARK: The response head sent to the client
 
-    func dropsResponseField(_ name: UnsafeRawBufferPointer, tag: UInt64) -> Bool {
+    mutating func dropsResponseField(_ name: UnsafeRawBufferPointer, tag: UInt64) -> Bool {
         // Asked once per response field: one set, read in place (a copy of the decorations or
         // of the exchange would retain and release each of their references per field).
-        let index = Int(tag)
-        guard index < exchanges.count, exchanges[index] != nil else { return false }
-        return secure
-            ? exchanges[index]!.route.secureResponseDrops.contains(name) : exchanges[index]!.route.responseDrops.contains(name)
+        let secure = self.secure
+        var drops = false
+        withExchange(tag) { exchange in
+            drops = secure ? exchange.route.secureResponseDrops.contains(name) : exchange.route.responseDrops.contains(name)
+        }
+        return drops
     }
 
     mutating func writeResponseFields(status: Int, client: ClientContext, tag: UInt64, into writer: inout HeadWriter) {
@@ -487,8 +496,10 @@ extension EngineProxyPolicy {
 extension HeadWriter {
     /// Appends a string's UTF-8 bytes.
     mutating func append(_ text: String) {
-        var text = text
-        text.withUTF8 { append(UnsafeRawBufferPointer($0)) }
+        // A native string's bytes in place: a `var` copy to call `withUTF8` retained it.
+        if text.utf8.withContiguousStorageIfAvailable({ append(UnsafeRawBufferPointer($0)) }) != nil { return }
+        var copy = text
+        copy.withUTF8 { append(UnsafeRawBufferPointer($0)) }
     }
 }
 

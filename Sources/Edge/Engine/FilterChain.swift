@@ -45,19 +45,28 @@ enum FilterChain {
             decision: .answer(.notFound, route: nil, close: false), requestID: requestID, client: client,
             hasBody: head.contains("transfer-encoding") || (declaredLength ?? 0) > 0)
 
-        func answer(_ local: LocalAnswer, route: CompiledRoute? = nil, close: Bool = false) -> RequestVerdict {
-            verdict.decision = .answer(local, route: route, close: close)
-            return verdict
-        }
+        choose(
+            head, connection: connection, runtime: runtime, connectionLimiter: connectionLimiter, now: now,
+            declaredLength: declaredLength, into: &verdict)
+        return verdict
+    }
 
+    /// The chain after the request ID and client are known: sets `verdict`'s decision (one exit
+    /// in ``decide(_:on:runtime:connectionLimiter:now:random:)``, so the verdict is returned
+    /// without a copy).
+    private static func choose<Head: RequestHeadFields>(
+        _ head: Head, connection: Connection, runtime: EdgeRuntime, connectionLimiter: ConnectionLimiter?, now: Instant,
+        declaredLength: Int?, into verdict: inout RequestVerdict
+    ) {
+        let client = verdict.client
         if connection.overConnectionLimit {
             verdict.limitOutcome = "connection_limited"
-            return answer(.connectionLimited, close: true)
+            return setAnswer(.connectionLimited, route: nil, close: true, in: &verdict)
         }
         // The target is made into a string once (a path past 15 bytes costs an allocation).
         let sentTarget = head.target
         switch hostVerdict(head, target: sentTarget, isHTTP2Stream: connection.isHTTP2Stream) {
-        case .invalid(let reason): return answer(.badRequest(reason), close: true)
+        case .invalid(let reason): return setAnswer(.badRequest(reason), route: nil, close: true, in: &verdict)
         case .valid(let originForm): verdict.originFormTarget = originForm
         }
         verdict.target = verdict.originFormTarget ?? sentTarget
@@ -68,39 +77,44 @@ enum FilterChain {
             case .rejected:
                 verdict.limitOutcome = "connection_limited"
                 verdict.refusedBy = .connectionLimit
-                return answer(.connectionLimited)
+                return setAnswer(.connectionLimited, route: nil, close: false, in: &verdict)
             }
         }
         let target = verdict.target
         if PathGuard.isForbidden(Substring(target)) {
             verdict.logged = false  // as the old front's `deny all; access_log off;`
-            return answer(.forbidden)
+            return setAnswer(.forbidden, route: nil, close: false, in: &verdict)
         }
         if let declaredLength, declaredLength > runtime.config.limits.maxBodySize {
             // Refused before a byte of the body is read; the connection closes rather than drain it.
-            return answer(.payloadTooLarge, close: true)
+            return setAnswer(.payloadTooLarge, route: nil, close: true, in: &verdict)
         }
         let path = target.prefix { $0 != "?" }
         if let redirect = connection.httpsRedirect {
             if let acme = redirect.acmeRoute, let directory = redirect.acmeStatic, path.hasPrefix(acme.config.prefix) {
                 verdict.routeLabel = acme.label
                 verdict.decision = staticDecision(head, target: target, config: directory, route: acme)
-                return verdict
+                return
             }
             verdict.routeLabel = "https-redirect"
-            return answer(.httpsRedirect)
+            return setAnswer(.httpsRedirect, route: nil, close: false, in: &verdict)
         }
-        guard let route = runtime.router.route(for: path) else { return answer(.notFound) }
+        guard let route = runtime.router.route(for: path) else { return setAnswer(.notFound, route: nil, close: false, in: &verdict) }
         verdict.routeLabel = route.label
         verdict.logged = route.config.accessLog
         var delay: Duration = .zero
         if !route.policy.localRules.isEmpty,
             !apply(route.policy.check(client, now: now), route: route, to: &verdict, delay: &delay)
         {
-            return verdict
+            return
         }
         askOrAct(head, route: route, verdict: &verdict, strictRule: 0, delay: delay)
-        return verdict
+    }
+
+    /// Sets the verdict's decision to one of the edge's own answers.
+    @inline(__always)
+    private static func setAnswer(_ local: LocalAnswer, route: CompiledRoute?, close: Bool, in verdict: inout RequestVerdict) {
+        verdict.decision = .answer(local, route: route, close: close)
     }
 
     /// Records a rate-limit outcome in the verdict: the access log's field, the longest delay,
