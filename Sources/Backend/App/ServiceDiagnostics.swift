@@ -9,7 +9,15 @@ public struct ServiceDiagnostics: Sendable {
     /// The directory whose file system's usage `/api/health/detailed` reports (`DATA_DIR`).
     public var dataDirectory: String
     /// ``BackendConfiguration/summary``: every setting, secrets masked.
-    public var configurationSummary: [String: String]
+    ///
+    /// Worked out when first read (`/api/health/detailed`), not while the worker starts: the
+    /// summary passes its URLs through ``Redaction``, and compiling its regular expressions
+    /// (ICU's, with ICU's own start-up) was about 5 % of a worker's start-up CPU.
+    public var configurationSummary: [String: String] {
+        get { summary.value }
+        set { summary = OnceValue { newValue } }
+    }
+    private var summary: OnceValue<[String: String]>
     /// Disk and memory readings.
     public var resources: any SystemResourceReading
     /// The thresholds and rules the health checks apply.
@@ -19,14 +27,14 @@ public struct ServiceDiagnostics: Sendable {
         version: String = BackendVersion.current,
         startedAt: Date = Date(),
         dataDirectory: String,
-        configurationSummary: [String: String] = [:],
+        configurationSummary: @escaping @autoclosure @Sendable () -> [String: String] = [:],
         resources: any SystemResourceReading = LiveSystemResources(),
         assessment: HealthAssessment = HealthAssessment()
     ) {
         self.version = version
         self.startedAt = startedAt
         self.dataDirectory = dataDirectory
-        self.configurationSummary = configurationSummary
+        self.summary = OnceValue(configurationSummary)
         self.resources = resources
         self.assessment = assessment
     }

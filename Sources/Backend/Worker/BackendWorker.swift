@@ -91,7 +91,13 @@ public enum BackendWorker {
                 readyLink?.send(.ready)
             })
 
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: runtime)]
+        // Each service is named here: without a name, ServiceLifecycle names it "\(service)", and
+        // describing a value at run time asks the runtime for every protocol a description could
+        // come from, each a scan of this large binary's conformance records, in every new worker
+        // (about 7 % of a worker's start-up CPU).
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: runtime, serviceName: "BackendRuntime")
+        ]
         if let link {
             link.closed.whenComplete { _ in
                 if !drain.isDraining { logger.warning("the supervisor is gone, draining") }
@@ -105,9 +111,11 @@ public enum BackendWorker {
                         metrics: {
                             await backend.metrics.refresh(cache: backend.cache)
                             return backend.metrics.exposition()
-                        })))
+                        }),
+                    serviceName: "WorkerHeartbeat"))
         }
-        services.append(.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup))
+        services.append(
+            .init(service: server, successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "WorkerServer"))
         let serviceGroup = ServiceGroup(
             configuration: .init(
                 services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [.sigquit],
