@@ -13,8 +13,9 @@
 # 3. Runs `swift test "$@"` from the repo root with
 #      HOMERACK_TEST_POSTGRES_URL=postgres://homerack@127.0.0.1:PORT/homerack_test
 #      HOMERACK_TEST_REDIS_URL=redis://127.0.0.1:PORT
-# 4. Without arguments (the whole suite, as CI runs it), then runs the planner's browser test, scripts/test-browser.sh (headless Chromium through the
-#    edge; it ends with `N passed, N failed`), whether or not `swift test` passed.
+# 4. Without arguments (the whole suite, as CI runs it), then runs the planner's browser test,
+#    scripts/test-browser.sh (headless Chromium through the edge; it ends with
+#    `N passed, N failed`), whether or not `swift test` passed.
 # 5. Stops the servers it started (by PID) and removes the temp dir on every
 #    exit path, and exits non-zero when `swift test` or the browser test failed.
 #
