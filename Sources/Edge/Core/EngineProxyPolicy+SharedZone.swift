@@ -53,7 +53,7 @@ extension EngineProxyPolicy {
             if queue.submit(entry) {
                 sharedZoneWaits[Self.waitKey(connection, stream: stream)] = SharedZoneWait(
                     generation: connection.generation, token: token, verdict: verdict, question: question, runtime: runtime,
-                    started: started, method: head.methodName, target: verdict.target.isEmpty ? head.target : verdict.target)
+                    started: started, method: head.methodName, target: verdict.target)
                 return max(1, queue.timeout.wholeMilliseconds)
             }
             verdict = FilterChain.resume(head, verdict: verdict, question: question, answer: .unavailable, now: now)

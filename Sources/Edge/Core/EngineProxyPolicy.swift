@@ -172,7 +172,7 @@ struct EngineProxyPolicy: ProxyPolicy {
         }
         var record = AccessRecord(
             requestID: verdict.requestID, client: verdict.client == peer ? connections[connectionIndex].peerText : verdict.client.description,
-            method: head.methodName, target: verdict.target.isEmpty ? head.target : verdict.target, started: started)
+            method: head.methodName, target: verdict.target, started: started)
         record.route = verdict.routeLabel
         record.limitOutcome = verdict.limitOutcome
         record.logged = verdict.logged
@@ -192,7 +192,7 @@ struct EngineProxyPolicy: ProxyPolicy {
                 guard let redirect else { preconditionFailure("an HTTPS redirect decided on a listener without one") }
                 return redirect.redirect(
                     isGETOrHEAD: request.isHEAD || head.methodName == "GET", host: head.first("host"),
-                    target: verdict.target.isEmpty ? head.target : verdict.target)
+                    target: verdict.target)
             }
             let closes = close || request.answerCloses(received: input.count)
             let decorations = Self.decorations(route: route, runtime: runtime, secure: secure)

@@ -59,12 +59,14 @@ enum FilterChain {
         declaredLength: Int?, into verdict: inout RequestVerdict
     ) {
         let client = verdict.client
+        // The target is made into a string once (a path past 15 bytes costs an allocation);
+        // set before any refusal, so the access record always has it.
+        let sentTarget = head.target
+        verdict.target = sentTarget
         if connection.overConnectionLimit {
             verdict.limitOutcome = "connection_limited"
             return setAnswer(.connectionLimited, route: nil, close: true, in: &verdict)
         }
-        // The target is made into a string once (a path past 15 bytes costs an allocation).
-        let sentTarget = head.target
         switch hostVerdict(head, target: sentTarget, isHTTP2Stream: connection.isHTTP2Stream) {
         case .invalid(let reason): return setAnswer(.badRequest(reason), route: nil, close: true, in: &verdict)
         case .valid(let originForm): verdict.originFormTarget = originForm

@@ -85,7 +85,7 @@ struct RequestVerdict {
     /// The target in origin form when the request came in absolute form (forward this one).
     var originFormTarget: String?
     /// The target as routed and logged: ``originFormTarget``, else the target as sent (made once
-    /// per request; empty when the chain stopped before reading it).
+    /// per request, by ``FilterChain/decide(_:on:runtime:connectionLimiter:now:random:)``).
     var target = ""
     /// Whether a body follows the head (`Transfer-Encoding`, or a `Content-Length` above zero).
     var hasBody: Bool

@@ -8,9 +8,6 @@ final class CompiledRoute: Sendable {
     let label: String
     let policy: RateLimitPolicy
     let cluster: Cluster?
-    let connectTimeout: Duration
-    let readTimeout: Duration
-    let sendTimeout: Duration
     let decorations: ResponseDecorations
     /// The same with HSTS, for HTTPS connections.
     let secureDecorations: ResponseDecorations
@@ -19,7 +16,8 @@ final class CompiledRoute: Sendable {
     /// fields the core does not already drop. Plain and HTTPS (HSTS) variants.
     let responseDrops: HeaderNameSet
     let secureResponseDrops: HeaderNameSet
-    /// The connect, send and read timeouts in milliseconds, as the core's timers take them.
+    /// The route's (else its upstream's, else 60 s) connect, send and read timeouts in
+    /// milliseconds, as the core's timers take them.
     let timeoutMilliseconds: (connect: UInt64, send: UInt64, response: UInt64)
 
     init(
@@ -31,15 +29,15 @@ final class CompiledRoute: Sendable {
         self.policy = policy
         self.cluster = cluster
         let upstream = cluster?.config
-        connectTimeout = config.connectTimeout ?? upstream?.connectTimeout ?? .seconds(60)
-        readTimeout = config.readTimeout ?? upstream?.readTimeout ?? .seconds(60)
-        sendTimeout = config.sendTimeout ?? upstream?.sendTimeout ?? .seconds(60)
+        let connect = config.connectTimeout ?? upstream?.connectTimeout ?? .seconds(60)
+        let read = config.readTimeout ?? upstream?.readTimeout ?? .seconds(60)
+        let send = config.sendTimeout ?? upstream?.sendTimeout ?? .seconds(60)
+        timeoutMilliseconds = (connect.wholeMilliseconds, send.wholeMilliseconds, read.wholeMilliseconds)
         decorations = ResponseDecorations(headers: base + config.addHeaders, cacheControl: config.cacheControl)
         secureDecorations = decorations.secure(hsts: hsts)
         let alwaysDropped = removeFromUpstream + HeaderRewriting.alsoHopByHopNames
         responseDrops = HeaderNameSet(decorations.replacedNames + alwaysDropped)
         secureResponseDrops = HeaderNameSet(secureDecorations.replacedNames + alwaysDropped)
-        timeoutMilliseconds = (connectTimeout.wholeMilliseconds, sendTimeout.wholeMilliseconds, readTimeout.wholeMilliseconds)
     }
 }
 
@@ -54,9 +52,6 @@ final class EdgeRuntime: Sendable {
     /// Security headers for the edge's own responses (no route headers, no cache control).
     let baseDecorations: ResponseDecorations
     let secureBaseDecorations: ResponseDecorations
-    /// Whether any route compresses: connections get the compressor only then (it costs a queue
-    /// entry per request), so turning `compress` on by reload applies to new connections.
-    let compresses: Bool
 
     /// - Parameters:
     ///   - config: a validated configuration.
@@ -101,7 +96,6 @@ final class EdgeRuntime: Sendable {
                         removeFromUpstream: config.headers.removeFromUpstream)))
         }
         router = Router(compiled)
-        compresses = config.routes.contains { $0.compress }
         self.clusters = clusters.values.sorted { $0.name < $1.name }
     }
 }
