@@ -53,7 +53,11 @@ struct UpstreamPoolAcrossHostsTests {
 
     func check(yaml: EdgeYAML, up: String, hostA: TestUpstream, hostB: inout TestUpstream) async throws {
         try await withEdge(yaml: yaml) { edge in
-            #expect(Set(try Self.upstreamNames(edge, requests: 4)) == ["host-a", "host-b"])
+            // Both hosts serve (awaited: on a loaded machine a probe can overrun its 900 ms and,
+            // with fall: 1, take a host out until the next one).
+            try await eventually("both hosts to serve", timeout: .seconds(30)) {
+                Set(try Self.upstreamNames(edge, requests: 4)) == ["host-a", "host-b"]
+            }
 
             await hostB.stop()
             try await eventually("the checks to take host B out", timeout: .seconds(30)) {
@@ -66,7 +70,9 @@ struct UpstreamPoolAcrossHostsTests {
             try await eventually("the checks to bring host B back", timeout: .seconds(30)) {
                 metricValue(try edge.metrics(), up) == 1
             }
-            #expect(Set(try Self.upstreamNames(edge, requests: 4)) == ["host-a", "host-b"])
+            try await eventually("host B to serve again", timeout: .seconds(30)) {
+                Set(try Self.upstreamNames(edge, requests: 4)) == ["host-a", "host-b"]
+            }
         }
     }
 }
