@@ -92,6 +92,10 @@ struct AbortedRequestTests {
             try await withUpstreams(["a"]) { upstreams in
                 var yaml = EdgeYAML.proxying(to: [EdgeYAML.server(upstreams[0].address)])
                 yaml.logging = logging
+                // Long header and keep-alive timeouts, as in the other HTTP/2 tests: under the whole
+                // suite a TLS handshake, SETTINGS and the first stream can take over the default 1 s,
+                // and the edge closing the idle connection fails the test ("I/O on closed channel").
+                yaml.timeouts = "{client_header: 60s, client_body: 10s, keepalive: 60s, send: 10s, shutdown_grace: 1s}"
                 var config = try yaml.config()
                 config.listeners = [TLSTestConfig.https(certificates: [certificate.config(serverNames: ["a.test"])])]
                 try await withEdge(config: config) { edge in
