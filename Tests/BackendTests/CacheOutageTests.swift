@@ -12,8 +12,10 @@ struct CacheOutageTests {
         let server = try await RedisServerProcess()
         defer { server.kill() }
         var configuration = try RedisConfiguration(url: server.url)
-        configuration.commandTimeout = .milliseconds(500)
-        configuration.connectTimeout = .milliseconds(500)
+        // Deadlines for a loaded machine: once Redis is killed its port refuses at once, so
+        // they do not slow the breaker's opening; a CI run timed out the first lookup at 500 ms.
+        configuration.commandTimeout = .seconds(5)
+        configuration.connectTimeout = .seconds(5)
         let pool = RedisConnectionPool(
             configuration: configuration, eventLoopGroup: MultiThreadedEventLoopGroup.singleton)
         let breaker = CircuitBreaker(configuration: .init(failureThreshold: 5, coolDown: .milliseconds(300)))

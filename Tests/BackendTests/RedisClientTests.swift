@@ -222,12 +222,12 @@ struct RedisClientAuthTests {
 
         let error = await #expect(throws: RedisError.self) {
             _ = try await RedisConnection.connect(
-                to: RedisConfiguration(url: "redis://:wrong@127.0.0.1:\(server.port)"), on: group.next())
+                to: Self.configuration("redis://:wrong@127.0.0.1:\(server.port)"), on: group.next())
         }
         #expect(error?.isServerError == true)
         #expect(error?.description.contains("wrong") == false, "the password stays out of errors")
 
-        let anonymous = try await RedisConnection.connect(to: RedisConfiguration(url: server.url), on: group.next())
+        let anonymous = try await RedisConnection.connect(to: Self.configuration(server.url), on: group.next())
         guard case .error(let message) = try await anonymous.send(RedisCommand("GET", "x")) else {
             Issue.record("expected NOAUTH")
             return

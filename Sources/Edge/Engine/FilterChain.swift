@@ -91,7 +91,7 @@ enum FilterChain {
             // Refused before a byte of the body is read; the connection closes rather than drain it.
             return setAnswer(.payloadTooLarge, route: nil, close: true, in: &verdict)
         }
-        let path = target.prefix { $0 != "?" }
+        let path = target[..<(target.utf8.firstIndex(of: UInt8(ascii: "?")) ?? target.endIndex)]
         if let redirect = connection.httpsRedirect {
             if let acme = redirect.acmeRoute, let directory = redirect.acmeStatic, path.hasPrefix(acme.config.prefix) {
                 verdict.routeLabel = acme.label

@@ -8,46 +8,65 @@ enum PathGuard {
     /// Whether the request target must be answered 403.
     /// - Parameter target: the request URI (path and query).
     static func isForbidden(_ target: Substring) -> Bool {
-        let path = target.prefix { $0 != "?" && $0 != "#" }
-        return isForbiddenPath(path) || (path.utf8.contains(UInt8(ascii: "%")) && isForbiddenPath(Substring(percentDecoded(path))))
+        // On the target's bytes: every request passes here, and walking a Substring by
+        // Characters (grapheme breaking) cost more than the rest of the check.
+        var target = target
+        return target.withUTF8 { isForbidden(bytes: $0) }
     }
+
+    static func isForbidden(bytes target: UnsafeBufferPointer<UInt8>) -> Bool {
+        let end = target.firstIndex { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") } ?? target.endIndex
+        let path = UnsafeBufferPointer(rebasing: target[..<end])
+        if isForbiddenPath(path) { return true }
+        guard path.contains(UInt8(ascii: "%")) else { return false }
+        return percentDecodedBytes(path).withUnsafeBufferPointer { isForbiddenPath($0) }
+    }
+
+    private static let wellKnown = Array(".well-known".utf8)
 
     /// One pass over the bytes: a segment starting with `.` (but `.well-known`), a trailing `~`,
     /// a backslash or a NUL.
-    private static func isForbiddenPath(_ path: Substring) -> Bool {
-        let bytes = path.utf8
-        if bytes.last == UInt8(ascii: "~") { return true }
-        var index = bytes.startIndex
-        while index != bytes.endIndex {
-            let byte = bytes[index]
+    private static func isForbiddenPath(_ path: UnsafeBufferPointer<UInt8>) -> Bool {
+        if path.last == UInt8(ascii: "~") { return true }
+        for index in path.indices {
+            let byte = path[index]
             if byte == UInt8(ascii: "\\") || byte == 0 { return true }
-            let next = bytes.index(after: index)
-            if byte == UInt8(ascii: "/"), next != bytes.endIndex, bytes[next] == UInt8(ascii: ".") {
+            let next = index + 1
+            if byte == UInt8(ascii: "/"), next != path.endIndex, path[next] == UInt8(ascii: ".") {
                 let segment = path[next...]
-                if !segment.hasPrefix(".well-known/") && segment != ".well-known" { return true }
+                let isWellKnown =
+                    segment.starts(with: wellKnown)
+                    && (segment.count == wellKnown.count || segment[next + wellKnown.count] == UInt8(ascii: "/"))
+                if !isWellKnown { return true }
             }
-            index = next
         }
         return false
     }
 
     /// Percent-decodes bytes; malformed escapes are kept as they are.
     static func percentDecoded(_ text: Substring) -> String {
+        var text = text
+        return String(decoding: text.withUTF8 { percentDecodedBytes($0) }, as: UTF8.self)
+    }
+
+    private static func percentDecodedBytes(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count)
-        var iterator = Array(text.utf8)[...]
-        while let byte = iterator.popFirst() {
-            if byte == UInt8(ascii: "%"), iterator.count >= 2,
-                let high = hexValue(iterator[iterator.startIndex]),
-                let low = hexValue(iterator[iterator.startIndex + 1])
+        bytes.reserveCapacity(text.count)
+        var index = text.startIndex
+        while index < text.endIndex {
+            let byte = text[index]
+            if byte == UInt8(ascii: "%"), text.endIndex - index > 2,
+                let high = hexValue(text[index + 1]),
+                let low = hexValue(text[index + 2])
             {
                 bytes.append(high << 4 | low)
-                iterator = iterator.dropFirst(2)
+                index += 3
             } else {
                 bytes.append(byte)
+                index += 1
             }
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return bytes
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {
