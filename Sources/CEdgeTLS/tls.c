@@ -286,6 +286,11 @@ int ceio_tls_context_add_certificate(ceio_tls_context *context, const char *chai
     // bytes (the loop keeps unsent output in pooled chunks); release buffers when idle.
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                               SSL_MODE_RELEASE_BUFFERS);
+    // Read ahead (as nginx does): one read takes whatever the socket has, where OpenSSL would
+    // otherwise read each record's 5-byte header and then its body (measured: 4 reads per
+    // keep-alive request against nginx's 2, and 11 per new connection against 6.5). Bytes it
+    // holds beyond the record are seen by SSL_has_pending, which the loop's reads check.
+    SSL_CTX_set_read_ahead(ctx, 1);
     // Stateless tickets only: no server-side cache to lock across loops.
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
     SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"edgeio", 6);
