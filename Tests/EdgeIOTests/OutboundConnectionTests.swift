@@ -73,10 +73,10 @@ struct OutboundConnectionTests {
     }
 
     @Test func refusedConnectionReportsConnectFailed() async throws {
-        // A port with nothing listening: bind one, close it, then connect there.
-        let probe = try HelloServer()
-        let port = probe.port
-        probe.stop()
+        // A port bound but not listening (held for the test: a closed one could be taken by
+        // another test's server in between).
+        let (socket, port) = try refusingLoopbackPort()
+        defer { close(socket) }
         let group = try EventLoopGroup(configuration: EventLoopConfiguration(listens: false)) { _ in FetchHandler() }
         defer { group.stop() }
         let result = await fetch(group, port: port)

@@ -23,8 +23,6 @@ struct EngineProxyPolicy: ProxyPolicy {
         var requestID: RequestID
         var record: AccessRecord
         var requestLease: ConnectionLease?
-        /// The real client's address as `X-Real-IP` gives it.
-        var clientText: String
         /// A trusted peer's `X-Forwarded-For` values, joined, that ours extends.
         var forwardedFor: String
         var keepsForwardedProto: Bool
@@ -170,16 +168,6 @@ struct EngineProxyPolicy: ProxyPolicy {
         {
             return .decideLater(milliseconds: milliseconds)
         }
-        var record = AccessRecord(
-            requestID: verdict.requestID, client: verdict.client == peer ? connections[connectionIndex].peerText : verdict.client.description,
-            method: head.methodName, target: verdict.target, started: started)
-        record.route = verdict.routeLabel
-        record.limitOutcome = verdict.limitOutcome
-        record.logged = verdict.logged
-        if verdict.logged && state.accessLog.isEnabled {
-            record.userAgent = head.first("user-agent")
-            record.referer = head.first("referer")
-        }
         switch verdict.refusedBy {
         case .connectionLimit: state.metrics.recordConnectionLimited(shard: loopIndex)
         case .rateLimit(let zone): state.metrics.recordRateLimited(shard: loopIndex, zone: zone)
@@ -187,6 +175,7 @@ struct EngineProxyPolicy: ProxyPolicy {
         }
         switch verdict.decision {
         case .answer(let local, let route, let close):
+            var record = accessRecord(verdict, head: head, peer: peer, connectionIndex: connectionIndex, started: started)
             let redirect = httpsRedirect
             let content = AnswerContent(local, limits: runtime.config.limits) {
                 guard let redirect else { preconditionFailure("an HTTPS redirect decided on a listener without one") }
@@ -209,19 +198,19 @@ struct EngineProxyPolicy: ProxyPolicy {
             }
             let upstream = upstreamIndex(of: server, runtime: runtime)
             server.inFlight.add(1, ordering: .relaxed)
-            record.upstream = server.addressText
             currentTrusted = peerTrusted
             var tried = TriedServers()
             tried.insert(server.index)
-            let clientText = record.client
             let tag = freeExchanges.popLast() ?? exchanges.count
             if tag == exchanges.count { exchanges.append(nil) }
-            // Made in its slot: a local value moved in would be copied and destroyed (a retain
-            // and a release of each of its references and strings).
+            // Made in its slot, its record too: a local value moved in would be copied and
+            // destroyed (a retain and a release of each of its references and strings).
             exchanges[tag] = Exchange(
                 runtime: runtime, route: route, cluster: cluster, server: server, tried: tried, requestID: verdict.requestID,
-                record: record,
-                requestLease: verdict.requestLease, clientText: clientText,
+                record: accessRecord(
+                    verdict, head: head, peer: peer, connectionIndex: connectionIndex, started: started,
+                    upstream: server.addressText),
+                requestLease: verdict.requestLease,
                 forwardedFor: peerTrusted ? head.values("x-forwarded-for").joined(separator: ", ") : "",
                 keepsForwardedProto: peerTrusted && head.contains("x-forwarded-proto"),
                 originFormTarget: verdict.originFormTarget)
@@ -229,6 +218,7 @@ struct EngineProxyPolicy: ProxyPolicy {
             guard delay > .zero else { return .forward(upstream: upstream, tag: UInt64(tag)) }
             return .forwardAfter(milliseconds: max(1, delay.wholeMilliseconds), upstream: upstream, tag: UInt64(tag))
         case .serveStatic(let config, let relative, let route):
+            var record = accessRecord(verdict, head: head, peer: peer, connectionIndex: connectionIndex, started: started)
             let decision = serveStatic(
                 config: config, relative: relative, route: route, request: request, head: head, input: input,
                 requestID: verdict.requestID, runtime: runtime, record: &record, answer: &answer)
@@ -238,6 +228,25 @@ struct EngineProxyPolicy: ProxyPolicy {
         case .askSharedZone:
             preconditionFailure("a strict shared zone's question left unasked: \(verdict.decision)")
         }
+    }
+
+    /// The request's access-log record as far as the decision knows it.
+    private func accessRecord(
+        _ verdict: RequestVerdict, head: CoreRequestHead, peer: ClientKey, connectionIndex: Int, started: Instant,
+        upstream: String? = nil
+    ) -> AccessRecord {
+        var record = AccessRecord(
+            requestID: verdict.requestID, client: verdict.client == peer ? connections[connectionIndex].peerText : verdict.client.description,
+            method: head.methodName, target: verdict.target, started: started)
+        record.route = verdict.routeLabel
+        record.limitOutcome = verdict.limitOutcome
+        record.logged = verdict.logged
+        record.upstream = upstream
+        if verdict.logged && state.accessLog.isEnabled {
+            record.userAgent = head.first("user-agent")
+            record.referer = head.first("referer")
+        }
+        return record
     }
 
     func upstreamAddress(_ index: Int) -> EdgeIO.SocketAddress { addresses[index] }
@@ -336,7 +345,7 @@ struct EngineProxyPolicy: ProxyPolicy {
         let peer = connections[Int(client.connection.index)].peerText
         withExchange(tag) { exchange in
             writer.append("X-Real-IP: ")
-            writer.append(exchange.clientText)
+            writer.append(exchange.record.client)  // the real client's address
             writer.append("\r\nX-Forwarded-For: ")
             if !exchange.forwardedFor.isEmpty {
                 writer.append(exchange.forwardedFor)

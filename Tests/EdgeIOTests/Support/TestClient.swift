@@ -15,7 +15,9 @@ final class TestClient: @unchecked Sendable {
 
     /// - Parameter receiveBuffer: SO_RCVBUF before connecting (small: the server's writes
     ///   back up quickly).
-    init(port: Int, receiveTimeout: Double = 10, receiveBuffer: Int32? = nil) throws {
+    /// - Parameter receiveTimeout: seconds a read may wait (long: the whole suite shares two
+    ///   cores, and a 10 MB exchange once waited past 10 s there).
+    init(port: Int, receiveTimeout: Double = 30, receiveBuffer: Int32? = nil) throws {
         fd = try connectLoopback(port: port, receiveBuffer: receiveBuffer)
         var timeout = timeval(tv_sec: Int(receiveTimeout), tv_usec: Int((receiveTimeout.truncatingRemainder(dividingBy: 1)) * 1e6))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -40,7 +42,10 @@ final class TestClient: @unchecked Sendable {
     func receive(max: Int = 65536) throws -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: max)
         let n = buffer.withUnsafeMutableBytes { Glibc.recv(fd, $0.baseAddress, max, 0) }
-        if n < 0 { throw TestFailure("recv: errno \(errno)") }
+        if n < 0 {
+            let error = errno
+            throw TestFailure(error == EAGAIN ? "recv: nothing within the receive timeout" : "recv: errno \(error)")
+        }
         return Array(buffer[0..<n])
     }
 
@@ -105,6 +110,29 @@ final class TestClient: @unchecked Sendable {
 /// A blocking TCP socket connected to 127.0.0.1:`port`.
 /// - Parameter receiveBuffer: SO_RCVBUF, set before connecting so the window is small from the
 ///   start (the server's writes back up quickly when the client does not read).
+/// A loopback port that refuses connections for as long as the returned socket stays open: it
+/// is bound but not listening (the kernel answers a SYN with a reset), and bound, no other
+/// test's server can take it, as it could a port closed after a probe. Close `fd` when done.
+func refusingLoopbackPort() throws -> (fd: Int32, port: Int) {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            Glibc.bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+        }
+    }
+    guard bound else {
+        let error = errno
+        Glibc.close(fd)
+        throw TestFailure("bind: errno \(error)")
+    }
+    return (fd, Int(UInt16(bigEndian: address.sin_port)))
+}
+
 func connectLoopback(port: Int, receiveBuffer: Int32? = nil) throws -> Int32 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
