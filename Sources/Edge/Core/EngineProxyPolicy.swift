@@ -197,7 +197,7 @@ struct EngineProxyPolicy: ProxyPolicy {
                 preconditionFailure("a cluster chose no server on a request's first try")
             }
             let upstream = upstreamIndex(of: server, runtime: runtime)
-            server.inFlight.add(1, ordering: .relaxed)
+            server.inFlight.add(1, shard: loopIndex)
             currentTrusted = peerTrusted
             var tried = TriedServers()
             tried.insert(server.index)
@@ -262,8 +262,8 @@ struct EngineProxyPolicy: ProxyPolicy {
         guard exchange.tried.count <= exchange.cluster.config.maxRetries,
             let next = exchange.cluster.choose(tried: exchange.tried, now: now, random: &random)
         else { return nil }
-        exchange.server.inFlight.add(-1, ordering: .relaxed)
-        next.inFlight.add(1, ordering: .relaxed)
+        exchange.server.inFlight.add(-1, shard: loopIndex)
+        next.inFlight.add(1, shard: loopIndex)
         exchange.tried.insert(next.index)
         exchange.server = next
         exchange.record.upstream = next.addressText
@@ -403,7 +403,7 @@ struct EngineProxyPolicy: ProxyPolicy {
         let index = Int(tag)
         guard var exchange = exchanges[index].take() else { return }
         freeExchanges.append(index)
-        exchange.server.inFlight.add(-1, ordering: .relaxed)
+        exchange.server.inFlight.add(-1, shard: loopIndex)
         _ = exchange.requestLease?.release()
         exchange.record.status = status
         exchange.record.bytesOut = bodyBytes

@@ -185,7 +185,7 @@ public final class EdgeMetrics: Sendable {
             Self.byLabel("upstream", total.upstreamFailures))
         let servers = clusters.flatMap { cluster in cluster.servers.map { (cluster.name, $0) } }
         out.family("edge_upstream_in_flight", "gauge", "Requests in flight to each upstream server.",
-            servers.map { ([("upstream", $0.0), ("server", $0.1.addressText)], Double($0.1.inFlight.load(ordering: .relaxed))) })
+            servers.map { ([("upstream", $0.0), ("server", $0.1.addressText)], Double($0.1.inFlight.load())) })
         out.family("edge_upstream_up", "gauge", "Whether each upstream server takes requests (1) or is marked down (0).",
             servers.map { ([("upstream", $0.0), ("server", $0.1.addressText)], $0.1.isAvailable(now: now) ? 1 : 0) })
         out.family("edge_tls_handshakes_total", "counter", "Completed TLS handshakes, by negotiated protocol.",

@@ -10,8 +10,8 @@ final class UpstreamServer: Sendable {
     let address: SocketAddress
     /// Its address as logs and the access log show it (made once: a request would format it).
     let addressText: String
-    /// Requests in flight to this server from all event loops.
-    let inFlight = Atomic<Int>(0)
+    /// Requests in flight to this server, counted per event loop (``ShardedCounter``).
+    let inFlight = ShardedCounter()
     let health: Mutex<ServerHealth>
 
     init(index: Int, config: UpstreamServerConfig, address: SocketAddress, healthCheck: HealthCheckConfig?) {
@@ -73,7 +73,7 @@ final class Cluster: Sendable {
     }
 
     private func candidate(_ server: UpstreamServer) -> BalancerCandidate {
-        BalancerCandidate(index: server.index, weight: server.config.weight, inFlight: server.inFlight.load(ordering: .relaxed))
+        BalancerCandidate(index: server.index, weight: server.config.weight, inFlight: server.inFlight.load())
     }
 }
 
