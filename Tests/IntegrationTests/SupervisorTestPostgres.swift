@@ -27,11 +27,26 @@ final class SupervisorTestPostgres: Sendable {
         self.directory = directory
     }
 
-    /// Makes a cluster in a temporary directory and starts it.
+    /// Makes a cluster in a temporary directory and starts it. The port is free when chosen but
+    /// not held: another test's server may take it before the postmaster binds it (a CI run's
+    /// `pg_ctl start` "stopped waiting"), so a cluster that does not start is tried again on a
+    /// new port, twice, and the last failure carries the server's log.
     static func start() async throws -> SupervisorTestPostgres {
         guard isAvailable else {
             throw SupervisorTestFailure("PostgreSQL 15 is not installed (scripts/test.sh installs it)")
         }
+        var failures: [String] = []
+        for _ in 1...3 {
+            do {
+                return try await startOnce()
+            } catch {
+                failures.append("\(error)")
+            }
+        }
+        throw SupervisorTestFailure("PostgreSQL did not start in 3 tries:\n" + failures.joined(separator: "\n"))
+    }
+
+    private static func startOnce() async throws -> SupervisorTestPostgres {
         let directory = URL(fileURLWithPath: "/tmp").appendingPathComponent(
             "homerack-pg-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -65,8 +80,9 @@ final class SupervisorTestPostgres: Sendable {
             try handle.close()
             try await server.startServer()
         } catch {
+            let log = server.logTail()
             await server.remove()
-            throw error
+            throw SupervisorTestFailure("\(error)\npostgres log (port \(server.port)):\n\(log)")
         }
         return server
     }
