@@ -21,6 +21,9 @@ struct ShardedCounterTests {
         #expect(counter.load() == 7)
         counter.add(-5, shard: 1)
         #expect(counter.load() == 2)
+        // A sum read between one loop's decrement and another's increment reads zero, not less.
+        counter.add(-3, shard: 3)
+        #expect(counter.load() == 0)
     }
 
     @Test func concurrentLoopsLoseNoCounts() async {

@@ -2,8 +2,9 @@ import Synchronization
 
 /// A count that several event loops change on every request, kept as one atomic per loop (each
 /// on a cache line of its own) and summed when read: loops adding to one shared atomic moved its
-/// cache line between the cores twice a request. Reads (a balancer's choice, a scrape) are rare
-/// next to the writes, and a sum of relaxed loads is as current as one relaxed load was.
+/// cache line between the cores twice a request. A read (a `least_conn` choice, a scrape) is a
+/// handful of relaxed loads, and their sum is as approximate as one relaxed load of a count
+/// other loops change was.
 final class ShardedCounter: Sendable {
     /// An atomic padded past a cache line: two of them, allocated apart, never share one.
     final class Slot: Sendable {
@@ -24,10 +25,11 @@ final class ShardedCounter: Sendable {
         slots[shard & (Self.slotCount - 1)].value.add(delta, ordering: .relaxed)
     }
 
-    /// The sum over every loop.
+    /// The sum over every loop (never below zero: a slot read before another loop's matching
+    /// change could make a moment's sum negative).
     func load() -> Int {
         var total = 0
         for slot in slots { total &+= slot.value.load(ordering: .relaxed) }
-        return total
+        return max(0, total)
     }
 }
