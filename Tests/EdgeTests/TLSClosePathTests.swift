@@ -116,6 +116,32 @@ extension ProxyIntegrationTests {
             }
         }
 
+        /// Request bodies over TLS reach the upstream whole and in order: one smaller than a TLS
+        /// record, and ones spanning many records and many of the edge's reads (OpenSSL reads
+        /// ahead, so one read can hold several records and the end of one request).
+        @Test(arguments: CurlMode.allCases)
+        func requestBodiesOfEverySizeReachTheUpstreamWhole(mode: CurlMode) async throws {
+            try await ProxyIntegrationTests.ClosePathTests.withPatternFiles([]) { root in
+                try await withUpstreams(["a"]) { upstreams in
+                    try await Self.withHTTPSEdge(root: root, upstream: upstreams[0]) { port, _ in
+                        for size in [1000, 100 * 1024, 3 * 1024 * 1024] {
+                            let file = FileManager.default.temporaryDirectory.appendingPathComponent("edge-upload-\(UUID().uuidString)")
+                            defer { try? FileManager.default.removeItem(at: file) }
+                            try Data(TestPattern.bytes(0..<size)).write(to: file)
+                            let (status, _, body) = try await offThePool {
+                                try Self.curl(port: port, "/echo?size=\(size)", mode: mode, extra: ["--data-binary", "@\(file.path)"])
+                            }
+                            #expect(status == 200, "\(size) \(mode)")
+                            let report = try JSONDecoder().decode(EchoReport.self, from: Data(body))
+                            #expect(report.method == "POST")
+                            #expect(report.bodyLength == size, "\(size) \(mode): \(report.bodyLength) bytes upstream")
+                            #expect(report.bodyPatternMismatch == nil, "\(size) \(mode): first wrong byte \(report.bodyPatternMismatch ?? -1)")
+                        }
+                    }
+                }
+            }
+        }
+
         @Test func rangesAreServedOverHTTP2() async throws {
             let size = 4 * 1024 * 1024
             try await ProxyIntegrationTests.ClosePathTests.withPatternFiles([size]) { root in

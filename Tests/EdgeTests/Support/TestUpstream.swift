@@ -11,6 +11,9 @@ struct EchoReport: Codable, Sendable {
     var uri: String
     var headers: [[String]]
     var bodyLength: Int
+    /// The offset of the first body byte that is not ``TestPattern``'s, if any (a body sent as
+    /// the pattern arrived whole and in order when this is `nil` and the length is right).
+    var bodyPatternMismatch: Int?
 
     /// Every value of header `name` (case-insensitive), in order.
     func values(_ name: String) -> [String] {
@@ -226,6 +229,7 @@ final class TestUpstreamHandler: ChannelInboundHandler {
     private let recorder: UpstreamRecorder
     private var head: HTTPRequestHead?
     private var bodyBytes = 0
+    private var bodyPatternMismatch: Int?
     /// Bytes of a `/big` response still to write, while one is streaming.
     private var streamRemaining: Int?
     private var streamKeepAlive = true
@@ -258,8 +262,14 @@ final class TestUpstreamHandler: ChannelInboundHandler {
         case .head(let head):
             self.head = head
             bodyBytes = 0
+            bodyPatternMismatch = nil
             recorder.record(head)
         case .body(let body):
+            if bodyPatternMismatch == nil, let index = body.readableBytesView.enumerated().first(where: {
+                $0.element != TestPattern.byte(at: bodyBytes + $0.offset)
+            })?.offset {
+                bodyPatternMismatch = bodyBytes + index
+            }
             bodyBytes += body.readableBytes
         case .end:
             guard let head else { return }
@@ -278,7 +288,8 @@ final class TestUpstreamHandler: ChannelInboundHandler {
         case "/echo":
             let report = EchoReport(
                 upstream: recorder.name, method: head.method.rawValue, uri: head.uri,
-                headers: head.headers.map { [$0.name, $0.value] }, bodyLength: bodyBytes)
+                headers: head.headers.map { [$0.name, $0.value] }, bodyLength: bodyBytes,
+                bodyPatternMismatch: bodyPatternMismatch)
             let body = (try? JSONEncoder().encode(report)) ?? Data()
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: "application/json")
