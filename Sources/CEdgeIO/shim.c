@@ -239,13 +239,13 @@ int ceio_set_linger_zero(int fd) {
 }
 
 ssize_t ceio_writev(int fd, const struct iovec *iov, int n) {
-    struct msghdr msg;
-    memset(&msg, 0, sizeof msg);
-    msg.msg_iov = (struct iovec *)iov;
-    msg.msg_iovlen = (size_t)n;
+    // write(2) for one buffer, writev(2) for more: sendmsg(2) with MSG_NOSIGNAL costs a
+    // msghdr copy per call (~0.2 us a call on the bench machine, two calls a proxied
+    // request); SIGPIPE is ignored for the process instead (ceio_ignore_sigpipe, called by
+    // every LoopIO and EventLoopGroup).
     ssize_t r;
     do {
-        r = sendmsg(fd, &msg, MSG_NOSIGNAL);
+        r = n == 1 ? write(fd, iov[0].iov_base, iov[0].iov_len) : writev(fd, iov, n);
     } while (r < 0 && errno == EINTR);
     return r;
 }

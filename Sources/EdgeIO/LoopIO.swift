@@ -131,6 +131,9 @@ public struct LoopIO {
         loopIndex: Int, epoll: Int32, chunkSize: Int, tls: TLSContext? = nil, handshakeTimeout: UInt64 = 10_000,
         lingeringTimeout: UInt64 = 2_000
     ) {
+        // Writes are plain write/writev (no MSG_NOSIGNAL flag per call): a peer gone must
+        // come back as EPIPE, not end the process.
+        ceio_ignore_sigpipe()
         self.lingeringTimeout = lingeringTimeout
         precondition(tls == nil || chunkSize >= 16 * 1024, "TLS needs chunks of at least 16 KiB")
         tlsContext = tls

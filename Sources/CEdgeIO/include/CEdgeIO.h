@@ -83,7 +83,8 @@ int ceio_set_nodelay(int fd, int on);
 /// `SO_LINGER` with timeout 0 (close sends RST); 0 or -1.
 int ceio_set_linger_zero(int fd);
 
-/// `sendmsg(fd, iov, n, MSG_NOSIGNAL)`: a writev that never raises SIGPIPE.
+/// `write` (one buffer) or `writev`: SIGPIPE must be ignored (``ceio_ignore_sigpipe``), as
+/// every `LoopIO` makes it; EPIPE then comes back as an error.
 ssize_t ceio_writev(int fd, const struct iovec *iov, int n);
 /// `sendfile(out_fd, in_fd, offset, count)`; *offset advances.
 ssize_t ceio_sendfile(int out_fd, int in_fd, int64_t *offset, size_t count);
