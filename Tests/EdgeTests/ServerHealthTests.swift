@@ -1,3 +1,4 @@
+import EdgeIO
 import Limits
 import Testing
 
@@ -121,5 +122,46 @@ struct ServerHealthTests {
         health.probed(healthy: true)
         health.requestFailed(now: Self.at(0))
         #expect(!health.isAvailable(now: Self.at(1)))
+    }
+
+    // MARK: What a shared server publishes for lock-free reads
+
+    /// ``UpstreamServer`` answers requests from values it publishes beside the lock: after each
+    /// event they must agree with the health the lock guards, at every moment asked.
+    @Test func aServersPublishedHealthAgreesWithItsHealth() throws {
+        var config = UpstreamServerConfig(address: .tcp(host: "127.0.0.1", port: 8000))
+        config.maxFails = 2
+        config.failTimeout = Self.tenSeconds
+        var healthCheck = HealthCheckConfig()
+        healthCheck.rise = 2
+        healthCheck.fall = 1
+        let server = UpstreamServer(
+            index: 0, config: config, address: try EdgeIO.SocketAddress(host: "127.0.0.1", port: 8000), healthCheck: healthCheck)
+        var health = ServerHealth(maxFails: 2, failTimeout: Self.tenSeconds, rise: 2, fall: 1)
+        enum Event { case failed(Double), succeeded, probed(Bool) }
+        let events: [Event] = [
+            .succeeded, .failed(0), .succeeded, .failed(1), .failed(2), .failed(3), .succeeded, .failed(20),
+            .probed(false), .failed(21), .probed(true), .probed(true), .failed(40), .failed(41), .probed(false),
+            .probed(true), .probed(true), .succeeded,
+        ]
+        let moments: [Double] = [0, 1, 2, 5, 11.9, 12, 13, 20.5, 30, 40.5, 51, 52, 3_600]
+        for (step, event) in events.enumerated() {
+            switch event {
+            case .failed(let at):
+                health.requestFailed(now: Self.at(at))
+                server.requestFailed(now: Self.at(at))
+            case .succeeded:
+                health.requestSucceeded()
+                server.requestSucceeded()
+            case .probed(let healthy):
+                #expect(server.probed(healthy: healthy) == health.probed(healthy: healthy), "step \(step)")
+            }
+            for moment in moments {
+                #expect(
+                    server.isAvailable(now: Self.at(moment)) == health.isAvailable(now: Self.at(moment)),
+                    "step \(step) (\(event)), at \(moment) s")
+            }
+        }
+        #expect(!health.hasFailures, "the sequence ends cleared, so the last success had a count to clear")
     }
 }

@@ -51,6 +51,10 @@ struct EngineProxyPolicy: ProxyPolicy {
     /// The runtime this loop's requests use, and the ``EdgeState/runtimeVersion`` it was read at.
     var runtime: EdgeRuntime
     var runtimeVersion: Int
+    /// The per-client connection cap in force, read with the runtime (a reload replaces the
+    /// cap before it swaps the runtime): `EdgeState`'s is behind a lock both loops would take
+    /// per request.
+    var connectionLimiter: ConnectionLimiter?
     var connections: [Connection] = []
     var exchanges: [Exchange?] = []
     var freeExchanges: [Int] = []
@@ -84,15 +88,18 @@ struct EngineProxyPolicy: ProxyPolicy {
         random = SplitMix64(seed: seed)
         runtimeVersion = state.runtimeVersion.load(ordering: .acquiring)
         runtime = state.runtime
+        connectionLimiter = state.connectionLimiter
     }
 
-    /// The runtime in force: the one read before, unless a reload swapped in another since.
+    /// The runtime in force (and with it ``connectionLimiter``): the one read before, unless a
+    /// reload swapped in another since.
     mutating func currentRuntime() -> EdgeRuntime {
         let version = state.runtimeVersion.load(ordering: .acquiring)
         if version != runtimeVersion {
             // Read the version first: a swap between the two reads makes the next request look again.
             runtimeVersion = version
             runtime = state.runtime
+            connectionLimiter = state.connectionLimiter
         }
         return runtime
     }
@@ -113,10 +120,10 @@ struct EngineProxyPolicy: ProxyPolicy {
         let text = String(decoding: client.address, as: UTF8.self)
         let peer = ClientKey(parsing: text) ?? ClientKey(ipv4: 0)
         var connection = Connection(generation: client.connection.generation, peer: peer, peerText: text)
-        connection.trusted = ClientAddress.isTrusted(peer, state.runtime.config.trustedProxies)
+        connection.trusted = ClientAddress.isTrusted(peer, currentRuntime().config.trustedProxies)
         state.metrics.openConnections.add(1, ordering: .relaxed)
         // A trusted proxy multiplexes many clients on its connections: cap the clients, not it.
-        if let limiter = state.connectionLimiter, !connection.trusted {
+        if let limiter = connectionLimiter, !connection.trusted {
             switch limiter.acquire(peer) {
             case .acquired(let lease): connection.lease = lease
             case .rejected:
@@ -161,7 +168,7 @@ struct EngineProxyPolicy: ProxyPolicy {
                 peer: peer, peerTrusted: peerTrusted, isHTTP2Stream: client.http2,
                 overConnectionLimit: connections[connectionIndex].overLimit, httpsRedirect: httpsRedirect)
             verdict = FilterChain.decide(
-                head, on: context, runtime: runtime, connectionLimiter: state.connectionLimiter, now: now, random: &random)
+                head, on: context, runtime: runtime, connectionLimiter: connectionLimiter, now: now, random: &random)
         }
         if case .askSharedZone = verdict.decision,
             let milliseconds = askSharedZone(&verdict, head: head, client: client, runtime: runtime, started: started, now: now)
@@ -285,7 +292,7 @@ struct EngineProxyPolicy: ProxyPolicy {
 
     /// A passive health failure against `server` (`max_fails` within `fail_timeout`).
     func strike(_ server: UpstreamServer, cluster: Cluster, now: Instant) {
-        server.health.withLock { $0.requestFailed(now: now) }
+        server.requestFailed(now: now)
         state.metrics.recordUpstreamFailure(shard: loopIndex, upstream: cluster.name)
     }
 
@@ -387,7 +394,7 @@ struct EngineProxyPolicy: ProxyPolicy {
         let secure = self.secure
         withExchange(tag) { exchange in
             // A response head: the server answered (its failure count starts again).
-            exchange.server.health.withLock { $0.requestSucceeded() }
+            exchange.server.requestSucceeded()
             if secure {
                 exchange.route.secureDecorations.serialized.withUnsafeBytes { writer.append($0) }
             } else {
@@ -417,7 +424,7 @@ struct EngineProxyPolicy: ProxyPolicy {
         status: Int, tag: UInt64?, client: ClientContext, close: Bool, http10: Bool, into writer: inout HeadWriter
     ) -> Bool {
         let exchange = tag.flatMap { exchanges[Int($0)] }
-        let runtime = exchange?.runtime ?? state.runtime
+        let runtime = exchange?.runtime ?? currentRuntime()
         let requestID = exchange?.requestID ?? RequestID.generate(using: &random)
         let message: String
         switch status {

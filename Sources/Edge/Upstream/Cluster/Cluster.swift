@@ -4,6 +4,9 @@ import Synchronization
 
 /// One upstream server as the running edge sees it: where it is, how busy, how healthy.
 /// Shared by every event loop, so its counters are atomic and its health is behind a lock.
+/// What a request asks of the health (may it go there; is there a failure count to clear) is
+/// published beside the lock after every change and read without it: both loops taking one
+/// lock per request would move its cache line between the cores.
 final class UpstreamServer: Sendable {
     let index: Int
     let config: UpstreamServerConfig
@@ -12,7 +15,11 @@ final class UpstreamServer: Sendable {
     let addressText: String
     /// Requests in flight to this server, counted per event loop (``ShardedCounter``).
     let inFlight = ShardedCounter()
-    let health: Mutex<ServerHealth>
+    private let health: Mutex<ServerHealth>
+    /// ``ServerHealth/availableFrom`` in nanoseconds (`UInt64.max`: actively down).
+    private let availableFrom = Atomic<UInt64>(0)
+    /// ``ServerHealth/hasFailures``.
+    private let hasFailures = Atomic<Bool>(false)
 
     init(index: Int, config: UpstreamServerConfig, address: SocketAddress, healthCheck: HealthCheckConfig?) {
         self.index = index
@@ -25,7 +32,29 @@ final class UpstreamServer: Sendable {
                 rise: healthCheck?.rise ?? 2, fall: healthCheck?.fall ?? 3))
     }
 
-    func isAvailable(now: Instant) -> Bool { health.withLock { $0.isAvailable(now: now) } }
+    func isAvailable(now: Instant) -> Bool { now.nanoseconds >= availableFrom.load(ordering: .acquiring) }
+
+    /// A request to it failed (``ServerHealth/requestFailed(now:)``).
+    func requestFailed(now: Instant) { update { $0.requestFailed(now: now) } }
+
+    /// A request to it got a response: the lock only when there is a failure count to clear.
+    func requestSucceeded() {
+        guard hasFailures.load(ordering: .acquiring) else { return }
+        update { $0.requestSucceeded() }
+    }
+
+    /// An active probe's outcome; `true` when it changed whether the server is actively down.
+    func probed(healthy: Bool) -> Bool { update { $0.probed(healthy: healthy) } }
+
+    /// Changes the health under its lock and publishes what requests read of it.
+    private func update<Result>(_ change: (inout ServerHealth) -> Result) -> Result {
+        health.withLock { health in
+            let result = change(&health)
+            availableFrom.store(health.availableFrom?.nanoseconds ?? .max, ordering: .releasing)
+            hasFailures.store(health.hasFailures, ordering: .releasing)
+            return result
+        }
+    }
 }
 
 /// An upstream pool: its servers and the choice among them. Pure decisions live in ``Balancer``

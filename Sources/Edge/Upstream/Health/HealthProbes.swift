@@ -158,7 +158,7 @@ struct HealthProbeHandler: EventLoopHandler {
 
     func report(_ index: Int, healthy: Bool) {
         let target = targets[index]
-        if target.server.health.withLock({ $0.probed(healthy: healthy) }) {
+        if target.server.probed(healthy: healthy) {
             logger.warning(
                 healthy ? "upstream server is back" : "upstream server failed its health checks",
                 [("edge.upstream", target.pool), ("edge.server", target.server.addressText)])

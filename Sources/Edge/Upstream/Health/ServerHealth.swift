@@ -36,6 +36,13 @@ public struct ServerHealth: Sendable, Equatable {
         !activelyDown && now >= downUntil
     }
 
+    /// From when requests may go to this server (`nil`: not until probes bring it back):
+    /// ``isAvailable(now:)`` as one value, which a shared server publishes for lock-free reads.
+    public var availableFrom: Instant? { activelyDown ? nil : downUntil }
+
+    /// Whether a failure is being counted (``requestSucceeded()`` has something to clear).
+    public var hasFailures: Bool { failures > 0 }
+
     /// A request to it failed (connect error, reset before the response, timeout).
     public mutating func requestFailed(now: Instant) {
         guard maxFails > 0 else { return }
