@@ -317,6 +317,27 @@ public struct LoopIO {
         slots[index].flags |= Flag.notifyWritable
     }
 
+    /// Writes a complete message (a request without more body to come, a whole response)
+    /// when the current callback batch ends, like ``enqueue(_:on:)``: the loop's writes of one
+    /// wake-up then go out back to back, so a peer (the upstream, the client) is woken once for
+    /// several of them instead of once each, and the wake-ups cost the writer less kernel time.
+    /// A connection still connecting or handshaking, or with output already waiting, is
+    /// written as ``write(_:_:on:)`` does (its notification rules apply). Not for a producer
+    /// that checks ``pendingOutputBytes(_:)`` for backpressure: these bytes count as pending
+    /// until the batch ends.
+    @inlinable
+    public mutating func writeAtBatchEnd(
+        _ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer, on connection: ConnectionID
+    ) {
+        guard let index = slotIndex(connection), slots[index].flags & Flag.closing == 0 else { return }
+        guard slots[index].outputHead < 0, slots[index].flags & (Flag.handshaking | Flag.connecting) == 0 else {
+            write(first, second, on: connection)
+            return
+        }
+        enqueue(first, on: connection)
+        enqueue(second, on: connection)
+    }
+
     /// Sends part of a file with `sendfile(2)` (queued output is written first).
     /// - Parameters:
     ///   - file: an open regular file.

@@ -912,9 +912,14 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
                 // proxy gives it (as nginx does) rather than forward `Expect`.
                 io.write(UnsafeRawBufferPointer(start: Self.continueLine.utf8Start, count: Self.continueLine.utf8CodeUnitCount), on: client)
             }
-            io.write(
-                UnsafeRawBufferPointer(start: headBuffer, count: writer.count),
-                UnsafeRawBufferPointer(rebasing: input[head.length..<bodyEnd]), on: upstream)
+            let requestHead = UnsafeRawBufferPointer(start: headBuffer, count: writer.count)
+            let bodyPart = UnsafeRawBufferPointer(rebasing: input[head.length..<bodyEnd])
+            if entries[index].request.isComplete {
+                // Nothing more to send: out with the loop's other writes of this wake-up.
+                io.writeAtBatchEnd(requestHead, bodyPart, on: upstream)
+            } else {
+                io.write(requestHead, bodyPart, on: upstream)  // the body's backpressure reads what is pending
+            }
             armUpstreamTimer(index, io: &io)
             if bodyEnd < input.count || (!entries[index].request.isComplete && io.pendingOutputBytes(upstream) > 0) {
                 // Pipelined bytes, or an upstream that is not taking the body yet. (A whole
@@ -1091,11 +1096,16 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             abortExchange(clientIndex, io: &io)
             io.close(client)
         case .body(let used, let complete):
-            // The head and the body's first bytes in one write.
+            // The head and the body's first bytes in one write; a whole response goes out with
+            // the loop's other writes of this wake-up (``LoopIO/writeAtBatchEnd(_:_:on:)``).
             entries[clientIndex].bodyBytes += used
-            io.write(
-                UnsafeRawBufferPointer(start: headBuffer, count: writer.count),
-                UnsafeRawBufferPointer(rebasing: input[bodyStart..<(bodyStart + used)]), on: client)
+            let responseHead = UnsafeRawBufferPointer(start: headBuffer, count: writer.count)
+            let bodyPart = UnsafeRawBufferPointer(rebasing: input[bodyStart..<(bodyStart + used)])
+            if complete {
+                io.writeAtBatchEnd(responseHead, bodyPart, on: client)
+            } else {
+                io.write(responseHead, bodyPart, on: client)
+            }
             afterRelay(complete: complete, extra: bodyStart + used < input.count, clientIndex, client, upstream: upstream, io: &io)
         }
     }
