@@ -338,6 +338,12 @@ public struct LoopIO {
         enqueue(second, on: connection)
     }
 
+    /// ``writeAtBatchEnd(_:_:on:)`` for a message in one buffer.
+    @inlinable
+    public mutating func writeAtBatchEnd(_ bytes: UnsafeRawBufferPointer, on connection: ConnectionID) {
+        writeAtBatchEnd(bytes, UnsafeRawBufferPointer(start: nil, count: 0), on: connection)
+    }
+
     /// Sends part of a file with `sendfile(2)` (queued output is written first).
     /// - Parameters:
     ///   - file: an open regular file.

@@ -825,7 +825,7 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             if answerWriter.overflowed {
                 answer(500, index, client, close: true, io: &io)
             } else {
-                io.write(UnsafeRawBufferPointer(start: headBuffer, count: answerWriter.count), on: client)
+                io.writeAtBatchEnd(UnsafeRawBufferPointer(start: headBuffer, count: answerWriter.count), on: client)
                 if closes {
                     entries[index].flags |= Flag.closing
                     io.close(client)
@@ -1259,10 +1259,10 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
             status: status, tag: flags & Flag.exchangeOpen != 0 ? entries[index].tag : nil, client: context(entries[index], client),
             close: close, http10: flags & Flag.http10 != 0, into: &writer), !writer.overflowed
         {
-            io.write(UnsafeRawBufferPointer(start: headBuffer, count: writer.count), on: client)
+            io.writeAtBatchEnd(UnsafeRawBufferPointer(start: headBuffer, count: writer.count), on: client)
         } else {
             let position = 2 * Self.answerPosition(status) + (close ? 1 : 0)
-            io.write(UnsafeRawBufferPointer(answers[position]), on: client)
+            io.writeAtBatchEnd(UnsafeRawBufferPointer(answers[position]), on: client)
         }
         cancelTimer(index, io: &io)
         endExchange(index, client, status: status)
