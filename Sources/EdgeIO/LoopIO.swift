@@ -317,6 +317,16 @@ public struct LoopIO {
         slots[index].flags |= Flag.notifyWritable
     }
 
+    /// Whether a write to `connection` was not all taken by its socket and waits for it
+    /// (``EventLoopHandler/writable(_:io:)`` follows once it is): unlike
+    /// ``pendingOutputBytes(_:)``, bytes queued for the batch's end and not yet tried do not
+    /// count.
+    @inlinable
+    public func isWaitingToWrite(_ connection: ConnectionID) -> Bool {
+        guard let index = slotIndex(connection) else { return false }
+        return slots[index].outputHead >= 0 && slots[index].flags & Flag.notifyWritable != 0
+    }
+
     /// Writes a complete message (a request without more body to come, a whole response)
     /// when the current callback batch ends, like ``enqueue(_:on:)``: the loop's writes of one
     /// wake-up then go out back to back, so a peer (the upstream, the client) is woken once for

@@ -1371,7 +1371,9 @@ public struct ProxyHandler<Policy: ProxyPolicy>: EventLoopHandler {
         let fallback = configuration.upstreamTimeout
         if entries[Int(attempt.index)].flags & Flag.connected == 0 {
             armTimer(index, .connect, after: timeouts?.connect ?? fallback, io: &io)
-        } else if io.pendingOutputBytes(attempt) > 0 {
+        } else if io.isWaitingToWrite(attempt) {
+            // A request queued for the batch's end (``LoopIO/writeAtBatchEnd(_:_:on:)``) is not
+            // waiting on the upstream: its response timeout runs, not the send timeout.
             armTimer(index, .upstreamSend, after: timeouts?.send ?? fallback, io: &io)
         } else if entries[index].phase == .sendingBody {
             armTimer(index, .clientBody, after: configuration.clientBodyTimeout, io: &io)

@@ -183,4 +183,20 @@ extension ProxyIntegrationTests {
             }
         }
     }
+
+    /// A bodiless request is handed to the upstream at the end of the loop's batch; once it is
+    /// written, the response timeout runs, not the (shorter) send timeout: on a new upstream
+    /// connection and on the pooled one the second request reuses.
+    @Test func aSlowResponseToAWrittenRequestWaitsForTheReadTimeoutNotTheSendTimeout() async throws {
+        try await withUpstreams(["a"]) { upstreams in
+            var yaml = Self.timed(upstreams[0], timeouts: "{client_header: 3s, keepalive: 3s}")
+            yaml.routes = ["{prefix: /, proxy: app, send_timeout: 300ms, read_timeout: 5s}"]
+            try await withEdge(yaml: yaml) { edge in
+                for attempt in ["a new upstream connection", "the pooled connection"] {
+                    let response = try edge.request("GET", "/slow?ms=900")
+                    #expect(response.status == 200, "\(attempt)")
+                }
+            }
+        }
+    }
 }
