@@ -164,6 +164,61 @@ struct RedisClientTests {
         #expect(pool.connectionsOpened == 0)
     }
 
+    @Test func warmingUpOpensEveryConnectionBeforeAnyRequestNeedsOne() async throws {
+        let name = "warm-\(UUID().uuidString.prefix(8))"
+        let pool = RedisConnectionPool(
+            configuration: try RedisTestServer.configuration(clientName: name), eventLoopGroup: group)
+        defer { Task { await pool.shutdown() } }
+        #expect(await pool.warmUp(within: .seconds(10)) == pool.configuration.poolSize)
+        #expect(pool.connectionsOpened == pool.configuration.poolSize)
+
+        // A burst of requests finds them open and opens none.
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            for _ in 0..<100 {
+                tasks.addTask { _ = try await pool.send(RedisCommand("PING")).checked() }
+            }
+            try await tasks.waitForAll()
+        }
+        #expect(pool.connectionsOpened == pool.configuration.poolSize)
+        let observer = try await connect()
+        defer { Task { await observer.close() } }
+        let clients = try await observer.send(RedisCommand("CLIENT", "LIST")).string ?? ""
+        #expect(clients.split(separator: "\n").filter { $0.contains("name=\(name) ") }.count == pool.openConnections)
+    }
+
+    @Test func warmingUpWithNothingListeningOpensNothingAndLeavesThePoolUsable() async throws {
+        var configuration = RedisConfiguration(host: "127.0.0.1", port: 1)
+        configuration.connectTimeout = .seconds(10)
+        let pool = RedisConnectionPool(configuration: configuration, eventLoopGroup: group)
+        defer { Task { await pool.shutdown() } }
+        #expect(await pool.warmUp(within: .seconds(10)) == 0, "refused at once, not waited for")
+        let error = await #expect(throws: RedisError.self) { _ = try await pool.send(RedisCommand("PING")) }
+        #expect(error?.isCannotConnect == true)
+    }
+
+    @Test func warmingUpWaitsNoLongerThanItsLimitForARedisThatDoesNotAnswer() async throws {
+        let server = try await RedisServerProcess()
+        defer { server.kill() }
+        var configuration = try RedisConfiguration(url: server.url)
+        configuration.clientName = "warm-stopped"  // the connect waits for CLIENT SETNAME's reply
+        configuration.connectTimeout = .seconds(30)
+        configuration.commandTimeout = .seconds(30)
+        let pool = RedisConnectionPool(configuration: configuration, eventLoopGroup: group)
+        defer { Task { await pool.shutdown() } }
+        // Stopped by PID: the kernel still accepts its connections, nothing answers them.
+        let redis = try #require(server.process)
+        redis.signal(SIGSTOP)
+        defer { redis.signal(SIGCONT) }
+
+        let clock = ContinuousClock()
+        let started = clock.now
+        #expect(await pool.warmUp(within: .milliseconds(300)) == 0)
+        #expect(clock.now - started < .seconds(15), "bounded by the limit, not by the 30 s timeouts")
+
+        redis.signal(SIGCONT)
+        #expect(try await pool.send(RedisCommand("PING")) == .status("PONG"), "the connects went on")
+    }
+
     @Test func aShutDownPoolRefusesRequests() async throws {
         let pool = RedisConnectionPool(configuration: try RedisTestServer.configuration(), eventLoopGroup: group)
         _ = try await pool.send(RedisCommand("PING"))

@@ -36,11 +36,15 @@ public final class BackendRuntime: Service {
         self.logger = logger
     }
 
+    /// The longest start-up waits for the cache's connections (``RedisConnectionPool/warmUp(within:)``).
+    public static let cacheWarmUpLimit: Duration = .milliseconds(250)
+
     /// Opens the store, migrates it, and connects the cache.
     ///
     /// Several workers may start at once: migrations take a lock, so one applies them and the
-    /// others find nothing left to do. PostgreSQL is retried with backoff while it starts. Redis
-    /// is not contacted here: the cache connects on first use, and a cache that cannot is a miss.
+    /// others find nothing left to do. PostgreSQL is retried with backoff while it starts. The
+    /// cache's connections are opened too, but never waited for longer than
+    /// ``cacheWarmUpLimit``: a cache that cannot connect is a miss, never a reason not to start.
     ///
     /// - Parameters:
     ///   - configuration: the loaded configuration.
@@ -85,6 +89,8 @@ public final class BackendRuntime: Service {
                     logger: cacheLogger),
                 breaker: CircuitBreaker(name: "redis", configuration: cache.breaker, logger: cacheLogger),
                 logger: cacheLogger)
+            let open = await redis?.pool.warmUp(within: cacheWarmUpLimit) ?? 0
+            logger.debug("cache connections opened", metadata: ["backend.cache.connections": "\(open)"])
         }
 
         let metrics = BackendMetrics(postgres: database.postgres, databaseBreaker: database.breaker)

@@ -167,6 +167,39 @@ public final class RedisConnectionPool: Sendable {
         return .wait(opening[state.nextWaiter % opening.count])
     }
 
+    /// Opens the pool's connections before any request needs them, all at once, and waits until
+    /// each has opened or failed, or `limit` has passed (the opening goes on in the background).
+    ///
+    /// A worker does this before it reports ready. Opened on first use instead, a new worker's
+    /// first requests wait for the connect, and a recycled worker gets its first requests all at
+    /// once (the edge moves the connections of the worker it replaces to it): in a process that
+    /// never connected anywhere, that connect also sets NIO's client bootstrap up for the first
+    /// time (the Swift runtime's type and conformance look-ups), on cores the other workers are
+    /// busy on. Nothing fails here: a Redis that is down costs at most `limit`, and the requests
+    /// then open connections (through the cache's breaker) as before.
+    /// - Returns: how many connections are open.
+    @discardableResult
+    public func warmUp(within limit: Duration) async -> Int {
+        // Whichever ends first, the connects or the limit, finishes the stream. Not a task group:
+        // a group waits for all its children, and a connect does not stop when cancelled.
+        let (done, finish) = AsyncStream<Never>.makeStream()
+        Task {
+            await withTaskGroup(of: Void.self) { group in
+                for _ in 0..<configuration.poolSize {
+                    group.addTask { _ = try? await self.connection() }
+                }
+            }
+            finish.finish()
+        }
+        let timer = Task {
+            try? await Task.sleep(for: limit)
+            finish.finish()
+        }
+        for await _ in done {}
+        timer.cancel()
+        return openConnections
+    }
+
     /// Closes every connection; later requests fail with ``RedisError/poolShutdown(file:line:)``.
     public func shutdown() async {
         let connections = state.withLock { state -> [RedisConnection] in
