@@ -149,14 +149,13 @@ struct SupervisorSlotStateMachineTests {
     @Test mutating func aRecyclingWorkerKeepsServingUntilItsReplacementIsReadyAndThenDrains() {
         running()
         let actions = slot.recycling(pid: 100, requests: 1000, now: clock.now)
-        #expect(actions == [.log(.workerRecycling(slot: 2, pid: 100, requests: 1000)), .replacementDue])
-        #expect(slot.runningPID == 100, "it serves on until its turn")
-        #expect(slot.replace(now: clock.now) == [.spawn])
+        #expect(actions == [.log(.workerRecycling(slot: 2, pid: 100, requests: 1000)), .spawn])
+        #expect(!actions.contains(.signal(pid: 100, .terminate)), "it serves on while the replacement starts")
         #expect(slot.spawned(pid: 101, now: clock.now) == [.log(.workerStarted(slot: 2, pid: 101))])
         #expect(slot.pids == [101, 100], "both serve the slot's socket meanwhile")
         #expect(
             slot.ready(pid: 101, now: clock.now) == [
-                .log(.workerReady(slot: 2, pid: 101)), .signal(pid: 100, .terminate), .replaced,
+                .log(.workerReady(slot: 2, pid: 101)), .signal(pid: 100, .terminate),
             ])
         #expect(slot.runningPID == 101)
         #expect(
@@ -169,7 +168,6 @@ struct SupervisorSlotStateMachineTests {
     @Test mutating func aRecycledWorkerThatOutlivesTheGracefulTimeoutAfterItsReplacementIsReadyIsKilled() {
         running()
         _ = slot.recycling(pid: 100, requests: 1000, now: clock.now)
-        _ = slot.replace(now: clock.now)
         _ = slot.spawned(pid: 101, now: clock.now)
         clock.advance(by: .seconds(3))
         _ = slot.ready(pid: 101, now: clock.now)
@@ -189,11 +187,6 @@ struct SupervisorSlotStateMachineTests {
         _ = slot.recycling(pid: 100, requests: 1000, now: clock.now)
         #expect(slot.recycling(pid: 100, requests: 1001, now: clock.now) == [
             .log(.workerRecycling(slot: 2, pid: 100, requests: 1001))
-        ], "asked once")
-        #expect(slot.tick(now: clock.now) == [.replacementDue], "asked again while it waits for its turn")
-        #expect(slot.replace(now: clock.now) == [.spawn])
-        #expect(slot.recycling(pid: 100, requests: 1002, now: clock.now) == [
-            .log(.workerRecycling(slot: 2, pid: 100, requests: 1002))
         ])
         _ = slot.spawned(pid: 101, now: clock.now)
         #expect(slot.recycling(pid: 100, requests: 1002, now: clock.now) == [
@@ -206,7 +199,6 @@ struct SupervisorSlotStateMachineTests {
     @Test mutating func aReplacementThatNeverGetsReadyIsKilledAndTheRecycledWorkerServesOnUntilARetrySucceeds() {
         running()
         _ = slot.recycling(pid: 100, requests: 1000, now: clock.now)
-        _ = slot.replace(now: clock.now)
         _ = slot.spawned(pid: 101, now: clock.now)
         // 101 stays silent past the worker timeout (10 s); 100 keeps serving and heartbeating.
         clock.advance(by: .seconds(6))
@@ -217,16 +209,15 @@ struct SupervisorSlotStateMachineTests {
         #expect(
             slot.tick(now: clock.now) == [
                 .signal(pid: 101, .kill), .log(.workerKilled(slot: 2, pid: 101, reason: .timeout)),
-                .log(.replacementFailed(slot: 2, pid: 101)), .replaced,
+                .log(.replacementFailed(slot: 2, pid: 101)),
             ])
         #expect(slot.runningPID == 100, "the recycled worker serves on")
         // The next replacement waits out the restart backoff (at least the initial delay, 1 s).
         clock.advance(by: .milliseconds(900))
         slot.heard(pid: 100, now: clock.now)
-        #expect(slot.tick(now: clock.now).isEmpty)
+        #expect(!slot.tick(now: clock.now).contains(.spawn))
         clock.advance(by: .milliseconds(100))
-        #expect(slot.tick(now: clock.now) == [.replacementDue])
-        #expect(slot.replace(now: clock.now) == [.spawn])
+        #expect(slot.tick(now: clock.now) == [.spawn])
         _ = slot.spawned(pid: 102, now: clock.now)
         #expect(slot.ready(pid: 102, now: clock.now).contains(.signal(pid: 100, .terminate)))
         #expect(slot.runningPID == 102)
@@ -235,26 +226,21 @@ struct SupervisorSlotStateMachineTests {
     @Test mutating func aReplacementThatFailsToBootOrToSpawnLeavesTheRecycledWorkerServing() {
         running()
         _ = slot.recycling(pid: 100, requests: 1000, now: clock.now)
-        _ = slot.replace(now: clock.now)
         _ = slot.spawned(pid: 101, now: clock.now)
         #expect(
             slot.exited(pid: 101, status: .exited(code: 1), now: clock.now) == [
                 .log(.workerExited(slot: 2, pid: 101, status: .exited(code: 1), reason: .bootFailed)),
-                .log(.replacementFailed(slot: 2, pid: 101)), .replaced,
+                .log(.replacementFailed(slot: 2, pid: 101)),
             ])
         #expect(slot.runningPID == 100)
         #expect(slot.pids == [100])
         clock.advance(by: .seconds(1))
-        #expect(slot.tick(now: clock.now) == [.replacementDue])
-        #expect(slot.replace(now: clock.now) == [.spawn])
-        #expect(
-            slot.spawnFailed(error: "fork failed", now: clock.now) == [
-                .log(.spawnFailed(slot: 2, error: "fork failed")), .replaced,
-            ])
+        #expect(slot.tick(now: clock.now) == [.spawn])
+        #expect(slot.spawnFailed(error: "fork failed", now: clock.now) == [.log(.spawnFailed(slot: 2, error: "fork failed"))])
         #expect(slot.runningPID == 100)
         // The second failure in a row doubles nothing yet: restartDelay(2) is the initial 1 s.
         clock.advance(by: .seconds(1))
-        #expect(slot.tick(now: clock.now) == [.replacementDue])
+        #expect(slot.tick(now: clock.now) == [.spawn])
     }
 
     @Test mutating func aWorkerRecycledBeforeItsReadyWasReadIsReplacedOnceReady() {
@@ -263,8 +249,7 @@ struct SupervisorSlotStateMachineTests {
         #expect(slot.recycling(pid: 100, requests: 5, now: clock.now) == [
             .log(.workerRecycling(slot: 2, pid: 100, requests: 5))
         ])
-        #expect(slot.ready(pid: 100, now: clock.now) == [.log(.workerReady(slot: 2, pid: 100)), .replacementDue])
-        #expect(slot.replace(now: clock.now) == [.spawn])
+        #expect(slot.ready(pid: 100, now: clock.now) == [.log(.workerReady(slot: 2, pid: 100)), .spawn])
         _ = slot.spawned(pid: 101, now: clock.now)
         #expect(slot.ready(pid: 101, now: clock.now).contains(.signal(pid: 100, .terminate)))
     }
@@ -272,7 +257,6 @@ struct SupervisorSlotStateMachineTests {
     @Test mutating func aStopWhileARecycledWorkerWaitsForItsReplacementDrainsBoth() {
         running()
         _ = slot.recycling(pid: 100, requests: 1000, now: clock.now)
-        _ = slot.replace(now: clock.now)
         _ = slot.spawned(pid: 101, now: clock.now)
         let actions = slot.stop(graceful: true, reason: .shutdown, now: clock.now)
         #expect(
@@ -294,7 +278,6 @@ struct SupervisorSlotStateMachineTests {
     @Test mutating func anImmediateStopKillsEveryWorkerIncludingDrainingOnes() {
         running()
         _ = slot.recycling(pid: 100, requests: 5, now: clock.now)
-        _ = slot.replace(now: clock.now)
         _ = slot.spawned(pid: 101, now: clock.now)
         let actions = slot.stop(graceful: false, reason: .shutdown, now: clock.now)
         #expect(

@@ -128,57 +128,6 @@ struct SupervisorStateMachineTests {
         #expect(secondReady.last == .log(.reloadFinished))
     }
 
-    @Test mutating func workersThatSpendTheirBudgetTogetherAreReplacedOneAtATimeServingMeanwhile() {
-        let old = started(3)
-        let first = perform(machine.recycling(pid: old[0], requests: 1000, now: clock.now))
-        #expect(first.contains(.spawn(slot: 0)))
-        let new0 = Self.started(in: first)[0]
-        let waiting = perform(machine.recycling(pid: old[1], requests: 1000, now: clock.now))
-            + perform(machine.recycling(pid: old[2], requests: 1001, now: clock.now))
-        #expect(!waiting.contains(.spawn(slot: 1)) && !waiting.contains(.spawn(slot: 2)), "slot 0's start is under way")
-        #expect(Self.signals(in: waiting).isEmpty, "the waiting workers serve on")
-        clock.advance(by: .seconds(1))
-        for pid in old + [new0] { machine.heard(pid: pid, now: clock.now) }
-        #expect(Self.started(in: perform(machine.tick(now: clock.now))).isEmpty, "asking again starts nothing")
-
-        let ready0 = perform(machine.ready(pid: new0, now: clock.now))
-        #expect(ready0.contains(.signal(pid: old[0], .terminate)))
-        #expect(ready0.contains(.spawn(slot: 1)) && !ready0.contains(.spawn(slot: 2)), "in the order they asked")
-        let ready1 = perform(machine.ready(pid: Self.started(in: ready0)[0], now: clock.now))
-        #expect(ready1.contains(.signal(pid: old[1], .terminate)) && ready1.contains(.spawn(slot: 2)))
-        let ready2 = perform(machine.ready(pid: Self.started(in: ready1)[0], now: clock.now))
-        #expect(ready2.contains(.signal(pid: old[2], .terminate)))
-        #expect(Self.started(in: ready2).isEmpty)
-    }
-
-    @Test mutating func aReloadDuringARecycleWaitsForItAndThenReplacesEverySlotOnTheNewConfiguration() {
-        let old = started(2)
-        let recycle = perform(machine.recycling(pid: old[0], requests: 1000, now: clock.now))
-        let recycled0 = Self.started(in: recycle)[0]
-        let reload = perform(machine.reload(policy: Self.policy, workers: 2, now: clock.now))
-        #expect(Self.started(in: reload).isEmpty, "slot 0's replacement is starting")
-
-        // Slot 0's replacement started before the reload, so slot 0 is replaced once more.
-        let recycled = perform(machine.ready(pid: recycled0, now: clock.now))
-        #expect(recycled.contains(.signal(pid: old[0], .terminate)) && recycled.contains(.spawn(slot: 0)))
-        #expect(!recycled.contains(.log(.reloadFinished)))
-        let reloaded0 = perform(machine.ready(pid: Self.started(in: recycled)[0], now: clock.now))
-        #expect(reloaded0.contains(.signal(pid: recycled0, .terminate)) && reloaded0.contains(.spawn(slot: 1)))
-        let reloaded1 = perform(machine.ready(pid: Self.started(in: reloaded0)[0], now: clock.now))
-        #expect(reloaded1.contains(.signal(pid: old[1], .terminate)))
-        #expect(reloaded1.last == .log(.reloadFinished))
-    }
-
-    @Test mutating func aRecycleWaitingForItsTurnOnARemovedSlotIsDropped() {
-        let old = started(2)
-        let first = perform(machine.recycling(pid: old[0], requests: 1000, now: clock.now))
-        perform(machine.recycling(pid: old[1], requests: 1000, now: clock.now))
-        perform(machine.removeWorker(now: clock.now))
-        let ready = perform(machine.ready(pid: Self.started(in: first)[0], now: clock.now))
-        #expect(!ready.contains(.spawn(slot: 1)))
-        #expect(machine.activeSlots == [0])
-    }
-
     @Test mutating func aReloadTakesTheNewWorkerCountAndPolicy() {
         _ = started(2)
         let newPolicy = SupervisionPolicy(workerTimeout: .seconds(3), gracefulTimeout: .seconds(1))

@@ -1,15 +1,8 @@
 /// The supervisor as a pure state machine: its worker slots (each a ``WorkerSlotStateMachine``),
-/// how many there should be (`SIGTTIN`/`SIGTTOU`), replacements one slot at a time (a reload,
-/// `SIGHUP`, and workers that spent their request budget), and shutdown (`SIGTERM`/`SIGINT`
-/// graceful, `SIGQUIT` immediate). Every event takes `now` and returns the actions the owner
-/// performs; it never reads a clock, opens a socket or signals a process itself.
-///
-/// Why one replacement at a time: a worker's start is CPU (loading and linking the binary, the
-/// runtime, the PostgreSQL session: 15 to 30 ms a start) taken from the workers that serve, on
-/// the same cores. Workers that share a request budget and the load recycle at about the same
-/// moment, so without a turn their starts pile up into one burst that every request in flight
-/// waits behind. A worker waiting for its turn serves on (over its budget), so a turn costs no
-/// capacity; it bounds the starts to one at a time, about 20 a second.
+/// how many there should be (`SIGTTIN`/`SIGTTOU`), the one-slot-at-a-time reload (`SIGHUP`) and
+/// shutdown (`SIGTERM`/`SIGINT` graceful, `SIGQUIT` immediate). Every event takes `now` and
+/// returns the actions the owner performs; it never reads a clock, opens a socket or signals a
+/// process itself.
 public struct SupervisorStateMachine<Instant: InstantProtocol>: Sendable
 where Instant: Sendable, Instant.Duration == Duration {
     public typealias Slot = WorkerSlotStateMachine<Instant>
@@ -49,16 +42,9 @@ where Instant: Sendable, Instant.Duration == Duration {
     private var removing: Set<Int> = []
     /// Which slot each live worker belongs to.
     private var slotOfPID: [Int32: Int] = [:]
-    /// A slot whose worker is to be replaced, and whether a reload asked (else a recycle).
-    private struct Replacement: Sendable, Hashable {
-        let slot: Int
-        var forReload: Bool
-    }
-    /// Replacements waiting for their turn, in order, and the one under way.
-    private var replacementQueue: [Replacement] = []
-    private var replacing: Replacement?
-    /// A reload is under way: ``SupervisorEvent/reloadFinished`` is logged when its last slot is.
-    private var reloading = false
+    /// Slots a reload has still to replace, in order, and the one it is replacing now.
+    private var reloadQueue: [Int] = []
+    private var reloadingSlot: Int?
 
     public init(policy: SupervisionPolicy) {
         self.policy = policy
@@ -127,10 +113,9 @@ where Instant: Sendable, Instant.Duration == Duration {
         }
         let before = workerCount
         removing.insert(index)
-        replacementQueue.removeAll { $0.slot == index }
+        reloadQueue.removeAll { $0 == index }
         let log = Action.log(.workerCountChanged(from: before, to: workerCount))
-        let stopped = absorb(slot: index, now: now) { $0.stop(graceful: true, reason: .removed, now: now) }
-        return [log] + stopped + advanceReplacements(now: now)
+        return [log] + absorb(slot: index, now: now) { $0.stop(graceful: true, reason: .removed, now: now) }
     }
 
     // MARK: Worker events
@@ -158,8 +143,7 @@ where Instant: Sendable, Instant.Duration == Duration {
         slots[index]?.heard(pid: pid, now: now)
     }
 
-    /// Worker `pid` served its request budget: it serves on until its replacement, started in
-    /// its slot's turn, is ready.
+    /// Worker `pid` served its request budget and is draining.
     public mutating func recycling(pid: Int32, requests: Int, now: Instant) -> [Action] {
         guard let index = slotOfPID[pid] else { return [] }
         return absorb(slot: index, now: now) { $0.recycling(pid: pid, requests: requests, now: now) }
@@ -189,19 +173,11 @@ where Instant: Sendable, Instant.Duration == Duration {
         self.policy = policy
         for index in slots.keys { slots[index]?.policyChanged(policy) }
         var actions: [Action] = [.log(.reloadStarted(workers: max(workers, 1)))]
-        reloading = true
-        for index in activeSlots {
-            // A slot already waiting (a recycle) keeps its place; one being replaced now started
-            // its worker on the old configuration, so it is replaced again.
-            if let queued = replacementQueue.firstIndex(where: { $0.slot == index }) {
-                replacementQueue[queued].forReload = true
-            } else {
-                replacementQueue.append(Replacement(slot: index, forReload: true))
-            }
-        }
+        reloadQueue = activeSlots
         while workerCount < workers { actions += addWorker(now: now) }
         while workerCount > max(workers, 1) { actions += removeWorker(now: now) }
-        return actions + advanceReplacements(now: now)
+        if reloadingSlot == nil { actions += advanceReload(now: now) }
+        return actions
     }
 
     /// Shuts down: `graceful` (`SIGTERM`/`SIGINT`) lets workers drain for the graceful timeout;
@@ -218,9 +194,8 @@ where Instant: Sendable, Instant.Duration == Duration {
         case .stopping, .stopped:
             return []
         }
-        replacementQueue = []
-        replacing = nil
-        reloading = false
+        reloadQueue = []
+        reloadingSlot = nil
         var actions: [Action] = [.log(.shutdownStarted(graceful: graceful))]
         for index in slots.keys.sorted() {
             actions += absorb(slot: index, now: now) { $0.stop(graceful: graceful, reason: .shutdown, now: now) }
@@ -250,15 +225,10 @@ where Instant: Sendable, Instant.Duration == Duration {
                 actions.append(.signal(pid: pid, signal))
             case .log(let event):
                 actions.append(.log(event))
-            case .replacementDue:
-                if replacing?.slot != index, !replacementQueue.contains(where: { $0.slot == index }) {
-                    replacementQueue.append(Replacement(slot: index, forReload: false))
-                }
-                actions += advanceReplacements(now: now)
             case .replaced:
-                if replacing?.slot == index {
-                    replacing = nil
-                    actions += advanceReplacements(now: now)
+                if reloadingSlot == index {
+                    reloadingSlot = nil
+                    if case .running = state { actions += advanceReload(now: now) }
                 }
             case .stopped:
                 if removing.remove(index) != nil {
@@ -271,23 +241,15 @@ where Instant: Sendable, Instant.Duration == Duration {
         return actions
     }
 
-    /// Starts the next replacement if none is under way, and logs the end of a reload whose
-    /// last slot is done.
-    private mutating func advanceReplacements(now: Instant) -> [Action] {
-        guard case .running = state else { return [] }
-        var actions: [Action] = []
-        while replacing == nil, !replacementQueue.isEmpty {
-            let next = replacementQueue.removeFirst()
-            guard slots[next.slot] != nil, !removing.contains(next.slot) else { continue }
-            replacing = next
-            // A slot with nothing to replace answers `.replaced` at once, which starts the next.
-            actions += absorb(slot: next.slot, now: now) { $0.replace(now: now) }
+    /// Starts replacing the next slot of the reload, or ends the reload.
+    private mutating func advanceReload(now: Instant) -> [Action] {
+        while let next = reloadQueue.first {
+            reloadQueue.removeFirst()
+            guard slots[next] != nil, !removing.contains(next) else { continue }
+            reloadingSlot = next
+            return absorb(slot: next, now: now) { $0.replace(now: now) }
         }
-        if reloading, replacing?.forReload != true, !replacementQueue.contains(where: \.forReload) {
-            reloading = false
-            actions.append(.log(.reloadFinished))
-        }
-        return actions
+        return [.log(.reloadFinished)]
     }
 
     private mutating func finishShutdownIfDone() -> [Action] {

@@ -10,15 +10,12 @@
 /// connections: the kernel queues them until some worker accepts.
 ///
 /// Recycling overlaps, as a reload does: a worker that spent its request budget keeps serving,
-/// the slot asks for its replacement (``Action/replacementDue``), and the owner starts it with
-/// ``replace(now:)`` when it is the slot's turn (the supervisor starts one replacement at a time
-/// across its slots, reloads and recycles alike: see ``SupervisorStateMachine``). Only once the
-/// replacement is ready is the old worker told to drain (`SIGTERM`), so the slot never serves
-/// with one worker fewer while a new one starts (a start took about 100 ms on a loaded machine,
-/// the whole of the recycling tail). At most one extra worker per slot: a replacement that
-/// exits, fails to spawn, or stays silent past the worker timeout is given up (killed if alive),
-/// the old worker keeps serving, and the replacement is asked for again after the restart
-/// backoff.
+/// its replacement is spawned, and only once the replacement is ready is the old worker told to
+/// drain (`SIGTERM`), so the slot never serves with one worker fewer while a new one starts (a
+/// start took about 100 ms on a loaded machine, the whole of the recycling tail). At most one
+/// extra worker per slot: a replacement that exits, fails to spawn, or stays silent past the
+/// worker timeout is given up (killed if alive), the old worker keeps serving, and the
+/// replacement is tried again after the restart backoff.
 ///
 /// Workers follow gunicorn: a worker that dies is restarted, at once the first time and with a
 /// doubling delay while it keeps dying (reset after a healthy run); one silent for longer than
@@ -34,11 +31,7 @@ where Instant: Sendable, Instant.Duration == Duration {
         /// Send `signal` to process `pid`.
         case signal(pid: Int32, WorkerSignal)
         case log(SupervisorEvent)
-        /// The worker spent its request budget (or a failed replacement's backoff is over): call
-        /// ``replace(now:)`` when the slot may start a new worker; the worker serves on until
-        /// then. Asked again on every ``tick(now:)`` until the replacement starts.
-        case replacementDue
-        /// The replacement ``replace(now:)`` started is over: replaced, or kept after a failure.
+        /// The reload of this slot (``replace(now:)``) is over: replaced, or kept after a failure.
         case replaced
         /// The slot was stopped and every one of its processes has exited.
         case stopped
@@ -51,7 +44,7 @@ where Instant: Sendable, Instant.Duration == Duration {
         /// The last time anything came from it (ready, heartbeat, metrics).
         var lastHeard: Instant
         var readyAt: Instant?
-        /// It spent its request budget: its replacement is due from this time (at once, or after
+        /// It spent its request budget: its replacement is due at this time (at once, or after
         /// the restart backoff when a replacement failed). `nil` while it has budget left.
         var recycleAt: Instant?
     }
@@ -81,7 +74,7 @@ where Instant: Sendable, Instant.Duration == Duration {
         /// Can transition to: `.running` (ready; or a reload's new worker failed), `.spawning`,
         /// `.waiting`, `.stopping`.
         case starting(Worker, replacing: Worker?)
-        /// Can transition to: `.spawning` (``replace(now:)``, the worker still serving; crash),
+        /// Can transition to: `.spawning` (recycle or reload, the worker still serving; crash),
         /// `.waiting` (crash with backoff), `.stopping`.
         case running(Worker)
         /// No new workers; the retiring ones drain or are killed. Can transition to: `.stopped`.
@@ -207,12 +200,12 @@ where Instant: Sendable, Instant.Duration == Duration {
             let reason: WorkerExitReason = replaced.recycleAt == nil ? .replaced : .recycled
             actions += retire(replaced, reason: reason, signal: true, now: now)
         }
-        actions += finishReplacement()
         if worker.recycleAt != nil {
-            // It spent its budget before its ready was read: its own replacement is due now.
-            actions.append(.replacementDue)
+            // It spent its budget before its ready was read: its own replacement starts now.
+            state = .spawning(replacing: worker)
+            actions.append(.spawn)
         }
-        return actions
+        return actions + finishReplacement()
     }
 
     /// Something (a heartbeat, a metrics snapshot) came from worker `pid`: it is alive.
@@ -236,19 +229,16 @@ where Instant: Sendable, Instant.Duration == Duration {
         }
     }
 
-    /// Worker `pid` served its request budget. It keeps serving until its replacement (asked for
-    /// with ``Action/replacementDue``) is ready on the same socket, and is then told to drain
-    /// (``ready(pid:now:)``).
+    /// Worker `pid` served its request budget. It keeps serving while its replacement starts on
+    /// the same socket; once the replacement is ready it is told to drain (``ready(pid:now:)``).
     public mutating func recycling(pid: Int32, requests: Int, now: Instant) -> [Action] {
         heard(pid: pid, now: now)
         let log = Action.log(.workerRecycling(slot: slot, pid: pid, requests: requests))
         switch state {
         case .running(var worker) where worker.pid == pid:
-            // Asked once; a worker waiting for its turn may report its budget again.
-            guard worker.recycleAt == nil else { return [log] }
             worker.recycleAt = now
-            state = .running(worker)
-            return [log, .replacementDue]
+            state = .spawning(replacing: worker)
+            return [log, .spawn]
         case .starting(var worker, let replaced) where worker.pid == pid:
             // Recycled before its ready was read: replaced once it is ready.
             worker.recycleAt = now
@@ -308,8 +298,9 @@ where Instant: Sendable, Instant.Duration == Duration {
             actions += retire(worker, reason: .timeout, kill: true, now: now)
             actions += failed(worker, now: now)
         case .running(let worker) where worker.recycleAt.map { now >= $0 } ?? false:
-            // Still waiting for its turn, or a recycle whose replacement failed: ask (again).
-            actions.append(.replacementDue)
+            // A recycle whose replacement failed earlier: try again.
+            state = .spawning(replacing: worker)
+            actions.append(.spawn)
         case .starting(let worker, let replaced) where isSilent(worker, now: now):
             actions += retire(worker, reason: .timeout, kill: true, now: now)
             if let replaced {
@@ -341,8 +332,7 @@ where Instant: Sendable, Instant.Duration == Duration {
         return actions
     }
 
-    /// A reload, or a recycle's turn: start a new worker and, once it is ready, drain the current
-    /// one; ``Action/replaced`` follows either way.
+    /// A reload: start a new worker and, once it is ready, drain the current one.
     /// - Returns: ``Action/replaced`` at once when there is nothing to replace (no worker is
     ///   running: the next one starts on the new configuration anyway).
     public mutating func replace(now: Instant) -> [Action] {
