@@ -105,31 +105,37 @@ public final class RedisConnectionPool: Sendable {
         case .fail(let error):
             throw error
         case .connect(let slot, let promise):
-            let connection: RedisConnection
-            do {
-                connection = try await RedisConnection.connect(
-                    to: configuration, on: promise.futureResult.eventLoop, logger: logger)
-            } catch {
-                state.withLock { state in
-                    if case .connecting = state.slots[slot] { state.slots[slot] = .empty }
-                }
-                promise.fail(error)
-                throw error
-            }
-            opened.add(1, ordering: .relaxed)
-            let keep = state.withLock { state -> Bool in
-                guard !state.isShutdown else { return false }
-                state.slots[slot] = .connected(connection)
-                return true
-            }
-            guard keep else {
-                await connection.close()
-                promise.fail(RedisError.poolShutdown())
-                throw RedisError.poolShutdown()
-            }
-            promise.succeed(connection)
-            return connection
+            return try await open(slot: slot, promise: promise)
         }
+    }
+
+    /// Connects slot `slot` (marked `.connecting` with `promise`'s future under the lock) and
+    /// fulfils `promise` for the requests waiting on it.
+    private func open(slot: Int, promise: EventLoopPromise<RedisConnection>) async throws -> RedisConnection {
+        let connection: RedisConnection
+        do {
+            connection = try await RedisConnection.connect(
+                to: configuration, on: promise.futureResult.eventLoop, logger: logger)
+        } catch {
+            state.withLock { state in
+                if case .connecting = state.slots[slot] { state.slots[slot] = .empty }
+            }
+            promise.fail(error)
+            throw error
+        }
+        opened.add(1, ordering: .relaxed)
+        let keep = state.withLock { state -> Bool in
+            guard !state.isShutdown else { return false }
+            state.slots[slot] = .connected(connection)
+            return true
+        }
+        guard keep else {
+            await connection.close()
+            promise.fail(RedisError.poolShutdown())
+            throw RedisError.poolShutdown()
+        }
+        promise.succeed(connection)
+        return connection
     }
 
     /// Chooses for one request, under the lock.
@@ -183,10 +189,23 @@ public final class RedisConnectionPool: Sendable {
         // Whichever ends first, the connects or the limit, finishes the stream. Not a task group:
         // a group waits for all its children, and a connect does not stop when cancelled.
         let (done, finish) = AsyncStream<Never>.makeStream()
+        // Every empty slot is marked connecting at once, so requests arriving meanwhile wait
+        // for these connects instead of opening their own.
+        let opening = state.withLock { state -> [(slot: Int, promise: EventLoopPromise<RedisConnection>)] in
+            guard !state.isShutdown else { return [] }
+            var opening: [(slot: Int, promise: EventLoopPromise<RedisConnection>)] = []
+            for index in state.slots.indices {
+                guard case .empty = state.slots[index] else { continue }
+                let promise = eventLoopGroup.next().makePromise(of: RedisConnection.self)
+                state.slots[index] = .connecting(promise.futureResult)
+                opening.append((index, promise))
+            }
+            return opening
+        }
         Task {
             await withTaskGroup(of: Void.self) { group in
-                for _ in 0..<configuration.poolSize {
-                    group.addTask { _ = try? await self.connection() }
+                for (slot, promise) in opening {
+                    group.addTask { _ = try? await self.open(slot: slot, promise: promise) }
                 }
             }
             finish.finish()
