@@ -254,6 +254,35 @@ struct SupervisorSlotStateMachineTests {
         #expect(slot.ready(pid: 101, now: clock.now).contains(.signal(pid: 100, .terminate)))
     }
 
+    @Test mutating func aReloadDuringARecycleReplacesTheNewWorkerOnceItIsReadyForItReadTheOldConfiguration() {
+        running()
+        _ = slot.recycling(pid: 100, requests: 1000, now: clock.now)
+        _ = slot.spawned(pid: 101, now: clock.now)
+        #expect(slot.replace(now: clock.now).isEmpty, "101 started before the reload")
+        #expect(
+            slot.ready(pid: 101, now: clock.now) == [
+                .log(.workerReady(slot: 2, pid: 101)), .signal(pid: 100, .terminate), .spawn,
+            ])
+        _ = slot.spawned(pid: 102, now: clock.now)
+        #expect(
+            slot.ready(pid: 102, now: clock.now) == [
+                .log(.workerReady(slot: 2, pid: 102)), .signal(pid: 101, .terminate), .replaced,
+            ])
+        #expect(slot.runningPID == 102)
+    }
+
+    @Test mutating func aReloadWaitingForAStartingWorkerThatFailsIsDoneWithTheRestart() {
+        #expect(slot.start(now: clock.now) == [.spawn])
+        _ = slot.spawned(pid: 100, now: clock.now)
+        #expect(slot.replace(now: clock.now).isEmpty)
+        #expect(
+            slot.exited(pid: 100, status: .exited(code: 1), now: clock.now) == [
+                .log(.workerExited(slot: 2, pid: 100, status: .exited(code: 1), reason: .bootFailed)), .replaced, .spawn,
+            ], "the restart reads the reloaded configuration")
+        _ = slot.spawned(pid: 101, now: clock.now)
+        #expect(slot.ready(pid: 101, now: clock.now) == [.log(.workerReady(slot: 2, pid: 101))], "replaced once only")
+    }
+
     @Test mutating func aStopWhileARecycledWorkerWaitsForItsReplacementDrainsBoth() {
         running()
         _ = slot.recycling(pid: 100, requests: 1000, now: clock.now)

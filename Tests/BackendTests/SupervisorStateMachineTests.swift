@@ -128,6 +128,23 @@ struct SupervisorStateMachineTests {
         #expect(secondReady.last == .log(.reloadFinished))
     }
 
+    @Test mutating func aReloadDuringARecycleReplacesThatSlotAgainBeforeMovingOn() {
+        let old = started(2)
+        let recycle = perform(machine.recycling(pid: old[0], requests: 1000, now: clock.now))
+        let recycled0 = Self.started(in: recycle)[0]
+        let reload = perform(machine.reload(policy: Self.policy, workers: 2, now: clock.now))
+        #expect(Self.started(in: reload).isEmpty, "slot 0's new worker is still starting")
+
+        let ready = perform(machine.ready(pid: recycled0, now: clock.now))
+        #expect(ready.contains(.signal(pid: old[0], .terminate)))
+        #expect(ready.contains(.spawn(slot: 0)), "it read the configuration before the reload")
+        let reloaded0 = perform(machine.ready(pid: Self.started(in: ready)[0], now: clock.now))
+        #expect(reloaded0.contains(.signal(pid: recycled0, .terminate)) && reloaded0.contains(.spawn(slot: 1)))
+        let reloaded1 = perform(machine.ready(pid: Self.started(in: reloaded0)[0], now: clock.now))
+        #expect(reloaded1.contains(.signal(pid: old[1], .terminate)))
+        #expect(reloaded1.last == .log(.reloadFinished))
+    }
+
     @Test mutating func aReloadTakesTheNewWorkerCountAndPolicy() {
         _ = started(2)
         let newPolicy = SupervisionPolicy(workerTimeout: .seconds(3), gracefulTimeout: .seconds(1))

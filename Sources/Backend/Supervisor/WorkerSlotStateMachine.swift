@@ -91,6 +91,9 @@ where Instant: Sendable, Instant.Duration == Duration {
     private(set) var failures = 0
     /// Whether a ``replace(now:)`` is under way and owes a ``Action/replaced``.
     private var replacing = false
+    /// The reload came while a worker was starting (a recycle's replacement, a restart): that
+    /// worker read its configuration before the reload, so it is replaced in turn once ready.
+    private var replaceOnceReady = false
     /// Why the slot is stopping (``WorkerExitReason/shutdown`` or ``WorkerExitReason/removed``).
     private var stopReason: WorkerExitReason = .shutdown
     /// Whether the stop lets workers drain (`SIGTERM`) or kills them.
@@ -199,6 +202,12 @@ where Instant: Sendable, Instant.Duration == Duration {
         if let replaced {
             let reason: WorkerExitReason = replaced.recycleAt == nil ? .replaced : .recycled
             actions += retire(replaced, reason: reason, signal: true, now: now)
+        }
+        if replaceOnceReady {
+            // The reload's own replacement; its readiness (or failure) ends the reload here.
+            replaceOnceReady = false
+            state = .spawning(replacing: worker)
+            return actions + [.spawn]
         }
         if worker.recycleAt != nil {
             // It spent its budget before its ready was read: its own replacement starts now.
@@ -334,7 +343,7 @@ where Instant: Sendable, Instant.Duration == Duration {
 
     /// A reload: start a new worker and, once it is ready, drain the current one.
     /// - Returns: ``Action/replaced`` at once when there is nothing to replace (no worker is
-    ///   running: the next one starts on the new configuration anyway).
+    ///   running or starting: the next one starts on the new configuration anyway).
     public mutating func replace(now: Instant) -> [Action] {
         switch state {
         case .running(let worker):
@@ -342,8 +351,13 @@ where Instant: Sendable, Instant.Duration == Duration {
             state = .spawning(replacing: worker)
             return [.spawn]
         case .spawning, .starting:
-            // A worker is starting already, on the configuration it read at its start.
-            return replacing ? [] : [.replaced]
+            // A worker is starting already (a recycle's replacement, a restart), on the
+            // configuration it read before the reload: once it is ready, it is replaced too.
+            if !replacing {
+                replacing = true
+                replaceOnceReady = true
+            }
+            return []
         case .initial, .waiting, .stopping, .stopped:
             return [.replaced]
         }
@@ -371,6 +385,7 @@ where Instant: Sendable, Instant.Duration == Duration {
         }
         if replacing {
             replacing = false
+            replaceOnceReady = false
             actions.append(.replaced)
         }
         if case .stopped = state { return actions }
@@ -430,13 +445,16 @@ where Instant: Sendable, Instant.Duration == Duration {
     }
 
     private mutating func scheduleRestart(now: Instant) -> [Action] {
+        // A reload waiting for a starting worker that failed instead: the restart reads the
+        // reloaded configuration, so the reload is done with this slot.
+        let reloaded = replaceOnceReady ? finishReplacement() : []
         let delay = policy.restartDelay(afterFailures: failures)
         guard delay > .zero else {
             state = .spawning(replacing: nil)
-            return [.spawn]
+            return reloaded + [.spawn]
         }
         state = .waiting(restartAt: now.advanced(by: delay))
-        return [.log(.restartDelayed(slot: slot, delay: delay, failures: failures))]
+        return reloaded + [.log(.restartDelayed(slot: slot, delay: delay, failures: failures))]
     }
 
     /// A replacement never became ready (its spawn failed, it exited, or it was killed silent):
@@ -456,6 +474,7 @@ where Instant: Sendable, Instant.Duration == Duration {
     private mutating func finishReplacement() -> [Action] {
         guard replacing else { return [] }
         replacing = false
+        replaceOnceReady = false
         return [.replaced]
     }
 
