@@ -24,6 +24,8 @@ TEST_PACKAGES=(postgresql redis-server
   docker-compose logrotate shellcheck
   # scripts/test-browser.sh: the planner in headless Chromium.
   chromium chromium-driver python3-venv
+  # Tests/EdgeIOTests/HTTP2ServerTests: nghttp and h2load, real HTTP/2 clients.
+  nghttp2-client
   # bench/backend-load (run through scripts/test.sh --with-servers): the HTTP load generator.
   wrk)
 
