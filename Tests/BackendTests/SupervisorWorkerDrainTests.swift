@@ -103,6 +103,37 @@ struct SupervisorWorkerDrainTests {
         #expect(try respond(channel) == "close")
     }
 
+    @Test func theConnectionsAreAskedToCloseOneAfterAnotherOverTheSpread() throws {
+        let drain = WorkerDrain(spread: .milliseconds(100))
+        let loop = EmbeddedEventLoop()
+        var recorders: [Recorder] = []
+        for index in 0..<3 {
+            let recorder = Recorder()
+            let channel = EmbeddedChannel(loop: loop)
+            try channel.pipeline.syncOperations.addHandler(WorkerConnectionHandler(drain: drain, idleGrace: .seconds(2)))
+            try channel.pipeline.syncOperations.addHandler(recorder)
+            try channel.writeInbound(Self.head("/\(index)"))  // busy: it closes after this answer
+            recorders.append(recorder)
+        }
+        let quiesced = { recorders.filter { $0.seen.contains("quiesce") }.count }
+        drain.start()
+        loop.run()
+        #expect(quiesced() == 1, "the first at once")
+        loop.advanceTime(by: .milliseconds(49))
+        #expect(quiesced() == 1)
+        loop.advanceTime(by: .milliseconds(1))
+        #expect(quiesced() == 2)
+        loop.advanceTime(by: .milliseconds(50))
+        #expect(quiesced() == 3, "the last at the end of the spread")
+    }
+
+    @Test func theSpreadIsEvenAndStartsAtOnce() {
+        #expect(WorkerDrain.delays(count: 3, over: .milliseconds(100)) == [.zero, .milliseconds(50), .milliseconds(100)])
+        #expect(WorkerDrain.delays(count: 1, over: .milliseconds(100)) == [.zero])
+        #expect(WorkerDrain.delays(count: 2, over: .zero) == [.zero, .zero])
+        #expect(WorkerDrain.delays(count: 0, over: .seconds(1)).isEmpty)
+    }
+
     @Test func drainActionsRunOnceEvenWhenRegisteredAfterTheStart() {
         let drain = WorkerDrain()
         let count = Counter()

@@ -9,7 +9,8 @@ extension BackendConfiguration {
         "DB_TIMEOUT", "DB_BREAKER_THRESHOLD", "DB_BREAKER_COOLDOWN",
         "REDIS_URL", "REDIS_POOL_SIZE", "REDIS_TIMEOUT", "CACHE_BREAKER_THRESHOLD", "CACHE_BREAKER_COOLDOWN",
         "UPLOADS_DIR", "MAX_UPLOAD_BYTES", "API_TOKENS", "HOST", "PORT", "UNIX_SOCKET", "WORKERS", "MAX_REQUESTS",
-        "MAX_REQUESTS_JITTER", "WORKER_TIMEOUT", "GRACEFUL_TIMEOUT", "WORKER_CONNECTIONS", "METRICS_ADDRESS",
+        "MAX_REQUESTS_JITTER", "WORKER_TIMEOUT", "GRACEFUL_TIMEOUT", "WORKER_DRAIN_SPREAD", "WORKER_CONNECTIONS",
+        "METRICS_ADDRESS",
         "WORKER_SOCKETS",
         "LOG_LEVEL", "LOG_FORMAT",
     ]
@@ -92,7 +93,9 @@ extension BackendConfiguration {
             connections: reader.integer("WORKER_CONNECTIONS", default: 1000, in: 1...1_000_000),
             metricsAddress: readHostAndPort(
                 &reader, "METRICS_ADDRESS", default: HostAndPort(host: "127.0.0.1", port: 9102)),
-            sharedSocket: reader.choice("WORKER_SOCKETS", default: false, [("per-worker", false), ("shared", true)]))
+            sharedSocket: reader.choice("WORKER_SOCKETS", default: false, [("per-worker", false), ("shared", true)]),
+            drainSpread: reader.duration(
+                "WORKER_DRAIN_SPREAD", default: .milliseconds(50), in: .zero ... .seconds(60)))
 
         let logLevel = reader.choice(
             "LOG_LEVEL", default: Logger.Level.info, Logger.Level.allCases.map { ($0.rawValue, $0) })

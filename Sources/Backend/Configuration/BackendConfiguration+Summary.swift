@@ -20,6 +20,7 @@ extension BackendConfiguration {
             "MAX_REQUESTS_JITTER": String(workers.maxRequestsJitter),
             "WORKER_TIMEOUT": DurationText.format(workers.timeout),
             "GRACEFUL_TIMEOUT": DurationText.format(workers.gracefulTimeout),
+            "WORKER_DRAIN_SPREAD": DurationText.format(workers.drainSpread),
             "WORKER_CONNECTIONS": String(workers.connections),
             "METRICS_ADDRESS": workers.metricsAddress.description,
             "WORKER_SOCKETS": workers.sharedSocket ? "shared" : "per-worker",

@@ -68,6 +68,9 @@ public struct BackendConfiguration: Sendable {
         public var metricsAddress: HostAndPort
         /// `WORKER_SOCKETS=shared`: every worker accepts on one socket, instead of one per worker.
         public var sharedSocket: Bool = false
+        /// `WORKER_DRAIN_SPREAD`: a draining worker tells its connections to close evenly over
+        /// this time instead of all at once (``WorkerDrain``).
+        public var drainSpread: Duration = .milliseconds(50)
     }
 
     /// How log lines are written.
@@ -107,7 +110,7 @@ public struct BackendConfiguration: Sendable {
     /// `LOG_FORMAT`.
     public var logFormat: LogFormat
     /// `WORKERS`, `MAX_REQUESTS`, `MAX_REQUESTS_JITTER`, `WORKER_TIMEOUT`, `GRACEFUL_TIMEOUT`,
-    /// `WORKER_CONNECTIONS`, `METRICS_ADDRESS`, `WORKER_SOCKETS`.
+    /// `WORKER_DRAIN_SPREAD`, `WORKER_CONNECTIONS`, `METRICS_ADDRESS`, `WORKER_SOCKETS`.
     public var workers: Workers
 
     /// The configuration file this was loaded from, if any (for the summary).

@@ -63,7 +63,7 @@ public enum BackendWorker {
             WorkerTestHooks.register(on: router, slot: options.slot, group: group)
         }
 
-        let drain = WorkerDrain()
+        let drain = WorkerDrain(spread: configuration.workers.drainSpread)
         let budget = RequestBudget(
             maxRequests: configuration.workers.maxRequests, jitter: configuration.workers.maxRequestsJitter,
             using: &random)
