@@ -64,8 +64,7 @@ public final class WorkerDrain: Sendable {
             if delay == .zero {
                 channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
             } else {
-                let nanoseconds = delay.components.seconds * 1_000_000_000 + delay.components.attoseconds / 1_000_000_000
-                channel.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) {
+                channel.eventLoop.scheduleTask(in: TimeAmount(delay)) {
                     channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
                 }
             }

@@ -184,9 +184,8 @@ public final class PostgresDatabase: Database, Service {
     /// Whether the server accepts TCP connections (it may still refuse sessions while it starts).
     /// - Parameter timeout: how long the connection attempt may take.
     public func isListening(timeout: Duration = .milliseconds(500)) async -> Bool {
-        let (seconds, attoseconds) = timeout.components
         let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connectTimeout(.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
+            .connectTimeout(TimeAmount(timeout))
         do {
             let channel = try await bootstrap.connect(host: configuration.host, port: configuration.port).get()
             try? await channel.close()
