@@ -14,8 +14,8 @@ struct ConfigurationTests {
             return
         }
         #expect(sqlite.path.hasSuffix("data/homerack.sqlite"))
-        #expect(configuration.databasePool.minimumConnections == 20)
-        #expect(configuration.databasePool.maximumConnections == 30)
+        #expect(configuration.databasePool.minimumConnections == 10)
+        #expect(configuration.databasePool.maximumConnections == 10)
         #expect(configuration.databasePool.connectTimeout == .seconds(10))
         #expect(configuration.databaseStartup.attempts == 10)
         #expect(configuration.cache == nil)
@@ -214,7 +214,7 @@ struct ConfigurationTests {
             try BackendConfiguration.load(environment: ["DB_POOL_MIN": "40"], file: nil)
         }
         #expect(
-            error.problems.map(\.description) == ["environment: DB_POOL_MIN: must be at most DB_POOL_MAX (30), got 40"])
+            error.problems.map(\.description) == ["environment: DB_POOL_MIN: must be at most DB_POOL_MAX (10), got 40"])
     }
 
     @Test func theSummaryListsEverySettingWithSecretsMasked() throws {

@@ -166,16 +166,17 @@ struct DatabaseDriverTests {
         }
     }
 
-    @Test func thePoolDefaultsToTheSeedsTwentyPlusTenKeptAlive() {
+    @Test func thePoolDefaultsToTenConnectionsKeptAlive() {
         let pool = PostgresDatabase.Configuration.Pool()
-        #expect(pool.minimumConnections == 20 && pool.maximumConnections == 30)
+        #expect(pool.minimumConnections == 10 && pool.maximumConnections == 10)
         #expect(pool.keepAliveFrequency == .seconds(30) && pool.idleTimeout == .seconds(60))
-        let seed = PostgresDatabase.Configuration.Pool.seed(poolSize: 5, maxOverflow: 2)
-        #expect(seed.minimumConnections == 5 && seed.maximumConnections == 7)
-        let client = PostgresDatabase.Configuration(username: "u", pool: seed).clientConfiguration
+        let sized = PostgresDatabase.Configuration.Pool(minimumConnections: 5, maximumConnections: 7)
+        let client = PostgresDatabase.Configuration(username: "u", pool: sized).clientConfiguration
         // PostgresNIO's pool starts with one connection; PoolFiller opens the other four later.
         #expect(client.options.minimumConnections == 1 && client.options.maximumConnections == 7)
         #expect(client.options.keepAliveBehavior?.frequency == .seconds(30))
+        // A maximum below the minimum is raised to it.
+        #expect(PostgresDatabase.Configuration.Pool(minimumConnections: 8, maximumConnections: 3).maximumConnections == 8)
     }
 
     @Test func backoffDoublesUpToItsCap() {

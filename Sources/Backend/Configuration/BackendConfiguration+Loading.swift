@@ -45,8 +45,9 @@ extension BackendConfiguration {
     private static func read(_ reader: inout ConfigurationReader, file: String?) -> BackendConfiguration {
         let dataDirectory = reader.setting("DATA_DIR")?.value ?? "./data"
 
-        let minimum = reader.integer("DB_POOL_MIN", default: 20, in: 0...1000)
-        let maximum = reader.integer("DB_POOL_MAX", default: 30, in: 1...1000)
+        let defaultPool = PostgresDatabase.Configuration.Pool()
+        let minimum = reader.integer("DB_POOL_MIN", default: defaultPool.minimumConnections, in: 0...1000)
+        let maximum = reader.integer("DB_POOL_MAX", default: defaultPool.maximumConnections, in: 1...1000)
         if minimum > maximum {
             if let setting = reader.setting("DB_POOL_MAX") {
                 reader.problem(

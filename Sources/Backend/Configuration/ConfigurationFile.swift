@@ -6,7 +6,7 @@ import Foundation
 /// ```sh
 /// # Database
 /// export DATABASE_URL="postgres://homerack:s3cret@db/homerack"   # a comment after a quoted value
-/// DB_POOL_MIN=20
+/// DB_POOL_MIN=8
 /// LOG_LEVEL='info'
 /// ```
 ///

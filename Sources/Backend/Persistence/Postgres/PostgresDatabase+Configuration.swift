@@ -17,14 +17,20 @@ extension PostgresDatabase {
             case verifyFull = "verify-full"
         }
 
-        /// The connection pool, sized like the seed service's (a pool of 20 with up to 10
-        /// more under load).
+        /// The connection pool: 10 connections, kept open (a fixed-size pool, as HikariCP
+        /// recommends: a pool that shrinks when idle has to grow again when load returns).
         ///
-        /// `minimumConnections` (the seed's `pool_size`) are kept open while idle: one is opened
-        /// at start, the others one at a time once ``PostgresDatabase/fillPool()`` is called
-        /// (a worker calls it when it is ready; ``PoolFiller``); demand may open more up to
-        /// `maximumConnections` (`pool_size + max_overflow`), and those extra ones close after
-        /// `idleTimeout` unused. Idle
+        /// Smaller than the seed service's pool of 20 plus 10 overflow, on purpose: a seed worker's
+        /// thread held its connection for a whole request, so it needed one per concurrent request;
+        /// a worker here holds one only while a statement runs, so it needs about as many as the
+        /// server can run statements at once. More only add server processes: each one forked and
+        /// set up when a worker opens it, and torn down when the worker is recycled, which is most
+        /// of what a recycle cost PostgreSQL (docs/BENCHMARKS.md, session 14).
+        ///
+        /// `minimumConnections` are kept open while idle: one is opened at start, the others one
+        /// at a time once ``PostgresDatabase/fillPool()`` is called (a worker calls it when it is
+        /// ready; ``PoolFiller``); demand may open more up to `maximumConnections`, and those extra
+        /// ones close after `idleTimeout` unused. Idle
         /// connections run `SELECT 1` every `keepAliveFrequency`, so a connection the server or
         /// network dropped is noticed and replaced before a request leases it. With several
         /// workers per database, keep `workers × maximumConnections` under the server's
@@ -39,8 +45,8 @@ extension PostgresDatabase {
             public var connectTimeout: Duration
 
             public init(
-                minimumConnections: Int = 20,
-                maximumConnections: Int = 30,
+                minimumConnections: Int = 10,
+                maximumConnections: Int = 10,
                 idleTimeout: Duration = .seconds(60),
                 keepAliveFrequency: Duration? = .seconds(30),
                 connectTimeout: Duration = .seconds(10)
@@ -50,11 +56,6 @@ extension PostgresDatabase {
                 self.idleTimeout = idleTimeout
                 self.keepAliveFrequency = keepAliveFrequency
                 self.connectTimeout = connectTimeout
-            }
-
-            /// The seed's SQLAlchemy-style sizing: `poolSize` kept, `maxOverflow` more on demand.
-            public static func seed(poolSize: Int = 20, maxOverflow: Int = 10) -> Pool {
-                Pool(minimumConnections: poolSize, maximumConnections: poolSize + maxOverflow)
             }
         }
 
