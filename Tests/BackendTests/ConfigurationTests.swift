@@ -42,7 +42,7 @@ struct ConfigurationTests {
                 "CACHE_BREAKER_THRESHOLD": "3", "CACHE_BREAKER_COOLDOWN": "10s", "UPLOADS_DIR": "/srv/uploads",
                 "API_TOKENS": "one, two ,", "HOST": "0.0.0.0", "PORT": "9000", "WORKERS": "3",
                 "MAX_REQUESTS": "0", "MAX_REQUESTS_JITTER": "50", "WORKER_TIMEOUT": "2m", "GRACEFUL_TIMEOUT": "0",
-                "WORKER_CONNECTIONS": "10_000", "METRICS_ADDRESS": "[::1]:9200", "LOG_LEVEL": "DEBUG",
+                "WORKER_DRAIN_SPREAD": "20ms", "WORKER_CONNECTIONS": "10_000", "METRICS_ADDRESS": "[::1]:9200", "LOG_LEVEL": "DEBUG",
                 "LOG_FORMAT": "text",
             ], file: nil)
         guard case .postgres(let postgres) = configuration.database else {
@@ -65,6 +65,7 @@ struct ConfigurationTests {
         #expect(configuration.workers.count == 3 && configuration.workers.maxRequests == 0)
         #expect(configuration.workers.maxRequestsJitter == 50 && configuration.workers.timeout == .seconds(120))
         #expect(configuration.workers.gracefulTimeout == .zero && configuration.workers.connections == 10_000)
+        #expect(configuration.workers.drainSpread == .milliseconds(20))
         #expect(configuration.workers.metricsAddress == .init(host: "::1", port: 9200))
         #expect(configuration.logLevel == .debug && configuration.logFormat == .text)
     }
@@ -215,6 +216,22 @@ struct ConfigurationTests {
         }
         #expect(
             error.problems.map(\.description) == ["environment: DB_POOL_MIN: must be at most DB_POOL_MAX (10), got 40"])
+    }
+
+    @Test func theDrainSpreadEndsBeforeTheGracefulTimeout() throws {
+        let error = try #require(throws: BackendConfigurationError.self) {
+            try BackendConfiguration.load(
+                environment: ["GRACEFUL_TIMEOUT": "1s", "WORKER_DRAIN_SPREAD": "1s"], file: nil)
+        }
+        #expect(
+            error.problems.map(\.description) == [
+                "environment: WORKER_DRAIN_SPREAD: must be shorter than GRACEFUL_TIMEOUT (1s), got 1s: "
+                    + "a connection told to close after that would have its request cut"
+            ])
+        // Unset, it stays within a short graceful timeout.
+        let short = try BackendConfiguration.load(environment: ["GRACEFUL_TIMEOUT": "60ms"], file: nil)
+        #expect(short.workers.drainSpread == .milliseconds(30))
+        #expect(try BackendConfiguration.load(environment: [:], file: nil).workers.drainSpread == .milliseconds(50))
     }
 
     @Test func theSummaryListsEverySettingWithSecretsMasked() throws {

@@ -42,6 +42,21 @@ extension BackendConfiguration {
         return configuration
     }
 
+    /// `WORKER_DRAIN_SPREAD`, which must end before `GRACEFUL_TIMEOUT` does: a connection told to
+    /// close after the worker was killed would have its request cut instead. Unset, it is 50 ms,
+    /// or half a shorter graceful timeout. With `GRACEFUL_TIMEOUT=0` (no drain) it is not used.
+    private static func readDrainSpread(_ reader: inout ConfigurationReader, gracefulTimeout: Duration) -> Duration {
+        let spread = reader.duration(
+            "WORKER_DRAIN_SPREAD", default: min(.milliseconds(50), gracefulTimeout / 2), in: .zero ... .seconds(60))
+        if gracefulTimeout > .zero, spread >= gracefulTimeout, let setting = reader.setting("WORKER_DRAIN_SPREAD") {
+            reader.problem(
+                "WORKER_DRAIN_SPREAD", at: setting.origin,
+                "must be shorter than GRACEFUL_TIMEOUT (\(DurationText.format(gracefulTimeout))), got \(DurationText.format(spread)): "
+                    + "a connection told to close after that would have its request cut")
+        }
+        return spread
+    }
+
     private static func read(_ reader: inout ConfigurationReader, file: String?) -> BackendConfiguration {
         let dataDirectory = reader.setting("DATA_DIR")?.value ?? "./data"
 
@@ -83,20 +98,20 @@ extension BackendConfiguration {
         let (tokens, tokenCount) = readTokens(&reader)
         let listen = readListenAddress(&reader)
 
+        let gracefulTimeout = reader.duration("GRACEFUL_TIMEOUT", default: .seconds(30), in: .zero ... .seconds(3600))
+        let drainSpread = readDrainSpread(&reader, gracefulTimeout: gracefulTimeout)
         let workers = Workers(
             count: reader.integer(
                 "WORKERS", default: max(1, ProcessInfo.processInfo.activeProcessorCount), in: 1...1024),
             maxRequests: reader.integer("MAX_REQUESTS", default: 10_000, in: 0...Int.max),
             maxRequestsJitter: reader.integer("MAX_REQUESTS_JITTER", default: 1000, in: 0...Int.max),
             timeout: reader.duration("WORKER_TIMEOUT", default: .seconds(120), in: .seconds(1) ... .seconds(86_400)),
-            gracefulTimeout: reader.duration(
-                "GRACEFUL_TIMEOUT", default: .seconds(30), in: .zero ... .seconds(3600)),
+            gracefulTimeout: gracefulTimeout,
             connections: reader.integer("WORKER_CONNECTIONS", default: 1000, in: 1...1_000_000),
             metricsAddress: readHostAndPort(
                 &reader, "METRICS_ADDRESS", default: HostAndPort(host: "127.0.0.1", port: 9102)),
             sharedSocket: reader.choice("WORKER_SOCKETS", default: false, [("per-worker", false), ("shared", true)]),
-            drainSpread: reader.duration(
-                "WORKER_DRAIN_SPREAD", default: .milliseconds(50), in: .zero ... .seconds(60)))
+            drainSpread: drainSpread)
 
         let logLevel = reader.choice(
             "LOG_LEVEL", default: Logger.Level.info, Logger.Level.allCases.map { ($0.rawValue, $0) })
